@@ -1,0 +1,71 @@
+import type { Engine } from '../engine/engine.ts';
+import { InputError, type Diagnostic } from '../load/diagnostics.ts';
+import type { ConnectivityTest } from '../load/connectivity-tests.ts';
+import type { Protocol } from '../model/types.ts';
+import { explainConnection, type Explanation } from './explain.ts';
+import { ResolveError, resolveEndpoint, type Resolved } from './resolve.ts';
+
+export interface TestResult {
+  name: string;
+  from: string;
+  to: string;
+  port: number | string | null;
+  protocol: Protocol;
+  expect: 'allow' | 'deny';
+  actual: 'allow' | 'deny';
+  pass: boolean;
+  explanation: Explanation;
+}
+
+/**
+ * Runs declarative connectivity tests. A test that names an unknown workload or port is an input
+ * error (positioned in the tests file), never a silent failure.
+ */
+export function runConnectivityTests(engine: Engine, tests: readonly ConnectivityTest[]): TestResult[] {
+  const problems: Diagnostic[] = [];
+  const results: TestResult[] = [];
+  for (const test of tests) {
+    const problem = (message: string) => {
+      const { line, column } = test.provenance.locate();
+      problems.push({ severity: 'error', file: test.provenance.file, line, column, message });
+    };
+    let from: Resolved;
+    let to: Resolved;
+    try {
+      from = resolveEndpoint(engine.snapshot, test.from);
+      to = resolveEndpoint(engine.snapshot, test.to);
+    } catch (error) {
+      if (!(error instanceof ResolveError)) throw error;
+      problem(error.message);
+      continue;
+    }
+    const port = resolveTestPort(test, to);
+    if (typeof port === 'string') {
+      problem(port);
+      continue;
+    }
+    const explanation = explainConnection(engine, from, to, { protocol: test.protocol, port });
+    const actual = explanation.verdict ? 'allow' : 'deny';
+    results.push({
+      name: test.name ?? `${test.from} -> ${test.to} ${test.protocol}${test.port === undefined ? '' : ` ${test.port}`} ${test.expect}`,
+      from: test.from,
+      to: test.to,
+      port: test.port ?? null,
+      protocol: test.protocol,
+      expect: test.expect,
+      actual,
+      pass: actual === test.expect,
+      explanation,
+    });
+  }
+  if (problems.length > 0) throw new InputError(problems);
+  return results;
+}
+
+/** The port number to ask about, or a message when a named port does not exist on the destination. */
+function resolveTestPort(test: ConnectivityTest, to: Resolved): number | undefined | string {
+  if (typeof test.port !== 'string') return test.port;
+  if (to.kind === 'ip') return `named port "${test.port}" needs a workload destination, not an address`;
+  const named = to.pod.namedPorts.find((p) => p.name === test.port && p.protocol === test.protocol);
+  return named ? named.port : `${to.workload.id} has no ${test.protocol} port named "${test.port}"`;
+}

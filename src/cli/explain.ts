@@ -1,0 +1,49 @@
+import { Command, Option } from '@commander-js/extra-typings';
+import { explainConnection } from '../analysis/explain.ts';
+import { resolveEndpoint } from '../analysis/resolve.ts';
+import { Engine } from '../engine/engine.ts';
+import { PROTOCOLS } from '../model/types.ts';
+import { explanationJson, renderExplanationText } from '../report/explain.ts';
+import type { CliIo } from './io.ts';
+import { engineOptions, loadInputs, withInputOptions } from './shared-options.ts';
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`"${value}" is not a port between 1 and 65535`);
+  return port;
+}
+
+export function explainCommand(io: CliIo) {
+  return withInputOptions(
+    new Command('explain')
+      .argument('<from>', 'source: ns/name, ns/name[Kind] or an IP address')
+      .argument('<to>', 'destination: ns/name, ns/name[Kind] or an IP address')
+      .argument('[paths...]', 'manifest files or folders, or - for stdin'),
+  )
+    .description('Explain whether FROM may connect to TO, and which policies and rules decide it')
+    .option('-p, --port <port>', 'the destination port to ask about', parsePort)
+    .addOption(new Option('--protocol <protocol>', 'the protocol to ask about').choices(PROTOCOLS))
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json'] as const).default('text' as const))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  phiwall explain frontend/portal records/api --port 8443 examples/clinic
+  phiwall explain 203.0.113.7 records/db --port 5432 examples/clinic
+  phiwall explain 'records/api[Deployment]' records/db examples/clinic --format json`,
+    )
+    .action((from, to, paths, options) => {
+      const snapshot = loadInputs(paths, options, io);
+      const engine = new Engine(snapshot, engineOptions(options));
+      const query =
+        options.port !== undefined || options.protocol !== undefined
+          ? { protocol: options.protocol ?? 'TCP', port: options.port }
+          : undefined;
+      const explanation = explainConnection(engine, resolveEndpoint(snapshot, from), resolveEndpoint(snapshot, to), query);
+      io.stdout(
+        options.format === 'json'
+          ? `${JSON.stringify(explanationJson(explanation), null, 2)}\n`
+          : renderExplanationText(explanation),
+      );
+    });
+}

@@ -1,0 +1,11 @@
+/** The process edges a command touches, so tests can run commands in-process. */
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  readStdin(): string;
+}
+
+/** A command's exit status: 0 success, 1 a finding or failed test, 2 bad input. */
+export class ExitCode {
+  constructor(readonly code: number) {}
+}

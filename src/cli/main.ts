@@ -1,0 +1,48 @@
+import { Command, CommanderError } from '@commander-js/extra-typings';
+import { ResolveError } from '../analysis/resolve.ts';
+import { formatDiagnostic, InputError } from '../load/diagnostics.ts';
+import { connectivityCommand } from './connectivity.ts';
+import { explainCommand } from './explain.ts';
+import { type CliIo, ExitCode } from './io.ts';
+import { testCommand } from './test-command.ts';
+import { VERSION } from '../version.ts';
+
+export function buildProgram(io: CliIo) {
+  return new Command('phiwall')
+    .description('Proves, explains and watches the network segmentation of Kubernetes clusters that hold PHI')
+    .version(VERSION)
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .exitOverride()
+    .addCommand(connectivityCommand(io))
+    .addCommand(explainCommand(io))
+    .addCommand(testCommand(io));
+}
+
+/** Runs the CLI and returns its exit status; never lets a stack trace reach the user. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const program = buildProgram(io);
+  for (const command of program.commands) command.exitOverride();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof ExitCode) return error.code;
+    if (error instanceof InputError) {
+      for (const d of error.diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
+      const count = error.diagnostics.length;
+      io.stderr(`phiwall: ${count} error${count === 1 ? '' : 's'} in the input; nothing was analysed\n`);
+      return 2;
+    }
+    if (error instanceof ResolveError) {
+      io.stderr(`phiwall: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; usage mistakes are bad input.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr(`phiwall: internal error: ${message}\nPlease report this with the input that caused it.\n`);
+    return 3;
+  }
+}

@@ -1,0 +1,105 @@
+import ipaddr from 'ipaddr.js';
+import type { IpBlock } from '../model/types.ts';
+import { type IntervalSet, normalize, subtract } from './intervals.ts';
+
+/**
+ * IPv4 and IPv6 addresses on one bigint axis, so an address set is a single interval set: IPv4 occupies
+ * [0, 2^32) and IPv6 is shifted above it, so no range ever spans both families.
+ */
+const V6_OFFSET = 1n << 32n;
+const V4_SIZE = 1n << 32n;
+const V6_SIZE = 1n << 128n;
+
+export const ALL_ADDRESSES: IntervalSet<bigint> = [
+  [0n, V4_SIZE - 1n],
+  [V6_OFFSET, V6_OFFSET + V6_SIZE - 1n],
+];
+
+export interface Cidr {
+  family: 4 | 6;
+  prefix: number;
+  lo: bigint;
+  hi: bigint;
+}
+
+function bytesToBigInt(bytes: number[]): bigint {
+  let value = 0n;
+  for (const byte of bytes) value = (value << 8n) | BigInt(byte);
+  return value;
+}
+
+function parseIp(text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
+  if (ipaddr.IPv4.isValidFourPartDecimal(text)) return ipaddr.IPv4.parse(text);
+  if (text.includes(':') && ipaddr.IPv6.isValid(text)) return ipaddr.IPv6.parse(text);
+  return undefined;
+}
+
+/** An address on the unified axis, or undefined when `text` is not an IPv4 or IPv6 address. */
+export function parseAddress(text: string): bigint | undefined {
+  const ip = parseIp(text);
+  if (!ip) return undefined;
+  const value = bytesToBigInt(ip.toByteArray());
+  return ip.kind() === 'ipv4' ? value : V6_OFFSET + value;
+}
+
+/** Parses `addr/prefix`; host bits may be set, as the API server's sloppy parser allows. */
+export function parseCidr(text: string): Cidr | undefined {
+  const slash = text.indexOf('/');
+  if (slash < 0) return undefined;
+  const ip = parseIp(text.slice(0, slash));
+  const prefixText = text.slice(slash + 1);
+  if (!ip || !/^\d{1,3}$/.test(prefixText)) return undefined;
+  const prefix = Number(prefixText);
+  const family = ip.kind() === 'ipv4' ? 4 : 6;
+  const bits = family === 4 ? 32 : 128;
+  if (prefix > bits) return undefined;
+  const size = 1n << BigInt(bits - prefix);
+  const base = (bytesToBigInt(ip.toByteArray()) / size) * size;
+  const offset = family === 4 ? 0n : V6_OFFSET;
+  return { family, prefix, lo: offset + base, hi: offset + base + size - 1n };
+}
+
+/** The addresses an ipBlock admits: its CIDR minus its except blocks. Assumes a validated block. */
+export function ipBlockAddresses(block: IpBlock): IntervalSet<bigint> {
+  const cidr = parseCidr(block.cidr);
+  if (!cidr) return [];
+  const excepts = block.except.flatMap((text) => {
+    const except = parseCidr(text);
+    return except ? [[except.lo, except.hi] as const] : [];
+  });
+  return subtract([[cidr.lo, cidr.hi]], normalize(excepts));
+}
+
+function formatAddress(value: bigint): string {
+  if (value < V6_OFFSET) return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 255n)).join('.');
+  const v6 = value - V6_OFFSET;
+  const parts = Array.from({ length: 8 }, (_, i) => Number((v6 >> BigInt(112 - i * 16)) & 0xffffn));
+  return new ipaddr.IPv6(parts).toString();
+}
+
+/** The fewest CIDR blocks that cover exactly `set`. */
+export function toCidrs(set: IntervalSet<bigint>): string[] {
+  const out: string[] = [];
+  for (const [first, last] of set) {
+    let lo = first;
+    while (lo <= last) {
+      const isV6 = lo >= V6_OFFSET;
+      const base = isV6 ? V6_OFFSET : 0n;
+      const bits = isV6 ? 128 : 32;
+      const local = lo - base;
+      let hostBits = 0;
+      while (hostBits < bits) {
+        const size = 1n << BigInt(hostBits + 1);
+        if (local % size !== 0n || lo + size - 1n > last) break;
+        hostBits++;
+      }
+      out.push(`${formatAddress(lo)}/${bits - hostBits}`);
+      lo += 1n << BigInt(hostBits);
+    }
+  }
+  return out;
+}
+
+export function formatRange([lo, hi]: readonly [bigint, bigint]): string {
+  return lo === hi ? formatAddress(lo) : `${formatAddress(lo)}-${formatAddress(hi)}`;
+}

@@ -1,0 +1,36 @@
+import { PROTOCOLS, type Protocol } from '../model/types.ts';
+import { type IntervalSet, intersect, union } from './intervals.ts';
+
+/** Allowed ports per protocol; a protocol that is absent or empty allows nothing. */
+export type PortSet = Readonly<Record<Protocol, IntervalSet<number>>>;
+
+export const NO_PORTS: PortSet = { TCP: [], UDP: [], SCTP: [] };
+export const ALL_PORTS: PortSet = { TCP: [[1, 65535]], UDP: [[1, 65535]], SCTP: [[1, 65535]] };
+
+export function portSetOf(protocol: Protocol, ranges: IntervalSet<number>): PortSet {
+  return { ...NO_PORTS, [protocol]: ranges };
+}
+
+export function unionPorts(a: PortSet, b: PortSet): PortSet {
+  return { TCP: union(a.TCP, b.TCP), UDP: union(a.UDP, b.UDP), SCTP: union(a.SCTP, b.SCTP) };
+}
+
+export function intersectPorts(a: PortSet, b: PortSet): PortSet {
+  return { TCP: intersect(a.TCP, b.TCP), UDP: intersect(a.UDP, b.UDP), SCTP: intersect(a.SCTP, b.SCTP) };
+}
+
+export function isEmptyPorts(set: PortSet): boolean {
+  return PROTOCOLS.every((protocol) => set[protocol].length === 0);
+}
+
+export function portsKey(set: PortSet): string {
+  return PROTOCOLS.map((protocol) => set[protocol].map(([lo, hi]) => `${lo}-${hi}`).join(',')).join('|');
+}
+
+/** `all ports`, or e.g. `TCP 80,8080-8090 UDP 53`. */
+export function formatPorts(set: PortSet): string {
+  if (portsKey(set) === portsKey(ALL_PORTS)) return 'all ports';
+  return PROTOCOLS.filter((protocol) => set[protocol].length > 0)
+    .map((protocol) => `${protocol} ${set[protocol].map(([lo, hi]) => (lo === hi ? lo : `${lo}-${hi}`)).join(',')}`)
+    .join(' ');
+}

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import type { Protocol, Provenance } from '../model/types.ts';
+import { type Diagnostic, fieldPath, InputError } from './diagnostics.ts';
+import { parseSource } from './documents.ts';
+import { portNameProblem } from './names.ts';
+import type { SourceText } from './sources.ts';
+
+export interface ConnectivityTest {
+  name?: string;
+  from: string;
+  to: string;
+  /** A port number or a named port of the destination; undefined asks about any port of the protocol. */
+  port?: number | string;
+  protocol: Protocol;
+  expect: 'allow' | 'deny';
+  provenance: Provenance;
+}
+
+const testSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  from: z.string().min(1),
+  to: z.string().min(1),
+  port: z
+    .union([
+      z.number().int().min(1).max(65535),
+      z.string().refine((name) => portNameProblem(name) === undefined, { message: 'not a valid port name' }),
+    ])
+    .optional(),
+  protocol: z.enum(['TCP', 'UDP', 'SCTP']).default('TCP'),
+  expect: z.enum(['allow', 'deny']),
+});
+
+const fileSchema = z.strictObject({ tests: z.array(testSchema) });
+
+/** Reads a tests file (the format in the README is a contract); every problem is reported with its position. */
+export function parseConnectivityTests(source: SourceText): ConnectivityTest[] {
+  const { documents, errors } = parseSource(source);
+  if (errors.length > 0) throw new InputError(errors);
+  const [doc] = documents;
+  if (!doc) {
+    throw new InputError([{ severity: 'error', file: source.path, line: 1, column: 1, message: 'the tests file is empty' }]);
+  }
+  const parsed = fileSchema.safeParse(doc.value);
+  if (!parsed.success) {
+    const diagnostics: Diagnostic[] = parsed.error.issues.map((issue) => {
+      const path = issue.path.filter((key): key is string | number => typeof key !== 'symbol');
+      const unknownKeys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+      const at = unknownKeys.length ? [...path, unknownKeys[0] as string] : path;
+      return { severity: 'error', file: source.path, ...doc.locate(at), field: fieldPath(at), message: issue.message };
+    });
+    throw new InputError(diagnostics);
+  }
+  const seen = new Map<string, number>();
+  const duplicates: Diagnostic[] = [];
+  const tests = parsed.data.tests.map((test, i) => {
+    const provenance: Provenance = { file: source.path, locate: () => doc.locate(['tests', i]) };
+    if (test.name !== undefined) {
+      const first = seen.get(test.name);
+      if (first !== undefined) {
+        duplicates.push({
+          severity: 'error',
+          file: source.path,
+          ...doc.locate(['tests', i, 'name']),
+          field: `tests[${i}].name`,
+          message: `duplicate test name "${test.name}" (also tests[${first}])`,
+        });
+      }
+      seen.set(test.name, i);
+    }
+    return { ...test, provenance };
+  });
+  if (duplicates.length > 0) throw new InputError(duplicates);
+  return tests;
+}

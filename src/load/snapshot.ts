@@ -1,0 +1,278 @@
+import { createHash } from 'node:crypto';
+import type { KeptObject, Namespace, NetworkPolicy, Pod, Snapshot, Workload } from '../model/types.ts';
+import { workloadId } from '../model/types.ts';
+import { type Diagnostic, InputError } from './diagnostics.ts';
+import { type FieldKey, type ParsedDocument, parseSource } from './documents.ts';
+import { dnsLabelProblem, dnsSubdomainProblem } from './names.ts';
+import { readNetworkPolicy } from './network-policy.ts';
+import { type Fields, isFields, ObjectReader } from './object-reader.ts';
+import { POD_TEMPLATE_PATHS, type PodFacts, readPodIps, readPodSpec } from './pod-spec.ts';
+import { readLabels } from './read-fields.ts';
+import { readSources, type SourceText } from './sources.ts';
+
+export interface LoadOptions {
+  /** Namespace for objects without metadata.namespace (default `default`). */
+  namespace?: string;
+  /** Analyse the valid objects and mark the result partial instead of failing on invalid ones. */
+  skipInvalid?: boolean;
+  readStdin?: () => string;
+}
+
+/** Reads paths (files, folders, `-`) into a snapshot; throws InputError listing every problem found. */
+export function loadSnapshot(paths: readonly string[], options: LoadOptions = {}): Snapshot {
+  const { sources, errors } = readSources(paths, options.readStdin);
+  if (errors.length > 0) throw new InputError(errors);
+  return buildSnapshot(sources, options);
+}
+
+const NETWORK_POLICY_GROUPS = new Set(['networking.k8s.io', 'extensions']);
+
+interface PendingObject {
+  kind: string;
+  namespace: string;
+  name: string;
+  object: Fields;
+  reader: ObjectReader;
+}
+
+export function buildSnapshot(sources: readonly SourceText[], options: LoadOptions = {}): Snapshot {
+  const defaultNamespace = options.namespace ?? 'default';
+  const diagnostics: Diagnostic[] = [];
+  const skippedKinds = new Map<string, number>();
+  const objects: PendingObject[] = [];
+  let invalidObjects = 0;
+
+  for (const source of sources) {
+    const { documents, errors } = parseSource(source);
+    diagnostics.push(...errors);
+    for (const doc of documents) {
+      for (const { value, base } of objectsOf(doc, diagnostics)) {
+        const reader = new ObjectReader(doc, base, diagnostics);
+        const pending = readHeader(reader, value, defaultNamespace);
+        if (!pending) {
+          invalidObjects++;
+          continue;
+        }
+        if (!isAnalysedKind(pending.kind, value.apiVersion)) {
+          const label = `${pending.kind} (${String(value.apiVersion ?? 'no apiVersion')})`;
+          skippedKinds.set(label, (skippedKinds.get(label) ?? 0) + 1);
+          continue;
+        }
+        objects.push(pending);
+      }
+    }
+  }
+
+  reportDuplicates(objects, diagnostics);
+  const model = interpret(objects, diagnostics);
+  invalidObjects += objects.filter((o) => o.reader.errorCount > 0).length;
+
+  if (skippedKinds.size > 0) {
+    const counts = [...skippedKinds].map(([kind, n]) => `${kind} ×${n}`).join(', ');
+    diagnostics.push({
+      severity: 'warning',
+      file: sources.length === 1 ? (sources[0]?.path ?? '<input>') : '<input>',
+      message: `skipped objects of kinds phiwall does not analyse: ${counts}`,
+    });
+  }
+
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0 && !options.skipInvalid) throw new InputError(errors);
+  const partial = errors.length > 0;
+  const warnings = diagnostics
+    .filter((d) => d.severity === 'warning')
+    .concat(
+      partial ? [{ severity: 'warning', file: '<input>', message: `left out ${invalidObjects} invalid input(s) (--skip-invalid): the result is partial` }] : [],
+      partial ? errors.map((e) => ({ ...e, severity: 'warning' as const })) : [],
+    );
+  return {
+    ...model,
+    inputs: sources.map((s) => ({ path: s.path, sha256: createHash('sha256').update(s.text).digest('hex') })),
+    warnings,
+    partial,
+  };
+}
+
+/** The objects of one document: itself, or the items of a List (`kind: List` and every `*List` kind). */
+function* objectsOf(doc: ParsedDocument, diagnostics: Diagnostic[]): Generator<{ value: Fields; base: FieldKey[] }> {
+  const { value } = doc;
+  if (value === null || value === undefined) return;
+  if (Array.isArray(value) || !isFields(value) || (value.kind === undefined && value.apiVersion === undefined && value.metadata === undefined)) {
+    diagnostics.push({
+      severity: 'warning',
+      file: doc.file,
+      ...doc.locate([]),
+      message: 'not a Kubernetes object (no apiVersion, kind or metadata): skipped',
+    });
+    return;
+  }
+  if (typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items)) {
+    for (const [i, item] of value.items.entries()) {
+      if (isFields(item)) yield { value: item, base: ['items', i] };
+      else if (item !== null) {
+        diagnostics.push({ severity: 'error', file: doc.file, ...doc.locate(['items', i]), field: `items[${i}]`, message: 'must be an object' });
+      }
+    }
+    return;
+  }
+  yield { value, base: [] };
+}
+
+function readHeader(reader: ObjectReader, object: Fields, defaultNamespace: string): PendingObject | undefined {
+  const kind = object.kind;
+  if (typeof kind !== 'string' || kind === '') {
+    reader.error(['kind'], 'required value: every object needs a kind');
+    return undefined;
+  }
+  const metadata = reader.fields(object.metadata, ['metadata']);
+  const name = reader.string(metadata?.name, ['metadata', 'name']);
+  if (!name) {
+    reader.error(['metadata', 'name'], `required value: this ${kind} has no name`);
+    return undefined;
+  }
+  const namespace = reader.string(metadata?.namespace, ['metadata', 'namespace']) || defaultNamespace;
+  const problem = kind === 'Namespace' || kind === 'Service' ? dnsLabelProblem(name) : dnsSubdomainProblem(name);
+  if (problem) reader.error(['metadata', 'name'], `invalid name "${name}": ${problem}`);
+  const namespaceProblem = dnsLabelProblem(namespace);
+  if (namespaceProblem) reader.error(['metadata', 'namespace'], `invalid namespace "${namespace}": ${namespaceProblem}`);
+  return { kind, namespace: kind === 'Namespace' ? '' : namespace, name, object, reader };
+}
+
+function isAnalysedKind(kind: string, apiVersion: unknown): boolean {
+  const group = typeof apiVersion === 'string' && apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
+  if (kind === 'NetworkPolicy') return NETWORK_POLICY_GROUPS.has(group as string);
+  return ['Namespace', 'Pod', 'Service', 'Ingress'].includes(kind) || kind in POD_TEMPLATE_PATHS;
+}
+
+function reportDuplicates(objects: readonly PendingObject[], diagnostics: Diagnostic[]): void {
+  const seen = new Map<string, PendingObject>();
+  for (const o of objects) {
+    const key = `${o.kind}/${o.namespace}/${o.name}`;
+    const first = seen.get(key);
+    if (!first) {
+      seen.set(key, o);
+      continue;
+    }
+    const { line } = first.reader.provenance().locate();
+    const what = o.namespace ? `${o.namespace}/${o.name}` : o.name;
+    o.reader.error(['metadata', 'name'], `duplicate ${o.kind} "${what}" (first defined at ${first.reader.file}:${line})`);
+  }
+}
+
+function interpret(objects: readonly PendingObject[], diagnostics: Diagnostic[]): Omit<Snapshot, 'inputs' | 'warnings' | 'partial'> {
+  const namespaces = new Map<string, Namespace>();
+  const pods: Pod[] = [];
+  const policies: NetworkPolicy[] = [];
+  const services: KeptObject[] = [];
+  const ingresses: KeptObject[] = [];
+  const templates: { pending: PendingObject; pod: Pod }[] = [];
+  let finishedPods = 0;
+
+  for (const pending of objects) {
+    const { kind, namespace, name, object, reader } = pending;
+    const labels = readLabels(reader, (object.metadata as Fields | undefined)?.labels, ['metadata', 'labels']);
+    if (kind === 'Namespace') {
+      namespaces.set(name, { name, labels: { ...labels, 'kubernetes.io/metadata.name': name }, declared: true });
+    } else if (kind === 'NetworkPolicy') {
+      policies.push(readNetworkPolicy(reader, object, namespace, name));
+    } else if (kind === 'Service' || kind === 'Ingress') {
+      (kind === 'Service' ? services : ingresses).push({ kind, namespace, name, object, provenance: reader.provenance() });
+    } else if (kind === 'Pod') {
+      const status = reader.fields(object.status, ['status']);
+      if (status?.phase === 'Succeeded' || status?.phase === 'Failed') {
+        finishedPods++;
+        continue;
+      }
+      const facts = readPodSpec(reader, reader.fields(object.spec, ['spec']), ['spec']);
+      const owner = controllerOf(object);
+      const workload = owner ? workloadId(namespace, owner.name, owner.kind) : workloadId(namespace, name, 'Pod');
+      pods.push({ namespace, name, labels, ips: readPodIps(reader, status), ...facts, workload, provenance: reader.provenance() });
+    } else {
+      const path = POD_TEMPLATE_PATHS[kind] ?? [];
+      const template = readTemplate(reader, object, path);
+      templates.push({
+        pending,
+        pod: {
+          namespace,
+          name,
+          ips: [],
+          ...template,
+          workload: workloadId(namespace, name, kind),
+          provenance: reader.provenance(path),
+        },
+      });
+    }
+  }
+
+  if (finishedPods > 0) {
+    diagnostics.push({ severity: 'warning', file: '<input>', message: `left out ${finishedPods} finished pod(s) (phase Succeeded or Failed): they hold no connections` });
+  }
+  pods.push(...templatesWithoutPods(templates, pods));
+  for (const { namespace } of [...pods, ...policies, ...services, ...ingresses]) {
+    if (!namespaces.has(namespace)) {
+      namespaces.set(namespace, { name: namespace, labels: { 'kubernetes.io/metadata.name': namespace }, declared: false });
+    }
+  }
+  return { namespaces, workloads: groupWorkloads(pods, objects), pods, policies, services, ingresses };
+}
+
+function readTemplate(reader: ObjectReader, object: Fields, path: readonly string[]): PodFacts & { labels: Pod['labels'] } {
+  let template: unknown = object;
+  for (const key of path) template = isFields(template) ? template[key] : undefined;
+  const fields = reader.fields(template, path);
+  if (!fields) reader.error(path, 'required value: a workload needs a pod template');
+  const metadata = reader.fields(fields?.metadata, [...path, 'metadata']);
+  return {
+    labels: readLabels(reader, metadata?.labels, [...path, 'metadata', 'labels']),
+    ...readPodSpec(reader, reader.fields(fields?.spec, [...path, 'spec']), [...path, 'spec']),
+  };
+}
+
+function controllerOf(object: Fields): { kind: string; name: string } | undefined {
+  const owners = (object.metadata as Fields | undefined)?.ownerReferences;
+  if (!Array.isArray(owners)) return undefined;
+  const owner = owners.find((o) => isFields(o) && o.controller === true && typeof o.kind === 'string' && typeof o.name === 'string');
+  return owner ? { kind: owner.kind as string, name: owner.name as string } : undefined;
+}
+
+/**
+ * A workload object stands for its pods only when the input has none of them: in a `kubectl get all`
+ * dump, a Deployment, its ReplicaSet and their pods are one workload, shown as the pods' owner.
+ */
+function templatesWithoutPods(templates: readonly { pending: PendingObject; pod: Pod }[], pods: readonly Pod[]): Pod[] {
+  const present = new Set(templates.map(({ pod }) => pod.workload));
+  const ownerOf = new Map<string, string>();
+  for (const { pending, pod } of templates) {
+    const owner = controllerOf(pending.object);
+    if (owner) ownerOf.set(pod.workload, workloadId(pending.namespace, owner.name, owner.kind));
+  }
+  const hasPods = new Set<string>();
+  for (const pod of pods) {
+    for (let id: string | undefined = pod.workload; id; id = ownerOf.get(id)) hasPods.add(id);
+  }
+  return templates
+    .filter(({ pod }) => !hasPods.has(pod.workload) && !present.has(ownerOf.get(pod.workload) ?? ''))
+    .map(({ pod }) => pod);
+}
+
+function groupWorkloads(pods: readonly Pod[], objects: readonly PendingObject[]): Workload[] {
+  const byId = new Map<string, Pod[]>();
+  for (const pod of pods) {
+    const members = byId.get(pod.workload);
+    if (members) members.push(pod);
+    else byId.set(pod.workload, [pod]);
+  }
+  const declared = new Map(objects.map((o) => [workloadId(o.namespace, o.name, o.kind), o]));
+  return [...byId].map(([id, members]) => {
+    const first = members[0] as Pod;
+    const match = /^(.*)\/(.*)\[(.*)\]$/.exec(id) as RegExpExecArray;
+    return {
+      id,
+      namespace: first.namespace,
+      name: match[2] as string,
+      kind: match[3] as string,
+      pods: members,
+      provenance: declared.get(id)?.reader.provenance() ?? first.provenance,
+    };
+  });
+}

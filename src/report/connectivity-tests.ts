@@ -1,0 +1,55 @@
+import type { TestResult } from '../analysis/connectivity-tests.ts';
+import { reasonFor } from './explain.ts';
+
+export const TEST_FORMATS = ['text', 'json', 'junit'] as const;
+export type TestFormat = (typeof TEST_FORMATS)[number];
+
+export function renderTestResults(results: readonly TestResult[], format: TestFormat): string {
+  if (format === 'json') return `${JSON.stringify(testResultsJson(results), null, 2)}\n`;
+  if (format === 'junit') return renderJunit(results);
+  const lines = results.map(
+    (r) => `${r.pass ? 'PASS' : 'FAIL'} ${r.name}${r.pass ? '' : `\n     expected ${r.expect}, got ${r.actual}: ${reasonFor(r.explanation)}`}`,
+  );
+  const failed = results.filter((r) => !r.pass).length;
+  lines.push('', `${results.length - failed} passed, ${failed} failed`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function testResultsJson(results: readonly TestResult[]) {
+  const failed = results.filter((r) => !r.pass).length;
+  return {
+    summary: { passed: results.length - failed, failed },
+    results: results.map((r) => ({
+      name: r.name,
+      from: r.from,
+      to: r.to,
+      port: r.port,
+      protocol: r.protocol,
+      expect: r.expect,
+      actual: r.actual,
+      pass: r.pass,
+      reason: reasonFor(r.explanation),
+    })),
+  };
+}
+
+function xml(text: string): string {
+  return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function renderJunit(results: readonly TestResult[]): string {
+  const failed = results.filter((r) => !r.pass).length;
+  const cases = results.map((r) => {
+    const open = `  <testcase classname="phiwall.connectivity" name="${xml(r.name)}"`;
+    if (r.pass) return `${open}/>`;
+    const message = `expected ${r.expect}, got ${r.actual}`;
+    return `${open}>\n    <failure message="${xml(message)}">${xml(reasonFor(r.explanation))}</failure>\n  </testcase>`;
+  });
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuite name="phiwall connectivity tests" tests="${results.length}" failures="${failed}">`,
+    ...cases,
+    '</testsuite>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,98 @@
+import { type Connection, peerName } from '../analysis/connectivity.ts';
+import { formatPorts } from '../engine/ports.ts';
+import type { Snapshot } from '../model/types.ts';
+import { PROTOCOLS } from '../model/types.ts';
+import { portsToJson } from './ports-json.ts';
+
+export const CONNECTIVITY_FORMATS = ['text', 'json', 'csv', 'md', 'dot'] as const;
+export type ConnectivityFormat = (typeof CONNECTIVITY_FORMATS)[number];
+
+export interface ConnectivityReport {
+  snapshot: Snapshot;
+  connections: readonly Connection[];
+  options: Record<string, unknown>;
+}
+
+export function renderConnectivity(report: ConnectivityReport, format: ConnectivityFormat): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(connectivityJson(report), null, 2)}\n`;
+    case 'csv':
+      return renderCsv(report.connections);
+    case 'md':
+      return renderMarkdown(report);
+    case 'dot':
+      return renderDot(report.connections);
+    default:
+      return renderText(report);
+  }
+}
+
+export function connectivityJson({ snapshot, connections, options }: ConnectivityReport) {
+  return {
+    connections: connections.map((c) => ({
+      src: c.src,
+      dst: c.dst,
+      ports: portsToJson(c.ports),
+      ...(c.dependsOn.length ? { dependsOn: c.dependsOn } : {}),
+    })),
+    partial: snapshot.partial,
+    options,
+    inputs: snapshot.inputs,
+  };
+}
+
+function line(c: Connection): string {
+  const notes = c.dependsOn.length ? `  (depends on: ${c.dependsOn.join(', ')})` : '';
+  return `${peerName(c.src)} => ${peerName(c.dst)} : ${formatPorts(c.ports)}${notes}`;
+}
+
+function renderText({ snapshot, connections }: ConnectivityReport): string {
+  const header = snapshot.partial ? ['# PARTIAL: invalid objects were left out (--skip-invalid)'] : [];
+  const body = connections.length ? connections.map(line) : ['no connections are allowed'];
+  return `${[...header, ...body].join('\n')}\n`;
+}
+
+function csvField(value: string): string {
+  return /[",\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+
+function renderCsv(connections: readonly Connection[]): string {
+  const rows = [['src', 'dst', 'protocol', 'ports']];
+  for (const c of connections) {
+    for (const protocol of PROTOCOLS) {
+      const ranges = c.ports[protocol];
+      if (ranges.length === 0) continue;
+      const ports = ranges.map(([lo, hi]) => (lo === hi ? `${lo}` : `${lo}-${hi}`)).join(' ');
+      rows.push([peerName(c.src), peerName(c.dst), protocol, ports]);
+    }
+  }
+  return `${rows.map((row) => row.map(csvField).join(',')).join('\n')}\n`;
+}
+
+function markdownCell(value: string): string {
+  return value.replaceAll('|', '\\|').replaceAll('<', '&lt;');
+}
+
+function renderMarkdown({ snapshot, connections }: ConnectivityReport): string {
+  const lines = ['# Allowed connections', ''];
+  if (snapshot.partial) lines.push('> **Partial result:** invalid objects were left out (`--skip-invalid`).', '');
+  lines.push('| Source | Destination | Ports |', '| --- | --- | --- |');
+  for (const c of connections) {
+    lines.push(`| ${markdownCell(peerName(c.src))} | ${markdownCell(peerName(c.dst))} | ${markdownCell(formatPorts(c.ports))} |`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function dotString(value: string): string {
+  return `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+}
+
+function renderDot(connections: readonly Connection[]): string {
+  const lines = ['digraph connectivity {', '  rankdir=LR;', '  node [shape=box];'];
+  for (const c of connections) {
+    lines.push(`  ${dotString(peerName(c.src))} -> ${dotString(peerName(c.dst))} [label=${dotString(formatPorts(c.ports))}];`);
+  }
+  lines.push('}');
+  return `${lines.join('\n')}\n`;
+}

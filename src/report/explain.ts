@@ -1,0 +1,118 @@
+import type { Explanation } from '../analysis/explain.ts';
+import type { Resolved } from '../analysis/resolve.ts';
+import type { SideExplanation } from '../engine/engine.ts';
+import { contains } from '../engine/intervals.ts';
+import { formatPorts, isEmptyPorts } from '../engine/ports.ts';
+import type { Direction, NetworkPolicy, PolicyRule, Provenance } from '../model/types.ts';
+import { portsToJson } from './ports-json.ts';
+
+export function where(provenance: Provenance): string {
+  return `${provenance.file}:${provenance.locate().line}`;
+}
+
+export function policyName(policy: NetworkPolicy): string {
+  return `${policy.namespace}/${policy.name}`;
+}
+
+export function ruleName(policy: NetworkPolicy, rule: PolicyRule): string {
+  return `${policyName(policy)} ${rule.direction}[${rule.index}]`;
+}
+
+export function endpointName(resolved: Resolved): string {
+  return resolved.kind === 'ip' ? resolved.ip : resolved.workload.id;
+}
+
+function queryText(e: Explanation): string {
+  if (!e.query) return '';
+  return e.query.port === undefined ? e.query.protocol : `${e.query.protocol} ${e.query.port}`;
+}
+
+function sideLines(e: Explanation, direction: Direction, side: SideExplanation | undefined): string[] {
+  const [subject, peer] = direction === 'egress' ? [e.from, e.to] : [e.to, e.from];
+  const title = `${direction === 'egress' ? 'Egress from' : 'Ingress to'} ${endpointName(subject)}`;
+  if (!side) return [`${title}: an external address; NetworkPolicy does not govern it`];
+  if (side.hostNetwork) return [`${title}: a hostNetwork pod; NetworkPolicy does not apply to it (CNI-dependent)`];
+  if (side.isolatedBy.length === 0) {
+    const namespace = subject.kind === 'workload' ? subject.workload.namespace : '';
+    return [`${title}: not isolated (no NetworkPolicy in ${namespace} selects it for ${direction}), so all is allowed`];
+  }
+  const lines = [
+    `${title}:`,
+    `  isolated by ${side.isolatedBy.map((p) => `${policyName(p)} (${where(p.provenance)})`).join(', ')}`,
+  ];
+  if (side.admittedBy.length === 0) lines.push(`  no ${direction} rule admits ${endpointName(peer)}: denied`);
+  for (const entry of side.admittedBy) {
+    const hit = e.query?.port !== undefined && contains(entry.ports[e.query.protocol], e.query.port) ? '  <- matches' : '';
+    const via = entry.byIpBlock ? ' (via an ipBlock covering the pod IP)' : '';
+    const ports = isEmptyPorts(entry.ports) ? 'no ports (its named ports do not exist on the destination)' : formatPorts(entry.ports);
+    lines.push(`  admitted by ${ruleName(entry.policy, entry.rule)} (${where(entry.rule.provenance)})${via}: ${ports}${hit}`);
+  }
+  return lines;
+}
+
+export function renderExplanationText(e: Explanation): string {
+  const lines = [`${endpointName(e.from)} -> ${endpointName(e.to)}`];
+  if (e.samePod) {
+    lines.push('Verdict: ALLOWED (a pod may always reach itself)');
+    return `${lines.join('\n')}\n`;
+  }
+  if (e.query) lines.push(`Verdict on ${queryText(e)}: ${e.verdict ? 'ALLOWED' : 'DENIED'}`);
+  lines.push(`Allowed: ${isEmptyPorts(e.allowed) ? 'nothing' : formatPorts(e.allowed)}`, '');
+  lines.push(...sideLines(e, 'egress', e.egress), ...sideLines(e, 'ingress', e.ingress));
+  return `${lines.join('\n')}\n`;
+}
+
+function sideJson(side: SideExplanation | undefined) {
+  if (!side) return { governed: false };
+  return {
+    governed: !side.hostNetwork,
+    isolated: side.isolatedBy.length > 0,
+    isolatedBy: side.isolatedBy.map((p) => ({ policy: policyName(p), at: where(p.provenance) })),
+    admittedBy: side.admittedBy.map((entry) => ({
+      policy: policyName(entry.policy),
+      rule: `${entry.rule.direction}[${entry.rule.index}]`,
+      at: where(entry.rule.provenance),
+      ports: portsToJson(entry.ports),
+      ...(entry.byIpBlock ? { dependsOn: ['ipblock-matches-pods'] } : {}),
+    })),
+    ports: portsToJson(side.ports),
+  };
+}
+
+export function explanationJson(e: Explanation) {
+  return {
+    from: endpointName(e.from),
+    to: endpointName(e.to),
+    ...(e.query ? { query: e.query, verdict: e.verdict ? 'allow' : 'deny' } : {}),
+    allowed: portsToJson(e.allowed),
+    samePod: e.samePod,
+    egress: sideJson(e.egress),
+    ingress: sideJson(e.ingress),
+  };
+}
+
+/** One sentence saying why a queried connection is allowed or denied, for test results. */
+export function reasonFor(e: Explanation): string {
+  if (e.samePod) return 'a pod may always reach itself';
+  const sides: [Direction, SideExplanation | undefined][] = [
+    ['egress', e.egress],
+    ['ingress', e.ingress],
+  ];
+  const port = e.query?.port;
+  const covers = (entry: SideExplanation['admittedBy'][number]) =>
+    e.query ? (port === undefined ? entry.ports[e.query.protocol].length > 0 : contains(entry.ports[e.query.protocol], port)) : true;
+  const parts: string[] = [];
+  for (const [direction, side] of sides) {
+    const [subject, peer] = direction === 'egress' ? [e.from, e.to] : [e.to, e.from];
+    if (!side || side.hostNetwork || side.isolatedBy.length === 0) continue;
+    const admitting = side.admittedBy.filter(covers);
+    if (admitting.length > 0) {
+      parts.push(`${direction} admitted by ${admitting.map((a) => `${ruleName(a.policy, a.rule)} (${where(a.rule.provenance)})`).join(', ')}`);
+    } else {
+      const isolation = side.isolatedBy.map((p) => `${policyName(p)} (${where(p.provenance)})`).join(', ');
+      parts.push(`${direction} of ${endpointName(subject)} is isolated by ${isolation} and no rule admits ${endpointName(peer)} on ${queryText(e)}`);
+    }
+  }
+  if (parts.length === 0) return 'no NetworkPolicy isolates either end';
+  return parts.join('; ');
+}
