@@ -2,7 +2,7 @@
 export { type Connection, type ConnectionPeer, computeConnectivity } from './analysis/connectivity.ts';
 export { runConnectivityTests, type TestResult } from './analysis/connectivity-tests.ts';
 export { type Explanation, explainConnection, type PortQuery } from './analysis/explain.ts';
-export { ResolveError, type Resolved, resolveEndpoint } from './analysis/resolve.ts';
+export { type Resolved, ResolveError, resolveEndpoint } from './analysis/resolve.ts';
 export { DEFAULT_OPTIONS, type Endpoint, type EngineOptions } from './engine/endpoint.ts';
 export { Engine, type PodClass, type SideExplanation } from './engine/engine.ts';
 export { ALL_PORTS, NO_PORTS, type PortSet } from './engine/ports.ts';

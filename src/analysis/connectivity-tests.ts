@@ -1,9 +1,9 @@
 import type { Engine } from '../engine/engine.ts';
-import { InputError, type Diagnostic } from '../load/diagnostics.ts';
 import type { ConnectivityTest } from '../load/connectivity-tests.ts';
+import { type Diagnostic, InputError } from '../load/diagnostics.ts';
 import type { Protocol } from '../model/types.ts';
-import { explainConnection, type Explanation } from './explain.ts';
-import { ResolveError, resolveEndpoint, type Resolved } from './resolve.ts';
+import { type Explanation, explainConnection } from './explain.ts';
+import { type Resolved, ResolveError, resolveEndpoint } from './resolve.ts';
 
 export interface TestResult {
   name: string;
@@ -47,7 +47,9 @@ export function runConnectivityTests(engine: Engine, tests: readonly Connectivit
     const explanation = explainConnection(engine, from, to, { protocol: test.protocol, port });
     const actual = explanation.verdict ? 'allow' : 'deny';
     results.push({
-      name: test.name ?? `${test.from} -> ${test.to} ${test.protocol}${test.port === undefined ? '' : ` ${test.port}`} ${test.expect}`,
+      name:
+        test.name ??
+        `${test.from} -> ${test.to} ${test.protocol}${test.port === undefined ? '' : ` ${test.port}`} ${test.expect}`,
       from: test.from,
       to: test.to,
       port: test.port ?? null,

@@ -50,7 +50,9 @@ export function computeConnectivity(engine: Engine, options: ConnectivityOptions
   for (const workload of workloads) {
     if (!involved(workload)) continue;
     for (const direction of ['egress', 'ingress'] as Direction[]) {
-      const grants = partitionByPorts((classesOf.get(workload.id) ?? []).flatMap((c) => engine.externalPorts(c, direction)));
+      const grants = partitionByPorts(
+        (classesOf.get(workload.id) ?? []).flatMap((c) => engine.externalPorts(c, direction)),
+      );
       for (const { addresses, ports } of grants) {
         const external = { external: toCidrs(addresses) };
         const self = { workload: workload.id };
@@ -59,7 +61,11 @@ export function computeConnectivity(engine: Engine, options: ConnectivityOptions
       }
     }
   }
-  return connections.sort((a, b) => peerSortKey(a.src).localeCompare(peerSortKey(b.src)) || peerSortKey(a.dst).localeCompare(peerSortKey(b.dst)));
+  return connections.sort(
+    (a, b) =>
+      peerSortKey(a.src).localeCompare(peerSortKey(b.src)) ||
+      peerSortKey(a.dst).localeCompare(peerSortKey(b.dst)),
+  );
 }
 
 function distinctClasses(engine: Engine, workload: Workload): PodClass[] {

@@ -1,7 +1,7 @@
-import type { Engine, SideExplanation } from '../engine/engine.ts';
 import type { Endpoint } from '../engine/endpoint.ts';
-import { ALL_PORTS, intersectPorts, type PortSet } from '../engine/ports.ts';
+import type { Engine, SideExplanation } from '../engine/engine.ts';
 import { contains } from '../engine/intervals.ts';
+import { ALL_PORTS, intersectPorts, type PortSet } from '../engine/ports.ts';
 import type { Protocol } from '../model/types.ts';
 import type { Resolved } from './resolve.ts';
 
@@ -29,11 +29,23 @@ export function toEndpoint(resolved: Resolved): Endpoint {
   return resolved.kind === 'ip' ? { ip: resolved.ip } : { pod: resolved.pod };
 }
 
-export function explainConnection(engine: Engine, from: Resolved, to: Resolved, query?: PortQuery): Explanation {
+export function explainConnection(
+  engine: Engine,
+  from: Resolved,
+  to: Resolved,
+  query?: PortQuery,
+): Explanation {
   const samePod = from.kind === 'workload' && to.kind === 'workload' && from.pod === to.pod;
-  const egress = from.kind === 'workload' && !samePod ? engine.explainSide(from.pod, toEndpoint(to), 'egress') : undefined;
-  const ingress = to.kind === 'workload' && !samePod ? engine.explainSide(to.pod, toEndpoint(from), 'ingress') : undefined;
+  const egress =
+    from.kind === 'workload' && !samePod ? engine.explainSide(from.pod, toEndpoint(to), 'egress') : undefined;
+  const ingress =
+    to.kind === 'workload' && !samePod ? engine.explainSide(to.pod, toEndpoint(from), 'ingress') : undefined;
   const allowed = intersectPorts(egress?.ports ?? ALL_PORTS, ingress?.ports ?? ALL_PORTS);
-  const verdict = query?.port !== undefined ? contains(allowed[query.protocol], query.port) : query ? allowed[query.protocol].length > 0 : undefined;
+  const verdict =
+    query?.port !== undefined
+      ? contains(allowed[query.protocol], query.port)
+      : query
+        ? allowed[query.protocol].length > 0
+        : undefined;
   return { from, to, samePod, egress, ingress, allowed, query, verdict };
 }

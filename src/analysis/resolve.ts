@@ -21,21 +21,27 @@ export function resolveEndpoint(snapshot: Snapshot, text: string): Resolved {
     return pod && workload ? { kind: 'workload', workload, pod, text } : { kind: 'ip', ip: text, text };
   }
   const match = /^(?:([^/[\]]+)\/)?([^/[\]]+)(?:\[([A-Za-z]+)\])?$/.exec(text);
-  if (!match) throw new ResolveError(`"${text}" is not a workload (ns/name or ns/name[Kind]) or an IP address`);
+  if (!match)
+    throw new ResolveError(`"${text}" is not a workload (ns/name or ns/name[Kind]) or an IP address`);
   const [, namespace = 'default', name, kind] = match;
   const candidates = snapshot.workloads.filter(
     (w) => w.namespace === namespace && w.name === name && (kind === undefined || w.kind === kind),
   );
   if (candidates.length > 1) {
-    throw new ResolveError(`"${text}" is ambiguous: ${candidates.map((w) => w.id).join(', ')}; add the [Kind]`);
+    throw new ResolveError(
+      `"${text}" is ambiguous: ${candidates.map((w) => w.id).join(', ')}; add the [Kind]`,
+    );
   }
   const [workload] = candidates;
   if (workload) return { kind: 'workload', workload, pod: workload.pods[0] as Pod, text };
-  const pod = kind === undefined ? snapshot.pods.find((p) => p.namespace === namespace && p.name === name) : undefined;
+  const pod =
+    kind === undefined ? snapshot.pods.find((p) => p.namespace === namespace && p.name === name) : undefined;
   const owner = pod && snapshot.workloads.find((w) => w.id === pod.workload);
   if (pod && owner) return { kind: 'workload', workload: owner, pod, text };
   const known = snapshot.workloads.filter((w) => w.namespace === namespace).map((w) => w.id);
-  const hint = known.length ? `; workloads in ${namespace}: ${known.slice(0, 8).join(', ')}${known.length > 8 ? ', …' : ''}` : `; namespace "${namespace}" has no workloads`;
+  const hint = known.length
+    ? `; workloads in ${namespace}: ${known.slice(0, 8).join(', ')}${known.length > 8 ? ', …' : ''}`
+    : `; namespace "${namespace}" has no workloads`;
   throw new ResolveError(`unknown workload "${text}"${hint}`);
 }
 

@@ -5,11 +5,12 @@ import { Engine } from '../engine/engine.ts';
 import { PROTOCOLS } from '../model/types.ts';
 import { explanationJson, renderExplanationText } from '../report/explain.ts';
 import type { CliIo } from './io.ts';
-import { engineOptions, loadInputs, withInputOptions } from './shared-options.ts';
+import { engineOptionsOf, loadInputs, withInputOptions } from './shared-options.ts';
 
 function parsePort(value: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`"${value}" is not a port between 1 and 65535`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`"${value}" is not a port between 1 and 65535`);
   return port;
 }
 
@@ -23,7 +24,11 @@ export function explainCommand(io: CliIo) {
     .description('Explain whether FROM may connect to TO, and which policies and rules decide it')
     .option('-p, --port <port>', 'the destination port to ask about', parsePort)
     .addOption(new Option('--protocol <protocol>', 'the protocol to ask about').choices(PROTOCOLS))
-    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json'] as const).default('text' as const))
+    .addOption(
+      new Option('-f, --format <format>', 'output format')
+        .choices(['text', 'json'] as const)
+        .default('text' as const),
+    )
     .addHelpText(
       'after',
       `
@@ -32,14 +37,19 @@ Examples:
   phiwall explain 203.0.113.7 records/db --port 5432 examples/clinic
   phiwall explain 'records/api[Deployment]' records/db examples/clinic --format json`,
     )
-    .action((from, to, paths, options) => {
+    .action((from, to, paths, options, command) => {
       const snapshot = loadInputs(paths, options, io);
-      const engine = new Engine(snapshot, engineOptions(options));
+      const engine = new Engine(snapshot, engineOptionsOf(command));
       const query =
         options.port !== undefined || options.protocol !== undefined
           ? { protocol: options.protocol ?? 'TCP', port: options.port }
           : undefined;
-      const explanation = explainConnection(engine, resolveEndpoint(snapshot, from), resolveEndpoint(snapshot, to), query);
+      const explanation = explainConnection(
+        engine,
+        resolveEndpoint(snapshot, from),
+        resolveEndpoint(snapshot, to),
+        query,
+      );
       io.stdout(
         options.format === 'json'
           ? `${JSON.stringify(explanationJson(explanation), null, 2)}\n`

@@ -1,14 +1,15 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { ResolveError } from '../analysis/resolve.ts';
 import { formatDiagnostic, InputError } from '../load/diagnostics.ts';
+import { VERSION } from '../version.ts';
 import { connectivityCommand } from './connectivity.ts';
 import { explainCommand } from './explain.ts';
 import { type CliIo, ExitCode } from './io.ts';
+import { withEngineOptions } from './shared-options.ts';
 import { testCommand } from './test-command.ts';
-import { VERSION } from '../version.ts';
 
 export function buildProgram(io: CliIo) {
-  return new Command('phiwall')
+  const program = new Command('phiwall')
     .description('Proves, explains and watches the network segmentation of Kubernetes clusters that hold PHI')
     .version(VERSION)
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
@@ -16,12 +17,15 @@ export function buildProgram(io: CliIo) {
     .addCommand(connectivityCommand(io))
     .addCommand(explainCommand(io))
     .addCommand(testCommand(io));
+  for (const command of program.commands) {
+    command.exitOverride().configureHelp({ showGlobalOptions: true });
+  }
+  return withEngineOptions(program);
 }
 
 /** Runs the CLI and returns its exit status; never lets a stack trace reach the user. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const program = buildProgram(io);
-  for (const command of program.commands) command.exitOverride();
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return 0;

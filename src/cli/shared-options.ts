@@ -1,14 +1,13 @@
 import { type Command, Option, type OptionValues } from '@commander-js/extra-typings';
 import type { EngineOptions } from '../engine/endpoint.ts';
 import { formatDiagnostic } from '../load/diagnostics.ts';
-import { type LoadOptions, loadSnapshot } from '../load/snapshot.ts';
+import { loadSnapshot } from '../load/snapshot.ts';
 import type { Snapshot } from '../model/types.ts';
 import type { CliIo } from './io.ts';
 
 export interface InputOptions {
   namespace?: string;
-  skipInvalid?: boolean;
-  ipblockMatchesPods: boolean;
+  skipInvalid?: true;
 }
 
 function parseBoolean(value: string): boolean {
@@ -17,25 +16,57 @@ function parseBoolean(value: string): boolean {
   throw new Error(`expected true or false, got "${value}"`);
 }
 
-/** Options every command that reads manifests takes. */
-export function withInputOptions<Args extends unknown[], Opts extends OptionValues>(command: Command<Args, Opts>) {
-  return command
-    .addOption(new Option('-n, --namespace <name>', 'namespace for objects that name none (default: default)'))
-    .addOption(new Option('--skip-invalid', 'analyse the valid objects and mark the result partial'))
+/**
+ * How the cluster's CNI resolves what the NetworkPolicy API leaves undefined. They describe the
+ * cluster, not one command, so they are program options, accepted before or after the command name.
+ */
+export function withEngineOptions<Args extends unknown[], Opts extends OptionValues>(
+  program: Command<Args, Opts>,
+) {
+  return program
     .addOption(
-      new Option('--ipblock-matches-pods <bool>', 'whether an ipBlock covering a pod IP matches that pod (CNI-dependent)')
+      new Option(
+        '--ipblock-matches-pods <bool>',
+        'an ipBlock covering a pod IP matches that pod (CNI-dependent)',
+      )
         .argParser(parseBoolean)
         .default(true),
+    )
+    .addOption(
+      new Option(
+        '--host-network <mode>',
+        "hostNetwork pods: node = outside policy, their traffic is the node's; pod = policed like any pod",
+      )
+        .choices(['node', 'pod'] as const)
+        .default('node' as const),
     );
 }
 
+/** Options every command that reads manifests takes. */
+export function withInputOptions<Args extends unknown[], Opts extends OptionValues>(
+  command: Command<Args, Opts>,
+) {
+  return command
+    .addOption(
+      new Option('-n, --namespace <name>', 'namespace for objects that name none (default: default)'),
+    )
+    .addOption(new Option('--skip-invalid', 'analyse the valid objects and mark the result partial'));
+}
+
 export function loadInputs(paths: readonly string[], options: InputOptions, io: CliIo): Snapshot {
-  const loadOptions: LoadOptions = { namespace: options.namespace, skipInvalid: options.skipInvalid, readStdin: io.readStdin };
-  const snapshot = loadSnapshot(paths.length ? paths : ['.'], loadOptions);
+  const snapshot = loadSnapshot(paths.length ? paths : ['.'], {
+    namespace: options.namespace,
+    skipInvalid: options.skipInvalid,
+    readStdin: io.readStdin,
+  });
   for (const warning of snapshot.warnings) io.stderr(`${formatDiagnostic(warning)}\n`);
   return snapshot;
 }
 
-export function engineOptions(options: InputOptions): EngineOptions {
-  return { ipBlockMatchesPods: options.ipblockMatchesPods };
+export function engineOptionsOf(command: { optsWithGlobals(): OptionValues }): EngineOptions {
+  const options = command.optsWithGlobals();
+  return {
+    ipBlockMatchesPods: options.ipblockMatchesPods !== false,
+    hostNetwork: options.hostNetwork === 'pod' ? 'pod' : 'node',
+  };
 }

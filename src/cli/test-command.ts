@@ -6,13 +6,17 @@ import { parseConnectivityTests } from '../load/connectivity-tests.ts';
 import { InputError } from '../load/diagnostics.ts';
 import { renderTestResults, TEST_FORMATS } from '../report/connectivity-tests.ts';
 import { type CliIo, ExitCode } from './io.ts';
-import { engineOptions, loadInputs, withInputOptions } from './shared-options.ts';
+import { engineOptionsOf, loadInputs, withInputOptions } from './shared-options.ts';
 
 export function testCommand(io: CliIo) {
-  return withInputOptions(new Command('test').argument('[paths...]', 'manifest files or folders, or - for stdin'))
+  return withInputOptions(
+    new Command('test').argument('[paths...]', 'manifest files or folders, or - for stdin'),
+  )
     .description('Run declarative connectivity tests (allow/deny expectations) against the manifests')
     .requiredOption('-t, --tests <file>', 'the tests file (YAML)')
-    .addOption(new Option('-f, --format <format>', 'output format').choices(TEST_FORMATS).default('text' as const))
+    .addOption(
+      new Option('-f, --format <format>', 'output format').choices(TEST_FORMATS).default('text' as const),
+    )
     .addHelpText(
       'after',
       `
@@ -22,16 +26,18 @@ Examples:
   phiwall test examples/clinic --tests examples/clinic-tests.yaml
   phiwall test k8s/ --tests connectivity-tests.yaml --format junit > phiwall-junit.xml`,
     )
-    .action((paths, options) => {
+    .action((paths, options, command) => {
       let text: string;
       try {
         text = readFileSync(options.tests, 'utf8');
       } catch {
-        throw new InputError([{ severity: 'error', file: options.tests, message: 'cannot read the tests file' }]);
+        throw new InputError([
+          { severity: 'error', file: options.tests, message: 'cannot read the tests file' },
+        ]);
       }
       const tests = parseConnectivityTests({ path: options.tests, text });
       const snapshot = loadInputs(paths, options, io);
-      const results = runConnectivityTests(new Engine(snapshot, engineOptions(options)), tests);
+      const results = runConnectivityTests(new Engine(snapshot, engineOptionsOf(command)), tests);
       io.stdout(renderTestResults(results, options.format));
       if (results.some((r) => !r.pass)) throw new ExitCode(1);
     });

@@ -1,6 +1,6 @@
+import { contains, type IntervalSet, normalize } from './intervals.ts';
 import type { PortSet } from './ports.ts';
 import { isEmptyPorts, portsKey, unionPorts } from './ports.ts';
-import { contains, type IntervalSet, normalize } from './intervals.ts';
 
 export interface AddressPorts {
   addresses: IntervalSet<bigint>;

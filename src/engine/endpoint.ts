@@ -9,6 +9,17 @@ export interface EngineOptions {
    * some CNIs only match ipBlocks against traffic from outside the cluster.
    */
   ipBlockMatchesPods: boolean;
+  /**
+   * How the CNI treats hostNetwork pods, which the NetworkPolicy API leaves undefined. `node` (the most
+   * common implementation): policies neither isolate nor select them, and their traffic is their node's,
+   * matched only by ipBlocks. `pod`: they are policed and selected like any other pod.
+   */
+  hostNetwork: 'node' | 'pod';
 }
 
-export const DEFAULT_OPTIONS: EngineOptions = { ipBlockMatchesPods: true };
+export const DEFAULT_OPTIONS: EngineOptions = { ipBlockMatchesPods: true, hostNetwork: 'node' };
+
+/** Whether the pod's traffic is its node's, outside NetworkPolicy, under these options. */
+export function isOutsidePolicy(pod: Pod, options: EngineOptions): boolean {
+  return pod.hostNetwork && options.hostNetwork === 'node';
+}

@@ -1,7 +1,17 @@
-import type { Direction, LabelSelector, Labels, NamedPort, NetworkPolicy, Pod, PolicyPort, PolicyRule, Snapshot } from '../model/types.ts';
+import type {
+  Direction,
+  LabelSelector,
+  Labels,
+  NamedPort,
+  NetworkPolicy,
+  Pod,
+  PolicyPort,
+  PolicyRule,
+  Snapshot,
+} from '../model/types.ts';
 import { type AddressPorts, partitionByPorts } from './address-partition.ts';
 import { ALL_ADDRESSES, ipBlockAddresses, parseAddress } from './addresses.ts';
-import { DEFAULT_OPTIONS, type Endpoint, type EngineOptions } from './endpoint.ts';
+import { DEFAULT_OPTIONS, type Endpoint, type EngineOptions, isOutsidePolicy } from './endpoint.ts';
 import { contains, type IntervalSet, normalize, union } from './intervals.ts';
 import { ALL_PORTS, intersectPorts, NO_PORTS, type PortSet, portSetOf, unionPorts } from './ports.ts';
 import { selectorMatches } from './selectors.ts';
@@ -12,6 +22,7 @@ export interface PodClass {
   namespace: string;
   labels: Labels;
   namedPorts: readonly NamedPort[];
+  /** hostNetwork pods when the options put them outside NetworkPolicy. */
   hostNetwork: boolean;
   /** The IPs of one member; all members' IPs fall in the same ipBlock pieces. */
   ips: readonly string[];
@@ -50,7 +61,10 @@ type Row = { kind: 'all' } | { kind: 'rules'; grants: Map<number, { ports: PortS
 export class Engine {
   readonly classes: PodClass[] = [];
   private readonly classByPod = new Map<Pod, PodClass>();
-  private readonly rulesByPolicy = new Map<NetworkPolicy, { ingress: CompiledRule[]; egress: CompiledRule[] }>();
+  private readonly rulesByPolicy = new Map<
+    NetworkPolicy,
+    { ingress: CompiledRule[]; egress: CompiledRule[] }
+  >();
   private readonly isolation = new Map<string, NetworkPolicy[]>();
   private readonly rows = new Map<string, Row>();
 
@@ -89,7 +103,8 @@ export class Engine {
 
   /** External addresses a class may reach (egress) or be reached from (ingress), grouped by ports. */
   externalPorts(subject: PodClass, direction: Direction): AddressPorts[] {
-    if (this.isIsolating(subject, direction).length === 0) return [{ addresses: ALL_ADDRESSES, ports: ALL_PORTS }];
+    if (this.isIsolating(subject, direction).length === 0)
+      return [{ addresses: ALL_ADDRESSES, ports: ALL_PORTS }];
     const grants = this.compiledRulesFor(subject, direction).map((compiled) => ({
       addresses: compiled.addresses,
       // Egress named ports resolve on the destination, and an external address has none.
@@ -101,7 +116,8 @@ export class Engine {
   /** Every rule that takes part in the verdict for one direction of src → dst. */
   explainSide(subject: Pod, peer: Endpoint, direction: Direction): SideExplanation {
     const subjectClass = this.classOf(subject);
-    if (subject.hostNetwork) return { hostNetwork: true, isolatedBy: [], admittedBy: [], ports: ALL_PORTS };
+    if (subjectClass.hostNetwork)
+      return { hostNetwork: true, isolatedBy: [], admittedBy: [], ports: ALL_PORTS };
     const isolatedBy = this.isIsolating(subjectClass, direction);
     if (isolatedBy.length === 0) return { hostNetwork: false, isolatedBy, admittedBy: [], ports: ALL_PORTS };
     const peerClass = 'pod' in peer ? this.classOf(peer.pod) : undefined;
@@ -128,7 +144,8 @@ export class Engine {
       const regions = pod.ips.map((ip) => upperBound(cuts, parseAddress(ip) as bigint)).sort((a, b) => a - b);
       const ports = pod.namedPorts.map((p) => `${p.name}/${p.protocol}/${p.port}`).sort();
       const labels = Object.entries(pod.labels).sort(([a], [b]) => (a < b ? -1 : 1));
-      const key = JSON.stringify([pod.namespace, labels, ports, pod.hostNetwork, regions]);
+      const hostNetwork = isOutsidePolicy(pod, this.options);
+      const key = JSON.stringify([pod.namespace, labels, ports, hostNetwork, regions]);
       let podClass = byKey.get(key);
       if (!podClass) {
         podClass = {
@@ -136,7 +153,7 @@ export class Engine {
           namespace: pod.namespace,
           labels: pod.labels,
           namedPorts: pod.namedPorts,
-          hostNetwork: pod.hostNetwork,
+          hostNetwork,
           ips: pod.ips,
           pods: [],
         };
@@ -166,7 +183,9 @@ export class Engine {
   }
 
   private compileRule(policy: NetworkPolicy, rule: PolicyRule): CompiledRule {
-    const numericPorts = rule.ports?.some((p) => typeof p.port === 'string') ? undefined : portsOf(rule.ports, undefined);
+    const numericPorts = rule.ports?.some((p) => typeof p.port === 'string')
+      ? undefined
+      : portsOf(rule.ports, undefined);
     if (rule.peers === undefined) {
       return { policy, rule, classesByIpBlock: new Set(), addresses: ALL_ADDRESSES, numericPorts };
     }
@@ -179,7 +198,8 @@ export class Engine {
         addresses = union(addresses, block);
         if (!this.options.ipBlockMatchesPods) continue;
         for (const podClass of this.classes) {
-          if (podClass.ips.some((ip) => contains(block, parseAddress(ip) as bigint))) classes.add(podClass.id);
+          if (podClass.ips.some((ip) => contains(block, parseAddress(ip) as bigint)))
+            classes.add(podClass.id);
         }
         continue;
       }
@@ -222,7 +242,9 @@ export class Engine {
   }
 
   private compiledRulesFor(subject: PodClass, direction: Direction): CompiledRule[] {
-    return this.isIsolating(subject, direction).flatMap((policy) => this.rulesByPolicy.get(policy)?.[direction] ?? []);
+    return this.isIsolating(subject, direction).flatMap(
+      (policy) => this.rulesByPolicy.get(policy)?.[direction] ?? [],
+    );
   }
 
   private rulePorts(compiled: CompiledRule, destination: PodClass | undefined): PortSet {

@@ -8,7 +8,19 @@ const smallSet = fc
   .map((pairs) => normalize(pairs.map(([lo, len]) => [lo, lo + len] as const)));
 
 test('normalize merges overlapping and adjacent intervals', () => {
-  assert.deepEqual(normalize([[5, 7], [1, 2], [3, 4], [10, 12], [11, 11]]), [[1, 7], [10, 12]]);
+  assert.deepEqual(
+    normalize([
+      [5, 7],
+      [1, 2],
+      [3, 4],
+      [10, 12],
+      [11, 11],
+    ]),
+    [
+      [1, 7],
+      [10, 12],
+    ],
+  );
 });
 
 test('set operations agree with membership on every point', () => {

@@ -31,6 +31,9 @@ export function portsKey(set: PortSet): string {
 export function formatPorts(set: PortSet): string {
   if (portsKey(set) === portsKey(ALL_PORTS)) return 'all ports';
   return PROTOCOLS.filter((protocol) => set[protocol].length > 0)
-    .map((protocol) => `${protocol} ${set[protocol].map(([lo, hi]) => (lo === hi ? lo : `${lo}-${hi}`)).join(',')}`)
+    .map(
+      (protocol) =>
+        `${protocol} ${set[protocol].map(([lo, hi]) => (lo === hi ? lo : `${lo}-${hi}`)).join(',')}`,
+    )
     .join(' ');
 }

@@ -1,6 +1,15 @@
 import ipaddr from 'ipaddr.js';
-import type { Direction, IpBlock, NetworkPolicy, PolicyPeer, PolicyRule, Pod, Protocol, Snapshot } from '../model/types.ts';
-import type { Endpoint, EngineOptions } from './endpoint.ts';
+import type {
+  Direction,
+  IpBlock,
+  NetworkPolicy,
+  Pod,
+  PolicyPeer,
+  PolicyRule,
+  Protocol,
+  Snapshot,
+} from '../model/types.ts';
+import { type Endpoint, type EngineOptions, isOutsidePolicy } from './endpoint.ts';
 import { selectorMatches } from './selectors.ts';
 
 /**
@@ -17,8 +26,10 @@ export function referenceAllows(
   options: EngineOptions,
 ): boolean {
   if ('pod' in src && 'pod' in dst && src.pod === dst.pod) return true;
-  const egressAllowed = !('pod' in src) || sideAllows(snapshot, src.pod, dst, 'egress', protocol, port, options);
-  const ingressAllowed = !('pod' in dst) || sideAllows(snapshot, dst.pod, src, 'ingress', protocol, port, options);
+  const egressAllowed =
+    !('pod' in src) || sideAllows(snapshot, src.pod, dst, 'egress', protocol, port, options);
+  const ingressAllowed =
+    !('pod' in dst) || sideAllows(snapshot, dst.pod, src, 'ingress', protocol, port, options);
   return egressAllowed && ingressAllowed;
 }
 
@@ -32,7 +43,7 @@ function sideAllows(
   options: EngineOptions,
 ): boolean {
   // hostNetwork pods share their node's network namespace, which NetworkPolicy does not police.
-  if (subject.hostNetwork) return true;
+  if (isOutsidePolicy(subject, options)) return true;
   const isolating = snapshot.policies.filter(
     (policy) =>
       policy.namespace === subject.namespace &&
@@ -45,7 +56,8 @@ function sideAllows(
   return isolating.some((policy) =>
     policy[direction].some(
       (rule) =>
-        ruleAdmitsPeer(snapshot, policy, rule, peer, options) && ruleAdmitsPort(rule, protocol, port, destination),
+        ruleAdmitsPeer(snapshot, policy, rule, peer, options) &&
+        ruleAdmitsPort(rule, protocol, port, destination),
     ),
   );
 }
@@ -71,7 +83,7 @@ function peerMatches(
     const ips = 'ip' in endpoint ? [endpoint.ip] : options.ipBlockMatchesPods ? endpoint.pod.ips : [];
     return ips.some((ip) => ipInBlock(ip, peer.ipBlock));
   }
-  if (!('pod' in endpoint) || endpoint.pod.hostNetwork) return false;
+  if (!('pod' in endpoint) || isOutsidePolicy(endpoint.pod, options)) return false;
   const pod = endpoint.pod;
   if (peer.namespaceSelector) {
     const namespaceLabels = snapshot.namespaces.get(pod.namespace)?.labels ?? {};
@@ -91,13 +103,22 @@ function ipInBlock(ip: string, block: IpBlock): boolean {
   return inCidr(block.cidr) && !block.except.some(inCidr);
 }
 
-function ruleAdmitsPort(rule: PolicyRule, protocol: Protocol, port: number, destination: Pod | undefined): boolean {
+function ruleAdmitsPort(
+  rule: PolicyRule,
+  protocol: Protocol,
+  port: number,
+  destination: Pod | undefined,
+): boolean {
   if (rule.ports === undefined) return true;
   return rule.ports.some((p) => {
     if (p.protocol !== protocol) return false;
     if (p.port === undefined) return true;
     if (typeof p.port === 'string') {
-      return destination?.namedPorts.some((n) => n.name === p.port && n.protocol === protocol && n.port === port) ?? false;
+      return (
+        destination?.namedPorts.some(
+          (n) => n.name === p.port && n.protocol === protocol && n.port === port,
+        ) ?? false
+      );
     }
     return port >= p.port && port <= (p.endPort ?? p.port);
   });

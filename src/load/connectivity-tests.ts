@@ -38,7 +38,9 @@ export function parseConnectivityTests(source: SourceText): ConnectivityTest[] {
   if (errors.length > 0) throw new InputError(errors);
   const [doc] = documents;
   if (!doc) {
-    throw new InputError([{ severity: 'error', file: source.path, line: 1, column: 1, message: 'the tests file is empty' }]);
+    throw new InputError([
+      { severity: 'error', file: source.path, line: 1, column: 1, message: 'the tests file is empty' },
+    ]);
   }
   const parsed = fileSchema.safeParse(doc.value);
   if (!parsed.success) {
@@ -46,7 +48,13 @@ export function parseConnectivityTests(source: SourceText): ConnectivityTest[] {
       const path = issue.path.filter((key): key is string | number => typeof key !== 'symbol');
       const unknownKeys = issue.code === 'unrecognized_keys' ? issue.keys : [];
       const at = unknownKeys.length ? [...path, unknownKeys[0] as string] : path;
-      return { severity: 'error', file: source.path, ...doc.locate(at), field: fieldPath(at), message: issue.message };
+      return {
+        severity: 'error',
+        file: source.path,
+        ...doc.locate(at),
+        field: fieldPath(at),
+        message: issue.message,
+      };
     });
     throw new InputError(diagnostics);
   }

@@ -1,4 +1,13 @@
-import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments, parseDocument } from 'yaml';
+import {
+  type Document,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseAllDocuments,
+  parseDocument,
+} from 'yaml';
 import type { Diagnostic } from './diagnostics.ts';
 import type { SourceText } from './sources.ts';
 
@@ -26,7 +35,8 @@ export function parseSource(source: SourceText): { documents: ParsedDocument[]; 
     try {
       return { documents: [jsonDocument(source, JSON.parse(source.text))], errors: [] };
     } catch (error) {
-      if (source.path.toLowerCase().endsWith('.json')) return { documents: [], errors: [jsonError(source, error)] };
+      if (source.path.toLowerCase().endsWith('.json'))
+        return { documents: [], errors: [jsonError(source, error)] };
       // Flow-style YAML starting with a brace: let the YAML parser judge it.
     }
   }

@@ -8,7 +8,8 @@ const PORT_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
 export function dnsLabelProblem(value: string): string | undefined {
   if (value.length > 63) return 'must be no more than 63 characters';
-  if (!DNS_LABEL.test(value)) return 'must be a lowercase RFC 1123 label (a-z, 0-9 and -, alphanumeric at both ends)';
+  if (!DNS_LABEL.test(value))
+    return 'must be a lowercase RFC 1123 label (a-z, 0-9 and -, alphanumeric at both ends)';
   return undefined;
 }
 

@@ -1,9 +1,16 @@
 import { parseCidr } from '../engine/addresses.ts';
 import { MATCH_ALL } from '../engine/selectors.ts';
-import type { Direction, IpBlock, NetworkPolicy, PolicyPeer, PolicyPort, PolicyRule } from '../model/types.ts';
+import type {
+  Direction,
+  IpBlock,
+  NetworkPolicy,
+  PolicyPeer,
+  PolicyPort,
+  PolicyRule,
+} from '../model/types.ts';
 import type { FieldKey } from './documents.ts';
 import { portNameProblem } from './names.ts';
-import { type Fields, type ObjectReader, describe } from './object-reader.ts';
+import { describe, type Fields, type ObjectReader } from './object-reader.ts';
 import { isPortNumber, readProtocol, readSelector } from './read-fields.ts';
 
 const PEER_FIELD = { ingress: 'from', egress: 'to' } as const;
@@ -17,7 +24,10 @@ export function readNetworkPolicy(
 ): NetworkPolicy {
   const spec = reader.fields(object.spec, ['spec']) ?? {};
   reader.onlyKnownFields(spec, ['spec'], ['podSelector', 'policyTypes', 'ingress', 'egress']);
-  const podSelector = spec.podSelector === undefined ? MATCH_ALL : readSelector(reader, spec.podSelector, ['spec', 'podSelector']);
+  const podSelector =
+    spec.podSelector === undefined
+      ? MATCH_ALL
+      : readSelector(reader, spec.podSelector, ['spec', 'podSelector']);
   const ingress = readRules(reader, spec.ingress, 'ingress');
   const egress = readRules(reader, spec.egress, 'egress');
   return {
@@ -32,13 +42,20 @@ export function readNetworkPolicy(
 }
 
 /** Omitted policyTypes mean Ingress, plus Egress when the policy has egress rules. */
-function readPolicyTypes(reader: ObjectReader, value: unknown, hasEgressRules: boolean): NetworkPolicy['isolates'] {
+function readPolicyTypes(
+  reader: ObjectReader,
+  value: unknown,
+  hasEgressRules: boolean,
+): NetworkPolicy['isolates'] {
   const types = reader.list(value, ['spec', 'policyTypes']);
   if (types === undefined) return { ingress: true, egress: hasEgressRules };
   const seen = new Set<string>();
   types.forEach((type, i) => {
     if (type !== 'Ingress' && type !== 'Egress') {
-      reader.error(['spec', 'policyTypes', i], `unsupported value ${JSON.stringify(type)}: use Ingress or Egress`);
+      reader.error(
+        ['spec', 'policyTypes', i],
+        `unsupported value ${JSON.stringify(type)}: use Ingress or Egress`,
+      );
     } else if (seen.has(type)) {
       reader.error(['spec', 'policyTypes', i], `duplicate value "${type}"`);
     }
@@ -59,8 +76,12 @@ function readRules(reader: ObjectReader, value: unknown, direction: Direction): 
     const peerList = reader.list(rule[peerField], [...path, peerField]);
     const portList = reader.list(rule.ports, [...path, 'ports']);
     // An empty list means the same as an absent one: every peer, or every port.
-    const peers = peerList?.length ? peerList.flatMap((p, i) => readPeer(reader, p, [...path, peerField, i])) : undefined;
-    const ports = portList?.length ? portList.flatMap((p, i) => readPort(reader, p, [...path, 'ports', i])) : undefined;
+    const peers = peerList?.length
+      ? peerList.flatMap((p, i) => readPeer(reader, p, [...path, peerField, i]))
+      : undefined;
+    const ports = portList?.length
+      ? portList.flatMap((p, i) => readPort(reader, p, [...path, 'ports', i]))
+      : undefined;
     return [{ direction, index, peers, ports, provenance: reader.provenance(path) }];
   });
 }
@@ -68,7 +89,8 @@ function readRules(reader: ObjectReader, value: unknown, direction: Direction): 
 function readPeer(reader: ObjectReader, raw: unknown, path: FieldKey[]): PolicyPeer[] {
   const peer = reader.fields(raw, path);
   if (!peer) {
-    if (raw === null || raw === undefined) reader.error(path, 'must specify a peer: ipBlock, podSelector or namespaceSelector');
+    if (raw === null || raw === undefined)
+      reader.error(path, 'must specify a peer: ipBlock, podSelector or namespaceSelector');
     return [];
   }
   reader.onlyKnownFields(peer, path, ['podSelector', 'namespaceSelector', 'ipBlock']);
@@ -88,7 +110,9 @@ function readPeer(reader: ObjectReader, raw: unknown, path: FieldKey[]): PolicyP
   return [
     {
       kind: 'pods',
-      podSelector: has('podSelector') ? readSelector(reader, peer.podSelector, [...path, 'podSelector']) : undefined,
+      podSelector: has('podSelector')
+        ? readSelector(reader, peer.podSelector, [...path, 'podSelector'])
+        : undefined,
       namespaceSelector: has('namespaceSelector')
         ? readSelector(reader, peer.namespaceSelector, [...path, 'namespaceSelector'])
         : undefined,
@@ -113,7 +137,13 @@ function readIpBlock(reader: ObjectReader, raw: unknown, path: FieldKey[]): IpBl
     if (text === undefined) return [];
     const inner = parseCidr(text);
     if (!inner) reader.error(at, `"${text}" is not a valid CIDR`);
-    else if (cidr && (inner.family !== cidr.family || inner.prefix <= cidr.prefix || inner.lo < cidr.lo || inner.hi > cidr.hi)) {
+    else if (
+      cidr &&
+      (inner.family !== cidr.family ||
+        inner.prefix <= cidr.prefix ||
+        inner.lo < cidr.lo ||
+        inner.hi > cidr.hi)
+    ) {
       reader.error(at, `"${text}" must be a strict subset of cidr "${cidrText}"`);
     }
     return [text];
@@ -137,7 +167,10 @@ function readPort(reader: ObjectReader, raw: unknown, path: FieldKey[]): PolicyP
   }
   if (endPort !== undefined && endPort !== null) {
     if (!isPortNumber(endPort)) {
-      reader.error([...path, 'endPort'], `${describe(endPort)} is not a valid port: must be between 1 and 65535`);
+      reader.error(
+        [...path, 'endPort'],
+        `${describe(endPort)} is not a valid port: must be between 1 and 65535`,
+      );
     } else if (typeof port === 'string') {
       reader.error([...path, 'endPort'], 'may not be specified when port is a named port');
     } else if (port === undefined || port === null) {

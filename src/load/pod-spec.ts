@@ -1,9 +1,9 @@
 import { parseAddress } from '../engine/addresses.ts';
-import type { NamedPort } from '../model/types.ts';
+import { type NamedPort, PROTOCOLS, type Protocol } from '../model/types.ts';
 import type { FieldKey } from './documents.ts';
 import { portNameProblem } from './names.ts';
 import type { Fields, ObjectReader } from './object-reader.ts';
-import { isPortNumber, readProtocol } from './read-fields.ts';
+import { isPortNumber } from './read-fields.ts';
 
 /** Where each workload kind keeps the pod template that policies see. */
 export const POD_TEMPLATE_PATHS: Readonly<Record<string, readonly string[]>> = {
@@ -25,7 +25,11 @@ export interface PodFacts {
  * The facts of a pod spec that NetworkPolicy semantics depend on: the named container ports (of app
  * containers and of restartable init containers, which keep running as sidecars) and hostNetwork.
  */
-export function readPodSpec(reader: ObjectReader, spec: Fields | undefined, path: readonly FieldKey[]): PodFacts {
+export function readPodSpec(
+  reader: ObjectReader,
+  spec: Fields | undefined,
+  path: readonly FieldKey[],
+): PodFacts {
   const namedPorts: NamedPort[] = [];
   for (const group of ['containers', 'initContainers'] as const) {
     const containers = reader.list(spec?.[group], [...path, group]) ?? [];
@@ -38,16 +42,21 @@ export function readPodSpec(reader: ObjectReader, spec: Fields | undefined, path
         const portPath = [...containerPath, 'ports', p];
         const port = reader.fields(rawPort, portPath);
         if (!port) return;
-        const protocol = readProtocol(reader, port.protocol, [...portPath, 'protocol']);
-        if (!isPortNumber(port.containerPort)) {
-          reader.error([...portPath, 'containerPort'], `must be a port number between 1 and 65535`);
+        // Only the names and numbers of ports matter to policies, so a malformed container port is
+        // left out with a warning (it can only narrow what a named-port rule allows), not fatal.
+        const protocol = port.protocol ?? 'TCP';
+        const name = port.name;
+        if (typeof name !== 'string') return;
+        const problem = !isPortNumber(port.containerPort)
+          ? 'containerPort must be a port number between 1 and 65535'
+          : !PROTOCOLS.includes(protocol as Protocol)
+            ? `unsupported protocol ${JSON.stringify(protocol)}`
+            : portNameProblem(name);
+        if (problem) {
+          reader.warn(portPath, `named port "${name}" ignored: ${problem}`);
           return;
         }
-        const name = reader.string(port.name, [...portPath, 'name']);
-        if (name === undefined) return;
-        const problem = portNameProblem(name);
-        if (problem) reader.error([...portPath, 'name'], `invalid port name "${name}": ${problem}`);
-        namedPorts.push({ name, protocol, port: port.containerPort });
+        namedPorts.push({ name, protocol: protocol as Protocol, port: port.containerPort as number });
       });
     });
   }

@@ -41,12 +41,16 @@ export function readSelector(reader: ObjectReader, value: unknown, path: readonl
     if (keyProblem) reader.error([...at, 'key'], `invalid label key "${key}": ${keyProblem}`);
     const operator = expression.operator;
     if (!OPERATORS.includes(operator as SelectorOperator)) {
-      reader.error([...at, 'operator'], `unsupported operator ${JSON.stringify(operator)}: use ${OPERATORS.join(', ')}`);
+      reader.error(
+        [...at, 'operator'],
+        `unsupported operator ${JSON.stringify(operator)}: use ${OPERATORS.join(', ')}`,
+      );
       return;
     }
     const rawValues = reader.list(expression.values, [...at, 'values']) ?? [];
     const values = rawValues.map((v, j) => {
-      if (typeof v !== 'string') reader.error([...at, 'values', j], `must be a string, not ${JSON.stringify(v)}`);
+      if (typeof v !== 'string')
+        reader.error([...at, 'values', j], `must be a string, not ${JSON.stringify(v)}`);
       else {
         const problem = labelValueProblem(v);
         if (problem) reader.error([...at, 'values', j], `invalid label value "${v}": ${problem}`);

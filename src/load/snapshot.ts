@@ -63,7 +63,7 @@ export function buildSnapshot(sources: readonly SourceText[], options: LoadOptio
     }
   }
 
-  reportDuplicates(objects, diagnostics);
+  reportDuplicates(objects);
   const model = interpret(objects, diagnostics);
   invalidObjects += objects.filter((o) => o.reader.errorCount > 0).length;
 
@@ -82,7 +82,15 @@ export function buildSnapshot(sources: readonly SourceText[], options: LoadOptio
   const warnings = diagnostics
     .filter((d) => d.severity === 'warning')
     .concat(
-      partial ? [{ severity: 'warning', file: '<input>', message: `left out ${invalidObjects} invalid input(s) (--skip-invalid): the result is partial` }] : [],
+      partial
+        ? [
+            {
+              severity: 'warning',
+              file: '<input>',
+              message: `left out ${invalidObjects} invalid input(s) (--skip-invalid): the result is partial`,
+            },
+          ]
+        : [],
       partial ? errors.map((e) => ({ ...e, severity: 'warning' as const })) : [],
     );
   return {
@@ -94,10 +102,17 @@ export function buildSnapshot(sources: readonly SourceText[], options: LoadOptio
 }
 
 /** The objects of one document: itself, or the items of a List (`kind: List` and every `*List` kind). */
-function* objectsOf(doc: ParsedDocument, diagnostics: Diagnostic[]): Generator<{ value: Fields; base: FieldKey[] }> {
+function* objectsOf(
+  doc: ParsedDocument,
+  diagnostics: Diagnostic[],
+): Generator<{ value: Fields; base: FieldKey[] }> {
   const { value } = doc;
   if (value === null || value === undefined) return;
-  if (Array.isArray(value) || !isFields(value) || (value.kind === undefined && value.apiVersion === undefined && value.metadata === undefined)) {
+  if (
+    Array.isArray(value) ||
+    !isFields(value) ||
+    (value.kind === undefined && value.apiVersion === undefined && value.metadata === undefined)
+  ) {
     diagnostics.push({
       severity: 'warning',
       file: doc.file,
@@ -108,9 +123,16 @@ function* objectsOf(doc: ParsedDocument, diagnostics: Diagnostic[]): Generator<{
   }
   if (typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items)) {
     for (const [i, item] of value.items.entries()) {
-      if (isFields(item)) yield { value: item, base: ['items', i] };
+      // API list responses leave the kind out of their items: a NamespaceList holds Namespaces.
+      if (isFields(item)) yield { value: withListDefaults(item, value), base: ['items', i] };
       else if (item !== null) {
-        diagnostics.push({ severity: 'error', file: doc.file, ...doc.locate(['items', i]), field: `items[${i}]`, message: 'must be an object' });
+        diagnostics.push({
+          severity: 'error',
+          file: doc.file,
+          ...doc.locate(['items', i]),
+          field: `items[${i}]`,
+          message: 'must be an object',
+        });
       }
     }
     return;
@@ -118,7 +140,17 @@ function* objectsOf(doc: ParsedDocument, diagnostics: Diagnostic[]): Generator<{
   yield { value, base: [] };
 }
 
-function readHeader(reader: ObjectReader, object: Fields, defaultNamespace: string): PendingObject | undefined {
+function withListDefaults(item: Fields, list: Fields): Fields {
+  const kind = list.kind as string;
+  if (item.kind !== undefined || kind === 'List') return item;
+  return { ...item, kind: kind.slice(0, -'List'.length), apiVersion: item.apiVersion ?? list.apiVersion };
+}
+
+function readHeader(
+  reader: ObjectReader,
+  object: Fields,
+  defaultNamespace: string,
+): PendingObject | undefined {
   const kind = object.kind;
   if (typeof kind !== 'string' || kind === '') {
     reader.error(['kind'], 'required value: every object needs a kind');
@@ -131,10 +163,12 @@ function readHeader(reader: ObjectReader, object: Fields, defaultNamespace: stri
     return undefined;
   }
   const namespace = reader.string(metadata?.namespace, ['metadata', 'namespace']) || defaultNamespace;
-  const problem = kind === 'Namespace' || kind === 'Service' ? dnsLabelProblem(name) : dnsSubdomainProblem(name);
+  const problem =
+    kind === 'Namespace' || kind === 'Service' ? dnsLabelProblem(name) : dnsSubdomainProblem(name);
   if (problem) reader.error(['metadata', 'name'], `invalid name "${name}": ${problem}`);
   const namespaceProblem = dnsLabelProblem(namespace);
-  if (namespaceProblem) reader.error(['metadata', 'namespace'], `invalid namespace "${namespace}": ${namespaceProblem}`);
+  if (namespaceProblem)
+    reader.error(['metadata', 'namespace'], `invalid namespace "${namespace}": ${namespaceProblem}`);
   return { kind, namespace: kind === 'Namespace' ? '' : namespace, name, object, reader };
 }
 
@@ -144,7 +178,7 @@ function isAnalysedKind(kind: string, apiVersion: unknown): boolean {
   return ['Namespace', 'Pod', 'Service', 'Ingress'].includes(kind) || kind in POD_TEMPLATE_PATHS;
 }
 
-function reportDuplicates(objects: readonly PendingObject[], diagnostics: Diagnostic[]): void {
+function reportDuplicates(objects: readonly PendingObject[]): void {
   const seen = new Map<string, PendingObject>();
   for (const o of objects) {
     const key = `${o.kind}/${o.namespace}/${o.name}`;
@@ -155,11 +189,17 @@ function reportDuplicates(objects: readonly PendingObject[], diagnostics: Diagno
     }
     const { line } = first.reader.provenance().locate();
     const what = o.namespace ? `${o.namespace}/${o.name}` : o.name;
-    o.reader.error(['metadata', 'name'], `duplicate ${o.kind} "${what}" (first defined at ${first.reader.file}:${line})`);
+    o.reader.error(
+      ['metadata', 'name'],
+      `duplicate ${o.kind} "${what}" (first defined at ${first.reader.file}:${line})`,
+    );
   }
 }
 
-function interpret(objects: readonly PendingObject[], diagnostics: Diagnostic[]): Omit<Snapshot, 'inputs' | 'warnings' | 'partial'> {
+function interpret(
+  objects: readonly PendingObject[],
+  diagnostics: Diagnostic[],
+): Omit<Snapshot, 'inputs' | 'warnings' | 'partial'> {
   const namespaces = new Map<string, Namespace>();
   const pods: Pod[] = [];
   const policies: NetworkPolicy[] = [];
@@ -170,23 +210,46 @@ function interpret(objects: readonly PendingObject[], diagnostics: Diagnostic[])
 
   for (const pending of objects) {
     const { kind, namespace, name, object, reader } = pending;
-    const labels = readLabels(reader, (object.metadata as Fields | undefined)?.labels, ['metadata', 'labels']);
+    const labels = readLabels(reader, (object.metadata as Fields | undefined)?.labels, [
+      'metadata',
+      'labels',
+    ]);
     if (kind === 'Namespace') {
-      namespaces.set(name, { name, labels: { ...labels, 'kubernetes.io/metadata.name': name }, declared: true });
+      namespaces.set(name, {
+        name,
+        labels: { ...labels, 'kubernetes.io/metadata.name': name },
+        declared: true,
+      });
     } else if (kind === 'NetworkPolicy') {
       policies.push(readNetworkPolicy(reader, object, namespace, name));
     } else if (kind === 'Service' || kind === 'Ingress') {
-      (kind === 'Service' ? services : ingresses).push({ kind, namespace, name, object, provenance: reader.provenance() });
+      (kind === 'Service' ? services : ingresses).push({
+        kind,
+        namespace,
+        name,
+        object,
+        provenance: reader.provenance(),
+      });
     } else if (kind === 'Pod') {
       const status = reader.fields(object.status, ['status']);
-      if (status?.phase === 'Succeeded' || status?.phase === 'Failed') {
-        finishedPods++;
-        continue;
-      }
+      // A finished pod still shows what its workload's pods look like, but its IP is released and reused.
+      const finished = status?.phase === 'Succeeded' || status?.phase === 'Failed';
+      if (finished) finishedPods++;
+      const ips = readPodIps(reader, status);
       const facts = readPodSpec(reader, reader.fields(object.spec, ['spec']), ['spec']);
-      const owner = controllerOf(object);
-      const workload = owner ? workloadId(namespace, owner.name, owner.kind) : workloadId(namespace, name, 'Pod');
-      pods.push({ namespace, name, labels, ips: readPodIps(reader, status), ...facts, workload, provenance: reader.provenance() });
+      const owner = controllerOf(object, reader);
+      const workload = owner
+        ? workloadId(namespace, owner.name, owner.kind)
+        : workloadId(namespace, name, 'Pod');
+      pods.push({
+        namespace,
+        name,
+        labels,
+        ips: finished ? [] : ips,
+        ...facts,
+        workload,
+        provenance: reader.provenance(),
+      });
     } else {
       const path = POD_TEMPLATE_PATHS[kind] ?? [];
       const template = readTemplate(reader, object, path);
@@ -205,18 +268,30 @@ function interpret(objects: readonly PendingObject[], diagnostics: Diagnostic[])
   }
 
   if (finishedPods > 0) {
-    diagnostics.push({ severity: 'warning', file: '<input>', message: `left out ${finishedPods} finished pod(s) (phase Succeeded or Failed): they hold no connections` });
+    diagnostics.push({
+      severity: 'warning',
+      file: '<input>',
+      message: `${finishedPods} finished pod(s) (phase Succeeded or Failed): kept as the shape of their workload, their released IPs ignored`,
+    });
   }
   pods.push(...templatesWithoutPods(templates, pods));
   for (const { namespace } of [...pods, ...policies, ...services, ...ingresses]) {
     if (!namespaces.has(namespace)) {
-      namespaces.set(namespace, { name: namespace, labels: { 'kubernetes.io/metadata.name': namespace }, declared: false });
+      namespaces.set(namespace, {
+        name: namespace,
+        labels: { 'kubernetes.io/metadata.name': namespace },
+        declared: false,
+      });
     }
   }
   return { namespaces, workloads: groupWorkloads(pods, objects), pods, policies, services, ingresses };
 }
 
-function readTemplate(reader: ObjectReader, object: Fields, path: readonly string[]): PodFacts & { labels: Pod['labels'] } {
+function readTemplate(
+  reader: ObjectReader,
+  object: Fields,
+  path: readonly string[],
+): PodFacts & { labels: Pod['labels'] } {
   let template: unknown = object;
   for (const key of path) template = isFields(template) ? template[key] : undefined;
   const fields = reader.fields(template, path);
@@ -228,18 +303,34 @@ function readTemplate(reader: ObjectReader, object: Fields, path: readonly strin
   };
 }
 
-function controllerOf(object: Fields): { kind: string; name: string } | undefined {
+/**
+ * The controller ownerReference, validated as the API server does (kind and name are required).
+ * Static pods name their Node as controller; a node is not a workload, so they stand alone as Pods.
+ */
+function controllerOf(object: Fields, reader?: ObjectReader): { kind: string; name: string } | undefined {
   const owners = (object.metadata as Fields | undefined)?.ownerReferences;
   if (!Array.isArray(owners)) return undefined;
-  const owner = owners.find((o) => isFields(o) && o.controller === true && typeof o.kind === 'string' && typeof o.name === 'string');
-  return owner ? { kind: owner.kind as string, name: owner.name as string } : undefined;
+  for (const [i, owner] of owners.entries()) {
+    if (!isFields(owner) || owner.controller !== true) continue;
+    const { kind, name } = owner;
+    if (typeof kind !== 'string' || kind === '' || typeof name !== 'string' || name === '') {
+      const missing = typeof kind !== 'string' || kind === '' ? 'kind' : 'name';
+      reader?.error(['metadata', 'ownerReferences', i, missing], 'required value');
+      return undefined;
+    }
+    return kind === 'Node' ? undefined : { kind, name };
+  }
+  return undefined;
 }
 
 /**
  * A workload object stands for its pods only when the input has none of them: in a `kubectl get all`
  * dump, a Deployment, its ReplicaSet and their pods are one workload, shown as the pods' owner.
  */
-function templatesWithoutPods(templates: readonly { pending: PendingObject; pod: Pod }[], pods: readonly Pod[]): Pod[] {
+function templatesWithoutPods(
+  templates: readonly { pending: PendingObject; pod: Pod }[],
+  pods: readonly Pod[],
+): Pod[] {
   const present = new Set(templates.map(({ pod }) => pod.workload));
   const ownerOf = new Map<string, string>();
   for (const { pending, pod } of templates) {

@@ -8,7 +8,8 @@ export function renderTestResults(results: readonly TestResult[], format: TestFo
   if (format === 'json') return `${JSON.stringify(testResultsJson(results), null, 2)}\n`;
   if (format === 'junit') return renderJunit(results);
   const lines = results.map(
-    (r) => `${r.pass ? 'PASS' : 'FAIL'} ${r.name}${r.pass ? '' : `\n     expected ${r.expect}, got ${r.actual}: ${reasonFor(r.explanation)}`}`,
+    (r) =>
+      `${r.pass ? 'PASS' : 'FAIL'} ${r.name}${r.pass ? '' : `\n     expected ${r.expect}, got ${r.actual}: ${reasonFor(r.explanation)}`}`,
   );
   const failed = results.filter((r) => !r.pass).length;
   lines.push('', `${results.length - failed} passed, ${failed} failed`);

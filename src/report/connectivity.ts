@@ -76,10 +76,13 @@ function markdownCell(value: string): string {
 
 function renderMarkdown({ snapshot, connections }: ConnectivityReport): string {
   const lines = ['# Allowed connections', ''];
-  if (snapshot.partial) lines.push('> **Partial result:** invalid objects were left out (`--skip-invalid`).', '');
+  if (snapshot.partial)
+    lines.push('> **Partial result:** invalid objects were left out (`--skip-invalid`).', '');
   lines.push('| Source | Destination | Ports |', '| --- | --- | --- |');
   for (const c of connections) {
-    lines.push(`| ${markdownCell(peerName(c.src))} | ${markdownCell(peerName(c.dst))} | ${markdownCell(formatPorts(c.ports))} |`);
+    lines.push(
+      `| ${markdownCell(peerName(c.src))} | ${markdownCell(peerName(c.dst))} | ${markdownCell(formatPorts(c.ports))} |`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -91,7 +94,9 @@ function dotString(value: string): string {
 function renderDot(connections: readonly Connection[]): string {
   const lines = ['digraph connectivity {', '  rankdir=LR;', '  node [shape=box];'];
   for (const c of connections) {
-    lines.push(`  ${dotString(peerName(c.src))} -> ${dotString(peerName(c.dst))} [label=${dotString(formatPorts(c.ports))}];`);
+    lines.push(
+      `  ${dotString(peerName(c.src))} -> ${dotString(peerName(c.dst))} [label=${dotString(formatPorts(c.ports))}];`,
+    );
   }
   lines.push('}');
   return `${lines.join('\n')}\n`;

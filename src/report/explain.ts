@@ -31,10 +31,13 @@ function sideLines(e: Explanation, direction: Direction, side: SideExplanation |
   const [subject, peer] = direction === 'egress' ? [e.from, e.to] : [e.to, e.from];
   const title = `${direction === 'egress' ? 'Egress from' : 'Ingress to'} ${endpointName(subject)}`;
   if (!side) return [`${title}: an external address; NetworkPolicy does not govern it`];
-  if (side.hostNetwork) return [`${title}: a hostNetwork pod; NetworkPolicy does not apply to it (CNI-dependent)`];
+  if (side.hostNetwork)
+    return [`${title}: a hostNetwork pod; NetworkPolicy does not apply to it (CNI-dependent)`];
   if (side.isolatedBy.length === 0) {
     const namespace = subject.kind === 'workload' ? subject.workload.namespace : '';
-    return [`${title}: not isolated (no NetworkPolicy in ${namespace} selects it for ${direction}), so all is allowed`];
+    return [
+      `${title}: not isolated (no NetworkPolicy in ${namespace} selects it for ${direction}), so all is allowed`,
+    ];
   }
   const lines = [
     `${title}:`,
@@ -42,10 +45,17 @@ function sideLines(e: Explanation, direction: Direction, side: SideExplanation |
   ];
   if (side.admittedBy.length === 0) lines.push(`  no ${direction} rule admits ${endpointName(peer)}: denied`);
   for (const entry of side.admittedBy) {
-    const hit = e.query?.port !== undefined && contains(entry.ports[e.query.protocol], e.query.port) ? '  <- matches' : '';
+    const hit =
+      e.query?.port !== undefined && contains(entry.ports[e.query.protocol], e.query.port)
+        ? '  <- matches'
+        : '';
     const via = entry.byIpBlock ? ' (via an ipBlock covering the pod IP)' : '';
-    const ports = isEmptyPorts(entry.ports) ? 'no ports (its named ports do not exist on the destination)' : formatPorts(entry.ports);
-    lines.push(`  admitted by ${ruleName(entry.policy, entry.rule)} (${where(entry.rule.provenance)})${via}: ${ports}${hit}`);
+    const ports = isEmptyPorts(entry.ports)
+      ? 'no ports (its named ports do not exist on the destination)'
+      : formatPorts(entry.ports);
+    lines.push(
+      `  admitted by ${ruleName(entry.policy, entry.rule)} (${where(entry.rule.provenance)})${via}: ${ports}${hit}`,
+    );
   }
   return lines;
 }
@@ -100,17 +110,25 @@ export function reasonFor(e: Explanation): string {
   ];
   const port = e.query?.port;
   const covers = (entry: SideExplanation['admittedBy'][number]) =>
-    e.query ? (port === undefined ? entry.ports[e.query.protocol].length > 0 : contains(entry.ports[e.query.protocol], port)) : true;
+    e.query
+      ? port === undefined
+        ? entry.ports[e.query.protocol].length > 0
+        : contains(entry.ports[e.query.protocol], port)
+      : true;
   const parts: string[] = [];
   for (const [direction, side] of sides) {
     const [subject, peer] = direction === 'egress' ? [e.from, e.to] : [e.to, e.from];
     if (!side || side.hostNetwork || side.isolatedBy.length === 0) continue;
     const admitting = side.admittedBy.filter(covers);
     if (admitting.length > 0) {
-      parts.push(`${direction} admitted by ${admitting.map((a) => `${ruleName(a.policy, a.rule)} (${where(a.rule.provenance)})`).join(', ')}`);
+      parts.push(
+        `${direction} admitted by ${admitting.map((a) => `${ruleName(a.policy, a.rule)} (${where(a.rule.provenance)})`).join(', ')}`,
+      );
     } else {
       const isolation = side.isolatedBy.map((p) => `${policyName(p)} (${where(p.provenance)})`).join(', ');
-      parts.push(`${direction} of ${endpointName(subject)} is isolated by ${isolation} and no rule admits ${endpointName(peer)} on ${queryText(e)}`);
+      parts.push(
+        `${direction} of ${endpointName(subject)} is isolated by ${isolation} and no rule admits ${endpointName(peer)} on ${queryText(e)}`,
+      );
     }
   }
   if (parts.length === 0) return 'no NetworkPolicy isolates either end';
