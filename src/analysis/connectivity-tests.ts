@@ -25,23 +25,25 @@ export function runConnectivityTests(engine: Engine, tests: readonly Connectivit
   const problems: Diagnostic[] = [];
   const results: TestResult[] = [];
   for (const test of tests) {
-    const problem = (message: string) => {
-      const { line, column } = test.provenance.locate();
-      problems.push({ severity: 'error', file: test.provenance.file, line, column, message });
+    const problem = (field: 'from' | 'to' | 'port', message: string) => {
+      problems.push({ ...test.locateField(field), message });
     };
-    let from: Resolved;
-    let to: Resolved;
-    try {
-      from = resolveEndpoint(engine.snapshot, test.from);
-      to = resolveEndpoint(engine.snapshot, test.to);
-    } catch (error) {
-      if (!(error instanceof ResolveError)) throw error;
-      problem(error.message);
-      continue;
+    let from: Resolved | undefined;
+    let to: Resolved | undefined;
+    for (const field of ['from', 'to'] as const) {
+      try {
+        const resolved = resolveEndpoint(engine.snapshot, test[field]);
+        if (field === 'from') from = resolved;
+        else to = resolved;
+      } catch (error) {
+        if (!(error instanceof ResolveError)) throw error;
+        problem(field, error.message);
+      }
     }
+    if (!from || !to) continue;
     const port = resolveTestPort(test, to);
     if (typeof port === 'string') {
-      problem(port);
+      problem('port', port);
       continue;
     }
     const explanation = explainConnection(engine, from, to, { protocol: test.protocol, port });

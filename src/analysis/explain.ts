@@ -23,6 +23,8 @@ export interface Explanation {
   query?: PortQuery;
   /** The answer to the query, when one was asked. */
   verdict?: boolean;
+  /** The snapshot left invalid objects out (`--skip-invalid`), so the answer may be incomplete. */
+  partial: boolean;
 }
 
 export function toEndpoint(resolved: Resolved): Endpoint {
@@ -47,5 +49,5 @@ export function explainConnection(
       : query
         ? allowed[query.protocol].length > 0
         : undefined;
-  return { from, to, samePod, egress, ingress, allowed, query, verdict };
+  return { from, to, samePod, egress, ingress, allowed, query, verdict, partial: engine.snapshot.partial };
 }

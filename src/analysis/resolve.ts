@@ -15,8 +15,10 @@ export type Resolved =
  * address; an IP that belongs to a pod resolves to that pod.
  */
 export function resolveEndpoint(snapshot: Snapshot, text: string): Resolved {
-  if (parseAddress(text) !== undefined) {
-    const pod = snapshot.pods.find((p) => p.ips.includes(text));
+  const address = parseAddress(text);
+  if (address !== undefined) {
+    // Compared as numbers: fd00::5 and fd00:0::5 are the same pod.
+    const pod = snapshot.pods.find((p) => p.ips.some((ip) => parseAddress(ip) === address));
     const workload = pod && snapshot.workloads.find((w) => w.id === pod.workload);
     return pod && workload ? { kind: 'workload', workload, pod, text } : { kind: 'ip', ip: text, text };
   }

@@ -2,6 +2,12 @@ import { readFileSync } from 'node:fs';
 import type { CliIo } from './io.ts';
 import { runCli } from './main.ts';
 
+// `phiwall connectivity | head` closes the pipe early; that is the reader's choice, not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? 0);
+});
+
 const io: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),

@@ -1,4 +1,4 @@
-import { Command, Option } from '@commander-js/extra-typings';
+import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import { explainConnection } from '../analysis/explain.ts';
 import { resolveEndpoint } from '../analysis/resolve.ts';
 import { Engine } from '../engine/engine.ts';
@@ -8,9 +8,11 @@ import type { CliIo } from './io.ts';
 import { engineOptionsOf, loadInputs, withInputOptions } from './shared-options.ts';
 
 function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65535)
-    throw new Error(`"${value}" is not a port between 1 and 65535`);
+  // Digits only: Number() would also take "0x50", "1e3" and " 80 " as ports.
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
+  // InvalidArgumentError makes commander report a usage error (exit 2), not an internal one.
+  if (!(port >= 1 && port <= 65535))
+    throw new InvalidArgumentError(`"${value}" is not a port between 1 and 65535`);
   return port;
 }
 

@@ -14,11 +14,24 @@ export function buildProgram(io: CliIo) {
     .version(VERSION)
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Examples:
+  phiwall connectivity examples/clinic --format md
+  phiwall explain frontend/portal records/api --port 8443 examples/clinic
+  phiwall test examples/clinic --tests examples/clinic-tests.yaml
+  phiwall --host-network pod connectivity k8s/`,
+    )
     .addCommand(connectivityCommand(io))
     .addCommand(explainCommand(io))
     .addCommand(testCommand(io));
+  // addCommand() does not pass the output settings down, and in-process callers must get every word.
   for (const command of program.commands) {
-    command.exitOverride().configureHelp({ showGlobalOptions: true });
+    command
+      .exitOverride()
+      .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+      .configureHelp({ showGlobalOptions: true });
   }
   return withEngineOptions(program);
 }

@@ -1,4 +1,4 @@
-import { type Command, Option, type OptionValues } from '@commander-js/extra-typings';
+import { type Command, InvalidArgumentError, Option, type OptionValues } from '@commander-js/extra-typings';
 import type { EngineOptions } from '../engine/endpoint.ts';
 import { formatDiagnostic } from '../load/diagnostics.ts';
 import { loadSnapshot } from '../load/snapshot.ts';
@@ -13,7 +13,8 @@ export interface InputOptions {
 function parseBoolean(value: string): boolean {
   if (value === 'true') return true;
   if (value === 'false') return false;
-  throw new Error(`expected true or false, got "${value}"`);
+  // InvalidArgumentError makes commander report a usage error (exit 2), not an internal one.
+  throw new InvalidArgumentError(`expected true or false, got "${value}"`);
 }
 
 /**

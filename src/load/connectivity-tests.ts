@@ -14,6 +14,8 @@ export interface ConnectivityTest {
   protocol: Protocol;
   expect: 'allow' | 'deny';
   provenance: Provenance;
+  /** Where one field of this test is, for messages about its value. */
+  locateField(field: 'from' | 'to' | 'port'): Diagnostic;
 }
 
 const testSchema = z.strictObject({
@@ -36,10 +38,22 @@ const fileSchema = z.strictObject({ tests: z.array(testSchema) });
 export function parseConnectivityTests(source: SourceText): ConnectivityTest[] {
   const { documents, errors } = parseSource(source);
   if (errors.length > 0) throw new InputError(errors);
-  const [doc] = documents;
+  // A stray `---` (leading or trailing) makes an empty document, which is no reason to complain.
+  const [doc, extra] = documents.filter((d) => d.value !== null && d.value !== undefined);
   if (!doc) {
     throw new InputError([
       { severity: 'error', file: source.path, line: 1, column: 1, message: 'the tests file is empty' },
+    ]);
+  }
+  // Only the first document would be read, so the tests of any later one would silently never run.
+  if (extra) {
+    throw new InputError([
+      {
+        severity: 'error',
+        file: source.path,
+        ...extra.locate([]),
+        message: 'a tests file holds one document: list every test under the first one’s `tests:`',
+      },
     ]);
   }
   const parsed = fileSchema.safeParse(doc.value);
@@ -62,6 +76,13 @@ export function parseConnectivityTests(source: SourceText): ConnectivityTest[] {
   const duplicates: Diagnostic[] = [];
   const tests = parsed.data.tests.map((test, i) => {
     const provenance: Provenance = { file: source.path, locate: () => doc.locate(['tests', i]) };
+    const locateField = (field: string): Diagnostic => ({
+      severity: 'error',
+      file: source.path,
+      ...doc.locate(['tests', i, field]),
+      field: `tests[${i}].${field}`,
+      message: '',
+    });
     if (test.name !== undefined) {
       const first = seen.get(test.name);
       if (first !== undefined) {
@@ -75,7 +96,7 @@ export function parseConnectivityTests(source: SourceText): ConnectivityTest[] {
       }
       seen.set(test.name, i);
     }
-    return { ...test, provenance };
+    return { ...test, provenance, locateField };
   });
   if (duplicates.length > 0) throw new InputError(duplicates);
   return tests;

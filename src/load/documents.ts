@@ -1,5 +1,6 @@
 import {
   type Document,
+  isCollection,
   isMap,
   isScalar,
   isSeq,
@@ -32,11 +33,13 @@ export interface ParsedDocument {
 export function parseSource(source: SourceText): { documents: ParsedDocument[]; errors: Diagnostic[] } {
   const looksLikeJson = source.path.toLowerCase().endsWith('.json') || /^\s*[[{]/.test(source.text);
   if (looksLikeJson) {
+    // Windows tools (PowerShell's `Out-File -Encoding utf8`) start files with a BOM that JSON.parse rejects.
+    const text = source.text.replace(/^\uFEFF/, '');
     try {
-      return { documents: [jsonDocument(source, JSON.parse(source.text))], errors: [] };
+      return { documents: [jsonDocument({ path: source.path, text }, JSON.parse(text))], errors: [] };
     } catch (error) {
       if (source.path.toLowerCase().endsWith('.json'))
-        return { documents: [], errors: [jsonError(source, error)] };
+        return { documents: [], errors: [jsonError(source.path, text, error)] };
       // Flow-style YAML starting with a brace: let the YAML parser judge it.
     }
   }
@@ -58,13 +61,15 @@ function jsonDocument(source: SourceText, value: unknown): ParsedDocument {
   };
 }
 
-function jsonError(source: SourceText, error: unknown): Diagnostic {
+function jsonError(file: string, text: string, error: unknown): Diagnostic {
   const message = error instanceof Error ? error.message : String(error);
-  const offset = Number(/position (\d+)/.exec(message)?.[1] ?? 0);
-  const before = source.text.slice(0, offset).split('\n');
+  const offset = /position (\d+)/.exec(message)?.[1];
+  // V8 gives no position for some errors (`Unexpected token '}', ... is not valid JSON`): none beats 1:1.
+  if (offset === undefined) return { severity: 'error', file, message: `invalid JSON: ${message}` };
+  const before = text.slice(0, Number(offset)).split('\n');
   return {
     severity: 'error',
-    file: source.path,
+    file,
     line: before.length,
     column: (before.at(-1)?.length ?? 0) + 1,
     message: `invalid JSON: ${message}`,
@@ -104,9 +109,12 @@ function parseYaml(source: SourceText): { documents: ParsedDocument[]; errors: D
 function locateIn(doc: Document, lines: LineCounter, path: readonly FieldKey[]): Position {
   let node: Node | null | undefined = doc.contents as Node | null;
   let best = node;
+  let bestKey: Node | undefined;
   for (const key of path) {
+    let keyNode: Node | undefined;
     if (isMap(node)) {
       const pair = node.items.find((item) => (isScalar(item.key) ? item.key.value : item.key) === key);
+      keyNode = pair?.key as Node | undefined;
       node = (pair?.value ?? pair?.key) as Node | null | undefined;
     } else if (isSeq(node) && typeof key === 'number') {
       node = node.items[key] as Node | null | undefined;
@@ -115,7 +123,10 @@ function locateIn(doc: Document, lines: LineCounter, path: readonly FieldKey[]):
     }
     if (!node?.range) break;
     best = node;
+    bestKey = keyNode;
   }
-  const pos = lines.linePos(best?.range?.[0] ?? 0);
+  // A block collection starts on the line after its key (`ingres:` then `- from: …`): point at the key.
+  const at = isCollection(best) && !best.flow && bestKey?.range ? bestKey : best;
+  const pos = lines.linePos(at?.range?.[0] ?? 0);
   return { line: pos.line, column: pos.col };
 }

@@ -41,14 +41,17 @@ export function readNetworkPolicy(
   };
 }
 
-/** Omitted policyTypes mean Ingress, plus Egress when the policy has egress rules. */
+/** Omitted (or empty) policyTypes mean Ingress, plus Egress when the policy has egress rules. */
 function readPolicyTypes(
   reader: ObjectReader,
   value: unknown,
   hasEgressRules: boolean,
 ): NetworkPolicy['isolates'] {
   const types = reader.list(value, ['spec', 'policyTypes']);
-  if (types === undefined) return { ingress: true, egress: hasEgressRules };
+  // The API server defaults on `len(policyTypes) == 0`, so `policyTypes: []` still isolates ingress.
+  if (types === undefined || types.length === 0) return { ingress: true, egress: hasEgressRules };
+  // The API server accepts repeats (`[Ingress, Ingress]`) but no more than two entries.
+  if (types.length > 2) reader.error(['spec', 'policyTypes'], 'may not specify more than two policyTypes');
   const seen = new Set<string>();
   types.forEach((type, i) => {
     if (type !== 'Ingress' && type !== 'Egress') {
@@ -56,8 +59,6 @@ function readPolicyTypes(
         ['spec', 'policyTypes', i],
         `unsupported value ${JSON.stringify(type)}: use Ingress or Egress`,
       );
-    } else if (seen.has(type)) {
-      reader.error(['spec', 'policyTypes', i], `duplicate value "${type}"`);
     }
     seen.add(String(type));
   });

@@ -25,8 +25,6 @@ export function loadSnapshot(paths: readonly string[], options: LoadOptions = {}
   return buildSnapshot(sources, options);
 }
 
-const NETWORK_POLICY_GROUPS = new Set(['networking.k8s.io', 'extensions']);
-
 interface PendingObject {
   kind: string;
   namespace: string;
@@ -47,15 +45,18 @@ export function buildSnapshot(sources: readonly SourceText[], options: LoadOptio
     diagnostics.push(...errors);
     for (const doc of documents) {
       for (const { value, base } of objectsOf(doc, diagnostics)) {
+        const { kind } = value;
+        // Skipped before the header is validated: other kinds have other name rules (`system:coredns`
+        // is a valid ClusterRole name) and some, like a folder's Kustomization, have no name at all.
+        if (typeof kind === 'string' && kind !== '' && !isAnalysedKind(kind, value.apiVersion)) {
+          const label = `${kind} (${String(value.apiVersion ?? 'no apiVersion')})`;
+          skippedKinds.set(label, (skippedKinds.get(label) ?? 0) + 1);
+          continue;
+        }
         const reader = new ObjectReader(doc, base, diagnostics);
         const pending = readHeader(reader, value, defaultNamespace);
         if (!pending) {
           invalidObjects++;
-          continue;
-        }
-        if (!isAnalysedKind(pending.kind, value.apiVersion)) {
-          const label = `${pending.kind} (${String(value.apiVersion ?? 'no apiVersion')})`;
-          skippedKinds.set(label, (skippedKinds.get(label) ?? 0) + 1);
           continue;
         }
         objects.push(pending);
@@ -156,6 +157,9 @@ function readHeader(
     reader.error(['kind'], 'required value: every object needs a kind');
     return undefined;
   }
+  if (typeof object.apiVersion !== 'string' || object.apiVersion === '') {
+    reader.error(['apiVersion'], `required value: this ${kind} has no apiVersion`);
+  }
   const metadata = reader.fields(object.metadata, ['metadata']);
   const name = reader.string(metadata?.name, ['metadata', 'name']);
   if (!name) {
@@ -172,10 +176,31 @@ function readHeader(
   return { kind, namespace: kind === 'Namespace' ? '' : namespace, name, object, reader };
 }
 
+/**
+ * The API groups of the kinds phiwall analyses. A kind of the same name in another group (a Calico
+ * NetworkPolicy, a Knative Service, a Volcano Job) is a different object, skipped like any other.
+ */
+const ANALYSED_GROUPS: Readonly<Record<string, readonly string[]>> = {
+  Namespace: [''],
+  Pod: [''],
+  Service: [''],
+  ReplicationController: [''],
+  Deployment: ['apps', 'extensions'],
+  ReplicaSet: ['apps', 'extensions'],
+  StatefulSet: ['apps'],
+  DaemonSet: ['apps', 'extensions'],
+  Job: ['batch'],
+  CronJob: ['batch'],
+  NetworkPolicy: ['networking.k8s.io', 'extensions'],
+  Ingress: ['networking.k8s.io', 'extensions'],
+};
+
+/** Objects without an apiVersion are kept (and rejected later) so the error names the missing field. */
 function isAnalysedKind(kind: string, apiVersion: unknown): boolean {
-  const group = typeof apiVersion === 'string' && apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
-  if (kind === 'NetworkPolicy') return NETWORK_POLICY_GROUPS.has(group as string);
-  return ['Namespace', 'Pod', 'Service', 'Ingress'].includes(kind) || kind in POD_TEMPLATE_PATHS;
+  const groups = ANALYSED_GROUPS[kind];
+  if (!groups) return false;
+  if (typeof apiVersion !== 'string') return true;
+  return groups.includes(apiVersion.includes('/') ? (apiVersion.split('/')[0] as string) : '');
 }
 
 function reportDuplicates(objects: readonly PendingObject[]): void {
@@ -214,57 +239,67 @@ function interpret(
       'metadata',
       'labels',
     ]);
+    let keep: () => void;
     if (kind === 'Namespace') {
-      namespaces.set(name, {
-        name,
-        labels: { ...labels, 'kubernetes.io/metadata.name': name },
-        declared: true,
-      });
+      keep = () =>
+        namespaces.set(name, {
+          name,
+          labels: { ...labels, 'kubernetes.io/metadata.name': name },
+          declared: true,
+        });
     } else if (kind === 'NetworkPolicy') {
-      policies.push(readNetworkPolicy(reader, object, namespace, name));
+      const policy = readNetworkPolicy(reader, object, namespace, name);
+      keep = () => policies.push(policy);
     } else if (kind === 'Service' || kind === 'Ingress') {
-      (kind === 'Service' ? services : ingresses).push({
-        kind,
-        namespace,
-        name,
-        object,
-        provenance: reader.provenance(),
-      });
+      keep = () =>
+        (kind === 'Service' ? services : ingresses).push({
+          kind,
+          namespace,
+          name,
+          object,
+          provenance: reader.provenance(),
+        });
     } else if (kind === 'Pod') {
       const status = reader.fields(object.status, ['status']);
       // A finished pod still shows what its workload's pods look like, but its IP is released and reused.
       const finished = status?.phase === 'Succeeded' || status?.phase === 'Failed';
-      if (finished) finishedPods++;
       const ips = readPodIps(reader, status);
       const facts = readPodSpec(reader, reader.fields(object.spec, ['spec']), ['spec']);
       const owner = controllerOf(object, reader);
       const workload = owner
         ? workloadId(namespace, owner.name, owner.kind)
         : workloadId(namespace, name, 'Pod');
-      pods.push({
-        namespace,
-        name,
-        labels,
-        ips: finished ? [] : ips,
-        ...facts,
-        workload,
-        provenance: reader.provenance(),
-      });
+      keep = () => {
+        if (finished) finishedPods++;
+        pods.push({
+          namespace,
+          name,
+          labels,
+          ips: finished ? [] : ips,
+          ...facts,
+          workload,
+          provenance: reader.provenance(),
+        });
+      };
     } else {
       const path = POD_TEMPLATE_PATHS[kind] ?? [];
       const template = readTemplate(reader, object, path);
-      templates.push({
-        pending,
-        pod: {
-          namespace,
-          name,
-          ips: [],
-          ...template,
-          workload: workloadId(namespace, name, kind),
-          provenance: reader.provenance(path),
-        },
-      });
+      keep = () =>
+        templates.push({
+          pending,
+          pod: {
+            namespace,
+            name,
+            ips: [],
+            ...template,
+            workload: workloadId(namespace, name, kind),
+            provenance: reader.provenance(path),
+          },
+        });
     }
+    // With --skip-invalid an invalid object is left out whole: a policy without its invalid rule, or one
+    // whose misspelt `ingres:` was ignored, would deny what the author meant to allow.
+    if (reader.errorCount === 0) keep();
   }
 
   if (finishedPods > 0) {
@@ -340,10 +375,24 @@ function templatesWithoutPods(
   const hasPods = new Set<string>();
   for (const pod of pods) {
     for (let id: string | undefined = pod.workload; id; id = ownerOf.get(id)) hasPods.add(id);
+    const deployment = deploymentOfReplicaSetPod(pod);
+    if (deployment) hasPods.add(deployment);
   }
   return templates
     .filter(({ pod }) => !hasPods.has(pod.workload) && !present.has(ownerOf.get(pod.workload) ?? ''))
     .map(({ pod }) => pod);
+}
+
+/**
+ * `kubectl get deploy,pods` has no ReplicaSets, but a Deployment names its ReplicaSets
+ * `<deployment>-<pod-template-hash>` and labels their pods with that hash: enough to tell that the
+ * Deployment's pods are present.
+ */
+function deploymentOfReplicaSetPod(pod: Pod): string | undefined {
+  const hash = pod.labels['pod-template-hash'];
+  const match = /^(.*)\/(.*)\[ReplicaSet\]$/.exec(pod.workload);
+  if (!hash || !match || !match[2]?.endsWith(`-${hash}`)) return undefined;
+  return workloadId(pod.namespace, match[2].slice(0, -hash.length - 1), 'Deployment');
 }
 
 function groupWorkloads(pods: readonly Pod[], objects: readonly PendingObject[]): Workload[] {

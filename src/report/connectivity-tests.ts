@@ -1,5 +1,5 @@
 import type { TestResult } from '../analysis/connectivity-tests.ts';
-import { reasonFor } from './explain.ts';
+import { PARTIAL_NOTE, reasonFor } from './explain.ts';
 
 export const TEST_FORMATS = ['text', 'json', 'junit'] as const;
 export type TestFormat = (typeof TEST_FORMATS)[number];
@@ -12,6 +12,7 @@ export function renderTestResults(results: readonly TestResult[], format: TestFo
       `${r.pass ? 'PASS' : 'FAIL'} ${r.name}${r.pass ? '' : `\n     expected ${r.expect}, got ${r.actual}: ${reasonFor(r.explanation)}`}`,
   );
   const failed = results.filter((r) => !r.pass).length;
+  if (results.some((r) => r.explanation.partial)) lines.unshift(PARTIAL_NOTE);
   lines.push('', `${results.length - failed} passed, ${failed} failed`);
   return `${lines.join('\n')}\n`;
 }
@@ -20,6 +21,7 @@ export function testResultsJson(results: readonly TestResult[]) {
   const failed = results.filter((r) => !r.pass).length;
   return {
     summary: { passed: results.length - failed, failed },
+    partial: results.some((r) => r.explanation.partial),
     results: results.map((r) => ({
       name: r.name,
       from: r.from,
@@ -35,7 +37,10 @@ export function testResultsJson(results: readonly TestResult[]) {
 }
 
 function xml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  // XML 1.0 cannot carry most control characters even escaped, and names come from user input.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly the characters to drop
+  const printable = text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '\ufffd');
+  return printable.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function renderJunit(results: readonly TestResult[]): string {

@@ -6,6 +6,9 @@ import { formatPorts, isEmptyPorts } from '../engine/ports.ts';
 import type { Direction, NetworkPolicy, PolicyRule, Provenance } from '../model/types.ts';
 import { portsToJson } from './ports-json.ts';
 
+export const PARTIAL_NOTE =
+  'PARTIAL: invalid objects were left out (--skip-invalid); the answer may be incomplete';
+
 export function where(provenance: Provenance): string {
   return `${provenance.file}:${provenance.locate().line}`;
 }
@@ -62,12 +65,22 @@ function sideLines(e: Explanation, direction: Direction, side: SideExplanation |
 
 export function renderExplanationText(e: Explanation): string {
   const lines = [`${endpointName(e.from)} -> ${endpointName(e.to)}`];
+  if (e.partial) lines.push(PARTIAL_NOTE);
   if (e.samePod) {
     lines.push('Verdict: ALLOWED (a pod may always reach itself)');
     return `${lines.join('\n')}\n`;
   }
-  if (e.query) lines.push(`Verdict on ${queryText(e)}: ${e.verdict ? 'ALLOWED' : 'DENIED'}`);
-  lines.push(`Allowed: ${isEmptyPorts(e.allowed) ? 'nothing' : formatPorts(e.allowed)}`, '');
+  const allowed = isEmptyPorts(e.allowed) ? 'nothing' : formatPorts(e.allowed);
+  if (e.query) {
+    lines.push(`Verdict on ${queryText(e)}: ${e.verdict ? 'ALLOWED' : 'DENIED'}`, `Allowed: ${allowed}`);
+  } else {
+    lines.push(
+      isEmptyPorts(e.allowed)
+        ? 'Verdict: DENIED on every port and protocol'
+        : `Verdict: ALLOWED on ${allowed}`,
+    );
+  }
+  lines.push('');
   lines.push(...sideLines(e, 'egress', e.egress), ...sideLines(e, 'ingress', e.ingress));
   return `${lines.join('\n')}\n`;
 }
@@ -96,6 +109,7 @@ export function explanationJson(e: Explanation) {
     ...(e.query ? { query: e.query, verdict: e.verdict ? 'allow' : 'deny' } : {}),
     allowed: portsToJson(e.allowed),
     samePod: e.samePod,
+    partial: e.partial,
     egress: sideJson(e.egress),
     ingress: sideJson(e.ingress),
   };
