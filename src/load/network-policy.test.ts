@@ -414,3 +414,28 @@ test('a rule that is not a mapping is an error', () => {
     'np.yaml:5:13: spec.ingress[0]: must be a mapping, not string "from"',
   ]);
 });
+
+test('a named port in an egress rule to an ipBlock is accepted with a positioned warning', () => {
+  const text = manifest(yaml`
+    egress:
+      - to: [{ipBlock: {cidr: 10.0.0.0/8}}]
+        ports: [{port: https}, {port: 443}]
+  `);
+  const snapshot = buildSnapshot([{ path: 'np.yaml', text }]);
+  assert.equal(snapshot.policies.length, 1);
+  const warnings = snapshot.warnings.map(formatDiagnostic);
+  assert.equal(warnings.length, 1);
+  assert.match(
+    warnings[0] as string,
+    /^np\.yaml:\d+:\d+: warning: spec\.egress\[0\]\.ports\[0\]\.port: named port "https" never matches/,
+  );
+});
+
+test('a named port in an egress rule to pods draws no warning', () => {
+  const text = manifest(yaml`
+    egress:
+      - to: [{podSelector: {}}]
+        ports: [{port: https}]
+  `);
+  assert.deepEqual(buildSnapshot([{ path: 'np.yaml', text }]).warnings, []);
+});

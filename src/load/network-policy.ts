@@ -83,6 +83,18 @@ function readRules(reader: ObjectReader, value: unknown, direction: Direction): 
     const ports = portList?.length
       ? portList.flatMap((p, i) => readPort(reader, p, [...path, 'ports', i]))
       : undefined;
+    if (direction === 'egress' && peers?.some((peer) => peer.kind === 'ipBlock')) {
+      // Named ports resolve on the destination pod; an external address has none, so the API accepts
+      // this but it can never match there.
+      ports?.forEach((port, i) => {
+        if (typeof port.port === 'string') {
+          reader.warn(
+            [...path, 'ports', i, 'port'],
+            `named port "${port.port}" never matches the ipBlock peers of this rule: external addresses have no named ports`,
+          );
+        }
+      });
+    }
     return [{ direction, index, peers, ports, provenance: reader.provenance(path) }];
   });
 }
