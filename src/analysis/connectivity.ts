@@ -38,7 +38,7 @@ export function computeConnectivity(engine: Engine, options: ConnectivityOptions
         for (const d of classesOf.get(dst.id) ?? []) {
           const grant = engine.classPorts(s, d);
           ports = unionPorts(ports, grant.ports);
-          byIpBlock ||= grant.byIpBlock && !isEmptyPorts(grant.ports);
+          byIpBlock ||= grant.byIpBlock;
         }
       }
       if (isEmptyPorts(ports)) continue;

@@ -13,7 +13,15 @@ import { type AddressPorts, partitionByPorts } from './address-partition.ts';
 import { ALL_ADDRESSES, ipBlockAddresses, parseAddress } from './addresses.ts';
 import { DEFAULT_OPTIONS, type Endpoint, type EngineOptions, isOutsidePolicy } from './endpoint.ts';
 import { contains, type IntervalSet, normalize, union } from './intervals.ts';
-import { ALL_PORTS, intersectPorts, NO_PORTS, type PortSet, portSetOf, unionPorts } from './ports.ts';
+import {
+  ALL_PORTS,
+  intersectPorts,
+  NO_PORTS,
+  type PortSet,
+  portSetOf,
+  portsKey,
+  unionPorts,
+} from './ports.ts';
 import { selectorMatches } from './selectors.ts';
 
 /** Pods that no selector, named port or ipBlock in the input can tell apart: they share every answer. */
@@ -52,7 +60,13 @@ export interface SideExplanation {
   ports: PortSet;
 }
 
-type Row = { kind: 'all' } | { kind: 'rules'; grants: Map<number, { ports: PortSet; byIpBlock: boolean }> };
+/** What one class grants a peer class: all its ports, and those granted without an ipBlock matching a pod. */
+interface Grant {
+  ports: PortSet;
+  withoutPodIpBlocks: PortSet;
+}
+
+type Row = { kind: 'all' } | { kind: 'rules'; grants: Map<number, Grant> };
 
 /**
  * The fast engine: evaluates NetworkPolicies once per pod class, with port and address interval sets,
@@ -98,7 +112,9 @@ export class Engine {
     const egress = this.grant(this.row(src, 'egress'), dst.id);
     const ingress = this.grant(this.row(dst, 'ingress'), src.id);
     const ports = intersectPorts(egress.ports, ingress.ports);
-    return { ports, byIpBlock: egress.byIpBlock || ingress.byIpBlock };
+    // The answer rests on the ipblock-matches-pods choice exactly when it would differ without it.
+    const withoutPodIpBlocks = intersectPorts(egress.withoutPodIpBlocks, ingress.withoutPodIpBlocks);
+    return { ports, byIpBlock: portsKey(ports) !== portsKey(withoutPodIpBlocks) };
   }
 
   /** External addresses a class may reach (egress) or be reached from (ingress), grouped by ports. */
@@ -260,19 +276,22 @@ export class Engine {
     if (this.isIsolating(subject, direction).length === 0) {
       row = { kind: 'all' };
     } else {
-      const grants = new Map<number, { ports: PortSet; byIpBlock: boolean }>();
+      const grants = new Map<number, Grant>();
       for (const compiled of this.compiledRulesFor(subject, direction)) {
         const peers = compiled.classes ?? this.classes.map((c) => c.id);
         for (const peerId of peers) {
           const destination = direction === 'ingress' ? subject : (this.classes[peerId] as PodClass);
           const ports = this.rulePorts(compiled, destination);
+          const bySelector = compiled.classesByIpBlock.has(peerId) ? NO_PORTS : ports;
           const previous = grants.get(peerId);
-          const byIpBlock = compiled.classesByIpBlock.has(peerId);
           grants.set(
             peerId,
             previous
-              ? { ports: unionPorts(previous.ports, ports), byIpBlock: previous.byIpBlock || byIpBlock }
-              : { ports, byIpBlock },
+              ? {
+                  ports: unionPorts(previous.ports, ports),
+                  withoutPodIpBlocks: unionPorts(previous.withoutPodIpBlocks, bySelector),
+                }
+              : { ports, withoutPodIpBlocks: bySelector },
           );
         }
       }
@@ -282,9 +301,9 @@ export class Engine {
     return row;
   }
 
-  private grant(row: Row, peerId: number): { ports: PortSet; byIpBlock: boolean } {
-    if (row.kind === 'all') return { ports: ALL_PORTS, byIpBlock: false };
-    return row.grants.get(peerId) ?? { ports: NO_PORTS, byIpBlock: false };
+  private grant(row: Row, peerId: number): Grant {
+    if (row.kind === 'all') return { ports: ALL_PORTS, withoutPodIpBlocks: ALL_PORTS };
+    return row.grants.get(peerId) ?? { ports: NO_PORTS, withoutPodIpBlocks: NO_PORTS };
   }
 }
 

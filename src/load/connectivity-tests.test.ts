@@ -44,7 +44,7 @@ tests:
 test('the documented format reads into tests, with TCP as the default protocol', () => {
   const tests = parse(DOCUMENTED);
   assert.deepEqual(
-    tests.map(({ provenance: _, ...rest }) => rest),
+    tests.map(({ provenance: _, locateField: __, ...rest }) => rest),
     [
       {
         name: 'portal reaches the records API over TLS',

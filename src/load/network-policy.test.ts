@@ -427,7 +427,7 @@ test('a named port in an egress rule to an ipBlock is accepted with a positioned
   assert.equal(warnings.length, 1);
   assert.match(
     warnings[0] as string,
-    /^np\.yaml:\d+:\d+: warning: spec\.egress\[0\]\.ports\[0\]\.port: named port "https" never matches/,
+    /^np\.yaml:\d+:\d+: warning: spec\.egress\[0\]\.ports\[0\]\.port: named port "https" matches no external address/,
   );
 });
 

@@ -90,7 +90,7 @@ function readRules(reader: ObjectReader, value: unknown, direction: Direction): 
         if (typeof port.port === 'string') {
           reader.warn(
             [...path, 'ports', i, 'port'],
-            `named port "${port.port}" never matches the ipBlock peers of this rule: external addresses have no named ports`,
+            `named port "${port.port}" matches no external address of this rule's ipBlocks (only pods they cover define names)`,
           );
         }
       });

@@ -390,9 +390,9 @@ function templatesWithoutPods(
  */
 function deploymentOfReplicaSetPod(pod: Pod): string | undefined {
   const hash = pod.labels['pod-template-hash'];
-  const match = /^(.*)\/(.*)\[ReplicaSet\]$/.exec(pod.workload);
-  if (!hash || !match || !match[2]?.endsWith(`-${hash}`)) return undefined;
-  return workloadId(pod.namespace, match[2].slice(0, -hash.length - 1), 'Deployment');
+  const replicaSet = /^.*\/(.*)\[ReplicaSet\]$/.exec(pod.workload)?.[1];
+  if (!hash || !replicaSet?.endsWith(`-${hash}`)) return undefined;
+  return workloadId(pod.namespace, replicaSet.slice(0, -hash.length - 1), 'Deployment');
 }
 
 function groupWorkloads(pods: readonly Pod[], objects: readonly PendingObject[]): Workload[] {
