@@ -99,7 +99,3 @@ export function toCidrs(set: IntervalSet<bigint>): string[] {
   }
   return out;
 }
-
-export function formatRange([lo, hi]: readonly [bigint, bigint]): string {
-  return lo === hi ? formatAddress(lo) : `${formatAddress(lo)}-${formatAddress(hi)}`;
-}

@@ -84,7 +84,3 @@ export function contains<T extends number | bigint>(set: IntervalSet<T>, value: 
   }
   return false;
 }
-
-export function equals<T extends number | bigint>(a: IntervalSet<T>, b: IntervalSet<T>): boolean {
-  return a.length === b.length && a.every(([lo, hi], i) => lo === b[i]?.[0] && hi === b[i]?.[1]);
-}

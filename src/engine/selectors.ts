@@ -27,17 +27,3 @@ export function selectorMatches(selector: LabelSelector, labels: Labels): boolea
   }
   return true;
 }
-
-export function isMatchAll(selector: LabelSelector): boolean {
-  return Object.keys(selector.matchLabels).length === 0 && selector.matchExpressions.length === 0;
-}
-
-export function formatSelector(selector: LabelSelector): string {
-  const parts = Object.entries(selector.matchLabels).map(([key, value]) => `${key}=${value}`);
-  for (const { key, operator, values } of selector.matchExpressions) {
-    if (operator === 'Exists') parts.push(key);
-    else if (operator === 'DoesNotExist') parts.push(`!${key}`);
-    else parts.push(`${key} ${operator === 'In' ? 'in' : 'notin'} (${values.join(',')})`);
-  }
-  return parts.length ? parts.join(',') : '(all)';
-}

@@ -1,17 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { NetworkPolicy } from '../model/types.ts';
+import { yaml } from '../testing/yaml.ts';
 import { formatDiagnostic, InputError } from './diagnostics.ts';
 import { buildSnapshot } from './snapshot.ts';
-
-/** Lets manifests be indented with the code; line 1 is the line after the opening backtick. */
-function yaml(strings: TemplateStringsArray, ...values: unknown[]): string {
-  const lines = String.raw({ raw: strings }, ...values)
-    .replace(/^\n/, '')
-    .split('\n');
-  const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => /^ */.exec(l)?.[0].length ?? 0));
-  return lines.map((l) => l.slice(indent)).join('\n');
-}
 
 /** The spec goes under a four-line header: spec line n is file line n + 4, and columns shift by 2. */
 function manifest(spec: string): string {

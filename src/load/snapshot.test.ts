@@ -2,18 +2,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import type { Snapshot } from '../model/types.ts';
+import { yaml } from '../testing/yaml.ts';
 import { type Diagnostic, formatDiagnostic, InputError } from './diagnostics.ts';
 import { buildSnapshot, type LoadOptions } from './snapshot.ts';
 import type { SourceText } from './sources.ts';
-
-/** Lets manifests be indented with the code; line 1 is the line after the opening backtick. */
-function yaml(strings: TemplateStringsArray, ...values: unknown[]): string {
-  const lines = String.raw({ raw: strings }, ...values)
-    .replace(/^\n/, '')
-    .split('\n');
-  const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => /^ */.exec(l)?.[0].length ?? 0));
-  return lines.map((l) => l.slice(indent)).join('\n');
-}
 
 function load(text: string, options: LoadOptions = {}, path = 'x.yaml'): Snapshot {
   return buildSnapshot([{ path, text }], options);
