@@ -1,7 +1,8 @@
 import { partitionByPorts } from '../engine/address-partition.ts';
 import { toCidrs } from '../engine/addresses.ts';
-import type { Engine, PodClass } from '../engine/engine.ts';
-import { isEmptyPorts, NO_PORTS, type PortSet, unionPorts } from '../engine/ports.ts';
+import type { ClassPairPorts, Engine, PodClass } from '../engine/engine.ts';
+import type { IntervalSet } from '../engine/intervals.ts';
+import { isEmptyPorts, type PortSet, unionPorts } from '../engine/ports.ts';
 import type { Direction, Workload } from '../model/types.ts';
 
 export type ConnectionPeer = { workload: string } | { external: string[] };
@@ -21,51 +22,96 @@ export interface ConnectivityOptions {
 
 /**
  * Every allowed connection between workloads, and between workloads and external address blocks.
- * A workload is the union of its pods; a workload's connections to itself are left out.
+ * A workload is the union of its pods; a workload's connections to itself are left out. Work follows
+ * the engine's allowed class pairs, so it grows with the answer, not with the square of the cluster.
  */
 export function computeConnectivity(engine: Engine, options: ConnectivityOptions = {}): Connection[] {
-  const workloads = engine.snapshot.workloads;
-  const classesOf = new Map(workloads.map((w) => [w.id, distinctClasses(engine, w)]));
-  const involved = (w: Workload) => !options.focus || w.id === options.focus;
-  const connections: Connection[] = [];
-
-  for (const src of workloads) {
-    for (const dst of workloads) {
-      if (src === dst || !(involved(src) || involved(dst))) continue;
-      let ports = NO_PORTS;
-      let byIpBlock = false;
-      for (const s of classesOf.get(src.id) ?? []) {
-        for (const d of classesOf.get(dst.id) ?? []) {
-          const grant = engine.classPorts(s, d);
-          ports = unionPorts(ports, grant.ports);
-          byIpBlock ||= grant.byIpBlock;
-        }
-      }
-      if (isEmptyPorts(ports)) continue;
-      const dependsOn = [...(byIpBlock ? ['ipblock-matches-pods'] : []), ...hostNetworkNote(src, dst)];
-      connections.push({ src: { workload: src.id }, dst: { workload: dst.id }, ports, dependsOn });
+  const workloads = engine.snapshot.workloads.filter((w) => !options.focus || w.id === options.focus);
+  const workloadsOfClass = new Map<PodClass, Workload[]>();
+  const classesOf = new Map(engine.snapshot.workloads.map((w) => [w, distinctClasses(engine, w)]));
+  for (const [workload, classes] of classesOf) {
+    for (const podClass of classes) {
+      const list = workloadsOfClass.get(podClass);
+      if (list) list.push(workload);
+      else workloadsOfClass.set(podClass, [workload]);
     }
   }
+  const pairs = new Map<string, { src: Workload; dst: Workload; ports: PortSet; byIpBlock: boolean }>();
+  for (const { src, dst, ports, byIpBlock } of classPairs(engine, workloads, options.focus !== undefined)) {
+    for (const srcWorkload of workloadsOfClass.get(src) ?? []) {
+      for (const dstWorkload of workloadsOfClass.get(dst) ?? []) {
+        if (srcWorkload === dstWorkload) continue;
+        if (options.focus && srcWorkload.id !== options.focus && dstWorkload.id !== options.focus) continue;
+        const key = `${srcWorkload.id}\0${dstWorkload.id}`;
+        const previous = pairs.get(key);
+        pairs.set(
+          key,
+          previous
+            ? {
+                ...previous,
+                ports: unionPorts(previous.ports, ports),
+                byIpBlock: previous.byIpBlock || byIpBlock,
+              }
+            : { src: srcWorkload, dst: dstWorkload, ports, byIpBlock },
+        );
+      }
+    }
+  }
+  const connections: Connection[] = [...pairs.values()].map(({ src, dst, ports, byIpBlock }) => ({
+    src: { workload: src.id },
+    dst: { workload: dst.id },
+    ports,
+    dependsOn: [...(byIpBlock ? ['ipblock-matches-pods'] : []), ...hostNetworkNote(src, dst)],
+  }));
 
   for (const workload of workloads) {
-    if (!involved(workload)) continue;
     for (const direction of ['egress', 'ingress'] as Direction[]) {
-      const grants = partitionByPorts(
-        (classesOf.get(workload.id) ?? []).flatMap((c) => engine.externalPorts(c, direction)),
-      );
+      const classes = classesOf.get(workload) ?? [];
+      const grants =
+        classes.length === 1
+          ? engine.externalPorts(classes[0] as PodClass, direction)
+          : partitionByPorts(classes.flatMap((c) => engine.externalPorts(c, direction)));
       for (const { addresses, ports } of grants) {
-        const external = { external: toCidrs(addresses) };
+        const external = { external: cidrsOf(addresses) };
         const self = { workload: workload.id };
         const [src, dst] = direction === 'egress' ? [self, external] : [external, self];
         connections.push({ src, dst, ports, dependsOn: hostNetworkNote(workload) });
       }
     }
   }
-  return connections.sort(
-    (a, b) =>
-      peerSortKey(a.src).localeCompare(peerSortKey(b.src)) ||
-      peerSortKey(a.dst).localeCompare(peerSortKey(b.dst)),
-  );
+  const keyed = connections.map((c) => ({ c, key: `${peerSortKey(c.src)}\0${peerSortKey(c.dst)}` }));
+  return keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map(({ c }) => c);
+}
+
+/** All allowed class pairs, or, for a focus, only those that touch the focused workload's classes. */
+function* classPairs(
+  engine: Engine,
+  focused: readonly Workload[],
+  focus: boolean,
+): Generator<ClassPairPorts> {
+  if (!focus) {
+    yield* engine.allowedClassPairs();
+    return;
+  }
+  const mine = new Set(focused.flatMap((w) => distinctClasses(engine, w)));
+  for (const podClass of mine) {
+    for (const other of engine.classes) {
+      for (const pair of [engine.classPorts(podClass, other), engine.classPorts(other, podClass)]) {
+        if (!isEmptyPorts(pair.ports)) yield pair;
+      }
+    }
+  }
+}
+
+/** Many workloads share an external answer (the engine caches it), so its CIDRs are computed once. */
+const cidrCache = new WeakMap<IntervalSet<bigint>, string[]>();
+function cidrsOf(addresses: IntervalSet<bigint>): string[] {
+  let cidrs = cidrCache.get(addresses);
+  if (!cidrs) {
+    cidrs = toCidrs(addresses);
+    cidrCache.set(addresses, cidrs);
+  }
+  return cidrs;
 }
 
 function distinctClasses(engine: Engine, workload: Workload): PodClass[] {

@@ -34,8 +34,24 @@ function parseIp(text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
   return undefined;
 }
 
+/** Pod IPs are read by the hundred thousand, so plain IPv4 takes a path without ipaddr.js objects. */
+function parseDottedQuad(text: string): number | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4) return undefined;
+  let value = 0;
+  for (const part of parts) {
+    if (!/^\d{1,3}$/.test(part) || (part.length > 1 && part[0] === '0')) return undefined;
+    const octet = Number(part);
+    if (octet > 255) return undefined;
+    value = value * 256 + octet;
+  }
+  return value;
+}
+
 /** An address on the unified axis, or undefined when `text` is not an IPv4 or IPv6 address. */
 export function parseAddress(text: string): bigint | undefined {
+  const v4 = parseDottedQuad(text);
+  if (v4 !== undefined) return BigInt(v4);
   const ip = parseIp(text);
   if (!ip) return undefined;
   const value = bytesToBigInt(ip.toByteArray());

@@ -1,54 +1,22 @@
-import type {
-  Direction,
-  LabelSelector,
-  Labels,
-  NamedPort,
-  NetworkPolicy,
-  Pod,
-  PolicyPort,
-  PolicyRule,
-  Snapshot,
-} from '../model/types.ts';
+import type { Direction, NetworkPolicy, Pod, PolicyRule, Snapshot } from '../model/types.ts';
 import { type AddressPorts, partitionByPorts } from './address-partition.ts';
-import { ALL_ADDRESSES, ipBlockAddresses, parseAddress } from './addresses.ts';
-import { DEFAULT_OPTIONS, type Endpoint, type EngineOptions, isOutsidePolicy } from './endpoint.ts';
-import { contains, type IntervalSet, normalize, union } from './intervals.ts';
+import { ALL_ADDRESSES, parseAddress } from './addresses.ts';
+import { type CompiledRule, compileRule, portsOf } from './compile.ts';
+import { DEFAULT_OPTIONS, type Endpoint, type EngineOptions } from './endpoint.ts';
+import { contains } from './intervals.ts';
+import { PeerMatcher } from './peer-matcher.ts';
+import { groupPodClasses, ipBlockCuts, type PodClass } from './pod-classes.ts';
 import {
   ALL_PORTS,
   intersectPorts,
+  isEmptyPorts,
   NO_PORTS,
   type PortSet,
-  portSetOf,
   portsKey,
   unionPorts,
 } from './ports.ts';
-import { selectorMatches } from './selectors.ts';
 
-/** Pods that no selector, named port or ipBlock in the input can tell apart: they share every answer. */
-export interface PodClass {
-  id: number;
-  namespace: string;
-  labels: Labels;
-  namedPorts: readonly NamedPort[];
-  /** hostNetwork pods when the options put them outside NetworkPolicy. */
-  hostNetwork: boolean;
-  /** The IPs of one member; all members' IPs fall in the same ipBlock pieces. */
-  ips: readonly string[];
-  pods: Pod[];
-}
-
-interface CompiledRule {
-  policy: NetworkPolicy;
-  rule: PolicyRule;
-  /** Classes the rule's peers admit; undefined when the rule names no peers and so admits everything. */
-  classes?: ReadonlySet<number>;
-  /** Classes admitted only because an ipBlock covers their IPs (the ipblock-matches-pods choice). */
-  classesByIpBlock: ReadonlySet<number>;
-  /** External addresses the rule's peers admit. */
-  addresses: IntervalSet<bigint>;
-  /** The rule's ports when it names no port by name, the same for every destination. */
-  numericPorts?: PortSet;
-}
+export type { PodClass } from './pod-classes.ts';
 
 /** Why one direction of a connection is allowed or not. */
 export interface SideExplanation {
@@ -60,39 +28,72 @@ export interface SideExplanation {
   ports: PortSet;
 }
 
-/** What one class grants a peer class: all its ports, and those granted without an ipBlock matching a pod. */
-interface Grant {
+/** Ports allowed from one class to another, and whether the answer rests on ipBlocks matching pod IPs. */
+export interface ClassPairPorts {
+  src: PodClass;
+  dst: PodClass;
   ports: PortSet;
-  withoutPodIpBlocks: PortSet;
+  byIpBlock: boolean;
 }
 
-type Row = { kind: 'all' } | { kind: 'rules'; grants: Map<number, Grant> };
+/**
+ * What a class grants one peer class in one direction. `withoutPodIpBlocks` is set only when some of
+ * `ports` comes from an ipBlock covering the peer's IPs: it is then what remains without that choice.
+ */
+interface Grant {
+  ports: PortSet;
+  withoutPodIpBlocks?: PortSet;
+}
+
+/** A class's grants in one direction, built once by walking its rules' peers. */
+interface Row {
+  /** Not isolated in this direction: everything is allowed. */
+  open: boolean;
+  /** The rules of the policies that isolate the class in this direction. */
+  rules: CompiledRule[];
+  /** Rules that name no peers, admitting every peer (kept apart so rows stay as small as the rules). */
+  everyone: CompiledRule[];
+  grants: Map<number, Grant>;
+}
+
+const OPEN_GRANT: Grant = { ports: ALL_PORTS };
+const NO_GRANT: Grant = { ports: NO_PORTS };
+const OPEN_ROW: Row = { open: true, rules: [], everyone: [], grants: new Map() };
 
 /**
- * The fast engine: evaluates NetworkPolicies once per pod class, with port and address interval sets,
- * and caches each class's egress row and ingress column.
+ * The fast engine: evaluates NetworkPolicies once per pod class (see pod-classes.ts), with port and
+ * address interval sets; each class's egress row and ingress column are built lazily and cached, and
+ * a policy change recomputes only the classes it selects.
  */
 export class Engine {
-  readonly classes: PodClass[] = [];
-  private readonly classByPod = new Map<Pod, PodClass>();
-  private readonly rulesByPolicy = new Map<
-    NetworkPolicy,
-    { ingress: CompiledRule[]; egress: CompiledRule[] }
-  >();
-  private readonly isolation = new Map<string, NetworkPolicy[]>();
-  private readonly rows = new Map<string, Row>();
+  readonly classes: PodClass[];
+  private readonly classByPod: Map<Pod, PodClass>;
+  private readonly matcher: PeerMatcher;
+  private readonly cuts: ReadonlySet<bigint>;
+  private policies: NetworkPolicy[];
+  /** Built on demand, dropped when a policy changes. */
+  private policiesByNamespace: Map<string, NetworkPolicy[]> | undefined;
+  private readonly compiled = new Map<NetworkPolicy, Record<Direction, CompiledRule[]>>();
+  private readonly isolation: Record<Direction, NetworkPolicy[][]>;
+  private readonly rows: Record<Direction, (Row | undefined)[]>;
+  /** Named-port rules resolved per destination shape: rule id → named-ports id → ports. */
+  private readonly rulePortsCache = new Map<number, PortSet[]>();
+  private readonly externalCache = new Map<string, AddressPorts[]>();
+  private nextRuleId = 0;
 
   constructor(
     readonly snapshot: Snapshot,
     readonly options: EngineOptions = DEFAULT_OPTIONS,
   ) {
-    this.buildClasses();
-    for (const policy of snapshot.policies) {
-      this.rulesByPolicy.set(policy, {
-        ingress: policy.ingress.map((rule) => this.compileRule(policy, rule)),
-        egress: policy.egress.map((rule) => this.compileRule(policy, rule)),
-      });
-    }
+    const cuts = options.ipBlockMatchesPods ? ipBlockCuts(snapshot.policies) : [];
+    this.cuts = new Set(cuts);
+    ({ classes: this.classes, classByPod: this.classByPod } = groupPodClasses(snapshot.pods, cuts, options));
+    this.matcher = new PeerMatcher(snapshot.namespaces, this.classes);
+    this.policies = [...snapshot.policies];
+    this.isolation = { ingress: this.classes.map(() => []), egress: this.classes.map(() => []) };
+    this.rows = { ingress: [], egress: [] };
+    for (const policy of this.policies) this.compilePolicy(policy);
+    for (const podClass of this.classes) this.indexIsolation(podClass);
   }
 
   classOf(pod: Pod): PodClass {
@@ -101,32 +102,85 @@ export class Engine {
     return found;
   }
 
+  /** The NetworkPolicies the engine currently evaluates (the snapshot's, after any replacePolicy). */
+  get currentPolicies(): readonly NetworkPolicy[] {
+    return this.policies;
+  }
+
   /** Ports on which `src` may open connections to `dst`. */
   portsBetween(src: Pod, dst: Pod): PortSet {
     if (src === dst) return ALL_PORTS;
     return this.classPorts(this.classOf(src), this.classOf(dst)).ports;
   }
 
-  /** Ports allowed between two classes, and whether the answer rests on ipBlocks matching pod IPs. */
-  classPorts(src: PodClass, dst: PodClass): { ports: PortSet; byIpBlock: boolean } {
-    const egress = this.grant(this.row(src, 'egress'), dst.id);
-    const ingress = this.grant(this.row(dst, 'ingress'), src.id);
+  classPorts(src: PodClass, dst: PodClass): ClassPairPorts {
+    const egress = this.grant(src, 'egress', dst);
+    const ingress = this.grant(dst, 'ingress', src);
     const ports = intersectPorts(egress.ports, ingress.ports);
+    if (!egress.withoutPodIpBlocks && !ingress.withoutPodIpBlocks)
+      return { src, dst, ports, byIpBlock: false };
     // The answer rests on the ipblock-matches-pods choice exactly when it would differ without it.
-    const withoutPodIpBlocks = intersectPorts(egress.withoutPodIpBlocks, ingress.withoutPodIpBlocks);
-    return { ports, byIpBlock: portsKey(ports) !== portsKey(withoutPodIpBlocks) };
+    const without = intersectPorts(
+      egress.withoutPodIpBlocks ?? egress.ports,
+      ingress.withoutPodIpBlocks ?? ingress.ports,
+    );
+    return { src, dst, ports, byIpBlock: portsKey(ports) !== portsKey(without) };
+  }
+
+  /**
+   * Every class pair with something allowed. Candidates come from the rows (and, for sources that may
+   * send anywhere, from the classes that admit them), never from all K² pairs.
+   */
+  *allowedClassPairs(): Generator<ClassPairPorts> {
+    const admitsEveryone: number[] = [];
+    const admitsFrom = new Map<number, number[]>();
+    for (const dst of this.classes) {
+      const row = this.row(dst, 'ingress');
+      if (row.open || row.everyone.length > 0) admitsEveryone.push(dst.id);
+      if (row.open) continue;
+      for (const srcId of row.grants.keys()) {
+        const list = admitsFrom.get(srcId);
+        if (list) list.push(dst.id);
+        else admitsFrom.set(srcId, [dst.id]);
+      }
+    }
+    const seen = new Int32Array(this.classes.length).fill(-1);
+    for (const src of this.classes) {
+      const row = this.row(src, 'egress');
+      const sendsAnywhere = row.open || row.everyone.length > 0;
+      const candidates = sendsAnywhere
+        ? [row.grants.keys(), admitsEveryone, admitsFrom.get(src.id) ?? []]
+        : [row.grants.keys()];
+      for (const list of candidates) {
+        for (const dstId of list) {
+          if (seen[dstId] === src.id) continue;
+          seen[dstId] = src.id;
+          const pair = this.classPorts(src, this.classes[dstId] as PodClass);
+          if (!isEmptyPorts(pair.ports)) yield pair;
+        }
+      }
+    }
   }
 
   /** External addresses a class may reach (egress) or be reached from (ingress), grouped by ports. */
   externalPorts(subject: PodClass, direction: Direction): AddressPorts[] {
-    if (this.isIsolating(subject, direction).length === 0)
-      return [{ addresses: ALL_ADDRESSES, ports: ALL_PORTS }];
-    const grants = this.compiledRulesFor(subject, direction).map((compiled) => ({
-      addresses: compiled.addresses,
-      // Egress named ports resolve on the destination, and an external address has none.
-      ports: direction === 'egress' ? this.rulePorts(compiled, undefined) : this.rulePorts(compiled, subject),
-    }));
-    return partitionByPorts(grants);
+    const { open, rules } = this.row(subject, direction);
+    if (open) return [{ addresses: ALL_ADDRESSES, ports: ALL_PORTS }];
+    // Classes isolated by the same rules share the answer, unless a named port resolves differently.
+    const namedPorts =
+      direction === 'ingress' && rules.some((r) => !r.numericPorts) ? subject.namedPortsId : '';
+    const key = `${direction}:${rules.map((r) => r.id).join(',')}:${namedPorts}`;
+    let result = this.externalCache.get(key);
+    if (!result) {
+      const grants = rules.map((compiled) => ({
+        addresses: compiled.addresses,
+        // Egress named ports resolve on the destination, and an external address has none.
+        ports: this.rulePorts(compiled, direction === 'egress' ? undefined : subject),
+      }));
+      result = partitionByPorts(grants);
+      this.externalCache.set(key, result);
+    }
+    return result;
   }
 
   /** Every rule that takes part in the verdict for one direction of src → dst. */
@@ -134,13 +188,13 @@ export class Engine {
     const subjectClass = this.classOf(subject);
     if (subjectClass.hostNetwork)
       return { hostNetwork: true, isolatedBy: [], admittedBy: [], ports: ALL_PORTS };
-    const isolatedBy = this.isIsolating(subjectClass, direction);
+    const isolatedBy = this.isolation[direction][subjectClass.id] ?? [];
     if (isolatedBy.length === 0) return { hostNetwork: false, isolatedBy, admittedBy: [], ports: ALL_PORTS };
     const peerClass = 'pod' in peer ? this.classOf(peer.pod) : undefined;
     const peerAddress = 'ip' in peer ? parseAddress(peer.ip) : undefined;
     const destination = direction === 'ingress' ? subjectClass : peerClass;
     const admittedBy: SideExplanation['admittedBy'] = [];
-    for (const compiled of this.compiledRulesFor(subjectClass, direction)) {
+    for (const compiled of this.row(subjectClass, direction).rules) {
       const admits = peerClass
         ? compiled.classes === undefined || compiled.classes.has(peerClass.id)
         : peerAddress !== undefined && contains(compiled.addresses, peerAddress);
@@ -153,189 +207,169 @@ export class Engine {
     return { hostNetwork: false, isolatedBy, admittedBy, ports };
   }
 
-  private buildClasses(): void {
-    const cuts = this.options.ipBlockMatchesPods ? this.ipBlockCuts() : [];
-    const byKey = new Map<string, PodClass>();
-    for (const pod of this.snapshot.pods) {
-      const regions = pod.ips.map((ip) => upperBound(cuts, parseAddress(ip) as bigint)).sort((a, b) => a - b);
-      const ports = pod.namedPorts.map((p) => `${p.name}/${p.protocol}/${p.port}`).sort();
-      const labels = Object.entries(pod.labels).sort(([a], [b]) => (a < b ? -1 : 1));
-      const hostNetwork = isOutsidePolicy(pod, this.options);
-      const key = JSON.stringify([pod.namespace, labels, ports, hostNetwork, regions]);
-      let podClass = byKey.get(key);
-      if (!podClass) {
-        podClass = {
-          id: this.classes.length,
-          namespace: pod.namespace,
-          labels: pod.labels,
-          namedPorts: pod.namedPorts,
-          hostNetwork,
-          ips: pod.ips,
-          pods: [],
-        };
-        byKey.set(key, podClass);
-        this.classes.push(podClass);
-      }
-      podClass.pods.push(pod);
-      this.classByPod.set(pod, podClass);
+  /**
+   * Applies one policy change (added, changed or deleted) and returns the class pairs whose allowed
+   * ports changed. Only the classes the policy selects, before or after, are recomputed. A new ipBlock
+   * edge that could split pod classes needs a fresh Engine: `rebuild` is then true and nothing changed.
+   */
+  replacePolicy(
+    before: NetworkPolicy | undefined,
+    after: NetworkPolicy | undefined,
+  ): { rebuild: boolean; changed: ClassPairPorts[] } {
+    if (after && this.options.ipBlockMatchesPods && ipBlockCuts([after]).some((cut) => !this.cuts.has(cut))) {
+      return { rebuild: true, changed: [] };
     }
-  }
-
-  /** Every boundary of every ipBlock piece, sorted: pods between two cuts match the same ipBlocks. */
-  private ipBlockCuts(): bigint[] {
-    const cuts = new Set<bigint>();
-    for (const policy of this.snapshot.policies) {
-      for (const rule of [...policy.ingress, ...policy.egress]) {
-        for (const peer of rule.peers ?? []) {
-          if (peer.kind !== 'ipBlock') continue;
-          for (const [lo, hi] of ipBlockAddresses(peer.ipBlock)) {
-            cuts.add(lo);
-            cuts.add(hi + 1n);
-          }
+    const affected = new Set([
+      ...(before ? this.matcher.selectedBy(before) : []),
+      ...(after ? this.matcher.selectedBy(after) : []),
+    ]);
+    const candidates: [number, number][] = [];
+    const previous = new Map<string, PortSet>();
+    // A pair first met in a row rebuilt after the change was granted nothing before it: had the old row
+    // been open or had peerless rules, every class would have been met before the change.
+    const touchRows = (before: boolean) => {
+      for (const id of affected) {
+        const subject = this.classes[id] as PodClass;
+        const pairs: [number, number][] = [
+          ...[...this.peersOfRow(subject, 'egress')].map((peerId): [number, number] => [id, peerId]),
+          ...[...this.peersOfRow(subject, 'ingress')].map((peerId): [number, number] => [peerId, id]),
+        ];
+        for (const [srcId, dstId] of pairs) {
+          const key = `${srcId}:${dstId}`;
+          if (previous.has(key)) continue;
+          const ports = before
+            ? this.classPorts(this.classes[srcId] as PodClass, this.classes[dstId] as PodClass).ports
+            : NO_PORTS;
+          previous.set(key, ports);
+          candidates.push([srcId, dstId]);
         }
       }
+    };
+    touchRows(true);
+    const at = before ? this.policies.indexOf(before) : -1;
+    if (before) this.compiled.delete(before);
+    if (after) this.compilePolicy(after);
+    if (at >= 0 && after) this.policies[at] = after;
+    else if (at >= 0) this.policies.splice(at, 1);
+    else if (after) this.policies.push(after);
+    this.policiesByNamespace = undefined;
+    for (const id of affected) {
+      this.indexIsolation(this.classes[id] as PodClass);
+      this.rows.egress[id] = undefined;
+      this.rows.ingress[id] = undefined;
     }
-    return [...cuts].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    this.externalCache.clear();
+    touchRows(false);
+    const changed: ClassPairPorts[] = [];
+    for (const [srcId, dstId] of candidates) {
+      const now = this.classPorts(this.classes[srcId] as PodClass, this.classes[dstId] as PodClass);
+      if (portsKey(now.ports) !== portsKey(previous.get(`${srcId}:${dstId}`) as PortSet)) changed.push(now);
+    }
+    return { rebuild: false, changed };
   }
 
-  private compileRule(policy: NetworkPolicy, rule: PolicyRule): CompiledRule {
-    const numericPorts = rule.ports?.some((p) => typeof p.port === 'string')
-      ? undefined
-      : portsOf(rule.ports, undefined);
-    if (rule.peers === undefined) {
-      return { policy, rule, classesByIpBlock: new Set(), addresses: ALL_ADDRESSES, numericPorts };
-    }
-    const classes = new Set<number>();
-    const bySelector = new Set<number>();
-    let addresses: IntervalSet<bigint> = [];
-    for (const peer of rule.peers) {
-      if (peer.kind === 'ipBlock') {
-        const block = ipBlockAddresses(peer.ipBlock);
-        addresses = union(addresses, block);
-        if (!this.options.ipBlockMatchesPods) continue;
-        for (const podClass of this.classes) {
-          if (podClass.ips.some((ip) => contains(block, parseAddress(ip) as bigint)))
-            classes.add(podClass.id);
-        }
-        continue;
+  /** Peers a class's row can grant something to: every class when it is open or has peerless rules. */
+  private peersOfRow(subject: PodClass, direction: Direction): Iterable<number> {
+    const row = this.row(subject, direction);
+    return row.open || row.everyone.length > 0 ? this.classes.map((c) => c.id) : row.grants.keys();
+  }
+
+  private compilePolicy(policy: NetworkPolicy): void {
+    const compile = (rule: PolicyRule) =>
+      compileRule(this.nextRuleId++, policy, rule, this.matcher, this.options);
+    this.compiled.set(policy, { ingress: policy.ingress.map(compile), egress: policy.egress.map(compile) });
+  }
+
+  /** Which policies isolate a class, in input order (so explanations read in the order written). */
+  private indexIsolation(subject: PodClass): void {
+    const ingress: NetworkPolicy[] = [];
+    const egress: NetworkPolicy[] = [];
+    if (!subject.hostNetwork) {
+      for (const policy of this.policiesIn(subject.namespace)) {
+        if (!this.matcher.selectedBy(policy).includes(subject.id)) continue;
+        if (policy.isolates.ingress) ingress.push(policy);
+        if (policy.isolates.egress) egress.push(policy);
       }
-      const namespaces = this.matchingNamespaces(policy, peer.namespaceSelector);
-      for (const podClass of this.classes) {
-        if (podClass.hostNetwork || !namespaces.has(podClass.namespace)) continue;
-        if (peer.podSelector && !selectorMatches(peer.podSelector, podClass.labels)) continue;
-        classes.add(podClass.id);
-        bySelector.add(podClass.id);
+    }
+    this.isolation.ingress[subject.id] = ingress;
+    this.isolation.egress[subject.id] = egress;
+  }
+
+  private policiesIn(namespace: string): readonly NetworkPolicy[] {
+    if (!this.policiesByNamespace) {
+      this.policiesByNamespace = new Map();
+      for (const policy of this.policies) {
+        const list = this.policiesByNamespace.get(policy.namespace);
+        if (list) list.push(policy);
+        else this.policiesByNamespace.set(policy.namespace, [policy]);
       }
     }
-    const classesByIpBlock = new Set([...classes].filter((id) => !bySelector.has(id)));
-    return { policy, rule, classes, classesByIpBlock, addresses: normalize(addresses), numericPorts };
-  }
-
-  private matchingNamespaces(policy: NetworkPolicy, selector: LabelSelector | undefined): Set<string> {
-    if (!selector) return new Set([policy.namespace]);
-    const names = new Set<string>();
-    for (const namespace of this.snapshot.namespaces.values()) {
-      if (selectorMatches(selector, namespace.labels)) names.add(namespace.name);
-    }
-    return names;
-  }
-
-  private isIsolating(subject: PodClass, direction: Direction): NetworkPolicy[] {
-    const key = `${direction}:${subject.id}`;
-    let policies = this.isolation.get(key);
-    if (!policies) {
-      policies = subject.hostNetwork
-        ? []
-        : this.snapshot.policies.filter(
-            (policy) =>
-              policy.namespace === subject.namespace &&
-              policy.isolates[direction] &&
-              selectorMatches(policy.podSelector, subject.labels),
-          );
-      this.isolation.set(key, policies);
-    }
-    return policies;
-  }
-
-  private compiledRulesFor(subject: PodClass, direction: Direction): CompiledRule[] {
-    return this.isIsolating(subject, direction).flatMap(
-      (policy) => this.rulesByPolicy.get(policy)?.[direction] ?? [],
-    );
+    return this.policiesByNamespace.get(namespace) ?? [];
   }
 
   private rulePorts(compiled: CompiledRule, destination: PodClass | undefined): PortSet {
-    return compiled.numericPorts ?? portsOf(compiled.rule.ports, destination);
+    if (compiled.numericPorts) return compiled.numericPorts;
+    let byShape = this.rulePortsCache.get(compiled.id);
+    if (!byShape) {
+      byShape = [];
+      this.rulePortsCache.set(compiled.id, byShape);
+    }
+    // Slot 0 is "no destination" (an external address); classes use their named-ports id + 1.
+    const slot = destination ? destination.namedPortsId + 1 : 0;
+    let ports = byShape[slot];
+    if (!ports) {
+      ports = portsOf(compiled.rule.ports, destination);
+      byShape[slot] = ports;
+    }
+    return ports;
   }
 
-  /** The ports a class grants to each peer class in one direction, built by walking its rules' peers once. */
   private row(subject: PodClass, direction: Direction): Row {
-    const key = `${direction}:${subject.id}`;
-    const cached = this.rows.get(key);
+    const cached = this.rows[direction][subject.id];
     if (cached) return cached;
-    let row: Row;
-    if (this.isIsolating(subject, direction).length === 0) {
-      row = { kind: 'all' };
-    } else {
-      const grants = new Map<number, Grant>();
-      for (const compiled of this.compiledRulesFor(subject, direction)) {
-        const peers = compiled.classes ?? this.classes.map((c) => c.id);
-        for (const peerId of peers) {
+    let row = OPEN_ROW;
+    const isolatedBy = this.isolation[direction][subject.id] ?? [];
+    if (isolatedBy.length > 0) {
+      const rules = isolatedBy.flatMap((policy) => this.compiled.get(policy)?.[direction] ?? []);
+      row = { open: false, rules, everyone: [], grants: new Map() };
+      for (const compiled of rules) {
+        if (!compiled.classes) {
+          row.everyone.push(compiled);
+          continue;
+        }
+        for (const peerId of compiled.classes) {
           const destination = direction === 'ingress' ? subject : (this.classes[peerId] as PodClass);
           const ports = this.rulePorts(compiled, destination);
-          const bySelector = compiled.classesByIpBlock.has(peerId) ? NO_PORTS : ports;
-          const previous = grants.get(peerId);
-          grants.set(
+          row.grants.set(
             peerId,
-            previous
-              ? {
-                  ports: unionPorts(previous.ports, ports),
-                  withoutPodIpBlocks: unionPorts(previous.withoutPodIpBlocks, bySelector),
-                }
-              : { ports, withoutPodIpBlocks: bySelector },
+            mergeGrant(row.grants.get(peerId), ports, compiled.classesByIpBlock.has(peerId)),
           );
         }
       }
-      row = { kind: 'rules', grants };
     }
-    this.rows.set(key, row);
+    this.rows[direction][subject.id] = row;
     return row;
   }
 
-  private grant(row: Row, peerId: number): Grant {
-    if (row.kind === 'all') return { ports: ALL_PORTS, withoutPodIpBlocks: ALL_PORTS };
-    return row.grants.get(peerId) ?? { ports: NO_PORTS, withoutPodIpBlocks: NO_PORTS };
+  /** What `subject` grants `peer` in one direction, peerless rules included. */
+  private grant(subject: PodClass, direction: Direction, peer: PodClass): Grant {
+    const row = this.row(subject, direction);
+    if (row.open) return OPEN_GRANT;
+    let grant = row.grants.get(peer.id);
+    const destination = direction === 'ingress' ? subject : peer;
+    for (const compiled of row.everyone)
+      grant = mergeGrant(grant, this.rulePorts(compiled, destination), false);
+    return grant ?? NO_GRANT;
   }
 }
 
-/** A rule's ports as a set; named ports resolve on `destination` (by name and protocol), or match nothing. */
-function portsOf(ports: readonly PolicyPort[] | undefined, destination: PodClass | undefined): PortSet {
-  if (ports === undefined) return ALL_PORTS;
-  let set = NO_PORTS;
-  for (const p of ports) {
-    let ranges: IntervalSet<number>;
-    if (p.port === undefined) ranges = [[1, 65535]];
-    else if (typeof p.port === 'number') ranges = [[p.port, p.endPort ?? p.port]];
-    else {
-      const name = p.port;
-      ranges = normalize(
-        (destination?.namedPorts ?? [])
-          .filter((named) => named.name === name && named.protocol === p.protocol)
-          .map((named) => [named.port, named.port] as const),
-      );
-    }
-    set = unionPorts(set, portSetOf(p.protocol, ranges));
-  }
-  return set;
-}
-
-/** Number of cuts at or below `value`: the index of the piece `value` falls in. */
-function upperBound(cuts: readonly bigint[], value: bigint): number {
-  let lo = 0;
-  let hi = cuts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((cuts[mid] as bigint) <= value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+function mergeGrant(previous: Grant | undefined, ports: PortSet, onlyByIpBlock: boolean): Grant {
+  const bySelector = onlyByIpBlock ? NO_PORTS : ports;
+  if (!previous) return onlyByIpBlock ? { ports, withoutPodIpBlocks: NO_PORTS } : { ports };
+  const merged = unionPorts(previous.ports, ports);
+  if (!previous.withoutPodIpBlocks && !onlyByIpBlock) return { ports: merged };
+  return {
+    ports: merged,
+    withoutPodIpBlocks: unionPorts(previous.withoutPodIpBlocks ?? previous.ports, bySelector),
+  };
 }

@@ -11,16 +11,22 @@ export function portSetOf(protocol: Protocol, ranges: IntervalSet<number>): Port
   return { ...NO_PORTS, [protocol]: ranges };
 }
 
+// The identity shortcuts matter: most grants are ALL_PORTS or one rule's shared set, so the common
+// cases allocate nothing and later identity checks stay cheap.
 export function unionPorts(a: PortSet, b: PortSet): PortSet {
+  if (a === b || b === NO_PORTS || a === ALL_PORTS) return a;
+  if (a === NO_PORTS || b === ALL_PORTS) return b;
   return { TCP: union(a.TCP, b.TCP), UDP: union(a.UDP, b.UDP), SCTP: union(a.SCTP, b.SCTP) };
 }
 
 export function intersectPorts(a: PortSet, b: PortSet): PortSet {
+  if (a === b || b === ALL_PORTS || a === NO_PORTS) return a;
+  if (a === ALL_PORTS || b === NO_PORTS) return b;
   return { TCP: intersect(a.TCP, b.TCP), UDP: intersect(a.UDP, b.UDP), SCTP: intersect(a.SCTP, b.SCTP) };
 }
 
 export function isEmptyPorts(set: PortSet): boolean {
-  return PROTOCOLS.every((protocol) => set[protocol].length === 0);
+  return set.TCP.length === 0 && set.UDP.length === 0 && set.SCTP.length === 0;
 }
 
 export function portsKey(set: PortSet): string {

@@ -1,0 +1,87 @@
+import type { NetworkPolicy, PolicyPort, PolicyRule } from '../model/types.ts';
+import { ALL_ADDRESSES } from './addresses.ts';
+import type { EngineOptions } from './endpoint.ts';
+import { type IntervalSet, normalize, union } from './intervals.ts';
+import type { PeerMatcher } from './peer-matcher.ts';
+import type { PodClass } from './pod-classes.ts';
+import { ALL_PORTS, NO_PORTS, type PortSet, portSetOf, unionPorts } from './ports.ts';
+
+/** A rule resolved against the snapshot's pod classes. */
+export interface CompiledRule {
+  id: number;
+  policy: NetworkPolicy;
+  rule: PolicyRule;
+  /** Classes the rule's peers admit; undefined when the rule names no peers and so admits everything. */
+  classes?: ReadonlySet<number>;
+  /** Classes admitted only because an ipBlock covers their IPs (the ipblock-matches-pods choice). */
+  classesByIpBlock: ReadonlySet<number>;
+  /** External addresses the rule's peers admit. */
+  addresses: IntervalSet<bigint>;
+  /** The rule's ports when it names no port by name, the same for every destination. */
+  numericPorts?: PortSet;
+}
+
+export function compileRule(
+  id: number,
+  policy: NetworkPolicy,
+  rule: PolicyRule,
+  matcher: PeerMatcher,
+  options: EngineOptions,
+): CompiledRule {
+  const numericPorts = rule.ports?.some((p) => typeof p.port === 'string')
+    ? undefined
+    : portsOf(rule.ports, undefined);
+  if (rule.peers === undefined) {
+    return { id, policy, rule, classesByIpBlock: new Set(), addresses: ALL_ADDRESSES, numericPorts };
+  }
+  const bySelector = new Set<number>();
+  const byIpBlock = new Set<number>();
+  let addresses: IntervalSet<bigint> = [];
+  for (const peer of rule.peers) {
+    if (peer.kind === 'ipBlock') {
+      const block = matcher.addressesOf(peer.ipBlock);
+      addresses = union(addresses, block);
+      if (options.ipBlockMatchesPods)
+        for (const classId of matcher.ipBlockPeer(block)) byIpBlock.add(classId);
+    } else {
+      for (const classId of matcher.podPeer(policy.namespace, peer.podSelector, peer.namespaceSelector)) {
+        bySelector.add(classId);
+      }
+    }
+  }
+  for (const classId of bySelector) byIpBlock.delete(classId);
+  const classes = new Set([...bySelector, ...byIpBlock]);
+  return {
+    id,
+    policy,
+    rule,
+    classes,
+    classesByIpBlock: byIpBlock,
+    addresses: normalize(addresses),
+    numericPorts,
+  };
+}
+
+/** A rule's ports as a set; named ports resolve on `destination` (by name and protocol), or match nothing. */
+export function portsOf(
+  ports: readonly PolicyPort[] | undefined,
+  destination: PodClass | undefined,
+): PortSet {
+  if (ports === undefined) return ALL_PORTS;
+  let set = NO_PORTS;
+  for (const p of ports) {
+    let ranges: IntervalSet<number>;
+    if (p.port === undefined) ranges = [[1, 65535]];
+    else if (typeof p.port === 'number') ranges = [[p.port, p.endPort ?? p.port]];
+    else {
+      const name = p.port;
+      ranges = normalize(
+        (destination?.namedPorts ?? [])
+          .filter((named) => named.name === name && named.protocol === p.protocol)
+          .map((named) => [named.port, named.port] as const),
+      );
+    }
+    set = unionPorts(set, portSetOf(p.protocol, ranges));
+  }
+  return set;
+}
