@@ -105,7 +105,7 @@ function* classPairs(
 
 /** Many workloads share an external answer (the engine caches it), so its CIDRs are computed once. */
 const cidrCache = new WeakMap<IntervalSet<bigint>, string[]>();
-function cidrsOf(addresses: IntervalSet<bigint>): string[] {
+export function cidrsOf(addresses: IntervalSet<bigint>): string[] {
   let cidrs = cidrCache.get(addresses);
   if (!cidrs) {
     cidrs = toCidrs(addresses);

@@ -1,10 +1,15 @@
 import { Command, Option } from '@commander-js/extra-typings';
+import { groupConnectivity } from '../analysis/class-groups.ts';
 import { computeConnectivity } from '../analysis/connectivity.ts';
 import { resolveWorkloadId } from '../analysis/resolve.ts';
 import { Engine } from '../engine/engine.ts';
+import { GROUPED_FORMATS, renderGrouped } from '../report/class-groups.ts';
 import { CONNECTIVITY_FORMATS, renderConnectivity } from '../report/connectivity.ts';
-import type { CliIo } from './io.ts';
+import { type CliIo, UsageError } from './io.ts';
 import { engineOptionsOf, loadInputs, withInputOptions } from './shared-options.ts';
+
+/** Above this many workloads a line per workload pair stops being readable. */
+export const GROUPING_THRESHOLD = 500;
 
 export function connectivityCommand(io: CliIo) {
   return withInputOptions(
@@ -17,19 +22,41 @@ export function connectivityCommand(io: CliIo) {
         .default('text' as const),
     )
     .option('--focus <workload>', 'only connections into or out of this workload (ns/name or ns/name[Kind])')
+    .addOption(
+      new Option(
+        '--group-by <unit>',
+        `workload: a line per workload pair; class: a line per group of pods that every policy treats alike (default for text and md above ${GROUPING_THRESHOLD} workloads)`,
+      ).choices(['workload', 'class'] as const),
+    )
     .addHelpText(
       'after',
       `
 Examples:
   phiwall connectivity examples/clinic
   helm template ./chart | phiwall connectivity - --format json
-  kubectl get pods,deploy,netpol,ns -A -o json | phiwall connectivity - --focus records/api`,
+  kubectl get pods,deploy,netpol,ns -A -o json | phiwall connectivity - --focus records/api
+  phiwall connectivity cluster-dump.json --group-by class`,
     )
     .action((paths, options, command) => {
       const snapshot = loadInputs(paths, options, io);
       const semantics = engineOptionsOf(command);
       const engine = new Engine(snapshot, semantics);
       const focus = options.focus ? resolveWorkloadId(snapshot, options.focus) : undefined;
+      const readable = options.format === 'text' || options.format === 'md';
+      const large = snapshot.workloads.length > GROUPING_THRESHOLD;
+      const groupBy = options.groupBy ?? (readable && large && !focus ? 'class' : 'workload');
+      if (groupBy === 'class') {
+        if (focus) throw new UsageError('--group-by class and --focus do not go together');
+        const format = options.format;
+        if (format !== 'text' && format !== 'md' && format !== 'json') {
+          throw new UsageError(`--group-by class writes ${GROUPED_FORMATS.join(', ')}, not ${format}`);
+        }
+        const note = options.groupBy
+          ? undefined
+          : `${snapshot.workloads.length} workloads: grouped by class for reading (--group-by workload lists every pair)`;
+        io.stdout(renderGrouped({ snapshot, ...groupConnectivity(engine), note }, format));
+        return;
+      }
       const connections = computeConnectivity(engine, { focus });
       io.stdout(
         renderConnectivity(

@@ -4,7 +4,7 @@ import { formatDiagnostic, InputError } from '../load/diagnostics.ts';
 import { VERSION } from '../version.ts';
 import { connectivityCommand } from './connectivity.ts';
 import { explainCommand } from './explain.ts';
-import { type CliIo, ExitCode } from './io.ts';
+import { type CliIo, ExitCode, UsageError } from './io.ts';
 import { withEngineOptions } from './shared-options.ts';
 import { testCommand } from './test-command.ts';
 
@@ -50,7 +50,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stderr(`phiwall: ${count} error${count === 1 ? '' : 's'} in the input; nothing was analysed\n`);
       return 2;
     }
-    if (error instanceof ResolveError) {
+    if (error instanceof ResolveError || error instanceof UsageError) {
       io.stderr(`phiwall: ${error.message}\n`);
       return 2;
     }

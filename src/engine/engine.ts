@@ -162,6 +162,45 @@ export class Engine {
     }
   }
 
+  /**
+   * One key per class, equal for classes that every rule treats alike both as subject (isolated by
+   * rules of the same meaning) and as peer (admitted by the same rules): such classes have the same
+   * connectivity to everything, so a large answer can be shown once per group.
+   */
+  behaviourKeys(): string[] {
+    const memberships: string[][] = this.classes.map(() => []);
+    const ruleMeaning = new Map<CompiledRule, string>();
+    for (const rules of this.compiled.values()) {
+      for (const compiled of [...rules.ingress, ...rules.egress]) {
+        const peers = compiled.classes ? [...compiled.classes].sort((a, b) => a - b).join(',') : '*';
+        const addresses = compiled.addresses.map(([lo, hi]) => `${lo}-${hi}`).join(',');
+        ruleMeaning.set(
+          compiled,
+          `${peers}/${[...compiled.classesByIpBlock].join(',')}/${addresses}/${JSON.stringify(compiled.rule.ports ?? null)}`,
+        );
+        for (const id of compiled.classes ?? []) memberships[id]?.push(`${compiled.id}`);
+      }
+    }
+    return this.classes.map((c) => {
+      const side = (direction: Direction) => {
+        const row = this.row(c, direction);
+        return row.open
+          ? 'open'
+          : row.rules
+              .map((r) => ruleMeaning.get(r))
+              .sort()
+              .join(';');
+      };
+      return JSON.stringify([
+        c.hostNetwork,
+        c.namedPortsId,
+        side('egress'),
+        side('ingress'),
+        memberships[c.id],
+      ]);
+    });
+  }
+
   /** External addresses a class may reach (egress) or be reached from (ingress), grouped by ports. */
   externalPorts(subject: PodClass, direction: Direction): AddressPorts[] {
     const { open, rules } = this.row(subject, direction);
