@@ -1,4 +1,4 @@
-import { partitionByPorts } from '../engine/address-partition.ts';
+import { type AddressPorts, partitionByPorts } from '../engine/address-partition.ts';
 import { toCidrs } from '../engine/addresses.ts';
 import type { ClassPairPorts, Engine, PodClass } from '../engine/engine.ts';
 import type { IntervalSet } from '../engine/intervals.ts';
@@ -36,24 +36,22 @@ export function computeConnectivity(engine: Engine, options: ConnectivityOptions
       else workloadsOfClass.set(podClass, [workload]);
     }
   }
-  const pairs = new Map<string, { src: Workload; dst: Workload; ports: PortSet; byIpBlock: boolean }>();
+  const index = new Map(engine.snapshot.workloads.map((w, i) => [w, i]));
+  const count = engine.snapshot.workloads.length;
+  const pairs = new Map<number, { src: Workload; dst: Workload; ports: PortSet; byIpBlock: boolean }>();
   for (const { src, dst, ports, byIpBlock } of classPairs(engine, workloads, options.focus !== undefined)) {
     for (const srcWorkload of workloadsOfClass.get(src) ?? []) {
       for (const dstWorkload of workloadsOfClass.get(dst) ?? []) {
         if (srcWorkload === dstWorkload) continue;
         if (options.focus && srcWorkload.id !== options.focus && dstWorkload.id !== options.focus) continue;
-        const key = `${srcWorkload.id}\0${dstWorkload.id}`;
+        const key = (index.get(srcWorkload) as number) * count + (index.get(dstWorkload) as number);
         const previous = pairs.get(key);
-        pairs.set(
-          key,
-          previous
-            ? {
-                ...previous,
-                ports: unionPorts(previous.ports, ports),
-                byIpBlock: previous.byIpBlock || byIpBlock,
-              }
-            : { src: srcWorkload, dst: dstWorkload, ports, byIpBlock },
-        );
+        if (previous) {
+          previous.ports = unionPorts(previous.ports, ports);
+          previous.byIpBlock ||= byIpBlock;
+        } else {
+          pairs.set(key, { src: srcWorkload, dst: dstWorkload, ports, byIpBlock });
+        }
       }
     }
   }
@@ -66,11 +64,11 @@ export function computeConnectivity(engine: Engine, options: ConnectivityOptions
 
   for (const workload of workloads) {
     for (const direction of ['egress', 'ingress'] as Direction[]) {
-      const classes = classesOf.get(workload) ?? [];
-      const grants =
-        classes.length === 1
-          ? engine.externalPorts(classes[0] as PodClass, direction)
-          : partitionByPorts(classes.flatMap((c) => engine.externalPorts(c, direction)));
+      // Classes of one workload usually share their external answer (the engine caches it per rules).
+      const answers = [
+        ...new Set((classesOf.get(workload) ?? []).map((c) => engine.externalPorts(c, direction))),
+      ];
+      const grants = answers.length === 1 ? (answers[0] as AddressPorts[]) : partitionByPorts(answers.flat());
       for (const { addresses, ports } of grants) {
         const external = { external: cidrsOf(addresses) };
         const self = { workload: workload.id };

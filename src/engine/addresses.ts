@@ -62,16 +62,16 @@ export function parseAddress(text: string): bigint | undefined {
 export function parseCidr(text: string): Cidr | undefined {
   const slash = text.indexOf('/');
   if (slash < 0) return undefined;
-  const ip = parseIp(text.slice(0, slash));
+  const address = parseAddress(text.slice(0, slash));
   const prefixText = text.slice(slash + 1);
-  if (!ip || !/^\d{1,3}$/.test(prefixText)) return undefined;
+  if (address === undefined || !/^\d{1,3}$/.test(prefixText)) return undefined;
   const prefix = Number(prefixText);
-  const family = ip.kind() === 'ipv4' ? 4 : 6;
+  const family = address < V6_OFFSET ? 4 : 6;
   const bits = family === 4 ? 32 : 128;
   if (prefix > bits) return undefined;
   const size = 1n << BigInt(bits - prefix);
-  const base = (bytesToBigInt(ip.toByteArray()) / size) * size;
   const offset = family === 4 ? 0n : V6_OFFSET;
+  const base = ((address - offset) / size) * size;
   return { family, prefix, lo: offset + base, hi: offset + base + size - 1n };
 }
 

@@ -36,15 +36,6 @@ export interface ClassPairPorts {
   byIpBlock: boolean;
 }
 
-/**
- * What a class grants one peer class in one direction. `withoutPodIpBlocks` is set only when some of
- * `ports` comes from an ipBlock covering the peer's IPs: it is then what remains without that choice.
- */
-interface Grant {
-  ports: PortSet;
-  withoutPodIpBlocks?: PortSet;
-}
-
 /** A class's grants in one direction, built once by walking its rules' peers. */
 interface Row {
   /** Not isolated in this direction: everything is allowed. */
@@ -53,11 +44,15 @@ interface Row {
   rules: CompiledRule[];
   /** Rules that name no peers, admitting every peer (kept apart so rows stay as small as the rules). */
   everyone: CompiledRule[];
-  grants: Map<number, Grant>;
+  /** Ports granted to each peer class named by a rule. */
+  grants: Map<number, PortSet>;
+  /**
+   * Only for peers some of whose ports come from an ipBlock covering their IPs: the ports that remain
+   * without the ipblock-matches-pods choice. Kept apart so the common row allocates nothing per peer.
+   */
+  withoutPodIpBlocks?: Map<number, PortSet>;
 }
 
-const OPEN_GRANT: Grant = { ports: ALL_PORTS };
-const NO_GRANT: Grant = { ports: NO_PORTS };
 const OPEN_ROW: Row = { open: true, rules: [], everyone: [], grants: new Map() };
 
 /**
@@ -76,6 +71,8 @@ export class Engine {
   private readonly compiled = new Map<NetworkPolicy, Record<Direction, CompiledRule[]>>();
   private readonly isolation: Record<Direction, NetworkPolicy[][]>;
   private readonly rows: Record<Direction, (Row | undefined)[]>;
+  /** Rows by the rules that make them; compiled rules never change, so neither do these. */
+  private readonly sharedRows = new Map<string, Row>();
   /** Named-port rules resolved per destination shape: rule id → named-ports id → ports. */
   private readonly rulePortsCache = new Map<number, PortSet[]>();
   private readonly externalCache = new Map<string, AddressPorts[]>();
@@ -114,15 +111,18 @@ export class Engine {
   }
 
   classPorts(src: PodClass, dst: PodClass): ClassPairPorts {
-    const egress = this.grant(src, 'egress', dst);
-    const ingress = this.grant(dst, 'ingress', src);
-    const ports = intersectPorts(egress.ports, ingress.ports);
-    if (!egress.withoutPodIpBlocks && !ingress.withoutPodIpBlocks)
-      return { src, dst, ports, byIpBlock: false };
+    const egressRow = this.row(src, 'egress');
+    const ingressRow = this.row(dst, 'ingress');
+    const egress = this.grant(egressRow, src, 'egress', dst);
+    const ingress = this.grant(ingressRow, dst, 'ingress', src);
+    const ports = intersectPorts(egress, ingress);
+    const egressWithout = egressRow.withoutPodIpBlocks?.get(dst.id);
+    const ingressWithout = ingressRow.withoutPodIpBlocks?.get(src.id);
+    if (!egressWithout && !ingressWithout) return { src, dst, ports, byIpBlock: false };
     // The answer rests on the ipblock-matches-pods choice exactly when it would differ without it.
     const without = intersectPorts(
-      egress.withoutPodIpBlocks ?? egress.ports,
-      ingress.withoutPodIpBlocks ?? ingress.ports,
+      egressWithout ? this.withEveryone(egressRow, egressWithout, dst) : egress,
+      ingressWithout ? this.withEveryone(ingressRow, ingressWithout, dst) : ingress,
     );
     return { src, dst, ports, byIpBlock: portsKey(ports) !== portsKey(without) };
   }
@@ -370,45 +370,57 @@ export class Engine {
     const isolatedBy = this.isolation[direction][subject.id] ?? [];
     if (isolatedBy.length > 0) {
       const rules = isolatedBy.flatMap((policy) => this.compiled.get(policy)?.[direction] ?? []);
-      row = { open: false, rules, everyone: [], grants: new Map() };
-      for (const compiled of rules) {
-        if (!compiled.classes) {
-          row.everyone.push(compiled);
-          continue;
-        }
-        for (const peerId of compiled.classes) {
-          const destination = direction === 'ingress' ? subject : (this.classes[peerId] as PodClass);
-          const ports = this.rulePorts(compiled, destination);
-          row.grants.set(
-            peerId,
-            mergeGrant(row.grants.get(peerId), ports, compiled.classesByIpBlock.has(peerId)),
-          );
-        }
-      }
+      // Classes isolated by the same rules share a row (pods of one workload split by IP, say), unless
+      // an ingress rule's named port resolves on the subject's own ports.
+      const subjectPorts =
+        direction === 'ingress' && rules.some((r) => !r.numericPorts) ? subject.namedPortsId : '';
+      const key = `${direction}:${rules.map((r) => r.id).join(',')}:${subjectPorts}`;
+      row = this.sharedRows.get(key) ?? this.buildRow(subject, direction, rules);
+      this.sharedRows.set(key, row);
     }
     this.rows[direction][subject.id] = row;
     return row;
   }
 
-  /** What `subject` grants `peer` in one direction, peerless rules included. */
-  private grant(subject: PodClass, direction: Direction, peer: PodClass): Grant {
-    const row = this.row(subject, direction);
-    if (row.open) return OPEN_GRANT;
-    let grant = row.grants.get(peer.id);
-    const destination = direction === 'ingress' ? subject : peer;
-    for (const compiled of row.everyone)
-      grant = mergeGrant(grant, this.rulePorts(compiled, destination), false);
-    return grant ?? NO_GRANT;
+  private buildRow(subject: PodClass, direction: Direction, rules: CompiledRule[]): Row {
+    const row: Row = { open: false, rules, everyone: [], grants: new Map() };
+    for (const compiled of rules) {
+      if (!compiled.classes) {
+        row.everyone.push(compiled);
+        continue;
+      }
+      for (const peerId of compiled.classes) {
+        const destination = direction === 'ingress' ? subject : (this.classes[peerId] as PodClass);
+        const ports = this.rulePorts(compiled, destination);
+        const previous = row.grants.get(peerId);
+        row.grants.set(peerId, previous ? unionPorts(previous, ports) : ports);
+        const onlyByIpBlock = compiled.classesByIpBlock.has(peerId);
+        const without = row.withoutPodIpBlocks?.get(peerId);
+        if (onlyByIpBlock || without) {
+          row.withoutPodIpBlocks ??= new Map();
+          row.withoutPodIpBlocks.set(
+            peerId,
+            unionPorts(without ?? previous ?? NO_PORTS, onlyByIpBlock ? NO_PORTS : ports),
+          );
+        }
+      }
+    }
+    return row;
   }
-}
 
-function mergeGrant(previous: Grant | undefined, ports: PortSet, onlyByIpBlock: boolean): Grant {
-  const bySelector = onlyByIpBlock ? NO_PORTS : ports;
-  if (!previous) return onlyByIpBlock ? { ports, withoutPodIpBlocks: NO_PORTS } : { ports };
-  const merged = unionPorts(previous.ports, ports);
-  if (!previous.withoutPodIpBlocks && !onlyByIpBlock) return { ports: merged };
-  return {
-    ports: merged,
-    withoutPodIpBlocks: unionPorts(previous.withoutPodIpBlocks ?? previous.ports, bySelector),
-  };
+  /** What a row grants `peer`, peerless rules included. */
+  private grant(row: Row, subject: PodClass, direction: Direction, peer: PodClass): PortSet {
+    if (row.open) return ALL_PORTS;
+    return this.withEveryone(
+      row,
+      row.grants.get(peer.id) ?? NO_PORTS,
+      direction === 'ingress' ? subject : peer,
+    );
+  }
+
+  private withEveryone(row: Row, ports: PortSet, destination: PodClass): PortSet {
+    let result = ports;
+    for (const compiled of row.everyone) result = unionPorts(result, this.rulePorts(compiled, destination));
+    return result;
+  }
 }

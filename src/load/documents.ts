@@ -7,9 +7,9 @@ import {
   LineCounter,
   type Node,
   parseAllDocuments,
-  parseDocument,
 } from 'yaml';
 import type { Diagnostic } from './diagnostics.ts';
+import { JsonLocator } from './json-locate.ts';
 import type { SourceText } from './sources.ts';
 
 export interface Position {
@@ -47,16 +47,13 @@ export function parseSource(source: SourceText): { documents: ParsedDocument[]; 
 }
 
 function jsonDocument(source: SourceText, value: unknown): ParsedDocument {
-  let located: { doc: Document; lines: LineCounter } | undefined;
+  let locator: JsonLocator | undefined;
   return {
     file: source.path,
     value,
     locate(path) {
-      if (!located) {
-        const lines = new LineCounter();
-        located = { doc: parseDocument(source.text, { lineCounter: lines, keepSourceTokens: false }), lines };
-      }
-      return locateIn(located.doc, located.lines, path);
+      locator ??= new JsonLocator(source.text);
+      return locator.locate(path);
     },
   };
 }

@@ -26,8 +26,11 @@ export class ObjectReader {
   }
 
   provenance(path: readonly FieldKey[] = []): Provenance {
-    const { doc, base } = this;
-    return { file: doc.file, locate: () => doc.locate([...base, ...path]) };
+    // Capture the locator, not the document: the document holds the whole parsed input, which must not
+    // outlive loading just because every object keeps a way back to its lines.
+    const { base } = this;
+    const { file, locate } = this.doc;
+    return { file, locate: () => locate([...base, ...path]) };
   }
 
   error(path: readonly FieldKey[], message: string): void {

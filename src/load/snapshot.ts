@@ -94,9 +94,17 @@ export function buildSnapshot(sources: readonly SourceText[], options: LoadOptio
         : [],
       partial ? errors.map((e) => ({ ...e, severity: 'warning' as const })) : [],
     );
+  let inputs: Snapshot['inputs'] | undefined;
   return {
     ...model,
-    inputs: sources.map((s) => ({ path: s.path, sha256: createHash('sha256').update(s.text).digest('hex') })),
+    // Hashing a large dump costs as much as a tenth of reading it; only evidence-writing outputs ask.
+    get inputs() {
+      inputs ??= sources.map((s) => ({
+        path: s.path,
+        sha256: createHash('sha256').update(s.text).digest('hex'),
+      }));
+      return inputs;
+    },
     warnings,
     partial,
   };
