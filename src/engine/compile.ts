@@ -1,7 +1,7 @@
 import type { NetworkPolicy, PolicyPort, PolicyRule } from '../model/types.ts';
 import { ALL_ADDRESSES } from './addresses.ts';
 import type { EngineOptions } from './endpoint.ts';
-import { type IntervalSet, normalize, union } from './intervals.ts';
+import { type IntervalSet, normalize } from './intervals.ts';
 import type { PeerMatcher } from './peer-matcher.ts';
 import type { PodClass } from './pod-classes.ts';
 import { ALL_PORTS, NO_PORTS, type PortSet, portSetOf, unionPorts } from './ports.ts';
@@ -34,32 +34,7 @@ export function compileRule(
   if (rule.peers === undefined) {
     return { id, policy, rule, classesByIpBlock: new Set(), addresses: ALL_ADDRESSES, numericPorts };
   }
-  const bySelector = new Set<number>();
-  const byIpBlock = new Set<number>();
-  let addresses: IntervalSet<bigint> = [];
-  for (const peer of rule.peers) {
-    if (peer.kind === 'ipBlock') {
-      const block = matcher.addressesOf(peer.ipBlock);
-      addresses = union(addresses, block);
-      if (options.ipBlockMatchesPods)
-        for (const classId of matcher.ipBlockPeer(block)) byIpBlock.add(classId);
-    } else {
-      for (const classId of matcher.podPeer(policy.namespace, peer.podSelector, peer.namespaceSelector)) {
-        bySelector.add(classId);
-      }
-    }
-  }
-  for (const classId of bySelector) byIpBlock.delete(classId);
-  const classes = new Set([...bySelector, ...byIpBlock]);
-  return {
-    id,
-    policy,
-    rule,
-    classes,
-    classesByIpBlock: byIpBlock,
-    addresses: normalize(addresses),
-    numericPorts,
-  };
+  return { id, policy, rule, ...matcher.peers(policy.namespace, rule.peers, options), numericPorts };
 }
 
 /** A rule's ports as a set; named ports resolve on `destination` (by name and protocol), or match nothing. */

@@ -36,24 +36,20 @@ export interface ClassPairPorts {
   byIpBlock: boolean;
 }
 
-/** A class's grants in one direction, built once by walking its rules' peers. */
+/**
+ * How a class is isolated in one direction. Grants are read from the rules themselves (each knows the
+ * peer classes it admits), so no per-peer table is built: rows cost what the rules cost.
+ */
 interface Row {
   /** Not isolated in this direction: everything is allowed. */
   open: boolean;
   /** The rules of the policies that isolate the class in this direction. */
   rules: CompiledRule[];
-  /** Rules that name no peers, admitting every peer (kept apart so rows stay as small as the rules). */
-  everyone: CompiledRule[];
-  /** Ports granted to each peer class named by a rule. */
-  grants: Map<number, PortSet>;
-  /**
-   * Only for peers some of whose ports come from an ipBlock covering their IPs: the ports that remain
-   * without the ipblock-matches-pods choice. Kept apart so the common row allocates nothing per peer.
-   */
-  withoutPodIpBlocks?: Map<number, PortSet>;
+  /** Some rule admits a peer only through an ipBlock covering its IPs. */
+  byIpBlock: boolean;
 }
 
-const OPEN_ROW: Row = { open: true, rules: [], everyone: [], grants: new Map() };
+const OPEN_ROW: Row = { open: true, rules: [], byIpBlock: false };
 
 /**
  * The fast engine: evaluates NetworkPolicies once per pod class (see pod-classes.ts), with port and
@@ -71,8 +67,6 @@ export class Engine {
   private readonly compiled = new Map<NetworkPolicy, Record<Direction, CompiledRule[]>>();
   private readonly isolation: Record<Direction, NetworkPolicy[][]>;
   private readonly rows: Record<Direction, (Row | undefined)[]>;
-  /** Rows by the rules that make them; compiled rules never change, so neither do these. */
-  private readonly sharedRows = new Map<string, Row>();
   /** Named-port rules resolved per destination shape: rule id → named-ports id → ports. */
   private readonly rulePortsCache = new Map<number, PortSet[]>();
   private readonly externalCache = new Map<string, AddressPorts[]>();
@@ -113,16 +107,18 @@ export class Engine {
   classPorts(src: PodClass, dst: PodClass): ClassPairPorts {
     const egressRow = this.row(src, 'egress');
     const ingressRow = this.row(dst, 'ingress');
-    const egress = this.grant(egressRow, src, 'egress', dst);
-    const ingress = this.grant(ingressRow, dst, 'ingress', src);
-    const ports = intersectPorts(egress, ingress);
-    const egressWithout = egressRow.withoutPodIpBlocks?.get(dst.id);
-    const ingressWithout = ingressRow.withoutPodIpBlocks?.get(src.id);
-    if (!egressWithout && !ingressWithout) return { src, dst, ports, byIpBlock: false };
+    const ports = intersectPorts(
+      this.grant(egressRow, dst, dst, true),
+      this.grant(ingressRow, dst, src, true),
+    );
+    const mayDepend =
+      (egressRow.byIpBlock && admitsOnlyByIpBlock(egressRow, dst)) ||
+      (ingressRow.byIpBlock && admitsOnlyByIpBlock(ingressRow, src));
+    if (!mayDepend) return { src, dst, ports, byIpBlock: false };
     // The answer rests on the ipblock-matches-pods choice exactly when it would differ without it.
     const without = intersectPorts(
-      egressWithout ? this.withEveryone(egressRow, egressWithout, dst) : egress,
-      ingressWithout ? this.withEveryone(ingressRow, ingressWithout, dst) : ingress,
+      this.grant(egressRow, dst, dst, false),
+      this.grant(ingressRow, dst, src, false),
     );
     return { src, dst, ports, byIpBlock: portsKey(ports) !== portsKey(without) };
   }
@@ -132,26 +128,18 @@ export class Engine {
    * send anywhere, from the classes that admit them), never from all K² pairs.
    */
   *allowedClassPairs(): Generator<ClassPairPorts> {
-    const admitsEveryone: number[] = [];
-    const admitsFrom = new Map<number, number[]>();
-    for (const dst of this.classes) {
-      const row = this.row(dst, 'ingress');
-      if (row.open || row.everyone.length > 0) admitsEveryone.push(dst.id);
-      if (row.open) continue;
-      for (const srcId of row.grants.keys()) {
-        const list = admitsFrom.get(srcId);
-        if (list) list.push(dst.id);
-        else admitsFrom.set(srcId, [dst.id]);
-      }
-    }
     const seen = new Int32Array(this.classes.length).fill(-1);
+    let admitting: { everyone: number[]; from: Map<number, CompiledRule[]> } | undefined;
     for (const src of this.classes) {
       const row = this.row(src, 'egress');
-      const sendsAnywhere = row.open || row.everyone.length > 0;
-      const candidates = sendsAnywhere
-        ? [row.grants.keys(), admitsEveryone, admitsFrom.get(src.id) ?? []]
-        : [row.grants.keys()];
-      for (const list of candidates) {
+      const lists: Iterable<number>[] = [];
+      if (row.open || row.rules.some((r) => !r.classes)) {
+        admitting ??= this.ingressAdmission();
+        lists.push(admitting.everyone);
+        for (const rule of admitting.from.get(src.id) ?? []) lists.push(this.matcher.selectedBy(rule.policy));
+      }
+      for (const rule of row.rules) if (rule.classes) lists.push(rule.classes);
+      for (const list of lists) {
         for (const dstId of list) {
           if (seen[dstId] === src.id) continue;
           seen[dstId] = src.id;
@@ -160,6 +148,31 @@ export class Engine {
         }
       }
     }
+  }
+
+  /**
+   * For sources that may send anywhere: the classes that admit every source, and for each source the
+   * ingress rules that name it (their policies' subjects are the candidates).
+   */
+  private ingressAdmission(): { everyone: number[]; from: Map<number, CompiledRule[]> } {
+    const everyone = this.classes
+      .filter((c) => {
+        const row = this.row(c, 'ingress');
+        return row.open || row.rules.some((r) => !r.classes);
+      })
+      .map((c) => c.id);
+    const from = new Map<number, CompiledRule[]>();
+    for (const [policy, rules] of this.compiled) {
+      if (!policy.isolates.ingress) continue;
+      for (const rule of rules.ingress) {
+        for (const srcId of rule.classes ?? []) {
+          const list = from.get(srcId);
+          if (list) list.push(rule);
+          else from.set(srcId, [rule]);
+        }
+      }
+    }
+    return { everyone, from };
   }
 
   /**
@@ -310,7 +323,8 @@ export class Engine {
   /** Peers a class's row can grant something to: every class when it is open or has peerless rules. */
   private peersOfRow(subject: PodClass, direction: Direction): Iterable<number> {
     const row = this.row(subject, direction);
-    return row.open || row.everyone.length > 0 ? this.classes.map((c) => c.id) : row.grants.keys();
+    if (row.open || row.rules.some((r) => !r.classes)) return this.classes.map((c) => c.id);
+    return new Set(row.rules.flatMap((r) => [...(r.classes ?? [])]));
   }
 
   private compilePolicy(policy: NetworkPolicy): void {
@@ -370,57 +384,28 @@ export class Engine {
     const isolatedBy = this.isolation[direction][subject.id] ?? [];
     if (isolatedBy.length > 0) {
       const rules = isolatedBy.flatMap((policy) => this.compiled.get(policy)?.[direction] ?? []);
-      // Classes isolated by the same rules share a row (pods of one workload split by IP, say), unless
-      // an ingress rule's named port resolves on the subject's own ports.
-      const subjectPorts =
-        direction === 'ingress' && rules.some((r) => !r.numericPorts) ? subject.namedPortsId : '';
-      const key = `${direction}:${rules.map((r) => r.id).join(',')}:${subjectPorts}`;
-      row = this.sharedRows.get(key) ?? this.buildRow(subject, direction, rules);
-      this.sharedRows.set(key, row);
+      row = { open: false, rules, byIpBlock: rules.some((r) => r.classesByIpBlock.size > 0) };
     }
     this.rows[direction][subject.id] = row;
     return row;
   }
 
-  private buildRow(subject: PodClass, direction: Direction, rules: CompiledRule[]): Row {
-    const row: Row = { open: false, rules, everyone: [], grants: new Map() };
-    for (const compiled of rules) {
-      if (!compiled.classes) {
-        row.everyone.push(compiled);
-        continue;
-      }
-      for (const peerId of compiled.classes) {
-        const destination = direction === 'ingress' ? subject : (this.classes[peerId] as PodClass);
-        const ports = this.rulePorts(compiled, destination);
-        const previous = row.grants.get(peerId);
-        row.grants.set(peerId, previous ? unionPorts(previous, ports) : ports);
-        const onlyByIpBlock = compiled.classesByIpBlock.has(peerId);
-        const without = row.withoutPodIpBlocks?.get(peerId);
-        if (onlyByIpBlock || without) {
-          row.withoutPodIpBlocks ??= new Map();
-          row.withoutPodIpBlocks.set(
-            peerId,
-            unionPorts(without ?? previous ?? NO_PORTS, onlyByIpBlock ? NO_PORTS : ports),
-          );
-        }
-      }
-    }
-    return row;
-  }
-
-  /** What a row grants `peer`, peerless rules included. */
-  private grant(row: Row, subject: PodClass, direction: Direction, peer: PodClass): PortSet {
+  /**
+   * The ports a row's rules grant `peer`; named ports resolve on `destination`. Without
+   * `withPodIpBlocks`, rules that admit the peer only through an ipBlock are left out.
+   */
+  private grant(row: Row, destination: PodClass, peer: PodClass, withPodIpBlocks: boolean): PortSet {
     if (row.open) return ALL_PORTS;
-    return this.withEveryone(
-      row,
-      row.grants.get(peer.id) ?? NO_PORTS,
-      direction === 'ingress' ? subject : peer,
-    );
+    let ports = NO_PORTS;
+    for (const rule of row.rules) {
+      if (rule.classes && !rule.classes.has(peer.id)) continue;
+      if (!withPodIpBlocks && rule.classesByIpBlock.has(peer.id)) continue;
+      ports = unionPorts(ports, this.rulePorts(rule, destination));
+    }
+    return ports;
   }
+}
 
-  private withEveryone(row: Row, ports: PortSet, destination: PodClass): PortSet {
-    let result = ports;
-    for (const compiled of row.everyone) result = unionPorts(result, this.rulePorts(compiled, destination));
-    return result;
-  }
+function admitsOnlyByIpBlock(row: Row, peer: PodClass): boolean {
+  return row.rules.some((rule) => rule.classesByIpBlock.has(peer.id));
 }

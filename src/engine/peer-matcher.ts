@@ -1,8 +1,18 @@
-import type { IpBlock, LabelSelector, Namespace, NetworkPolicy } from '../model/types.ts';
+import type { IpBlock, LabelSelector, Namespace, NetworkPolicy, PolicyPeer } from '../model/types.ts';
 import { ipBlockAddresses } from './addresses.ts';
-import type { IntervalSet } from './intervals.ts';
+import type { EngineOptions } from './endpoint.ts';
+import { type IntervalSet, union } from './intervals.ts';
 import type { PodClass } from './pod-classes.ts';
 import { selectorMatches } from './selectors.ts';
+
+export interface PeerSets {
+  /** Classes the peers admit. */
+  classes: ReadonlySet<number>;
+  /** Those admitted only because an ipBlock covers their IPs (the ipblock-matches-pods choice). */
+  classesByIpBlock: ReadonlySet<number>;
+  /** External addresses the peers admit. */
+  addresses: IntervalSet<bigint>;
+}
 
 /**
  * Resolves selectors to pod classes once per distinct selector: thousands of policies repeat a few
@@ -16,6 +26,7 @@ export class PeerMatcher {
   private readonly podsCache = new Map<string, readonly number[]>();
   private readonly blockCache = new Map<string, IntervalSet<bigint>>();
   private readonly selectedCache = new WeakMap<NetworkPolicy, readonly number[]>();
+  private readonly peerSetsCache = new Map<string, PeerSets>();
 
   constructor(
     private readonly namespaces: ReadonlyMap<string, Namespace>,
@@ -40,6 +51,43 @@ export class PeerMatcher {
       this.selectedCache.set(policy, ids);
     }
     return ids;
+  }
+
+  /**
+   * What a rule's peer list admits: classes (and which of them only through an ipBlock) and external
+   * addresses. Rules repeat peer lists (a DNS rule in every namespace), so equal lists share one answer.
+   */
+  peers(policyNamespace: string, peers: readonly PolicyPeer[], options: EngineOptions): PeerSets {
+    const key = peers
+      .map((peer) =>
+        peer.kind === 'ipBlock'
+          ? `b:${peer.ipBlock.cidr} ${peer.ipBlock.except.join(' ')}`
+          : `p:${peer.namespaceSelector ? selectorKey(peer.namespaceSelector) : `=${policyNamespace}`}|${peer.podSelector ? selectorKey(peer.podSelector) : '*'}`,
+      )
+      .join('\n');
+    let sets = this.peerSetsCache.get(key);
+    if (!sets) {
+      const bySelector = new Set<number>();
+      const byIpBlock = new Set<number>();
+      let addresses: IntervalSet<bigint> = [];
+      for (const peer of peers) {
+        if (peer.kind === 'ipBlock') {
+          const block = this.addressesOf(peer.ipBlock);
+          addresses = union(addresses, block);
+          if (options.ipBlockMatchesPods)
+            for (const classId of this.ipBlockPeer(block)) byIpBlock.add(classId);
+        } else {
+          for (const classId of this.podPeer(policyNamespace, peer.podSelector, peer.namespaceSelector)) {
+            bySelector.add(classId);
+          }
+        }
+      }
+      for (const classId of bySelector) byIpBlock.delete(classId);
+      for (const classId of byIpBlock) bySelector.add(classId);
+      sets = { classes: bySelector, classesByIpBlock: byIpBlock, addresses };
+      this.peerSetsCache.set(key, sets);
+    }
+    return sets;
   }
 
   /** Classes a pod peer admits: `namespaceSelector` undefined means the policy's own namespace. */

@@ -8,8 +8,9 @@ import { JsonLocator } from './json-locate.ts';
 /** Every path to a node of a parsed value, for comparing locators on all of them. */
 function paths(value: unknown, prefix: FieldKey[] = []): FieldKey[][] {
   const out: FieldKey[][] = [prefix];
-  if (Array.isArray(value)) value.forEach((v, i) => out.push(...paths(v, [...prefix, i])));
-  else if (value && typeof value === 'object') {
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) out.push(...paths(v, [...prefix, i]));
+  } else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) out.push(...paths(v, [...prefix, k]));
   }
   return out;

@@ -1,0 +1,732 @@
+/**
+ * The benchmark: `npm run bench [-- --size S|M|L ...] [--runs N] [--seed N] [--timeout MINUTES]`.
+ *
+ * Every step runs in a fresh child process, so one step's heap, caches and JIT state cannot flatter or
+ * burden the next, and each process's peak RSS is that step's alone. Results are printed as Markdown and
+ * merged into bench/RESULTS.md (sizes not run this time keep their previous section).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+import { type Counts, dataFiles, SIZES, type Size } from './generate.ts';
+import type { StepResult } from './step.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BENCH = join(ROOT, 'bench');
+const DATA = join(BENCH, '.data');
+const RESULTS_MD = join(BENCH, 'RESULTS.md');
+const STEP_BUNDLE = join(DATA, 'step.mjs');
+const PRELOAD = join(BENCH, 'rss-preload.mjs');
+const FLOOR = join(BENCH, 'floor.mjs');
+const BIN = join(ROOT, 'bin', 'phiwall');
+// L needs more than Node's default heap limit; every child gets the same limit so they compare fairly.
+const NODE_FLAGS = ['--max-old-space-size=8192'];
+let stepTimeoutMs = 15 * 60 * 1000;
+const GENERATOR_SOURCES = [join(BENCH, 'generate.ts'), join(BENCH, 'random.ts')];
+
+const KIB_PER_GIB = 1024 * 1024;
+
+/** The targets the engine work is judged by. */
+const TARGETS = {
+  connectivityM: { floorRatio: 4, rssKiB: 1 * KIB_PER_GIB },
+  connectivityL: { floorRatio: 6, rssKiB: 3 * KIB_PER_GIB },
+  incrementalMs: 100,
+  speedup: 1000,
+  versionMs: 250,
+};
+
+type Status = 'ok' | 'timeout' | 'error' | 'n/a';
+
+interface Row {
+  key: string;
+  step: string;
+  status: Status;
+  wallMs?: number;
+  /** KiB, as process.resourceUsage() reports it. */
+  maxRSS?: number;
+  note: string;
+}
+
+interface SizeResult {
+  size: Size;
+  seed: number;
+  runs: number;
+  date: string;
+  commit: string;
+  machine: string;
+  counts: Counts;
+  info: Record<string, number | string | boolean>;
+  rows: Row[];
+  speedup?: Speedup;
+}
+
+/**
+ * The engine against the reference, per pod pair (each asked the whole question set) and extrapolated
+ * to all P² pod pairs. The cold sample pays for building the rows it touches, which all P² pairs would
+ * share, so extrapolating it linearly overstates the engine's time and extrapolating the warm sample understates it;
+ * `amortisedMs` charges every row once (at the sample's average cost per row) plus a warm lookup per pair.
+ */
+interface Speedup {
+  pairs: number;
+  referencePerPairMs: number;
+  coldPerPairMs: number;
+  warmPerPairMs: number;
+  amortisedMs: number;
+}
+
+interface VersionResult {
+  date: string;
+  commit: string;
+  medianMs: number;
+  runsMs: number[];
+  error?: string;
+}
+
+interface ChildRun {
+  wallMs: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  report?: StepResult;
+  stderr: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Children
+
+let childCount = 0;
+
+/** Runs `node NODE_FLAGS ...args` with stdout discarded, timing the whole process from spawn to exit. */
+function runChild(args: readonly string[], label: string): Promise<ChildRun> {
+  const out = join(DATA, `child-${process.pid}-${childCount++}.json`);
+  rmSync(out, { force: true });
+  const env: NodeJS.ProcessEnv = { ...process.env, PHIWALL_BENCH_OUT: out };
+  // A loader or heap flag inherited from the caller's shell would change what is measured.
+  delete env.NODE_OPTIONS;
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn(process.execPath, [...NODE_FLAGS, ...args], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-4000);
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      process.stderr.write(`  ${label}: still running after ${stepTimeoutMs / 60_000} min, stopping it\n`);
+      child.kill('SIGKILL');
+    }, stepTimeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    let wallMs = 0;
+    child.on('exit', () => {
+      wallMs = performance.now() - start;
+    });
+    // 'close' comes after 'exit' and after stderr has drained, so the message tail is complete.
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      let report: StepResult | undefined;
+      if (existsSync(out)) {
+        report = JSON.parse(readFileSync(out, 'utf8')) as StepResult;
+        rmSync(out, { force: true });
+      }
+      resolve({ wallMs, code, signal, timedOut, report, stderr });
+    });
+  });
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** Runs one child `runs` times; times are medians, memory the worst seen. */
+async function repeat(runs: number, args: readonly string[], label: string): Promise<ChildRun[]> {
+  const results: ChildRun[] = [];
+  for (let i = 0; i < runs; i++) {
+    process.stderr.write(`  ${label}${runs > 1 ? ` (run ${i + 1}/${runs})` : ''} …\n`);
+    const run = await runChild(args, label);
+    results.push(run);
+    // A step that failed or timed out will do so again; repeating it only burns time.
+    if (run.timedOut || (run.code !== 0 && run.code !== 1)) break;
+  }
+  return results;
+}
+
+function failure(run: ChildRun): string {
+  if (run.timedOut) return `timed out after ${stepTimeoutMs / 60_000} min`;
+  const tail = run.stderr.trim().split('\n').slice(-3).join(' / ');
+  return `exit ${run.code ?? run.signal}${tail ? `: ${tail.slice(0, 300)}` : ''}`;
+}
+
+/** A row for a whole-process step (the floor and the CLI): wall time from spawn to exit. */
+function processRow(key: string, step: string, runs: ChildRun[], okCodes: readonly number[], note = ''): Row {
+  const ok = runs.filter((r) => !r.timedOut && r.code !== null && okCodes.includes(r.code));
+  if (ok.length < runs.length || ok.length === 0) {
+    const bad = runs.find((r) => !ok.includes(r)) as ChildRun;
+    return { key, step, status: bad.timedOut ? 'timeout' : 'error', note: failure(bad) };
+  }
+  const rss = ok.map((r) => r.report?.maxRSS).filter((v): v is number => v !== undefined);
+  return {
+    key,
+    step,
+    status: 'ok',
+    wallMs: median(ok.map((r) => r.wallMs)),
+    ...(rss.length ? { maxRSS: Math.max(...rss) } : {}),
+    note,
+  };
+}
+
+/** A row for one in-process phase of a library step: the phase's own time, the process's peak RSS at its end. */
+function phaseRow(key: string, step: string, runs: ChildRun[], phase: string, note = ''): Row {
+  const done = runs.flatMap((r) => r.report?.phases.filter((p) => p.name === phase) ?? []);
+  if (done.length === 0) {
+    const last = runs[runs.length - 1] as ChildRun;
+    const status: Status = last.timedOut ? 'timeout' : 'error';
+    return { key, step, status, note: last.code === 0 ? 'phase did not run' : failure(last) };
+  }
+  const phaseNote = done[done.length - 1]?.note;
+  return {
+    key,
+    step,
+    status: 'ok',
+    wallMs: median(done.map((p) => p.ms)),
+    maxRSS: Math.max(...done.map((p) => p.maxRSS)),
+    note: [phaseNote, note].filter(Boolean).join('; '),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Set-up
+
+function sh(command: string, args: readonly string[]): string {
+  const r = spawnSync(command, args, { cwd: ROOT, encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : '';
+}
+
+function commitDescription(): string {
+  const head = sh('git', ['rev-parse', '--short', 'HEAD']) || 'unknown';
+  return sh('git', ['status', '--porcelain', '--', 'src']) ? `${head} + uncommitted changes in src/` : head;
+}
+
+function cpuModel(): string {
+  try {
+    return (
+      /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? 'unknown CPU'
+    );
+  } catch {
+    // Not Linux: the CPU model is a nicety, not a reason to fail.
+    return 'unknown CPU';
+  }
+}
+
+/** One line per size section: a section kept from an earlier run may come from another machine. */
+function machineSummary(): string {
+  return `${cpuModel()}, ${availableParallelism()} cores, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB, Node.js ${process.version}`;
+}
+
+function machine(): string[] {
+  return [
+    `- CPU: ${cpuModel()}, ${availableParallelism()} cores`,
+    `- Memory: ${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
+    `- Node.js: ${process.version} (children run with \`${NODE_FLAGS.join(' ')}\`)`,
+    `- Date: ${new Date().toISOString()}`,
+    // Other work on the machine skews wall times; the load average makes a noisy run recognisable.
+    `- Load average when the run ended: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(', ')}`,
+  ];
+}
+
+async function buildAll(): Promise<void> {
+  process.stderr.write('npm run build …\n');
+  const r = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('npm run build failed');
+  mkdirSync(DATA, { recursive: true });
+  // The library steps run as one plain-JavaScript bundle, like dist/, so no TypeScript loader is measured.
+  await build({
+    entryPoints: [join(BENCH, 'step.ts')],
+    outfile: STEP_BUNDLE,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+}
+
+function generatorHash(): string {
+  const hash = createHash('sha256');
+  for (const file of GENERATOR_SOURCES) hash.update(readFileSync(file));
+  return hash.digest('hex');
+}
+
+/** The cluster and tests files for a size, generated only when missing or made by another generator or seed. */
+function ensureData(size: Size, seed: number): Counts {
+  const files = dataFiles(DATA, size);
+  const generator = generatorHash();
+  if (existsSync(files.meta) && existsSync(files.cluster) && existsSync(files.tests)) {
+    const meta = JSON.parse(readFileSync(files.meta, 'utf8')) as {
+      seed: number;
+      generator: string;
+      counts: Counts;
+    };
+    if (meta.seed === seed && meta.generator === generator) return meta.counts;
+  }
+  process.stderr.write(`generating size ${size} (seed ${seed}) …\n`);
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(BENCH, 'generate.ts'), '--size', size, '--seed', String(seed), '--out', DATA],
+    { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 },
+  );
+  if (r.status !== 0) throw new Error(`generating size ${size} failed`);
+  const { counts } = JSON.parse(r.stdout) as { counts: Counts };
+  writeFileSync(files.meta, `${JSON.stringify({ seed, generator, counts }, null, 2)}\n`);
+  return counts;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Steps
+
+async function measureVersion(): Promise<VersionResult> {
+  const runsMs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const r = await runChild(['--import', PRELOAD, BIN, '--version'], '--version');
+    const date = new Date().toISOString();
+    if (r.code !== 0)
+      return { date, commit: commitDescription(), medianMs: Number.NaN, runsMs, error: failure(r) };
+    runsMs.push(r.wallMs);
+  }
+  return { date: new Date().toISOString(), commit: commitDescription(), medianMs: median(runsMs), runsMs };
+}
+
+async function measureSize(size: Size, seed: number, runs: number): Promise<SizeResult> {
+  const counts = ensureData(size, seed);
+  const { cluster, tests } = dataFiles(DATA, size);
+  const rows: Row[] = [];
+  const info: SizeResult['info'] = { fileMiB: Number((statSync(cluster).size / 2 ** 20).toFixed(1)) };
+  const merge = (all: ChildRun[]) => {
+    for (const r of all) Object.assign(info, r.report?.info ?? {});
+  };
+  const step = (name: string) => `node ${STEP_BUNDLE.slice(ROOT.length)} ${name}`;
+  process.stderr.write(
+    `size ${size}: ${counts.pods} pods, ${counts.policies} policies, ${info.fileMiB} MiB\n`,
+  );
+
+  const floor = await repeat(runs, [FLOOR, cluster], 'floor');
+  const parseMs = median(floor.flatMap((r) => r.report?.phases.map((p) => p.ms) ?? []));
+  rows.push(
+    processRow(
+      'floor',
+      '(a) floor: `node` reads + JSON.parses the file',
+      floor,
+      [0],
+      `parse in-process ${fmtMs(parseMs)}`,
+    ),
+  );
+
+  const load = await repeat(runs, [STEP_BUNDLE, 'load', cluster], step('load'));
+  merge(load);
+  rows.push(phaseRow('load', '(b) load + validate (`loadSnapshot`, in-process)', load, 'load'));
+
+  const engine = await repeat(runs, [STEP_BUNDLE, 'engine', cluster], step('engine'));
+  merge(engine);
+  rows.push(
+    phaseRow(
+      'engine',
+      '(c) `new Engine(snapshot)` (in-process)',
+      engine,
+      'engine',
+      `${info.classes ?? '?'} classes`,
+    ),
+    phaseRow(
+      'compute',
+      '(c′) `computeConnectivity(engine)`, first call (in-process)',
+      engine,
+      'connectivity',
+      info.connections === undefined ? '' : `${info.connections} connections`,
+    ),
+  );
+
+  const cli = ['--import', PRELOAD, BIN];
+  const connectivity = await repeat(
+    runs,
+    [...cli, 'connectivity', cluster, '--format', 'json'],
+    'phiwall connectivity',
+  );
+  rows.push(
+    processRow('cli-connectivity', '(d) `phiwall connectivity FILE --format json`', connectivity, [0]),
+  );
+
+  const testRuns = await repeat(
+    runs,
+    [...cli, 'test', cluster, '--tests', tests, '--format', 'json'],
+    'phiwall test',
+  );
+  rows.push(
+    processRow(
+      'cli-test',
+      `(e) \`phiwall test FILE --tests TESTS --format json\` (${counts.tests} tests)`,
+      testRuns,
+      // Some generated expectations are wrong on purpose, so exit 1 (a test failed) is the normal outcome.
+      [0, 1],
+    ),
+  );
+
+  const incremental = await repeat(
+    runs,
+    [STEP_BUNDLE, 'incremental', cluster, '--seed', String(seed)],
+    step('incremental'),
+  );
+  merge(incremental);
+  const missing = info.missing !== undefined;
+  const changes = `${info.changes ?? '?'} changes to ${info.changedPolicies ?? '?'} policies`;
+  for (const [key, title] of [
+    ['replace-port', "(f) `engine.replacePolicy`: a port added to one allow policy's rule (first change)"],
+    ['replace-peer', '(f) `engine.replacePolicy`: then the same rule’s peers replaced'],
+    ['replace-median', `(f) \`engine.replacePolicy\`: median of ${changes}`],
+    ['replace-max', `(f) \`engine.replacePolicy\`: slowest of the ${changes}`],
+  ] as const) {
+    rows.push(
+      missing
+        ? { key, step: title, status: 'n/a', note: 'n/a (Engine.replacePolicy missing)' }
+        : phaseRow(key, title, incremental, key),
+    );
+  }
+
+  const reference = await repeat(
+    runs,
+    [STEP_BUNDLE, 'reference', cluster, '--seed', String(seed)],
+    step('reference'),
+  );
+  merge(reference);
+  const questions = `${info.pairs ?? '?'} pairs × ${info.questions ?? '?'} questions`;
+  rows.push(
+    phaseRow(
+      'reference',
+      `(g) \`referenceAllows\`, ${questions}`,
+      reference,
+      'reference',
+      `${info.allowed ?? '?'} allowed`,
+    ),
+    phaseRow(
+      'engine-cold',
+      '(g) engine `portsBetween` + `contains`, same sample, cold',
+      reference,
+      'engine-cold',
+      info.disagreements === undefined ? '' : `${info.disagreements} answers differ from the reference`,
+    ),
+    phaseRow('engine-warm', '(g) engine, same sample, warm (rows cached)', reference, 'engine-warm'),
+  );
+  const perPair = (key: string) => {
+    const ms = rows.find((r) => r.key === key)?.wallMs;
+    return ms === undefined ? undefined : ms / Number(info.pairs);
+  };
+  const [referencePerPairMs, coldPerPairMs, warmPerPairMs] = ['reference', 'engine-cold', 'engine-warm'].map(
+    perPair,
+  );
+  let speedup: Speedup | undefined;
+  if (referencePerPairMs !== undefined && coldPerPairMs !== undefined && warmPerPairMs !== undefined) {
+    const sample = Number(info.pairs);
+    const pairs = counts.pods ** 2;
+    const perRowMs = Math.max(0, (coldPerPairMs - warmPerPairMs) * sample) / Number(info.touchedRows);
+    const amortisedMs = perRowMs * 2 * Number(info.classes) + warmPerPairMs * pairs;
+    speedup = { pairs, referencePerPairMs, coldPerPairMs, warmPerPairMs, amortisedMs };
+  }
+
+  return {
+    size,
+    seed,
+    runs,
+    date: new Date().toISOString(),
+    commit: commitDescription(),
+    machine: machineSummary(),
+    counts,
+    info,
+    rows,
+    ...(speedup ? { speedup } : {}),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reporting
+
+function fmtMs(ms: number | undefined): string {
+  if (ms === undefined || Number.isNaN(ms)) return '–';
+  if (ms < 0.001) return `${(ms * 1e6).toFixed(0)} ns`;
+  if (ms < 1) return `${(ms * 1000).toFixed(ms < 0.01 ? 2 : 0)} µs`;
+  if (ms < 1000) return `${ms.toFixed(ms < 10 ? 1 : 0)} ms`;
+  const s = ms / 1000;
+  if (s < 120) return `${s.toFixed(s < 10 ? 2 : 1)} s`;
+  if (s < 7200) return `${(s / 60).toFixed(1)} min`;
+  if (s < 172_800) return `${(s / 3600).toFixed(1)} h`;
+  return `${(s / 86_400).toFixed(1)} days`;
+}
+
+function fmtKiB(kib: number | undefined): string {
+  if (kib === undefined) return '–';
+  return kib >= KIB_PER_GIB ? `${(kib / KIB_PER_GIB).toFixed(2)} GiB` : `${(kib / 1024).toFixed(0)} MiB`;
+}
+
+function fmtRatio(r: number): string {
+  if (r < 0.01) return '<0.01';
+  return r >= 100 ? r.toFixed(0) : r.toFixed(r >= 10 ? 1 : 2);
+}
+
+function rowOf(result: SizeResult | undefined, key: string): Row | undefined {
+  return result?.rows.find((r) => r.key === key);
+}
+
+function floorRatio(result: SizeResult, row: Row): number | undefined {
+  const floor = rowOf(result, 'floor')?.wallMs;
+  return row.wallMs !== undefined && floor ? row.wallMs / floor : undefined;
+}
+
+function sizeSection(result: SizeResult): string {
+  const { counts, info } = result;
+  const lines = [
+    `## Size ${result.size}`,
+    '',
+    `${counts.namespaces} namespaces, ${counts.pods} pods, ${info.workloads ?? '?'} workloads (ReplicaSets), ` +
+      `${counts.policies} NetworkPolicies, ${info.classes ?? '?'} pod classes; ${counts.deployments} Deployments and ` +
+      `${counts.replicaSets} ReplicaSets; ${info.fileMiB} MiB of JSON. Seed ${result.seed}, ${result.runs} run(s) per step ` +
+      `(median time, largest RSS), ${result.date}, commit ${result.commit}; ${result.machine}.`,
+    '',
+    '| step | wall time | peak RSS | × floor | notes |',
+    '| --- | ---: | ---: | ---: | --- |',
+  ];
+  for (const row of result.rows) {
+    const ratio = floorRatio(result, row);
+    const wall = row.status === 'ok' ? fmtMs(row.wallMs) : row.status === 'n/a' ? 'n/a' : row.status;
+    lines.push(
+      `| ${row.step} | ${wall} | ${fmtKiB(row.maxRSS)} | ${ratio === undefined ? '–' : `${fmtRatio(ratio)}×`} | ${row.note.replaceAll('|', '\\|')} |`,
+    );
+  }
+  const s = result.speedup;
+  if (s) {
+    const referenceMs = s.referencePerPairMs * s.pairs;
+    const versus = (ms: number) => `${fmtMs(ms)}, ${fmtRatio(referenceMs / ms)}× faster`;
+    lines.push(
+      '',
+      `Engine vs reference, each pod pair asked ${info.questions} questions, extrapolated from ${info.pairs} sampled pairs ` +
+        `to all ${counts.pods}² = ${s.pairs.toExponential(2)} pairs: reference ${fmtMs(s.referencePerPairMs)}/pair → ` +
+        `${fmtMs(referenceMs)}; engine **${versus(s.amortisedMs)}** amortised (every row built once, ` +
+        `${info.touchedRows} of ${2 * Number(info.classes)} rows built by the cold sample, then a cached lookup per pair); ` +
+        `bounds: cold ${fmtMs(s.coldPerPairMs)}/pair → ${versus(s.coldPerPairMs * s.pairs)}, ` +
+        `warm ${fmtMs(s.warmPerPairMs)}/pair → ${versus(s.warmPerPairMs * s.pairs)}. ` +
+        `${info.disagreements === 0 ? 'Engine and reference agree on every sampled answer.' : `**${info.disagreements} answers differ.**`}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+type Verdict = { target: string; measured: string; status: 'met' | 'missed' | 'not measured' };
+
+function judge(
+  target: string,
+  measured: string | undefined,
+  met: boolean | undefined,
+  why = 'not measured',
+): Verdict {
+  if (measured === undefined || met === undefined) return { target, measured: why, status: 'not measured' };
+  return { target, measured, status: met ? 'met' : 'missed' };
+}
+
+function connectivityVerdict(
+  result: SizeResult | undefined,
+  size: Size,
+  limits: { floorRatio: number; rssKiB: number },
+): Verdict {
+  const target = `${size}: \`phiwall connectivity\` ${size === 'L' ? 'completes, ' : ''}≤ ${limits.floorRatio}× floor and ≤ ${fmtKiB(limits.rssKiB)} RSS`;
+  const row = rowOf(result, 'cli-connectivity');
+  if (!result || !row) return judge(target, undefined, undefined, `size ${size} not run`);
+  if (row.status !== 'ok') return { target, measured: `${row.status}: ${row.note}`, status: 'missed' };
+  const ratio = floorRatio(result, row);
+  if (ratio === undefined || row.maxRSS === undefined) return judge(target, undefined, undefined);
+  return judge(
+    target,
+    `${fmtRatio(ratio)}× floor (${fmtMs(row.wallMs)}), ${fmtKiB(row.maxRSS)}`,
+    ratio <= limits.floorRatio && row.maxRSS <= limits.rssKiB,
+  );
+}
+
+function verdicts(results: Partial<Record<Size, SizeResult>>, version: VersionResult | undefined): Verdict[] {
+  const m = results.M;
+  // Judged on the slowest change measured: a watch loop is only as quick as its worst edit.
+  const slowestChange = ['replace-port', 'replace-peer', 'replace-max']
+    .map((k) => rowOf(m, k))
+    .filter((r): r is Row => r !== undefined);
+  const incrementalTarget = `M: one-policy incremental update (\`replacePolicy\`, slowest of the changes measured) ≤ ${TARGETS.incrementalMs} ms`;
+  let incremental: Verdict;
+  if (!m || slowestChange.length === 0)
+    incremental = judge(incrementalTarget, undefined, undefined, m ? 'not measured' : 'size M not run');
+  else if (slowestChange.some((r) => r.status === 'n/a'))
+    incremental = judge(incrementalTarget, undefined, undefined, 'n/a (Engine.replacePolicy missing)');
+  else if (slowestChange.some((r) => r.status !== 'ok'))
+    incremental = {
+      target: incrementalTarget,
+      measured: slowestChange.map((r) => r.status).join(', '),
+      status: 'missed',
+    };
+  else {
+    const ms = Math.max(...slowestChange.map((r) => r.wallMs ?? Number.POSITIVE_INFINITY));
+    const typical = rowOf(m, 'replace-median')?.wallMs;
+    incremental = judge(
+      incrementalTarget,
+      `${fmtMs(ms)} slowest, ${fmtMs(typical)} median`,
+      ms <= TARGETS.incrementalMs,
+    );
+  }
+  const speedupTarget = `M: engine ≥ ${TARGETS.speedup}× faster than the reference (all P² pod pairs, amortised)`;
+  const s = m?.speedup;
+  const ratio = s ? (s.referencePerPairMs * s.pairs) / s.amortisedMs : undefined;
+  const speedup = s
+    ? judge(
+        speedupTarget,
+        `${fmtRatio(ratio as number)}× (bounds: ${fmtRatio(s.referencePerPairMs / s.coldPerPairMs)}× cold, ${fmtRatio(s.referencePerPairMs / s.warmPerPairMs)}× warm)`,
+        (ratio as number) >= TARGETS.speedup,
+      )
+    : judge(speedupTarget, undefined, undefined, m ? 'step (g) did not finish' : 'size M not run');
+  return [
+    connectivityVerdict(results.M, 'M', TARGETS.connectivityM),
+    connectivityVerdict(results.L, 'L', TARGETS.connectivityL),
+    incremental,
+    speedup,
+    judge(
+      `\`phiwall --version\` cold start ≤ ${TARGETS.versionMs} ms (median of 5)`,
+      version ? (version.error ?? fmtMs(version.medianMs)) : undefined,
+      version ? version.medianMs <= TARGETS.versionMs : undefined,
+    ),
+  ];
+}
+
+/**
+ * RESULTS.md carries each section's raw result in an HTML comment, so a run of one size can keep the
+ * other sizes' sections even on a fresh clone, where bench/.data is empty.
+ */
+const SAVED = /<!-- bench-result (\{.*\}) -->/g;
+
+function savedResults(): { sizes: Partial<Record<Size, SizeResult>>; version?: VersionResult } {
+  const saved: { sizes: Partial<Record<Size, SizeResult>>; version?: VersionResult } = { sizes: {} };
+  if (!existsSync(RESULTS_MD)) return saved;
+  for (const [, json] of readFileSync(RESULTS_MD, 'utf8').matchAll(SAVED)) {
+    const value = JSON.parse(json as string) as SizeResult | (VersionResult & { size?: undefined });
+    if (value.size === undefined) saved.version = value as VersionResult;
+    else saved.sizes[value.size] = value as SizeResult;
+  }
+  return saved;
+}
+
+function embed(value: SizeResult | VersionResult): string {
+  // `>` escaped so no note can close the comment early.
+  return `<!-- bench-result ${JSON.stringify(value).replaceAll('>', '\\u003e')} -->`;
+}
+
+function writeResultsMd(update: { size?: SizeResult; version?: VersionResult }): string {
+  const saved = savedResults();
+  const results = { ...saved.sizes, ...(update.size ? { [update.size.size]: update.size } : {}) };
+  const version = update.version ?? saved.version;
+  const targets = verdicts(results, version);
+  const text = [
+    '# phiwall benchmark results',
+    '',
+    'Written by `npm run bench` (see bench/run.ts); a run replaces the sections of the sizes it ran. Each step',
+    'runs in its own Node.js process; wall times of (a), (d) and (e) are whole processes, from spawn to exit,',
+    'the others are timed inside the process around the library call. Peak RSS is the process’s',
+    '`process.resourceUsage().maxRSS` (for in-process steps: at the end of the phase, so it includes loading).',
+    '"× floor" divides by the wall time of (a), a bare `node` process that reads and `JSON.parse`s the same file.',
+    `A step still running after ${stepTimeoutMs / 60_000} min is stopped and reported as a timeout.`,
+    '',
+    '## Machine',
+    '',
+    ...machine(),
+    '',
+    '## Targets',
+    '',
+    '| target | measured | status |',
+    '| --- | --- | --- |',
+    ...targets.map((v) => `| ${v.target} | ${v.measured} | **${v.status}** |`),
+    '',
+    version?.error
+      ? `\`phiwall --version\` failed: ${version.error}`
+      : version
+        ? `\`phiwall --version\` cold start: ${fmtMs(version.medianMs)} median of ${version.runsMs.map((ms) => fmtMs(ms)).join(', ')} (${version.date}, commit ${version.commit}).`
+        : '`phiwall --version` not measured yet.',
+    ...(version ? [embed(version)] : []),
+    '',
+    ...SIZES.flatMap((size) => {
+      const r = results[size];
+      return r ? [sizeSection(r), embed(r), ''] : [];
+    }),
+  ].join('\n');
+  writeFileSync(RESULTS_MD, text);
+  return text;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+function parseOptions(): { sizes: Size[]; runs: number; seed: number } {
+  const { values } = parseArgs({
+    options: {
+      size: { type: 'string', multiple: true },
+      runs: { type: 'string', default: '1' },
+      seed: { type: 'string', default: '1' },
+      timeout: { type: 'string', default: '15' },
+    },
+  });
+  const sizes = (values.size ?? ['S,M,L']).flatMap((s) => s.split(',')).map((s) => s.trim().toUpperCase());
+  for (const s of sizes) {
+    if (!SIZES.includes(s as Size)) throw new Error(`--size must be S, M or L, not "${s}"`);
+  }
+  const runs = Number(values.runs);
+  const seed = Number(values.seed);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
+  if (!Number.isInteger(seed)) throw new Error('--seed must be an integer');
+  const timeout = Number(values.timeout);
+  if (!(timeout > 0)) throw new Error('--timeout must be a positive number of minutes');
+  stepTimeoutMs = timeout * 60_000;
+  return { sizes: SIZES.filter((s) => sizes.includes(s)), runs, seed };
+}
+
+async function main(): Promise<void> {
+  const { sizes, runs, seed } = parseOptions();
+  await buildAll();
+  const version = await measureVersion();
+  writeResultsMd({ version });
+  process.stdout.write(
+    version.error
+      ? `phiwall --version failed: ${version.error}\n\n`
+      : `phiwall --version cold start: ${fmtMs(version.medianMs)} (median of 5)\n\n`,
+  );
+  let text = '';
+  for (const size of sizes) {
+    const result = await measureSize(size, seed, runs);
+    process.stdout.write(`${sizeSection(result)}\n\n`);
+    // Written after every size, so an interrupted run keeps what it measured.
+    text = writeResultsMd({ size: result });
+  }
+  const sizesAt = text.indexOf('\n## Size');
+  process.stdout.write(`${text.slice(text.indexOf('## Targets'), sizesAt < 0 ? undefined : sizesAt)}\n`);
+  process.stderr.write(`written ${RESULTS_MD.slice(ROOT.length)}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
