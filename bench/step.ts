@@ -10,9 +10,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { contains } from '../src/engine/intervals.ts';
 import {
   computeConnectivity,
+  contains,
   DEFAULT_OPTIONS,
   Engine,
   loadSnapshot,

@@ -5,6 +5,7 @@ export { type Explanation, explainConnection, type PortQuery } from './analysis/
 export { type Resolved, ResolveError, resolveEndpoint } from './analysis/resolve.ts';
 export { DEFAULT_OPTIONS, type Endpoint, type EngineOptions } from './engine/endpoint.ts';
 export { Engine, type PodClass, type SideExplanation } from './engine/engine.ts';
+export { contains, type IntervalSet } from './engine/intervals.ts';
 export { ALL_PORTS, NO_PORTS, type PortSet } from './engine/ports.ts';
 export { referenceAllows } from './engine/reference.ts';
 export { type ConnectivityTest, parseConnectivityTests } from './load/connectivity-tests.ts';

@@ -36,16 +36,30 @@ function parseIp(text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
 
 /** Pod IPs are read by the hundred thousand, so plain IPv4 takes a path without ipaddr.js objects. */
 function parseDottedQuad(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
   let value = 0;
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part) || (part.length > 1 && part[0] === '0')) return undefined;
-    const octet = Number(part);
-    if (octet > 255) return undefined;
-    value = value * 256 + octet;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || dots === 3) return undefined;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 0x30 && c <= 0x39) {
+      // No leading zeros, as the API server's parser refuses them; at most 255.
+      if (digits > 0 && octet === 0) return undefined;
+      octet = octet * 10 + (c - 0x30);
+      digits++;
+      if (octet > 255) return undefined;
+    } else {
+      return undefined;
+    }
   }
-  return value;
+  if (dots !== 3 || digits === 0) return undefined;
+  return value * 256 + octet;
 }
 
 /** An address on the unified axis, or undefined when `text` is not an IPv4 or IPv6 address. */

@@ -8,11 +8,11 @@ import { PeerMatcher } from './peer-matcher.ts';
 import { groupPodClasses, ipBlockCuts, type PodClass } from './pod-classes.ts';
 import {
   ALL_PORTS,
+  equalPorts,
   intersectPorts,
   isEmptyPorts,
   NO_PORTS,
   type PortSet,
-  portsKey,
   unionPorts,
 } from './ports.ts';
 
@@ -120,7 +120,7 @@ export class Engine {
       this.grant(egressRow, dst, dst, false),
       this.grant(ingressRow, dst, src, false),
     );
-    return { src, dst, ports, byIpBlock: portsKey(ports) !== portsKey(without) };
+    return { src, dst, ports, byIpBlock: !equalPorts(ports, without) };
   }
 
   /**
@@ -315,7 +315,7 @@ export class Engine {
     const changed: ClassPairPorts[] = [];
     for (const [srcId, dstId] of candidates) {
       const now = this.classPorts(this.classes[srcId] as PodClass, this.classes[dstId] as PodClass);
-      if (portsKey(now.ports) !== portsKey(previous.get(`${srcId}:${dstId}`) as PortSet)) changed.push(now);
+      if (!equalPorts(now.ports, previous.get(`${srcId}:${dstId}`) as PortSet)) changed.push(now);
     }
     return { rebuild: false, changed };
   }

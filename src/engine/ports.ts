@@ -29,6 +29,13 @@ export function isEmptyPorts(set: PortSet): boolean {
   return set.TCP.length === 0 && set.UDP.length === 0 && set.SCTP.length === 0;
 }
 
+export function equalPorts(a: PortSet, b: PortSet): boolean {
+  if (a === b) return true;
+  const same = (x: IntervalSet<number>, y: IntervalSet<number>) =>
+    x.length === y.length && x.every(([lo, hi], i) => lo === y[i]?.[0] && hi === y[i]?.[1]);
+  return same(a.TCP, b.TCP) && same(a.UDP, b.UDP) && same(a.SCTP, b.SCTP);
+}
+
 export function portsKey(set: PortSet): string {
   return PROTOCOLS.map((protocol) => set[protocol].map(([lo, hi]) => `${lo}-${hi}`).join(',')).join('|');
 }

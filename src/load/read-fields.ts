@@ -1,10 +1,27 @@
 import type { LabelSelector, Labels, Protocol, SelectorOperator } from '../model/types.ts';
 import type { FieldKey } from './documents.ts';
-import { labelKeyProblem, labelValueProblem } from './names.ts';
+import { labelKeyProblem as checkLabelKey, labelValueProblem as checkLabelValue } from './names.ts';
 import type { ObjectReader } from './object-reader.ts';
 
 const OPERATORS: readonly SelectorOperator[] = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
 const PROTOCOL_NAMES: readonly Protocol[] = ['TCP', 'UDP', 'SCTP'];
+
+/**
+ * Label keys and values repeat across tens of thousands of objects (`app`, `pod-template-hash`, the same
+ * team names), so each distinct one is checked once.
+ */
+function memoized(check: (text: string) => string | undefined): (text: string) => string | undefined {
+  const seen = new Map<string, string | undefined>();
+  return (text) => {
+    if (seen.has(text)) return seen.get(text);
+    const problem = check(text);
+    if (seen.size < 100_000) seen.set(text, problem);
+    return problem;
+  };
+}
+
+const labelKeyProblem = memoized(checkLabelKey);
+const labelValueProblem = memoized(checkLabelValue);
 
 /** metadata.labels and the like: every key and value must be valid, as the API server insists. */
 export function readLabels(reader: ObjectReader, value: unknown, path: readonly FieldKey[]): Labels {

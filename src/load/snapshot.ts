@@ -398,9 +398,10 @@ function templatesWithoutPods(
  */
 function deploymentOfReplicaSetPod(pod: Pod): string | undefined {
   const hash = pod.labels['pod-template-hash'];
-  const replicaSet = /^.*\/(.*)\[ReplicaSet\]$/.exec(pod.workload)?.[1];
-  if (!hash || !replicaSet?.endsWith(`-${hash}`)) return undefined;
-  return workloadId(pod.namespace, replicaSet.slice(0, -hash.length - 1), 'Deployment');
+  const suffix = `-${hash}[ReplicaSet]`;
+  if (!hash || !pod.workload.endsWith(suffix)) return undefined;
+  const name = pod.workload.slice(pod.namespace.length + 1, -suffix.length);
+  return workloadId(pod.namespace, name, 'Deployment');
 }
 
 function groupWorkloads(pods: readonly Pod[], objects: readonly PendingObject[]): Workload[] {
