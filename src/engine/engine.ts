@@ -101,7 +101,12 @@ export class Engine {
   /** Ports on which `src` may open connections to `dst`. */
   portsBetween(src: Pod, dst: Pod): PortSet {
     if (src === dst) return ALL_PORTS;
-    return this.classPorts(this.classOf(src), this.classOf(dst)).ports;
+    const from = this.classOf(src);
+    const to = this.classOf(dst);
+    return intersectPorts(
+      this.grant(this.row(from, 'egress'), to, to, true),
+      this.grant(this.row(to, 'ingress'), to, from, true),
+    );
   }
 
   classPorts(src: PodClass, dst: PodClass): ClassPairPorts {
@@ -397,10 +402,12 @@ export class Engine {
   private grant(row: Row, destination: PodClass, peer: PodClass, withPodIpBlocks: boolean): PortSet {
     if (row.open) return ALL_PORTS;
     let ports = NO_PORTS;
-    for (const rule of row.rules) {
+    const { rules } = row;
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i] as CompiledRule;
       if (rule.classes && !rule.classes.has(peer.id)) continue;
       if (!withPodIpBlocks && rule.classesByIpBlock.has(peer.id)) continue;
-      ports = unionPorts(ports, this.rulePorts(rule, destination));
+      ports = unionPorts(ports, rule.numericPorts ?? this.rulePorts(rule, destination));
     }
     return ports;
   }

@@ -1,7 +1,7 @@
-import { z } from 'zod';
 import type { Protocol, Provenance } from '../model/types.ts';
 import { type Diagnostic, fieldPath, InputError } from './diagnostics.ts';
 import { parseSource } from './documents.ts';
+import { zod } from './lazy-modules.ts';
 import { portNameProblem } from './names.ts';
 import type { SourceText } from './sources.ts';
 
@@ -18,21 +18,25 @@ export interface ConnectivityTest {
   locateField(field: 'from' | 'to' | 'port'): Diagnostic;
 }
 
-const testSchema = z.strictObject({
-  name: z.string().min(1).optional(),
-  from: z.string().min(1),
-  to: z.string().min(1),
-  port: z
-    .union([
-      z.number().int().min(1).max(65535),
-      z.string().refine((name) => portNameProblem(name) === undefined, { message: 'not a valid port name' }),
-    ])
-    .optional(),
-  protocol: z.enum(['TCP', 'UDP', 'SCTP']).default('TCP'),
-  expect: z.enum(['allow', 'deny']),
-});
-
-const fileSchema = z.strictObject({ tests: z.array(testSchema) });
+function testsFileSchema() {
+  const z = zod();
+  const test = z.strictObject({
+    name: z.string().min(1).optional(),
+    from: z.string().min(1),
+    to: z.string().min(1),
+    port: z
+      .union([
+        z.number().int().min(1).max(65535),
+        z
+          .string()
+          .refine((name) => portNameProblem(name) === undefined, { message: 'not a valid port name' }),
+      ])
+      .optional(),
+    protocol: z.enum(['TCP', 'UDP', 'SCTP']).default('TCP'),
+    expect: z.enum(['allow', 'deny']),
+  });
+  return z.strictObject({ tests: z.array(test) });
+}
 
 /** Reads a tests file (the format in the README is a contract); every problem is reported with its position. */
 export function parseConnectivityTests(source: SourceText): ConnectivityTest[] {
@@ -56,7 +60,7 @@ export function parseConnectivityTests(source: SourceText): ConnectivityTest[] {
       },
     ]);
   }
-  const parsed = fileSchema.safeParse(doc.value);
+  const parsed = testsFileSchema().safeParse(doc.value);
   if (!parsed.success) {
     const diagnostics: Diagnostic[] = parsed.error.issues.map((issue) => {
       const path = issue.path.filter((key): key is string | number => typeof key !== 'symbol');

@@ -1,15 +1,7 @@
-import {
-  type Document,
-  isCollection,
-  isMap,
-  isScalar,
-  isSeq,
-  LineCounter,
-  type Node,
-  parseAllDocuments,
-} from 'yaml';
+import type { Document, LineCounter, Node } from 'yaml';
 import type { Diagnostic } from './diagnostics.ts';
 import { JsonLocator } from './json-locate.ts';
+import { yaml } from './lazy-modules.ts';
 import type { SourceText } from './sources.ts';
 
 export interface Position {
@@ -74,6 +66,7 @@ function jsonError(file: string, text: string, error: unknown): Diagnostic {
 }
 
 function parseYaml(source: SourceText): { documents: ParsedDocument[]; errors: Diagnostic[] } {
+  const { LineCounter, parseAllDocuments } = yaml();
   const lines = new LineCounter();
   const docs = parseAllDocuments(source.text, { lineCounter: lines, uniqueKeys: true });
   const errors: Diagnostic[] = [];
@@ -104,6 +97,7 @@ function parseYaml(source: SourceText): { documents: ParsedDocument[]; errors: D
 
 /** The position of the deepest node on `path` that exists, so a missing field points at its parent. */
 function locateIn(doc: Document, lines: LineCounter, path: readonly FieldKey[]): Position {
+  const { isCollection, isMap, isScalar, isSeq } = yaml();
   let node: Node | null | undefined = doc.contents as Node | null;
   let best = node;
   let bestKey: Node | undefined;
