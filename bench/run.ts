@@ -538,7 +538,9 @@ function sizeSection(result: SizeResult): string {
 
 function sumWall(result: SizeResult, keys: readonly string[]): number | undefined {
   const walls = keys.map((key) => result.rows.find((r) => r.key === key && r.status === 'ok')?.wallMs);
-  return walls.every((w) => w !== undefined) ? walls.reduce((a, b) => (a as number) + (b as number), 0) : undefined;
+  return walls.every((w) => w !== undefined)
+    ? walls.reduce((a, b) => (a as number) + (b as number), 0)
+    : undefined;
 }
 
 type Verdict = { target: string; measured: string; status: 'met' | 'missed' | 'not measured' };
