@@ -2,6 +2,7 @@ import { Command, CommanderError } from '@commander-js/extra-typings';
 import { ResolveError } from '../analysis/resolve.ts';
 import { formatDiagnostic, InputError } from '../load/diagnostics.ts';
 import { VERSION } from '../version.ts';
+import { auditCommand, initCommand } from './audit.ts';
 import { connectivityCommand } from './connectivity.ts';
 import { explainCommand } from './explain.ts';
 import { type CliIo, ExitCode, UsageError } from './io.ts';
@@ -25,7 +26,9 @@ Examples:
     )
     .addCommand(connectivityCommand(io))
     .addCommand(explainCommand(io))
-    .addCommand(testCommand(io));
+    .addCommand(testCommand(io))
+    .addCommand(auditCommand(io))
+    .addCommand(initCommand(io));
   // addCommand() does not pass the output settings down, and in-process callers must get every word.
   for (const command of program.commands) {
     command

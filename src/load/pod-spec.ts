@@ -1,5 +1,5 @@
 import { parseAddress } from '../engine/addresses.ts';
-import { type NamedPort, PROTOCOLS, type Protocol } from '../model/types.ts';
+import { type ContainerFacts, type NamedPort, PROTOCOLS, type Protocol } from '../model/types.ts';
 import type { FieldKey } from './documents.ts';
 import { portNameProblem } from './names.ts';
 import type { Fields, ObjectReader } from './object-reader.ts';
@@ -19,6 +19,7 @@ export const POD_TEMPLATE_PATHS: Readonly<Record<string, readonly string[]>> = {
 export interface PodFacts {
   namedPorts: NamedPort[];
   hostNetwork: boolean;
+  containers: ContainerFacts[];
 }
 
 /**
@@ -31,13 +32,16 @@ export function readPodSpec(
   path: readonly FieldKey[],
 ): PodFacts {
   const namedPorts: NamedPort[] = [];
+  const facts: ContainerFacts[] = [];
   for (const group of ['containers', 'initContainers'] as const) {
     const containers = reader.list(spec?.[group], [...path, group]) ?? [];
     containers.forEach((rawContainer, c) => {
       const containerPath = [...path, group, c];
       const container = reader.fields(rawContainer, containerPath);
-      if (!container || (group === 'initContainers' && container.restartPolicy !== 'Always')) return;
+      if (!container) return;
       const ports = reader.list(container.ports, [...containerPath, 'ports']) ?? [];
+      facts.push(containerFacts(container, ports));
+      if (group === 'initContainers' && container.restartPolicy !== 'Always') return;
       ports.forEach((rawPort, p) => {
         const portPath = [...containerPath, 'ports', p];
         const port = reader.fields(rawPort, portPath);
@@ -60,7 +64,30 @@ export function readPodSpec(
       });
     });
   }
-  return { namedPorts, hostNetwork: spec?.hostNetwork === true };
+  return { namedPorts, hostNetwork: spec?.hostNetwork === true, containers: facts };
+}
+
+/** What audit checks read of a container: its image and arguments (to recognise a CNI) and host ports. */
+function containerFacts(container: Fields, ports: unknown[]): ContainerFacts {
+  const strings = (value: unknown) =>
+    Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+  return {
+    name: typeof container.name === 'string' ? container.name : '',
+    image: typeof container.image === 'string' ? container.image : '',
+    args: [...strings(container.command), ...strings(container.args)],
+    env: Array.isArray(container.env)
+      ? container.env.flatMap((e) =>
+          e && typeof e === 'object' && typeof e.name === 'string' && typeof e.value === 'string'
+            ? [`${e.name}=${e.value}`]
+            : [],
+        )
+      : [],
+    hostPorts: ports.flatMap((port) =>
+      port && typeof port === 'object' && isPortNumber((port as Fields).hostPort)
+        ? [(port as Fields).hostPort as number]
+        : [],
+    ),
+  };
 }
 
 /** status.podIPs (dual-stack) and status.podIP, validated and without repeats. */

@@ -283,6 +283,7 @@ function interpret(
           namespace,
           name,
           labels,
+          annotations: stringMap((object.metadata as Fields | undefined)?.annotations),
           ips: finished ? [] : ips,
           ...facts,
           workload,
@@ -330,11 +331,19 @@ function interpret(
   return { namespaces, workloads: groupWorkloads(pods, objects), pods, policies, services, ingresses };
 }
 
+/** Annotations are read for what they say, not validated: policies cannot select on them. */
+function stringMap(value: unknown): Record<string, string> {
+  if (!isFields(value)) return {};
+  return Object.fromEntries(
+    Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
+}
+
 function readTemplate(
   reader: ObjectReader,
   object: Fields,
   path: readonly string[],
-): PodFacts & { labels: Pod['labels'] } {
+): PodFacts & { labels: Pod['labels']; annotations: Pod['annotations'] } {
   let template: unknown = object;
   for (const key of path) template = isFields(template) ? template[key] : undefined;
   const fields = reader.fields(template, path);
@@ -342,6 +351,7 @@ function readTemplate(
   const metadata = reader.fields(fields?.metadata, [...path, 'metadata']);
   return {
     labels: readLabels(reader, metadata?.labels, [...path, 'metadata', 'labels']),
+    annotations: stringMap(metadata?.annotations),
     ...readPodSpec(reader, reader.fields(fields?.spec, [...path, 'spec']), [...path, 'spec']),
   };
 }

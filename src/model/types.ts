@@ -68,14 +68,26 @@ export interface NamedPort {
   port: number;
 }
 
+export interface ContainerFacts {
+  name: string;
+  image: string;
+  /** command and args, as written. */
+  args: readonly string[];
+  /** Literal environment variables, `NAME=value`. */
+  env: readonly string[];
+  hostPorts: readonly number[];
+}
+
 export interface Pod {
   namespace: string;
   name: string;
   labels: Labels;
+  annotations: Labels;
   /** Pod IPs (status.podIP / podIPs); empty for pods that come from a workload template. */
   ips: readonly string[];
   namedPorts: readonly NamedPort[];
   hostNetwork: boolean;
+  containers: readonly ContainerFacts[];
   /** Id of the workload the pod belongs to, e.g. `shop/web[Deployment]`. */
   workload: string;
   provenance: Provenance;

@@ -236,6 +236,8 @@ export function toSnapshot(cluster: Cluster, permuted: boolean): Snapshot {
       namespace: p.namespace,
       name: `p${i}-${r}`,
       labels: p.labels,
+      annotations: {},
+      containers: [],
       ips: [
         ...(v4 === undefined ? [] : [formatIp(4, FAMILIES[4].base + v4)]),
         ...(v6 === undefined ? [] : [formatIp(6, FAMILIES[6].base + v6)]),

@@ -1,0 +1,60 @@
+import type { CheckDefinition, Severity } from './types.ts';
+
+/** The check catalogue (docs/hipaa-checks.md): ids, titles, severities and HIPAA sections. */
+const rows: [string, string, Severity, string][] = [
+  ['001', 'PHI workloads are identified', 'high', '308(a)(1)(ii)(A)'],
+  ['002', 'A NetworkPolicy-enforcing CNI is present', 'critical', '312(a)(1); 308(a)(8)'],
+  ['003', 'Every policy kind present is modelled', 'medium', '308(a)(8)'],
+  ['004', 'Namespaces do not mix PHI and non-PHI workloads', 'medium', '308(a)(4); 312(a)(1)'],
+  ['005', 'PHI workloads are ingress-isolated', 'critical', '312(a)(1)'],
+  ['006', 'PHI workloads are egress-isolated', 'high', '312(e)(1); 312(c)(1)'],
+  ['007', 'PHI namespaces have a default-deny policy', 'high', '312(a)(1); 308(a)(1)(ii)(B)'],
+  ['008', 'Every namespace has a NetworkPolicy', 'medium', '308(a)(1)(ii)(B)'],
+  [
+    '009',
+    'PHI workloads do not accept ingress from every address',
+    'critical',
+    '312(a)(1); 308(a)(4)(ii)(B)',
+  ],
+  ['010', 'PHI workloads do not accept ingress from every namespace', 'high', '312(a)(1); 308(a)(4)'],
+  ['011', 'Only allowed namespaces reach PHI', 'high', '308(a)(4)(ii)(B),(C)'],
+  ['012', 'Every flow into PHI is approved', 'high', '312(a)(1); 308(a)(4)'],
+  ['013', 'Namespace peers into PHI use kubernetes.io/metadata.name', 'medium', '312(a)(1); 312(c)(1)'],
+  ['014', 'PHI ingress is limited to specific ports', 'high', '312(a)(1)'],
+  ['015', 'ipBlocks admitting ingress to PHI are narrow', 'medium', '312(a)(1); 312(e)(1)'],
+  ['016', 'PHI workloads reach only allowed internet addresses', 'high', '312(e)(1); 312(c)(1)'],
+  ['017', 'PHI DNS egress is limited to cluster DNS', 'medium', '312(e)(1)'],
+  ['018', 'PHI workloads cannot reach cloud metadata addresses', 'high', '312(a)(1); 312(e)(1)'],
+  ['019', 'PHI egress to other namespaces is allowed', 'medium', '312(e)(1); 308(a)(4)'],
+  ['020', 'PHI ingress uses TLS ports', 'medium', '312(e)(1); 312(e)(2)(ii)'],
+  ['021', 'Ingress routes to PHI use TLS', 'high', '312(e)(1); 312(e)(2)(ii)'],
+  [
+    '022',
+    'No NodePort, LoadBalancer or externalIPs Service selects PHI pods',
+    'high',
+    '312(a)(1); 312(e)(1)',
+  ],
+  ['023', 'PHI pods do not use hostNetwork', 'critical', '312(a)(1)'],
+  ['024', 'PHI containers declare no hostPort', 'medium', '312(a)(1)'],
+  ['025', 'Every policy selects a workload', 'low', '308(a)(8)'],
+  ['026', 'Every rule peer selects something', 'low', '308(a)(8)'],
+  ['027', 'No rule is redundant', 'info', '308(a)(8)'],
+  ['028', 'No broad allow in PHI namespaces', 'medium', '312(a)(1); 308(a)(4)'],
+  ['029', 'Flow logging covers PHI namespaces', 'medium', '312(b); 308(a)(1)(ii)(D)'],
+  ['030', 'No new reachability into or out of PHI since the baseline', 'high', '308(a)(8); 316(b)'],
+  ['031', 'No transitive path from outside the cluster to PHI', 'high', '312(a)(1); 308(a)(1)(ii)(A)'],
+  ['032', 'ePHI flow map', 'info', '308(a)(1)(ii)(A); 312(e)(1)'],
+];
+
+export const CATALOGUE: readonly CheckDefinition[] = rows.map(([n, title, severity, refs]) => ({
+  id: `HIPAA-NP-${n}`,
+  title,
+  severity,
+  hipaa: refs.split('; ').map((ref) => `164.${ref}`),
+}));
+
+export function definitionOf(id: string): CheckDefinition {
+  const definition = CATALOGUE.find((d) => d.id === id);
+  if (!definition) throw new Error(`unknown check ${id}`);
+  return definition;
+}

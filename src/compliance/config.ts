@@ -1,0 +1,146 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { parseCidr } from '../engine/addresses.ts';
+import { type Diagnostic, fieldPath, InputError } from '../load/diagnostics.ts';
+import { parseSource } from '../load/documents.ts';
+import { zod } from '../load/lazy-modules.ts';
+
+export interface LabelMatch {
+  key: string;
+  values: string[];
+}
+
+export interface AuditConfig {
+  phi: { selectors: LabelMatch[]; connectedSelectors: LabelMatch[] };
+  allowedIngressNamespaces: string[];
+  /** CIDRs, and namespace names, that PHI workloads may reach. */
+  allowedEgress: string[];
+  approvedFlows: { from: string; to: string; port?: number; protocol: 'TCP' | 'UDP' | 'SCTP' }[];
+  tlsPorts: number[];
+  metadataCIDRs: string[];
+  excludedNamespaces: string[];
+  maxPortRange: number;
+  accept: { check: string; object: string; reason: string; until: string }[];
+}
+
+export const DEFAULT_CONFIG: AuditConfig = {
+  phi: {
+    selectors: [{ key: 'data-classification', values: ['phi', 'ephi'] }],
+    connectedSelectors: [{ key: 'compliance', values: ['hipaa'] }],
+  },
+  allowedIngressNamespaces: [],
+  allowedEgress: [],
+  approvedFlows: [],
+  tlsPorts: [443, 8443, 5671, 6443, 9093, 9443],
+  metadataCIDRs: ['169.254.169.254/32', 'fd00:ec2::254/128', '100.100.100.200/32'],
+  excludedNamespaces: ['kube-system', 'kube-public', 'kube-node-lease'],
+  maxPortRange: 100,
+  accept: [],
+};
+
+export const CONFIG_FILE = 'phiwall.yaml';
+
+function schema() {
+  const z = zod();
+  const labelMatch = z.strictObject({ key: z.string().min(1), values: z.array(z.string()).min(1) });
+  const cidr = z.string().refine((text) => parseCidr(text) !== undefined, { message: 'not a valid CIDR' });
+  const port = z.number().int().min(1).max(65535);
+  return z.strictObject({
+    phi: z
+      .strictObject({
+        selectors: z.array(labelMatch).default(DEFAULT_CONFIG.phi.selectors),
+        connectedSelectors: z.array(labelMatch).default(DEFAULT_CONFIG.phi.connectedSelectors),
+      })
+      .default(DEFAULT_CONFIG.phi),
+    allowedIngressNamespaces: z.array(z.string()).default([]),
+    allowedEgress: z.array(z.string()).default([]),
+    approvedFlows: z
+      .array(
+        z.strictObject({
+          from: z.string().min(1),
+          to: z.string().min(1),
+          port: port.optional(),
+          protocol: z.enum(['TCP', 'UDP', 'SCTP']).default('TCP'),
+        }),
+      )
+      .default([]),
+    tlsPorts: z.array(port).default(DEFAULT_CONFIG.tlsPorts),
+    metadataCIDRs: z.array(cidr).default(DEFAULT_CONFIG.metadataCIDRs),
+    excludedNamespaces: z.array(z.string()).default(DEFAULT_CONFIG.excludedNamespaces),
+    maxPortRange: z.number().int().min(1).max(65535).default(DEFAULT_CONFIG.maxPortRange),
+    accept: z
+      .array(
+        z.strictObject({
+          check: z.string().regex(/^HIPAA-NP-\d{3}$/, 'a check id such as HIPAA-NP-005'),
+          object: z.string().min(1),
+          reason: z.string().min(1),
+          until: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date, YYYY-MM-DD'),
+        }),
+      )
+      .default([]),
+  });
+}
+
+export interface LoadedConfig {
+  config: AuditConfig;
+  /** Where it came from, and its hash, for the report's evidence; undefined for the defaults. */
+  source?: { path: string; sha256: string };
+}
+
+/** `--config FILE`, else `phiwall.yaml` in the working folder, else the catalogue's defaults. */
+export function loadAuditConfig(path?: string): LoadedConfig {
+  const file = path ?? (existsSync(CONFIG_FILE) ? CONFIG_FILE : undefined);
+  if (!file) return { config: DEFAULT_CONFIG };
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new InputError([{ severity: 'error', file, message: 'cannot read the config file' }]);
+  }
+  return {
+    config: parseAuditConfig(file, text),
+    source: { path: file, sha256: createHash('sha256').update(text).digest('hex') },
+  };
+}
+
+export function parseAuditConfig(file: string, text: string): AuditConfig {
+  const { documents, errors } = parseSource({ path: file, text });
+  if (errors.length > 0) throw new InputError(errors);
+  const doc = documents[0];
+  const parsed = schema().safeParse(doc?.value ?? {});
+  if (!parsed.success) {
+    const diagnostics: Diagnostic[] = parsed.error.issues.map((issue) => {
+      const path = issue.path.filter((key): key is string | number => typeof key !== 'symbol');
+      const at = issue.code === 'unrecognized_keys' ? [...path, issue.keys[0] as string] : path;
+      const position = doc ? doc.locate(at) : { line: 1, column: 1 };
+      return { severity: 'error', file, ...position, field: fieldPath(at), message: issue.message };
+    });
+    throw new InputError(diagnostics);
+  }
+  return parsed.data;
+}
+
+/** A commented starter config with every key and its default (`phiwall init`). */
+export const STARTER_CONFIG = `# phiwall audit configuration. Every key is optional; the values shown are the defaults.
+phi:
+  # A Namespace or a pod (template) with any of these labels holds PHI (the key may have any prefix).
+  selectors:
+    - {key: data-classification, values: [phi, ephi]}
+  # In HIPAA scope but not holding PHI: reported, not held to the PHI checks.
+  connectedSelectors:
+    - {key: compliance, values: [hipaa]}
+# Namespaces that may reach PHI workloads (an ingress controller, monitoring …).
+allowedIngressNamespaces: []
+# CIDRs and namespaces PHI workloads may reach (business associates, external APIs).
+allowedEgress: []
+# Approved flows into PHI: {from: ns/name, to: ns/name, port: 8443, protocol: TCP}.
+approvedFlows: []
+tlsPorts: [443, 8443, 5671, 6443, 9093, 9443]
+metadataCIDRs: [169.254.169.254/32, fd00:ec2::254/128, 100.100.100.200/32]
+excludedNamespaces: [kube-system, kube-public, kube-node-lease]
+# PHI ingress over a port range wider than this is a finding.
+maxPortRange: 100
+# Accepted findings stay in the report, marked, and count as passing until they expire:
+# - {check: HIPAA-NP-020, object: records/api[Deployment], reason: "TLS terminated in the pod", until: 2027-06-30}
+accept: []
+`;

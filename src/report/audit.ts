@@ -1,0 +1,66 @@
+import type { AuditResult } from '../compliance/audit.ts';
+import type { AuditConfig } from '../compliance/config.ts';
+import { SEVERITIES } from '../compliance/types.ts';
+import type { Snapshot } from '../model/types.ts';
+import { VERSION } from '../version.ts';
+
+export interface AuditReport {
+  result: AuditResult;
+  snapshot: Snapshot;
+  config: AuditConfig;
+  configSource?: { path: string; sha256: string };
+  generatedAt: Date;
+}
+
+export const RETENTION_NOTE =
+  'HIPAA requires documentation of these safeguards to be kept 6 years (45 CFR 164.316(b)(2)).';
+
+export function auditJson(report: AuditReport) {
+  return {
+    tool: { name: 'phiwall', version: VERSION, generatedAt: report.generatedAt.toISOString() },
+    inputs: report.snapshot.inputs,
+    config: { ...report.config, ...(report.configSource ? { source: report.configSource } : {}) },
+    summary: report.result.summary,
+    phi: report.result.phi,
+    findings: report.result.findings,
+    partial: report.snapshot.partial,
+    retention: RETENTION_NOTE,
+  };
+}
+
+export function renderAuditText(report: AuditReport): string {
+  const { summary, findings, phi } = report.result;
+  const lines = [
+    `phiwall ${VERSION} HIPAA network-segmentation audit — ${report.generatedAt.toISOString()}`,
+    'Findings support HIPAA Security Rule safeguards; they do not certify compliance.',
+  ];
+  if (report.snapshot.partial) lines.push('PARTIAL: invalid objects were left out (--skip-invalid)');
+  lines.push(
+    '',
+    `PHI workloads: ${phi.length}`,
+    `Checks: ${Object.entries(summary.byStatus)
+      .map(([status, n]) => `${n} ${status}`)
+      .join(', ')}${summary.accepted ? ` (${summary.accepted} accepted)` : ''}`,
+    `Failing by severity: ${SEVERITIES.map((s) => `${s} ${summary.failingBySeverity[s]}`).join(', ')}`,
+    '',
+  );
+  const order = { fail: 0, 'needs-review': 1, 'not-assessable': 2, pass: 3 } as const;
+  const sorted = [...findings].sort(
+    (a, b) =>
+      order[a.status] - order[b.status] || SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity),
+  );
+  for (const f of sorted) {
+    if (f.status === 'pass') continue;
+    const mark = f.accepted ? ` [accepted until ${f.accepted.until}: ${f.accepted.reason}]` : '';
+    lines.push(`${f.status.toUpperCase()} ${f.severity} ${f.check} ${f.title}${mark}`);
+    if (f.objects.length) lines.push(`  objects: ${f.objects.join(', ')}`);
+    for (const edge of f.evidence.edges ?? []) lines.push(`  edge: ${edge}`);
+    for (const rule of f.evidence.rules ?? []) lines.push(`  rule: ${rule.rule} (${rule.at})`);
+    for (const note of f.evidence.notes ?? []) lines.push(`  ${note}`);
+    if (f.remediation) lines.push(`  fix: ${f.remediation.text}`);
+  }
+  const passed = findings.filter((f) => f.status === 'pass').map((f) => f.check);
+  if (passed.length) lines.push('', `Passed: ${passed.join(', ')}`);
+  lines.push('', RETENTION_NOTE);
+  return `${lines.join('\n')}\n`;
+}
