@@ -24,6 +24,7 @@ export function auditCommand(io: CliIo) {
       new Option('-f, --format <format>', 'output format').choices(AUDIT_FORMATS).default('text' as const),
     )
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
+    .option('--baseline <path>', 'manifests of the approved baseline, for HIPAA-NP-030 (new reachability)')
     .addOption(
       new Option(
         '--fail-on <severity>',
@@ -46,7 +47,10 @@ Examples:
       const snapshot = loadInputs(paths, options, io);
       const engine = new Engine(snapshot, engineOptionsOf(command));
       const generatedAt = new Date();
-      const result = runAudit(engine, config, { now: generatedAt });
+      const baseline = options.baseline
+        ? new Engine(loadInputs([options.baseline], options, io), engineOptionsOf(command))
+        : undefined;
+      const result = runAudit(engine, config, { now: generatedAt, baseline });
       const text = render({ result, snapshot, config, configSource: source, generatedAt }, options.format);
       if (options.output) writeFileSync(options.output, text);
       else io.stdout(text);

@@ -33,7 +33,7 @@ export type FailOn = Severity | 'never';
 export function runAudit(
   engine: Engine,
   config: AuditConfig,
-  options: { now?: Date; checks?: readonly Check[] } = {},
+  options: { now?: Date; checks?: readonly Check[]; baseline?: Engine } = {},
 ): AuditResult {
   const { snapshot } = engine;
   const phi = phiScope(snapshot, config);
@@ -44,6 +44,7 @@ export function runAudit(
     phi,
     connections: computeConnectivity(engine),
     workloadById: new Map(snapshot.workloads.map((w) => [w.id, w])),
+    baseline: options.baseline ? computeConnectivity(options.baseline) : undefined,
   };
   const checks = new Map((options.checks ?? CHECKS).map((check) => [check.id, check]));
   const today = (options.now ?? new Date()).toISOString().slice(0, 10);

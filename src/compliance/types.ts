@@ -56,6 +56,8 @@ export interface AuditContext {
   /** Workload-level connectivity, computed once for every check. */
   connections: readonly Connection[];
   workloadById: ReadonlyMap<string, Workload>;
+  /** The approved baseline's connectivity, when `--baseline` names one (HIPAA-NP-030). */
+  baseline?: readonly Connection[];
 }
 
 /** What a check reports; the catalogue fills in id, title and HIPAA references. */

@@ -106,6 +106,7 @@ export function buildSnapshot(sources: readonly SourceText[], options: LoadOptio
       return inputs;
     },
     warnings,
+    skippedKinds,
     partial,
   };
 }

@@ -129,6 +129,8 @@ export interface Snapshot {
   ingresses: readonly KeptObject[];
   inputs: readonly { path: string; sha256: string }[];
   warnings: readonly import('../load/diagnostics.ts').Diagnostic[];
+  /** Objects of kinds phiwall does not analyse, counted per `Kind (apiVersion)`. */
+  skippedKinds: ReadonlyMap<string, number>;
   /** True when `--skip-invalid` left invalid objects out. */
   partial: boolean;
 }

@@ -279,6 +279,7 @@ export function toSnapshot(cluster: Cluster, permuted: boolean): Snapshot {
     ingresses: [],
     inputs: [],
     warnings: [],
+    skippedKinds: new Map(),
     partial: false,
   };
 }
