@@ -233,7 +233,7 @@ function reportDuplicates(objects: readonly PendingObject[]): void {
 function interpret(
   objects: readonly PendingObject[],
   diagnostics: Diagnostic[],
-): Omit<Snapshot, 'inputs' | 'warnings' | 'partial'> {
+): Omit<Snapshot, 'inputs' | 'warnings' | 'partial' | 'skippedKinds'> {
   const namespaces = new Map<string, Namespace>();
   const pods: Pod[] = [];
   const policies: NetworkPolicy[] = [];
