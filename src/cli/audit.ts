@@ -1,17 +1,46 @@
 import { writeFileSync } from 'node:fs';
 import { Command, Option } from '@commander-js/extra-typings';
+import { computeConnectivity, peerName } from '../analysis/connectivity.ts';
 import { type FailOn, failsAt, runAudit } from '../compliance/audit.ts';
 import { CONFIG_FILE, loadAuditConfig, STARTER_CONFIG } from '../compliance/config.ts';
 import { SEVERITIES } from '../compliance/types.ts';
 import { Engine } from '../engine/engine.ts';
-import { type AuditReport, auditJson, renderAuditText } from '../report/audit.ts';
+import { formatPorts } from '../engine/ports.ts';
+import { type AuditReport, auditJson, type FlowEdge, renderAuditText } from '../report/audit.ts';
+import { renderAuditHtml } from '../report/audit-html.ts';
+import { renderAuditJunit } from '../report/audit-junit.ts';
+import { renderAuditMarkdown } from '../report/audit-md.ts';
+import { renderAuditSarif } from '../report/audit-sarif.ts';
 import { type CliIo, ExitCode, UsageError } from './io.ts';
 import { engineOptionsOf, loadInputs, withInputOptions } from './shared-options.ts';
 
-const AUDIT_FORMATS = ['text', 'json'] as const;
+const AUDIT_FORMATS = ['text', 'json', 'md', 'html', 'sarif', 'junit'] as const;
+type AuditFormat = (typeof AUDIT_FORMATS)[number];
 
-function render(report: AuditReport, format: (typeof AUDIT_FORMATS)[number]): string {
-  return format === 'json' ? `${JSON.stringify(auditJson(report), null, 2)}\n` : renderAuditText(report);
+function render(report: AuditReport, format: AuditFormat): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(auditJson(report), null, 2)}\n`;
+    case 'md':
+      return renderAuditMarkdown(report);
+    case 'html':
+      return renderAuditHtml(report);
+    case 'sarif':
+      return renderAuditSarif(report);
+    case 'junit':
+      return renderAuditJunit(report);
+    case 'text':
+      return renderAuditText(report);
+  }
+}
+
+/** Connections that touch a PHI workload, for the HTML flow map. */
+function phiFlows(engine: Engine, phi: ReadonlySet<string>): FlowEdge[] {
+  const touches = (peer: { workload: string } | { external: string[] }) =>
+    'workload' in peer && phi.has(peer.workload);
+  return computeConnectivity(engine)
+    .filter((c) => touches(c.src) || touches(c.dst))
+    .map((c) => ({ src: peerName(c.src), dst: peerName(c.dst), ports: formatPorts(c.ports) }));
 }
 
 export function auditCommand(io: CliIo) {
@@ -40,7 +69,9 @@ Exit status: 0 nothing fails at or above --fail-on, 1 something does, 2 bad inpu
 
 Examples:
   phiwall audit examples/clinic
-  phiwall audit k8s/ --config phiwall.yaml --format json --output audit.json --fail-on critical`,
+  phiwall audit k8s/ --config phiwall.yaml --format json --output audit.json --fail-on critical
+  phiwall audit k8s/ --format sarif --output phiwall.sarif
+  phiwall audit k8s/ --format html --output audit.html`,
     )
     .action((paths, options, command) => {
       const { config, source } = loadAuditConfig(options.config);
@@ -51,7 +82,13 @@ Examples:
         ? new Engine(loadInputs([options.baseline], options, io), engineOptionsOf(command))
         : undefined;
       const result = runAudit(engine, config, { now: generatedAt, baseline });
-      const text = render({ result, snapshot, config, configSource: source, generatedAt }, options.format);
+      // Only the map needs structured flows, and they cost a second connectivity pass.
+      const flows =
+        options.format === 'html' ? phiFlows(engine, new Set(result.phi.map((p) => p.workload))) : undefined;
+      const text = render(
+        { result, snapshot, config, configSource: source, generatedAt, flows },
+        options.format,
+      );
       if (options.output) writeFileSync(options.output, text);
       else io.stdout(text);
       if (failsAt(result, options.failOn as FailOn)) throw new ExitCode(1);

@@ -1,6 +1,6 @@
 import type { AuditResult } from '../compliance/audit.ts';
 import type { AuditConfig } from '../compliance/config.ts';
-import { SEVERITIES } from '../compliance/types.ts';
+import { type Finding, SEVERITIES } from '../compliance/types.ts';
 import type { Snapshot } from '../model/types.ts';
 import { VERSION } from '../version.ts';
 
@@ -10,7 +10,33 @@ export interface AuditReport {
   config: AuditConfig;
   configSource?: { path: string; sha256: string };
   generatedAt: Date;
+  /**
+   * Allowed connections into, out of and between PHI workloads, for the HTML flow map. Optional because
+   * computing them repeats the connectivity analysis; without them the map is read from HIPAA-NP-032's edges.
+   */
+  flows?: FlowEdge[];
 }
+
+/** One allowed connection; a peer is a workload id or external CIDRs joined by commas. */
+export interface FlowEdge {
+  src: string;
+  dst: string;
+  ports: string;
+}
+
+const STATUS_ORDER = { fail: 0, 'needs-review': 1, 'not-assessable': 2, pass: 3 } as const;
+
+/** Failing findings first, accepted ones after the rest of their status, then by severity: the order a reader acts in. */
+export function sortFindings(findings: readonly Finding[]): Finding[] {
+  return [...findings].sort(
+    (a, b) =>
+      STATUS_ORDER[a.status] - STATUS_ORDER[b.status] ||
+      Number(Boolean(a.accepted)) - Number(Boolean(b.accepted)) ||
+      SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity),
+  );
+}
+
+export const DISCLAIMER = 'Findings support HIPAA Security Rule safeguards; they do not certify compliance.';
 
 export const RETENTION_NOTE =
   'HIPAA requires documentation of these safeguards to be kept 6 years (45 CFR 164.316(b)(2)).';
@@ -32,7 +58,7 @@ export function renderAuditText(report: AuditReport): string {
   const { summary, findings, phi } = report.result;
   const lines = [
     `phiwall ${VERSION} HIPAA network-segmentation audit — ${report.generatedAt.toISOString()}`,
-    'Findings support HIPAA Security Rule safeguards; they do not certify compliance.',
+    DISCLAIMER,
   ];
   if (report.snapshot.partial) lines.push('PARTIAL: invalid objects were left out (--skip-invalid)');
   lines.push(
@@ -44,12 +70,7 @@ export function renderAuditText(report: AuditReport): string {
     `Failing by severity: ${SEVERITIES.map((s) => `${s} ${summary.failingBySeverity[s]}`).join(', ')}`,
     '',
   );
-  const order = { fail: 0, 'needs-review': 1, 'not-assessable': 2, pass: 3 } as const;
-  const sorted = [...findings].sort(
-    (a, b) =>
-      order[a.status] - order[b.status] || SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity),
-  );
-  for (const f of sorted) {
+  for (const f of sortFindings(findings)) {
     if (f.status === 'pass') continue;
     const mark = f.accepted ? ` [accepted until ${f.accepted.until}: ${f.accepted.reason}]` : '';
     lines.push(`${f.status.toUpperCase()} ${f.severity} ${f.check} ${f.title}${mark}`);

@@ -1,3 +1,1137 @@
-import type { Check } from '../types.ts';
+import { type Connection, peerName } from '../../analysis/connectivity.ts';
+import type { AddressPorts } from '../../engine/address-partition.ts';
+import { ALL_ADDRESSES, ipBlockAddresses, parseCidr, toCidrs } from '../../engine/addresses.ts';
+import { portsOf } from '../../engine/compile.ts';
+import { isOutsidePolicy } from '../../engine/endpoint.ts';
+import type { PodClass } from '../../engine/engine.ts';
+import { contains, type IntervalSet, intersect, normalize, subtract, union } from '../../engine/intervals.ts';
+import { PeerMatcher } from '../../engine/peer-matcher.ts';
+import {
+  formatPorts,
+  intersectPorts,
+  isEmptyPorts,
+  NO_PORTS,
+  type PortSet,
+  portsKey,
+  unionPorts,
+} from '../../engine/ports.ts';
+import { selectorMatches } from '../../engine/selectors.ts';
+import type {
+  ContainerFacts,
+  Direction,
+  KeptObject,
+  LabelSelector,
+  NetworkPolicy,
+  Pod,
+  PolicyPeer,
+  PolicyRule,
+  Provenance,
+  Workload,
+} from '../../model/types.ts';
+import { where } from '../../report/explain.ts';
+import type { AuditContext, Check, Evidence, FindingDraft } from '../types.ts';
+import { connectionsOf, edgeText, isPhi, phiWorkloads, ruleEvidence } from './support.ts';
 
-export const platformAndHygieneChecks: readonly Check[] = [];
+function locationOf(provenance: Provenance): { file: string; line: number } {
+  return { file: provenance.file, line: provenance.locate().line };
+}
+
+function policyId(policy: NetworkPolicy): string {
+  return `${policy.namespace}/${policy.name}`;
+}
+
+const PEER_FIELD = { ingress: 'from', egress: 'to' } as const;
+
+/** `ns/policy#spec.ingress[1]`, or with a peer index `ns/policy#spec.ingress[1].from[0]`. */
+function rulePath(policy: NetworkPolicy, rule: PolicyRule, peer?: number): string {
+  const base = `${policyId(policy)}#spec.${rule.direction}[${rule.index}]`;
+  return peer === undefined ? base : `${base}.${PEER_FIELD[rule.direction]}[${peer}]`;
+}
+
+function selectorText(selector: LabelSelector): string {
+  const parts = [
+    ...Object.entries(selector.matchLabels).map(([key, value]) => `${key}=${value}`),
+    ...selector.matchExpressions.map(({ key, operator, values }) => {
+      if (operator === 'Exists') return key;
+      if (operator === 'DoesNotExist') return `!${key}`;
+      return `${key} ${operator === 'In' ? 'in' : 'notin'} (${values.join(',')})`;
+    }),
+  ];
+  return parts.length === 0 ? '{}' : parts.join(', ');
+}
+
+/**
+ * Pods by namespace, with selector answers cached: thousands of policies repeat a few hundred selectors.
+ * Under `--host-network node`, hostNetwork pods are outside policy and selectors do not see them.
+ */
+class PodIndex {
+  private readonly selectable = new Map<string, Pod[]>();
+  private readonly all = new Map<string, Pod[]>();
+  private readonly namespaceCache = new Map<string, string[]>();
+  private readonly matchCache = new Map<string, boolean>();
+
+  constructor(private readonly context: AuditContext) {
+    const add = (map: Map<string, Pod[]>, pod: Pod) => {
+      const list = map.get(pod.namespace);
+      if (list) list.push(pod);
+      else map.set(pod.namespace, [pod]);
+    };
+    for (const pod of context.snapshot.pods) {
+      add(this.all, pod);
+      if (!isOutsidePolicy(pod, context.engine.options)) add(this.selectable, pod);
+    }
+  }
+
+  namespacesMatching(selector: LabelSelector): string[] {
+    const key = JSON.stringify(selector);
+    let names = this.namespaceCache.get(key);
+    if (!names) {
+      names = [...this.context.snapshot.namespaces.values()]
+        .filter((ns) => selectorMatches(selector, ns.labels))
+        .map((ns) => ns.name);
+      this.namespaceCache.set(key, names);
+    }
+    return names;
+  }
+
+  /** Whether some pod of the namespaces matches; `withHostNetwork` counts pods outside policy too. */
+  anyMatch(
+    namespaces: readonly string[],
+    podSelector: LabelSelector | undefined,
+    withHostNetwork = false,
+  ): boolean {
+    const selectorKey = JSON.stringify(podSelector ?? null);
+    return namespaces.some((namespace) => {
+      const key = `${namespace}\0${selectorKey}\0${withHostNetwork}`;
+      let found = this.matchCache.get(key);
+      if (found === undefined) {
+        const pods = (withHostNetwork ? this.all : this.selectable).get(namespace) ?? [];
+        found = pods.some((p) => !podSelector || selectorMatches(podSelector, p.labels));
+        this.matchCache.set(key, found);
+      }
+      return found;
+    });
+  }
+
+  /** A few of the label pairs pods of a namespace carry: the likely intended target of a typo. */
+  labelHint(namespace: string): string | undefined {
+    const pairs = new Set<string>();
+    for (const pod of this.selectable.get(namespace) ?? []) {
+      for (const [key, value] of Object.entries(pod.labels)) pairs.add(`${key}=${value}`);
+    }
+    if (pairs.size === 0) return undefined;
+    const shown = [...pairs].sort().slice(0, 10);
+    return `pods in ${namespace} carry ${shown.join(', ')}${pairs.size > shown.length ? ' …' : ''}`;
+  }
+}
+
+function containersOf(workload: Workload): ContainerFacts[] {
+  // Pods of one DaemonSet share its template; the first stands for all.
+  return [...(workload.pods[0]?.containers ?? [])];
+}
+
+function daemonSets(context: AuditContext): Workload[] {
+  return context.snapshot.workloads.filter((w) => w.kind === 'DaemonSet');
+}
+
+/** Go's flag package reads booleans this way, which every CNI agent here is written with. */
+function goBool(text: string): boolean | undefined {
+  if (/^(1|t|true)$/i.test(text)) return true;
+  if (/^(0|f|false)$/i.test(text)) return false;
+  return undefined;
+}
+
+/**
+ * The last value of a command-line flag (`--name=value`, `--name value`, `-name=value`); `''` for a bare
+ * `--name`, undefined when absent. Flags are also passed inside a shell line (`sh -c "agent --x=y"`).
+ */
+function flagString(containers: readonly ContainerFacts[], name: string): string | undefined {
+  const pattern = new RegExp(`^--?${name}(?:=(.*))?$`);
+  let value: string | undefined;
+  for (const container of containers) {
+    const words = container.args.flatMap((arg) => arg.split(/\s+/));
+    words.forEach((word, i) => {
+      const match = pattern.exec(word);
+      if (!match) return;
+      const next = words[i + 1];
+      value = match[1] ?? (next !== undefined && !next.startsWith('-') ? next : '');
+    });
+  }
+  return value;
+}
+
+/** A boolean flag as Go's flag packages read it: a bare `--name` is true. */
+function flagValue(containers: readonly ContainerFacts[], name: string): boolean | undefined {
+  const value = flagString(containers, name);
+  return value === undefined ? undefined : value === '' ? true : goBool(value);
+}
+
+function envValue(containers: readonly ContainerFacts[], name: string): string | undefined {
+  for (const entry of containers.flatMap((c) => c.env)) {
+    const eq = entry.indexOf('=');
+    if (entry.slice(0, eq) === name) return entry.slice(eq + 1);
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// HIPAA-NP-002: a NetworkPolicy-enforcing CNI
+
+interface CniMatch {
+  workload: Workload;
+  cni: string;
+  enforcing: boolean;
+  /** What identified it: the DaemonSet name, an image, a container. */
+  matched: string;
+  /** Why it does or does not enforce, when that rests on its configuration. */
+  reason?: string;
+}
+
+const image = (containers: readonly ContainerFacts[], pattern: RegExp) =>
+  containers.find((c) => pattern.test(c.image));
+
+const CALICO_IMAGE = /(^|\/)(calico\/node(-windows)?|tigera\/cnx-node)([:@]|$)/;
+const FLANNEL_IMAGE = /(^|\/)[^/]*flannel[^/]*([:@]|$)/;
+const CILIUM_IMAGE = /(^|\/)cilium\/cilium(-dev)?([:@]|$)/;
+
+function detectCni(workload: Workload): CniMatch | undefined {
+  const containers = containersOf(workload);
+  const name = workload.name;
+  const byImage = (pattern: RegExp) => {
+    const found = image(containers, pattern);
+    return found ? `image ${found.image}` : undefined;
+  };
+  const byName = (names: readonly string[]) => (names.includes(name) ? `DaemonSet ${name}` : undefined);
+  const match = (cni: string, matched: string, enforcing = true, reason?: string): CniMatch => ({
+    workload,
+    cni,
+    enforcing,
+    matched,
+    reason,
+  });
+
+  const calico = byImage(CALICO_IMAGE);
+  const flannel = byImage(FLANNEL_IMAGE);
+  if (name === 'canal' || (calico && flannel))
+    return match('Canal (Calico policy with Flannel networking)', calico ?? `DaemonSet ${name}`);
+  const calicoFound = calico ?? byName(['calico-node']);
+  if (calicoFound) return match('Calico', calicoFound);
+
+  const cilium = byImage(CILIUM_IMAGE) ?? byName(['cilium', 'anetd']);
+  if (cilium) {
+    const cni = name === 'anetd' ? 'GKE Dataplane V2 (Cilium)' : 'Cilium';
+    const policy = flagString(containers, 'enable-policy') ?? envValue(containers, 'CILIUM_ENABLE_POLICY');
+    if (policy === 'never')
+      return match(cni, cilium, false, 'policy enforcement is switched off (enable-policy=never)');
+    return match(cni, cilium);
+  }
+
+  const antrea =
+    byImage(/(^|\/)antrea\/antrea-(agent-)?(ubuntu|windows)([:@-]|$)/) ?? byName(['antrea-agent']);
+  if (antrea) return match('Antrea', antrea);
+
+  const npc = image(containers, /(^|\/)weave-npc([:@]|$)/);
+  const weave = npc ? `image ${npc.image}` : (byImage(/(^|\/)weave-kube([:@]|$)/) ?? byName(['weave-net']));
+  if (weave) {
+    return npc
+      ? match('Weave Net', weave)
+      : match('Weave Net', weave, false, 'no weave-npc container: Weave Net enforces policy only through it');
+  }
+
+  const kubeRouter = byImage(/(^|\/)kube-router([:@]|$)/) ?? byName(['kube-router']);
+  if (kubeRouter) {
+    // kube-router's network policy controller runs unless --run-firewall=false (its default is true).
+    return flagValue(containers, 'run-firewall') === false
+      ? match('kube-router', kubeRouter, false, '--run-firewall=false turns its policy controller off')
+      : match('kube-router', kubeRouter, true, '--run-firewall is on (the default)');
+  }
+
+  const ovn =
+    byImage(/ovn-kubernetes|ovn-daemonset/) ??
+    byName(['ovnkube-node']) ??
+    (containers.some((c) => c.name === 'ovnkube-controller') ? 'container ovnkube-controller' : undefined);
+  if (ovn) return match('OVN-Kubernetes', ovn);
+
+  const npm = byImage(/(^|\/)azure-npm([:@]|$)/) ?? byName(['azure-npm', 'azure-npm-win']);
+  if (npm) return match('Azure Network Policy Manager', npm);
+
+  const aws = byImage(/(^|\/)amazon-k8s-cni([:@]|$)/) ?? byName(['aws-node']);
+  if (aws) {
+    const agent = image(containers, /aws-network-policy-agent/);
+    // The policy agent ships in aws-node disabled (`--enable-network-policy=false` is its default).
+    const flag = flagValue(containers, 'enable-network-policy');
+    const env = envValue(containers, 'ENABLE_NETWORK_POLICY');
+    if (flag === true || (env !== undefined && goBool(env) === true)) {
+      const how = flag === true ? '--enable-network-policy=true' : `ENABLE_NETWORK_POLICY=${env}`;
+      return match('AWS VPC CNI with its network policy agent', aws, true, `policy agent enabled (${how})`);
+    }
+    return match(
+      'AWS VPC CNI',
+      aws,
+      false,
+      agent
+        ? `the network policy agent (${agent.image}) is present but not enabled (--enable-network-policy is not true)`
+        : 'no network policy agent is enabled (no --enable-network-policy=true, no ENABLE_NETWORK_POLICY=true)',
+    );
+  }
+
+  const flannelOnly = flannel ?? (/flannel/.test(name) ? `DaemonSet ${name}` : undefined);
+  if (flannelOnly)
+    return match('Flannel', flannelOnly, false, 'Flannel routes pod traffic but enforces no policy');
+  return undefined;
+}
+
+function cniLine(m: CniMatch): string {
+  const verdict = m.enforcing ? 'enforces NetworkPolicy' : 'does not enforce NetworkPolicy';
+  return `${m.workload.id}: ${m.matched} → ${m.cni}, ${verdict}${m.reason ? ` (${m.reason})` : ''}`;
+}
+
+function cniEvidence(matches: readonly CniMatch[]): Evidence['rules'] {
+  return matches.map((m) => ({ rule: `${m.workload.id} (${m.cni})`, at: where(m.workload.provenance) }));
+}
+
+const KUBE_SYSTEM_HINT = 'add kube-system DaemonSets: kubectl get ds -n kube-system -o yaml';
+
+const cniPresent: Check = {
+  id: 'HIPAA-NP-002',
+  run(context) {
+    const all = daemonSets(context);
+    const matches = all.flatMap((w) => detectCni(w) ?? []);
+    const kubeSystem = all.filter((w) => w.namespace === 'kube-system');
+    if (matches.length === 0 && kubeSystem.length === 0) {
+      return [
+        {
+          status: 'not-assessable',
+          objects: [],
+          evidence: { notes: [`no kube-system DaemonSets in input: ${KUBE_SYSTEM_HINT}`] },
+        },
+      ];
+    }
+    const enforcing = matches.filter((m) => m.enforcing);
+    const notes = matches.map(cniLine);
+    if (enforcing.length > 0) {
+      return [
+        {
+          status: 'pass',
+          objects: enforcing.map((m) => m.workload.id),
+          evidence: { notes, rules: cniEvidence(enforcing) },
+          location: locationOf((enforcing[0] as CniMatch).workload.provenance),
+        },
+      ];
+    }
+    if (matches.length === 0) {
+      notes.push(
+        `no known CNI among the DaemonSets ${all.map((w) => w.id).join(', ')}`,
+        'a CNI installed in its own namespace (calico-system, kube-flannel …) needs its DaemonSets in the input too',
+      );
+    }
+    const subjects = matches.length > 0 ? matches.map((m) => m.workload) : kubeSystem;
+    const aws = matches.some((m) => m.cni.startsWith('AWS'));
+    return [
+      {
+        status: 'fail',
+        objects: subjects.map((w) => w.id),
+        evidence: { notes, rules: cniEvidence(matches) },
+        location: locationOf((subjects[0] as Workload).provenance),
+        remediation: {
+          text: aws
+            ? 'Enable the VPC CNI network policy agent (EKS add-on configuration `{"enableNetworkPolicy": "true"}`, which sets --enable-network-policy=true), or install a policy engine such as Calico or Cilium. Without one, every NetworkPolicy is ignored.'
+            : 'Run a CNI that enforces NetworkPolicy (Calico, Cilium, Antrea …); with Flannel, add Calico in policy-only mode (Canal). Without one, every NetworkPolicy is ignored.',
+        },
+      },
+    ];
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------
+// HIPAA-NP-003: policy kinds the engine does not model
+
+/** API group → policy kinds that allow or deny traffic besides networking.k8s.io NetworkPolicies. */
+const UNMODELLED_POLICY_KINDS: Readonly<Record<string, { kinds: readonly string[]; effect: string }>> = {
+  'cilium.io': {
+    kinds: ['CiliumNetworkPolicy', 'CiliumClusterwideNetworkPolicy'],
+    effect: 'Cilium policies isolate and allow traffic (L3-L7) alongside NetworkPolicies',
+  },
+  'projectcalico.org': {
+    kinds: ['NetworkPolicy', 'GlobalNetworkPolicy'],
+    effect: 'Calico policies are ordered, can Deny, and are evaluated together with NetworkPolicies',
+  },
+  'crd.projectcalico.org': {
+    kinds: ['NetworkPolicy', 'GlobalNetworkPolicy'],
+    effect: 'Calico policies are ordered, can Deny, and are evaluated together with NetworkPolicies',
+  },
+  'policy.networking.k8s.io': {
+    kinds: ['AdminNetworkPolicy', 'BaselineAdminNetworkPolicy', 'ClusterNetworkPolicy'],
+    effect: 'admin policies are evaluated before (or after) NetworkPolicies and can Allow or Deny over them',
+  },
+  'crd.antrea.io': {
+    kinds: ['NetworkPolicy', 'ClusterNetworkPolicy'],
+    effect: 'Antrea-native policies are tiered, can Drop or Allow, and take precedence over NetworkPolicies',
+  },
+  'security.antrea.tanzu.vmware.com': {
+    kinds: ['NetworkPolicy', 'ClusterNetworkPolicy'],
+    effect: 'Antrea-native policies are tiered, can Drop or Allow, and take precedence over NetworkPolicies',
+  },
+  'k8s.ovn.org': { kinds: ['EgressFirewall'], effect: 'an OVN-Kubernetes EgressFirewall restricts egress' },
+  'network.openshift.io': {
+    kinds: ['EgressNetworkPolicy'],
+    effect: 'an OpenShift SDN EgressNetworkPolicy restricts egress',
+  },
+  'networking.gke.io': {
+    kinds: ['FQDNNetworkPolicy'],
+    effect: 'a GKE FQDNNetworkPolicy allows egress to domain names',
+  },
+  'k8s.cni.cncf.io': {
+    kinds: ['MultiNetworkPolicy'],
+    effect: 'a MultiNetworkPolicy governs secondary (Multus) networks',
+  },
+};
+
+const unmodelledKinds: Check = {
+  id: 'HIPAA-NP-003',
+  run(context) {
+    const drafts: FindingDraft[] = [];
+    for (const [label, count] of context.snapshot.skippedKinds) {
+      const parsed = /^(.+) \((.+)\)$/.exec(label);
+      if (!parsed) continue;
+      const [, kind, apiVersion] = parsed as unknown as [string, string, string];
+      const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+      const family = UNMODELLED_POLICY_KINDS[group];
+      if (!family?.kinds.includes(kind)) continue;
+      drafts.push({
+        status: 'fail',
+        objects: [label],
+        evidence: {
+          notes: [
+            `${label} ×${count} in the input: ${family.effect}; phiwall evaluates networking.k8s.io/v1 NetworkPolicies only, so the reachability it reports may be incomplete`,
+          ],
+        },
+        remediation: {
+          text: `Review the ${kind} objects by hand for flows into and out of PHI (or express them as NetworkPolicies), and record the review; the other checks do not see their effect.`,
+        },
+      });
+    }
+    return drafts;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------
+// HIPAA-NP-025: policies that select no workload
+
+function namesPhiKey(context: AuditContext, selector: LabelSelector): string | undefined {
+  const keys = [...Object.keys(selector.matchLabels), ...selector.matchExpressions.map((e) => e.key)];
+  const phiKeys = new Set(context.config.phi.selectors.map((s) => s.key));
+  return keys.find((key) => phiKeys.has(key.includes('/') ? key.slice(key.indexOf('/') + 1) : key));
+}
+
+const policySelectsNothing: Check = {
+  id: 'HIPAA-NP-025',
+  run(context) {
+    const pods = new PodIndex(context);
+    const drafts: FindingDraft[] = [];
+    for (const policy of context.engine.currentPolicies) {
+      const own = [policy.namespace];
+      if (pods.anyMatch(own, policy.podSelector)) continue;
+      const notes = [
+        `podSelector ${selectorText(policy.podSelector)} matches no pod in namespace ${policy.namespace}`,
+      ];
+      if (pods.anyMatch(own, policy.podSelector, true))
+        notes.push(
+          'it matches only hostNetwork pods, which NetworkPolicy does not govern (--host-network node)',
+        );
+      const hint = pods.labelHint(policy.namespace);
+      notes.push(hint ?? `the input holds no workloads in namespace ${policy.namespace}`);
+      const phiKey = namesPhiKey(context, policy.podSelector);
+      if (phiKey)
+        notes.push(
+          `the selector names the PHI label key ${phiKey}: the PHI pods it was meant for are unprotected by it`,
+        );
+      drafts.push({
+        status: 'fail',
+        severity: phiKey ? 'medium' : undefined,
+        objects: [policyId(policy)],
+        evidence: {
+          rules: [{ rule: `${policyId(policy)}#spec.podSelector`, at: where(policy.provenance) }],
+          notes,
+        },
+        location: locationOf(policy.provenance),
+        remediation: {
+          text: `Correct spec.podSelector of ${policyId(policy)} to the labels of the pods it is meant to protect, or delete the policy if those pods are gone.`,
+        },
+      });
+    }
+    return drafts;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------
+// HIPAA-NP-026: rule peers that select nothing
+
+interface EmptyPeer {
+  index: number;
+  why: string;
+}
+
+/** Pod peers that match no pod; ipBlocks always admit their addresses and are never empty. */
+function emptyPeers(index: PodIndex, policy: NetworkPolicy, rule: PolicyRule): EmptyPeer[] {
+  const found: EmptyPeer[] = [];
+  (rule.peers ?? []).forEach((peer: PolicyPeer, at) => {
+    if (peer.kind !== 'pods') return;
+    const namespaces = peer.namespaceSelector
+      ? index.namespacesMatching(peer.namespaceSelector)
+      : [policy.namespace];
+    if (namespaces.length === 0) {
+      found.push({
+        index: at,
+        why: `namespaceSelector ${selectorText(peer.namespaceSelector as LabelSelector)} matches no namespace`,
+      });
+      return;
+    }
+    if (index.anyMatch(namespaces, peer.podSelector)) return;
+    const scope = peer.namespaceSelector
+      ? `namespaces ${namespaces.join(', ')} (namespaceSelector ${selectorText(peer.namespaceSelector)})`
+      : `namespace ${policy.namespace}`;
+    const hint = namespaces.length === 1 ? index.labelHint(namespaces[0] as string) : undefined;
+    found.push({
+      index: at,
+      why: `${peer.podSelector ? `podSelector ${selectorText(peer.podSelector)}` : 'the peer'} matches no pod in ${scope}${hint ? `; ${hint}` : ''}`,
+    });
+  });
+  return found;
+}
+
+function isolatingRules(policy: NetworkPolicy): PolicyRule[] {
+  return [
+    ...(policy.isolates.ingress ? policy.ingress : []),
+    ...(policy.isolates.egress ? policy.egress : []),
+  ];
+}
+
+const peerSelectsNothing: Check = {
+  id: 'HIPAA-NP-026',
+  run(context) {
+    const pods = new PodIndex(context);
+    const drafts: FindingDraft[] = [];
+    for (const policy of context.engine.currentPolicies) {
+      const rules: NonNullable<Evidence['rules']> = [];
+      const notes: string[] = [];
+      let first: PolicyRule | undefined;
+      for (const rule of isolatingRules(policy)) {
+        for (const { index, why } of emptyPeers(pods, policy, rule)) {
+          first ??= rule;
+          rules.push({ rule: rulePath(policy, rule, index), at: where(rule.provenance) });
+          notes.push(`${rulePath(policy, rule, index)}: ${why}`);
+        }
+      }
+      if (!first) continue;
+      drafts.push({
+        status: 'fail',
+        objects: [policyId(policy)],
+        evidence: { rules, notes },
+        location: locationOf(first.provenance),
+        remediation: {
+          text: 'Correct the selector (often a misspelt label key or value) so the peer matches the intended pods; a peer that selects nothing silently denies the flow it was written for.',
+        },
+      });
+    }
+    return drafts;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------
+// HIPAA-NP-027: redundant rules
+
+interface Grant {
+  rule: PolicyRule;
+  policy: NetworkPolicy;
+  external: AddressPorts;
+}
+
+/** What a rule admits from (or to) external addresses, for one subject class. */
+function externalGrant(policy: NetworkPolicy, rule: PolicyRule, subject: PodClass): Grant | undefined {
+  const addresses =
+    rule.peers === undefined
+      ? ALL_ADDRESSES
+      : rule.peers.reduce<IntervalSet<bigint>>(
+          (acc, peer) => (peer.kind === 'ipBlock' ? union(acc, ipBlockAddresses(peer.ipBlock)) : acc),
+          [],
+        );
+  if (addresses.length === 0) return undefined;
+  // Egress named ports resolve on the destination, and an external address has none.
+  const ports = portsOf(rule.ports, rule.direction === 'ingress' ? subject : undefined);
+  return { rule, policy, external: { addresses, ports } };
+}
+
+/**
+ * Whether, on the rule's own side, everything it grants (to pods and to external addresses) is granted
+ * by other rules too, and which rules those are. Whole-connection comparisons would also call a rule
+ * redundant when its peer may not send at all: that is a missing counterpart, not a redundancy.
+ */
+function coveredOnItsSide(
+  context: AuditContext,
+  matcher: PeerMatcher,
+  policy: NetworkPolicy,
+  rule: PolicyRule,
+  subjects: readonly PodClass[],
+): NonNullable<Evidence['rules']> | undefined {
+  const { classes, options } = context.engine;
+  const peers =
+    rule.peers === undefined
+      ? classes
+      : [...matcher.peers(policy.namespace, rule.peers, options).classes].map(
+          (id) => classes[id] as PodClass,
+        );
+  const covering = new Map<string, string>();
+  const cover = (p: NetworkPolicy, r: PolicyRule) => covering.set(rulePath(p, r), where(r.provenance));
+  for (const subject of subjects) {
+    const subjectPod = subject.pods[0] as Pod;
+    let isolatedBy: readonly NetworkPolicy[] = [];
+    for (const peer of peers) {
+      const side = context.engine.explainSide(subjectPod, { pod: peer.pods[0] as Pod }, rule.direction);
+      isolatedBy = side.isolatedBy;
+      const granted = side.admittedBy
+        .filter((entry) => entry.rule === rule)
+        .reduce((acc, entry) => unionPorts(acc, entry.ports), NO_PORTS);
+      if (isEmptyPorts(granted)) continue;
+      const others = side.admittedBy.filter(
+        (entry) => entry.rule !== rule && !isEmptyPorts(intersectPorts(entry.ports, granted)),
+      );
+      const elsewhere = others.reduce((acc, entry) => unionPorts(acc, entry.ports), NO_PORTS);
+      if (!isEmptyPorts(subtractPorts(granted, elsewhere))) return undefined;
+      for (const entry of others) cover(entry.policy, entry.rule);
+    }
+    const mine = externalGrant(policy, rule, subject);
+    if (!mine) continue;
+    if (isolatedBy.length === 0)
+      isolatedBy = context.engine.explainSide(subjectPod, { ip: '0.0.0.0' }, rule.direction).isolatedBy;
+    const others = isolatedBy
+      .flatMap((p) => p[rule.direction].map((r) => (r === rule ? undefined : externalGrant(p, r, subject))))
+      .filter((g): g is Grant => g !== undefined);
+    if (
+      newExternal(
+        [mine.external],
+        others.map((g) => g.external),
+      ).length > 0
+    )
+      return undefined;
+    for (const g of others) {
+      const overlap = intersect(g.external.addresses, mine.external.addresses);
+      if (overlap.length > 0 && !isEmptyPorts(intersectPorts(g.external.ports, mine.external.ports)))
+        cover(g.policy, g.rule);
+    }
+  }
+  return [...covering].map(([path, at]) => ({ rule: path, at }));
+}
+
+const redundantRules: Check = {
+  id: 'HIPAA-NP-027',
+  run(context) {
+    const matcher = new PeerMatcher(context.snapshot.namespaces, context.engine.classes);
+    const classesIn = new Map<string, PodClass[]>();
+    for (const c of context.engine.classes) {
+      if (c.hostNetwork) continue;
+      const list = classesIn.get(c.namespace);
+      if (list) list.push(c);
+      else classesIn.set(c.namespace, [c]);
+    }
+    const drafts: FindingDraft[] = [];
+    const report = (
+      policy: NetworkPolicy,
+      rule: PolicyRule,
+      notes: string[],
+      covering: Evidence['rules'] = [],
+    ) =>
+      drafts.push({
+        status: 'fail',
+        objects: [policyId(policy)],
+        evidence: {
+          rules: [{ rule: rulePath(policy, rule), at: where(rule.provenance) }, ...(covering ?? [])],
+          notes,
+        },
+        location: locationOf(rule.provenance),
+        remediation: {
+          text: `Delete ${rulePath(policy, rule)}: it allows nothing the other rules do not, and a reviewer reading it may believe it matters.`,
+        },
+      });
+    for (const policy of context.engine.currentPolicies) {
+      const subjects = (classesIn.get(policy.namespace) ?? []).filter((c) =>
+        selectorMatches(policy.podSelector, c.labels),
+      );
+      for (const direction of ['ingress', 'egress'] as Direction[]) {
+        for (const rule of policy[direction]) {
+          if (!policy.isolates[direction]) {
+            report(policy, rule, [
+              `${rulePath(policy, rule)} is ignored: the policy's policyTypes do not include ${direction === 'ingress' ? 'Ingress' : 'Egress'}`,
+            ]);
+            continue;
+          }
+          // A policy that selects nothing is 025's finding; a rule whose peers all select nothing, 026's.
+          if (subjects.length === 0) continue;
+          if (
+            rule.peers?.every((p) => p.kind === 'pods') &&
+            matcher.peers(policy.namespace, rule.peers, context.engine.options).classes.size === 0
+          )
+            continue;
+          const covering = coveredOnItsSide(context, matcher, policy, rule, subjects);
+          if (!covering) continue;
+          const pods = subjects.reduce((n, c) => n + c.pods.length, 0);
+          report(
+            policy,
+            rule,
+            [
+              `removing ${rulePath(policy, rule)} leaves what the ${pods} pod(s) ${policyId(policy)} selects allow (${direction}, from pods and external addresses) unchanged`,
+              ...(covering.length > 0
+                ? [`what it allows is also allowed by ${covering.map((c) => c.rule).join(', ')}`]
+                : []),
+            ],
+            covering,
+          );
+        }
+      }
+    }
+    return drafts;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------
+// HIPAA-NP-029: flow logging
+
+interface FlowLogging {
+  workload: Workload;
+  what: string;
+}
+
+function flowLoggingOf(workload: Workload): FlowLogging | undefined {
+  const containers = containersOf(workload);
+  const found = (what: string): FlowLogging => ({ workload, what });
+  const relay = image(containers, /(^|\/)hubble-relay([:@]|$)/);
+  if (workload.name === 'hubble-relay' || relay)
+    return found(`Hubble Relay (${relay ? `image ${relay.image}` : workload.id})`);
+  if (
+    workload.kind === 'DaemonSet' &&
+    (image(containers, CILIUM_IMAGE) || ['cilium', 'anetd'].includes(workload.name))
+  ) {
+    const env = envValue(containers, 'CILIUM_ENABLE_HUBBLE');
+    if (flagValue(containers, 'enable-hubble') === true || (env !== undefined && goBool(env) === true))
+      return found('Hubble enabled on the Cilium agent (enable-hubble)');
+  }
+  const felix = envValue(containers, 'FELIX_FLOWLOGSFILEENABLED');
+  if (felix !== undefined && goBool(felix) === true)
+    return found(`Calico flow logs (FELIX_FLOWLOGSFILEENABLED=${felix})`);
+  const aggregator = image(containers, /(^|\/)antrea\/flow-aggregator([:@]|$)/);
+  if (aggregator) return found(`Antrea Flow Aggregator (image ${aggregator.image})`);
+  if (flagValue(containers, 'enable-policy-event-logs') === true)
+    return found('AWS network policy agent policy event logs (--enable-policy-event-logs=true)');
+  return undefined;
+}
+
+function phiNamespaces(context: AuditContext): string[] {
+  return [...new Set(phiWorkloads(context).map((w) => w.namespace))].sort();
+}
+
+const flowLogging: Check = {
+  id: 'HIPAA-NP-029',
+  run(context) {
+    const logging = context.snapshot.workloads.flatMap((w) => flowLoggingOf(w) ?? []);
+    const namespaces = phiNamespaces(context);
+    if (logging.length > 0) {
+      return [
+        {
+          status: 'pass',
+          objects: namespaces,
+          evidence: {
+            notes: logging.map((l) => `${l.workload.id}: ${l.what}`),
+            rules: logging.map((l) => ({ rule: l.workload.id, at: where(l.workload.provenance) })),
+          },
+          location: locationOf((logging[0] as FlowLogging).workload.provenance),
+        },
+      ];
+    }
+    const cnis = daemonSets(context).flatMap((w) => detectCni(w) ?? []);
+    // Agents and their settings live in DaemonSets: without them the input cannot show logging either way.
+    const kubeSystem = daemonSets(context).filter((w) => w.namespace === 'kube-system');
+    if (cnis.length === 0 && kubeSystem.length === 0) {
+      return [
+        {
+          status: 'not-assessable',
+          objects: namespaces,
+          evidence: { notes: [`no kube-system DaemonSets in input: ${KUBE_SYSTEM_HINT}`] },
+        },
+      ];
+    }
+    const notes = [
+      cnis.length > 0
+        ? `CNI found: ${cnis.map((m) => `${m.cni} (${m.workload.id})`).join(', ')}, without flow logging`
+        : `no CNI recognised among ${kubeSystem.map((w) => w.id).join(', ')}`,
+      'looked for: Hubble (hubble-relay, Cilium enable-hubble), Calico flow logs (FELIX_FLOWLOGSFILEENABLED=true), Antrea Flow Aggregator, AWS policy event logs',
+    ];
+    return [
+      {
+        status: 'fail',
+        objects: namespaces,
+        evidence: { notes, rules: cniEvidence(cnis) },
+        remediation: {
+          text: 'Record flows of PHI namespaces: enable Hubble (Cilium: hubble.enabled=true with hubble-relay) or Calico flow logs (FelixConfiguration flowLogsFileEnabled: true); if another source (VPC flow logs, a service mesh) covers them, attest it and accept this finding.',
+        },
+      },
+    ];
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------
+// HIPAA-NP-030: new reachability since the baseline
+
+function subtractPorts(a: PortSet, b: PortSet): PortSet {
+  return { TCP: subtract(a.TCP, b.TCP), UDP: subtract(a.UDP, b.UDP), SCTP: subtract(a.SCTP, b.SCTP) };
+}
+
+function addressesOf(cidrs: readonly string[]): IntervalSet<bigint> {
+  return normalize(
+    cidrs.flatMap((text) => {
+      const cidr = parseCidr(text);
+      return cidr ? [[cidr.lo, cidr.hi] as const] : [];
+    }),
+  );
+}
+
+/** Address-port pairs in `now` and not in `then`, grouped by port set: exact, whatever the CIDR split. */
+function newExternal(now: readonly AddressPorts[], then: readonly AddressPorts[]): AddressPorts[] {
+  const cuts = new Set<bigint>();
+  for (const { addresses } of [...now, ...then]) {
+    for (const [lo, hi] of addresses) {
+      cuts.add(lo);
+      cuts.add(hi + 1n);
+    }
+  }
+  const points = [...cuts].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const portsAt = (grants: readonly AddressPorts[], address: bigint) =>
+    grants.reduce((acc, g) => (contains(g.addresses, address) ? unionPorts(acc, g.ports) : acc), NO_PORTS);
+  const groups = new Map<string, { ports: PortSet; pieces: [bigint, bigint][] }>();
+  for (let i = 0; i + 1 < points.length; i++) {
+    const lo = points[i] as bigint;
+    const added = subtractPorts(portsAt(now, lo), portsAt(then, lo));
+    if (isEmptyPorts(added)) continue;
+    const key = portsKey(added);
+    const group = groups.get(key) ?? { ports: added, pieces: [] };
+    group.pieces.push([lo, (points[i + 1] as bigint) - 1n]);
+    groups.set(key, group);
+  }
+  return [...groups.values()].map(({ ports, pieces }) => ({ addresses: normalize(pieces), ports }));
+}
+
+function externalGrants(
+  connections: readonly Connection[],
+  workloadId: string,
+  direction: Direction,
+): AddressPorts[] {
+  return connections.flatMap((c) => {
+    const [self, other] = direction === 'ingress' ? [c.dst, c.src] : [c.src, c.dst];
+    if (!('workload' in self) || self.workload !== workloadId || !('external' in other)) return [];
+    return [{ addresses: addressesOf(other.external), ports: c.ports }];
+  });
+}
+
+const pairKey = (c: Connection) => `${peerName(c.src)}\0${peerName(c.dst)}`;
+
+const newReachability: Check = {
+  id: 'HIPAA-NP-030',
+  run(context) {
+    const { baseline } = context;
+    if (!baseline) {
+      return [
+        {
+          status: 'not-assessable',
+          objects: [],
+          evidence: {
+            notes: ['no approved baseline snapshot given: run with `--baseline PATH` to compare against one'],
+          },
+        },
+      ];
+    }
+    const before = new Map<string, PortSet>();
+    for (const c of baseline) {
+      if ('workload' in c.src && 'workload' in c.dst) before.set(pairKey(c), c.ports);
+    }
+    const byPhi = new Map<string, { edges: string[]; rules: NonNullable<Evidence['rules']> }>();
+    const entry = (id: string) => {
+      let found = byPhi.get(id);
+      if (!found) {
+        found = { edges: [], rules: [] };
+        byPhi.set(id, found);
+      }
+      return found;
+    };
+    for (const c of context.connections) {
+      if (!('workload' in c.src && 'workload' in c.dst)) continue;
+      const src = c.src.workload;
+      const dst = c.dst.workload;
+      if (!isPhi(context, src) && !isPhi(context, dst)) continue;
+      const added = subtractPorts(c.ports, before.get(pairKey(c)) ?? NO_PORTS);
+      if (isEmptyPorts(added)) continue;
+      const target = entry(isPhi(context, dst) ? dst : src);
+      target.edges.push(`${src} -> ${dst} ${formatPorts(added)}`);
+      const srcWorkload = context.workloadById.get(src);
+      const dstWorkload = context.workloadById.get(dst);
+      if (srcWorkload?.pods[0] && dstWorkload?.pods[0]) {
+        target.rules.push(
+          ...(ruleEvidence(context, dstWorkload, { pod: srcWorkload.pods[0] }, 'ingress') ?? []),
+          ...(ruleEvidence(context, srcWorkload, { pod: dstWorkload.pods[0] }, 'egress') ?? []),
+        );
+      }
+    }
+    for (const workload of phiWorkloads(context)) {
+      for (const direction of ['ingress', 'egress'] as Direction[]) {
+        const added = newExternal(
+          externalGrants(context.connections, workload.id, direction),
+          externalGrants(baseline, workload.id, direction),
+        );
+        for (const { addresses, ports } of added) {
+          const cidrs = toCidrs(addresses).join(',');
+          entry(workload.id).edges.push(
+            direction === 'ingress'
+              ? `${cidrs} -> ${workload.id} ${formatPorts(ports)}`
+              : `${workload.id} -> ${cidrs} ${formatPorts(ports)}`,
+          );
+        }
+      }
+    }
+    return [...byPhi].map(([id, { edges, rules }]) => {
+      const unique = [...new Map(rules.map((r) => [`${r.rule} ${r.at}`, r])).values()];
+      const workload = context.workloadById.get(id);
+      return {
+        status: 'fail' as const,
+        objects: [id],
+        evidence: {
+          edges,
+          rules: unique,
+          notes: [`${edges.length} flow(s) into or out of ${id} that the approved baseline did not allow`],
+        },
+        location: workload ? locationOf(workload.provenance) : undefined,
+        remediation: {
+          text: 'Review each new flow: approve it by taking a new baseline after sign-off, or narrow the policies that admit it (the rules listed).',
+        },
+      };
+    });
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------
+// HIPAA-NP-031: transitive exposure from outside the cluster
+
+/** Private, link-local, loopback and shared address space: not "outside the cluster's network". */
+const PRIVATE_ADDRESSES = addressesOf([
+  '0.0.0.0/8',
+  '10.0.0.0/8',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '::1/128',
+  'fc00::/7',
+  'fe80::/10',
+]);
+
+function selectorOf(service: KeptObject): Record<string, string> | undefined {
+  const spec = service.object.spec as Record<string, unknown> | undefined;
+  const selector = spec?.selector;
+  if (!selector || typeof selector !== 'object') return undefined;
+  const entries = Object.entries(selector as Record<string, unknown>).filter(
+    (e): e is [string, string] => typeof e[1] === 'string',
+  );
+  return entries.length > 0 ? Object.fromEntries(entries) : undefined;
+}
+
+function serviceWorkloads(context: AuditContext, service: KeptObject): Workload[] {
+  const selector = selectorOf(service);
+  if (!selector) return [];
+  return context.snapshot.workloads.filter(
+    (w) =>
+      w.namespace === service.namespace &&
+      w.pods.some((p) => Object.entries(selector).every(([k, v]) => p.labels[k] === v)),
+  );
+}
+
+function ingressServiceNames(ingress: KeptObject): string[] {
+  const spec = ingress.object.spec as Record<string, unknown> | undefined;
+  const names = new Set<string>();
+  const backend = (value: unknown) => {
+    if (!value || typeof value !== 'object') return;
+    const b = value as { service?: { name?: unknown }; serviceName?: unknown };
+    const name = b.service?.name ?? b.serviceName;
+    if (typeof name === 'string') names.add(name);
+  };
+  backend(spec?.defaultBackend);
+  backend(spec?.backend);
+  for (const rule of Array.isArray(spec?.rules) ? spec.rules : []) {
+    const paths = (rule as { http?: { paths?: unknown } })?.http?.paths;
+    for (const path of Array.isArray(paths) ? paths : []) backend((path as { backend?: unknown })?.backend);
+  }
+  return [...names];
+}
+
+/** Workloads reachable from outside the cluster, each with how. */
+function entryPoints(context: AuditContext): Map<string, string[]> {
+  const entries = new Map<string, string[]>();
+  const add = (id: string, why: string) => entries.set(id, [...(entries.get(id) ?? []), why]);
+  for (const c of context.connections) {
+    if (!('external' in c.src) || !('workload' in c.dst)) continue;
+    const outside = subtract(addressesOf(c.src.external), PRIVATE_ADDRESSES);
+    if (outside.length > 0) add(c.dst.workload, `ingress from public addresses: ${edgeText(c)}`);
+  }
+  for (const service of context.snapshot.services) {
+    const spec = service.object.spec as { type?: unknown; externalIPs?: unknown } | undefined;
+    const externalIPs = Array.isArray(spec?.externalIPs) && spec.externalIPs.length > 0;
+    if (spec?.type !== 'NodePort' && spec?.type !== 'LoadBalancer' && !externalIPs) continue;
+    const how =
+      externalIPs && spec?.type !== 'NodePort' && spec?.type !== 'LoadBalancer'
+        ? 'externalIPs'
+        : String(spec?.type);
+    for (const w of serviceWorkloads(context, service))
+      add(w.id, `Service ${service.namespace}/${service.name} (${how}) at ${where(service.provenance)}`);
+  }
+  for (const ingress of context.snapshot.ingresses) {
+    for (const name of ingressServiceNames(ingress)) {
+      const service = context.snapshot.services.find(
+        (s) => s.namespace === ingress.namespace && s.name === name,
+      );
+      if (!service) continue;
+      for (const w of serviceWorkloads(context, service))
+        add(
+          w.id,
+          `backend of Ingress ${ingress.namespace}/${ingress.name} (Service ${name}) at ${where(ingress.provenance)}`,
+        );
+    }
+  }
+  return entries;
+}
+
+/** Shortest paths from a set of sources, as predecessor links (sources map to undefined). */
+function breadthFirst(
+  adjacency: ReadonlyMap<string, Connection[]>,
+  sources: Iterable<string>,
+): Map<string, Connection | undefined> {
+  const reached = new Map<string, Connection | undefined>();
+  const queue: string[] = [];
+  for (const source of sources) {
+    reached.set(source, undefined);
+    queue.push(source);
+  }
+  for (let head = 0; head < queue.length; head++) {
+    for (const c of adjacency.get(queue[head] as string) ?? []) {
+      const next = peerName(c.dst);
+      if (reached.has(next)) continue;
+      reached.set(next, c);
+      queue.push(next);
+    }
+  }
+  return reached;
+}
+
+const transitiveExposure: Check = {
+  id: 'HIPAA-NP-031',
+  run(context) {
+    const entries = entryPoints(context);
+    if (entries.size === 0) return [];
+    const adjacency = new Map<string, Connection[]>();
+    for (const c of context.connections) {
+      if (!('workload' in c.src && 'workload' in c.dst)) continue;
+      const list = adjacency.get(c.src.workload);
+      if (list) list.push(c);
+      else adjacency.set(c.src.workload, [c]);
+    }
+    const fromAll = breadthFirst(adjacency, entries.keys());
+    const drafts: FindingDraft[] = [];
+    for (const target of phiWorkloads(context)) {
+      // A PHI entry point is directly exposed (009, 021, 022); here only paths of one hop or more count.
+      const reached = entries.has(target.id)
+        ? breadthFirst(
+            adjacency,
+            [...entries.keys()].filter((id) => id !== target.id),
+          )
+        : fromAll;
+      if (!reached.has(target.id)) continue;
+      const hops: Connection[] = [];
+      for (let at = reached.get(target.id); at; at = reached.get(peerName(at.src))) hops.unshift(at);
+      const first = hops[0];
+      if (!first) continue;
+      const entry = peerName(first.src);
+      const path = ['outside', entry, ...hops.map((h) => peerName(h.dst))].join(' -> ');
+      const last = hops[hops.length - 1] as Connection;
+      const previous = context.workloadById.get(peerName(last.src));
+      const rules =
+        previous?.pods[0] !== undefined
+          ? (ruleEvidence(context, target, { pod: previous.pods[0] }, 'ingress') ?? [])
+          : [];
+      drafts.push({
+        status: 'fail',
+        objects: [target.id, entry],
+        evidence: {
+          edges: hops.map(edgeText),
+          rules,
+          notes: [
+            path,
+            ...(entries.get(entry) ?? []).map((why) => `${entry} is reachable from outside: ${why}`),
+            ...(rules.length === 0
+              ? [`${target.id} is not ingress-isolated: any workload that reaches it may connect`]
+              : []),
+          ],
+        },
+        location: locationOf(target.provenance),
+        remediation: {
+          text: `Break the path at its last hop: admit into ${target.id} only the workloads that must reach it, and keep ${entry} from reaching PHI except through an approved flow (approvedFlows); accept the finding when the entry point is the sanctioned one.`,
+        },
+      });
+    }
+    return drafts;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------
+// HIPAA-NP-032: ePHI flow map
+
+const flowMap: Check = {
+  id: 'HIPAA-NP-032',
+  run(context) {
+    const phi = phiWorkloads(context);
+    const seen = new Set<Connection>();
+    for (const w of phi) {
+      for (const c of [...connectionsOf(context, w.id, 'ingress'), ...connectionsOf(context, w.id, 'egress')])
+        seen.add(c);
+    }
+    // Connectivity is sorted once; keep its order so the map reads the same on every run.
+    const edges = context.connections.filter((c) => seen.has(c));
+    const count = (test: (c: Connection) => boolean) => edges.filter(test).length;
+    const phiEnd = (p: Connection['src']) => 'workload' in p && isPhi(context, p.workload);
+    const between = count((c) => phiEnd(c.src) && phiEnd(c.dst));
+    const into = count((c) => !phiEnd(c.src) && phiEnd(c.dst));
+    const out = count((c) => phiEnd(c.src) && !phiEnd(c.dst));
+    return [
+      {
+        status: 'pass',
+        objects: phi.map((w) => w.id),
+        evidence: {
+          edges: edges.map(edgeText),
+          notes: [
+            phi.length === 0
+              ? 'no PHI workloads: the map is empty'
+              : `${phi.length} PHI workload(s): ${phi.map((w) => `${w.id} (${context.phi.phi.get(w.id)})`).join(', ')}`,
+            `${into} flow(s) into PHI, ${out} out of PHI, ${between} between PHI workloads`,
+          ],
+        },
+      },
+    ];
+  },
+};
+
+export const platformAndHygieneChecks: readonly Check[] = [
+  cniPresent,
+  unmodelledKinds,
+  policySelectsNothing,
+  peerSelectsNothing,
+  redundantRules,
+  flowLogging,
+  newReachability,
+  transitiveExposure,
+  flowMap,
+];

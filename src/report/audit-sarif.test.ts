@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { test } from 'node:test';
+import AjvDraft04 from 'ajv-draft-04';
+import ajvFormats from 'ajv-formats';
+import { CATALOGUE } from '../compliance/catalogue.ts';
+import { DEFAULT_CONFIG } from '../compliance/config.ts';
+import { buildSnapshot } from '../load/snapshot.ts';
+import { auditOf } from '../testing/audit.ts';
+import { findingOf, resultOf, SMALL_CLUSTER, sampleReport } from './audit-fixtures.ts';
+import { auditSarif } from './audit-sarif.ts';
+
+// The official SARIF 2.1.0 (rtm.5) schema, as Microsoft ships it in @microsoft/jest-sarif; it is draft-04.
+const SCHEMA_PATH = createRequire(import.meta.url).resolve(
+  '@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json',
+);
+// strict off: the schema has draft-04 idioms ajv's strict mode flags. unicodeRegExp off: its `language`
+// pattern has a stray `]` that only non-unicode regular expressions accept.
+// Both are CommonJS; under NodeNext their default import is the module, whose `default` is the export.
+const ajv = new AjvDraft04.default({ allErrors: true, strict: false, unicodeRegExp: false });
+ajvFormats.default(ajv);
+const validate = ajv.compile(JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')));
+
+function assertValid(log: unknown): void {
+  // A JSON round trip, so what is validated is what `--format sarif` writes.
+  const ok = validate(JSON.parse(JSON.stringify(log)));
+  assert.ok(ok, JSON.stringify(validate.errors, null, 2));
+}
+
+type Result = {
+  ruleId: string;
+  level: string;
+  message: { text: string };
+  locations?: {
+    physicalLocation: { artifactLocation: { uri: string; index?: number }; region: { startLine: number } };
+  }[];
+  suppressions?: { kind: string; justification: string }[];
+  properties: { status: string };
+};
+
+test('the schema check rejects what SARIF forbids, so passing it means something', () => {
+  const log = auditSarif(sampleReport());
+  assertValid(log);
+  const broken = JSON.parse(JSON.stringify(log));
+  broken.runs[0].results[0].level = 'critical';
+  assert.equal(validate(broken), false);
+  const noVersion = JSON.parse(JSON.stringify(log));
+  delete noVersion.version;
+  assert.equal(validate(noVersion), false);
+  const badUri = JSON.parse(JSON.stringify(log));
+  badUri.runs[0].artifacts[0].location.uri = 'not a uri\\with spaces';
+  assert.equal(validate(badUri), false);
+});
+
+test('one rule per catalogue check, with text help, severity and HIPAA sections', () => {
+  const log = auditSarif(sampleReport());
+  const rules = log.runs[0]?.tool.driver.rules ?? [];
+  assert.deepEqual(
+    rules.map((r) => r.id),
+    CATALOGUE.map((d) => d.id),
+  );
+  for (const [i, rule] of rules.entries()) {
+    const definition = CATALOGUE[i];
+    assert.ok(definition);
+    assert.equal(rule.properties.severity, definition.severity);
+    assert.deepEqual(rule.properties.hipaa, definition.hipaa);
+    assert.match(rule.help.text, new RegExp(definition.id));
+    assert.ok(!('helpUri' in rule));
+  }
+});
+
+test('only failing and needs-review findings are results, leveled by severity, accepted ones suppressed', () => {
+  const log = auditSarif(sampleReport());
+  const results = (log.runs[0]?.results ?? []) as Result[];
+  assert.deepEqual(results.map((r) => [r.ruleId, r.level, r.properties.status]).sort(), [
+    ['HIPAA-NP-009', 'error', 'fail'],
+    ['HIPAA-NP-010', 'error', 'fail'],
+    ['HIPAA-NP-012', 'error', 'needs-review'],
+    ['HIPAA-NP-024', 'warning', 'fail'],
+  ]);
+  const byRule = new Map(results.map((r) => [r.ruleId, r]));
+  assert.deepEqual(byRule.get('HIPAA-NP-010')?.locations?.[0]?.physicalLocation, {
+    artifactLocation: { uri: 'cluster.yaml', index: 0 },
+    region: { startLine: 37 },
+  });
+  // Without a location of its own, a finding points at the first input.
+  assert.deepEqual(byRule.get('HIPAA-NP-012')?.locations?.[0]?.physicalLocation.region, { startLine: 1 });
+  assert.equal(byRule.get('HIPAA-NP-009')?.suppressions?.[0]?.kind, 'external');
+  assert.match(
+    byRule.get('HIPAA-NP-009')?.suppressions?.[0]?.justification ?? '',
+    /health checks.*2027-01-31/,
+  );
+  assert.equal(byRule.get('HIPAA-NP-010')?.suppressions, undefined);
+  assert.match(byRule.get('HIPAA-NP-012')?.message.text ?? '', /^Needs review: /);
+  assert.deepEqual(log.runs[0]?.artifacts, [
+    { location: { uri: 'cluster.yaml' }, hashes: { 'sha-256': sampleReport().snapshot.inputs[0]?.sha256 } },
+  ]);
+});
+
+test('levels follow the severity table', () => {
+  const severities = ['critical', 'high', 'medium', 'low', 'info'] as const;
+  const report = sampleReport();
+  report.result = resultOf(
+    severities.map((severity) =>
+      findingOf('HIPAA-NP-025', { status: 'fail', severity, objects: [`ns/${severity}`], evidence: {} }),
+    ),
+  );
+  const log = auditSarif(report);
+  assertValid(log);
+  assert.deepEqual(
+    log.runs[0]?.results.map((r) => r.level),
+    ['error', 'error', 'warning', 'note', 'note'],
+  );
+});
+
+test('paths that are not plain relative names still make valid URIs; with no input only findings with their own location are located', () => {
+  for (const path of ['<stdin>', '/abs/dir with space/c.yaml', 'dir/a#b?.yaml', 'C:\\k8s\\x.yaml']) {
+    const report = sampleReport();
+    report.snapshot = buildSnapshot([
+      { path, text: 'apiVersion: v1\nkind: Namespace\nmetadata: { name: a }\n' },
+    ]);
+    const log = auditSarif(report);
+    assertValid(log);
+  }
+  const empty = { ...sampleReport(), snapshot: buildSnapshot([]), config: DEFAULT_CONFIG };
+  const log = auditSarif(empty);
+  assertValid(log);
+  const located = ((log.runs[0]?.results ?? []) as Result[]).filter((r) => r.locations).map((r) => r.ruleId);
+  assert.deepEqual(located, ['HIPAA-NP-010'], 'only the finding with a location of its own');
+});
+
+test('a real audit of a small cluster is valid SARIF with a result per open finding', () => {
+  const result = auditOf(SMALL_CLUSTER);
+  const log = auditSarif({ ...sampleReport(), result });
+  assertValid(log);
+  const open = result.findings.filter((f) => f.status === 'fail' || f.status === 'needs-review');
+  assert.equal(log.runs[0]?.results.length, open.length);
+});
