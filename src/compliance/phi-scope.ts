@@ -11,7 +11,10 @@ export interface PhiScope {
 }
 
 /** `data-classification` also matches `example.com/data-classification`. */
-function matching(labels: Labels | undefined, selectors: readonly LabelMatch[]): string | undefined {
+export function matchingLabel(
+  labels: Labels | undefined,
+  selectors: readonly LabelMatch[],
+): string | undefined {
   for (const [key, value] of Object.entries(labels ?? {})) {
     const name = key.includes('/') ? key.slice(key.indexOf('/') + 1) : key;
     if (selectors.some((s) => s.key === name && s.values.includes(value))) return `${key}=${value}`;
@@ -22,9 +25,9 @@ function matching(labels: Labels | undefined, selectors: readonly LabelMatch[]):
 export function phiScope(snapshot: Snapshot, config: AuditConfig): PhiScope {
   const scope: PhiScope = { phi: new Map(), connected: new Map(), annotationOnly: [] };
   const classify = (workload: Workload, selectors: readonly LabelMatch[]) => {
-    const namespace = matching(snapshot.namespaces.get(workload.namespace)?.labels, selectors);
+    const namespace = matchingLabel(snapshot.namespaces.get(workload.namespace)?.labels, selectors);
     if (namespace) return `namespace ${workload.namespace} has ${namespace}`;
-    const pod = workload.pods.map((p) => matching(p.labels, selectors)).find(Boolean);
+    const pod = workload.pods.map((p) => matchingLabel(p.labels, selectors)).find(Boolean);
     return pod ? `pod label ${pod}` : undefined;
   };
   for (const workload of snapshot.workloads) {
@@ -36,7 +39,7 @@ export function phiScope(snapshot: Snapshot, config: AuditConfig): PhiScope {
     const connected = classify(workload, config.phi.connectedSelectors);
     if (connected) scope.connected.set(workload.id, connected);
     const annotations = workload.pods[0]?.annotations;
-    if (matching(annotations, config.phi.selectors)) scope.annotationOnly.push(workload.id);
+    if (matchingLabel(annotations, config.phi.selectors)) scope.annotationOnly.push(workload.id);
   }
   return scope;
 }

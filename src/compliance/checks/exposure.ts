@@ -27,56 +27,26 @@ import {
 } from '../../model/types.ts';
 import { where } from '../../report/explain.ts';
 import type { AuditContext, Check, Evidence, FindingDraft, Remediation } from '../types.ts';
-import { connectionsOf, edgeText, phiWorkloads, policyYaml } from './support.ts';
+import {
+  addressSet,
+  connectionsOf,
+  edgeText,
+  NON_PUBLIC_ADDRESSES,
+  onePodPerClass,
+  phiWorkloads,
+  policyYaml,
+} from './support.ts';
 
 /** Large clusters can have hundreds of edges per workload; the report shows the first ones and a count. */
 const MAX_EDGES = 20;
 const METADATA_NAME = 'kubernetes.io/metadata.name';
 const PEER_FIELD = { ingress: 'from', egress: 'to' } as const;
 
-/**
- * Addresses that are not on the public internet: RFC 1918, CGNAT, loopback, link-local, documentation,
- * benchmarking, multicast and reserved blocks, and their IPv6 counterparts. IPv4-mapped IPv6 is left in
- * the private side because it never appears on the wire; NAT64 (64:ff9b::/96) is internet.
- */
-const NON_INTERNET = cidrSet([
-  '0.0.0.0/8',
-  '10.0.0.0/8',
-  '100.64.0.0/10',
-  '127.0.0.0/8',
-  '169.254.0.0/16',
-  '172.16.0.0/12',
-  '192.0.0.0/24',
-  '192.0.2.0/24',
-  '192.168.0.0/16',
-  '198.18.0.0/15',
-  '198.51.100.0/24',
-  '203.0.113.0/24',
-  '224.0.0.0/4',
-  '240.0.0.0/4',
-  '::/127',
-  '::ffff:0:0/96',
-  '100::/64',
-  '2001:db8::/32',
-  'fc00::/7',
-  'fe80::/10',
-  'ff00::/8',
-]);
-
 /** What a suggested egress policy keeps when it takes the internet away: the private networks. */
-const PRIVATE = cidrSet(['10.0.0.0/8', '100.64.0.0/10', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7']);
+const PRIVATE = addressSet(['10.0.0.0/8', '100.64.0.0/10', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7']);
 
 // ---------------------------------------------------------------------------------------------------
 // Shared pieces
-
-function cidrSet(cidrs: readonly string[]): IntervalSet<bigint> {
-  return normalize(
-    cidrs.flatMap((text) => {
-      const cidr = parseCidr(text);
-      return cidr ? [[cidr.lo, cidr.hi] as const] : [];
-    }),
-  );
-}
 
 function firstAddress(set: IntervalSet<bigint>): string | undefined {
   const first = set[0];
@@ -96,17 +66,6 @@ function objectId(object: KeptObject): string {
   return `${object.namespace}/${object.name}`;
 }
 
-/** One pod per pod class: pods of a class share every answer, so asking once per class is exact. */
-function representativePods(context: AuditContext, workload: Workload): Pod[] {
-  const seen = new Set<unknown>();
-  return workload.pods.filter((pod) => {
-    const podClass = context.engine.classOf(pod);
-    if (seen.has(podClass)) return false;
-    seen.add(podClass);
-    return true;
-  });
-}
-
 interface Responsible {
   policy: NetworkPolicy;
   rule: PolicyRule;
@@ -123,7 +82,7 @@ function isolationOf(context: AuditContext, workload: Workload, direction: Direc
   const policies = new Set<NetworkPolicy>();
   let hostNetwork = false;
   let open = false;
-  for (const pod of representativePods(context, workload)) {
+  for (const pod of onePodPerClass(context, workload)) {
     const side = context.engine.explainSide(pod, { ip: '0.0.0.0' }, direction);
     hostNetwork ||= side.hostNetwork;
     if (side.isolatedBy.length === 0) open = true;
@@ -153,7 +112,7 @@ function rulesForAddresses(
   ports?: PortSet,
 ): Responsible[] {
   const found = new Map<PolicyRule, Responsible>();
-  for (const pod of representativePods(context, workload)) {
+  for (const pod of onePodPerClass(context, workload)) {
     const side = context.engine.explainSide(pod, { ip: '0.0.0.0' }, direction);
     const destination = direction === 'ingress' ? context.engine.classOf(pod) : undefined;
     for (const policy of side.isolatedBy) {
@@ -179,8 +138,8 @@ function rulesForWorkload(
   ports?: PortSet,
 ): Responsible[] {
   const found = new Map<PolicyRule, Responsible>();
-  for (const pod of representativePods(context, subject)) {
-    for (const other of representativePods(context, peer)) {
+  for (const pod of onePodPerClass(context, subject)) {
+    for (const other of onePodPerClass(context, peer)) {
       const endpoint: Endpoint = { pod: other };
       for (const entry of context.engine.explainSide(pod, endpoint, direction).admittedBy) {
         const granted = ports ? intersectPorts(entry.ports, ports) : entry.ports;
@@ -207,7 +166,7 @@ function rulesForConnection(
 ): Responsible[] {
   const peer = direction === 'ingress' ? connection.src : connection.dst;
   if ('external' in peer)
-    return rulesForAddresses(context, subject, direction, cidrSet(peer.external), ports);
+    return rulesForAddresses(context, subject, direction, addressSet(peer.external), ports);
   const workload = context.workloadById.get(peer.workload);
   return workload ? rulesForWorkload(context, subject, workload, direction, ports) : [];
 }
@@ -263,7 +222,7 @@ function allowedEgressOf(context: AuditContext): { cidrs: IntervalSet<bigint>; n
     if (parseCidr(entry)) cidrs.push(entry);
     else namespaces.add(entry);
   }
-  return { cidrs: cidrSet(cidrs), namespaces };
+  return { cidrs: addressSet(cidrs), namespaces };
 }
 
 // --- Cluster DNS --------------------------------------------------------------------------------
@@ -289,7 +248,7 @@ function clusterDnsAddresses(context: AuditContext): IntervalSet<bigint> {
       if (typeof ip === 'string') ips.push(ip.includes(':') ? `${ip}/128` : `${ip}/32`);
     }
   }
-  return cidrSet(ips);
+  return addressSet(ips);
 }
 
 const DNS_PEER: PolicyPeer = {
@@ -416,12 +375,12 @@ function keepAddresses(
     if (peer.kind !== 'ipBlock') return [peer];
     const cidr = parseCidr(peer.ipBlock.cidr);
     if (!cidr) return [peer];
-    const excluded = union(holes, cidrSet(peer.ipBlock.except));
+    const excluded = union(holes, addressSet(peer.ipBlock.except));
     const whole: IntervalSet<bigint> = [[cidr.lo, cidr.hi]];
     // The original block stays as written when all of it is kept: only its excepts change.
     const blocks = subtract(whole, keep).length === 0 ? [peer.ipBlock.cidr] : toCidrs(intersect(whole, keep));
     return blocks.flatMap((block): PolicyPeer[] => {
-      const range = cidrSet([block]);
+      const range = addressSet([block]);
       const except = intersect(range, excluded);
       if (subtract(range, except).length === 0) return [];
       return [{ kind: 'ipBlock', ipBlock: { cidr: block, except: toCidrs(except) } }];
@@ -686,7 +645,10 @@ const check015: Check = {
           );
           const block = ipBlockAddresses(peer.ipBlock);
           for (const connection of external) {
-            if ('external' in connection.src && intersect(cidrSet(connection.src.external), block).length > 0)
+            if (
+              'external' in connection.src &&
+              intersect(addressSet(connection.src.external), block).length > 0
+            )
               edges.add(edgeText(connection));
           }
         });
@@ -715,7 +677,7 @@ const check016: Check = {
   run(context) {
     const allowed = allowedEgressOf(context);
     const internet = subtract(
-      subtract(subtract(ALL_ADDRESSES, NON_INTERNET), allowed.cidrs),
+      subtract(subtract(ALL_ADDRESSES, NON_PUBLIC_ADDRESSES), allowed.cidrs),
       clusterDnsAddresses(context),
     );
     const findings: FindingDraft[] = [];
@@ -724,7 +686,7 @@ const check016: Check = {
       let reached: IntervalSet<bigint> = [];
       for (const connection of connectionsOf(context, workload.id, 'egress')) {
         if (!('external' in connection.dst)) continue;
-        const publicPart = intersect(cidrSet(connection.dst.external), internet);
+        const publicPart = intersect(addressSet(connection.dst.external), internet);
         if (publicPart.length === 0) continue;
         reached = union(reached, publicPart);
         // The block as the engine reports it: the public remainder as CIDRs would run to hundreds.
@@ -775,7 +737,7 @@ function remediation016(
     return { text, yaml: policyYaml(workload.namespace, `${workload.name}-egress`, spec) };
   }
   const keep = union(union(PRIVATE, allowedCidrs), clusterDnsAddresses(context));
-  const metadata = cidrSet(context.config.metadataCIDRs);
+  const metadata = addressSet(context.config.metadataCIDRs);
   return {
     text:
       'Narrow the rules that admit internet addresses to private ranges and allowedEgress; the rewritten ' +
@@ -799,7 +761,7 @@ const check017: Check = {
         if (isEmptyPorts(dns)) continue;
         const dst = connection.dst;
         if ('external' in dst) {
-          const other = subtract(cidrSet(dst.external), dnsAddresses);
+          const other = subtract(addressSet(dst.external), dnsAddresses);
           if (other.length === 0) continue;
           edges.push(edgeText(restrictPorts(connection, DNS_PORTS)));
           responsible.push(...rulesForAddresses(context, workload, 'egress', other, DNS_PORTS));
@@ -869,14 +831,14 @@ function remediation017(
 const check018: Check = {
   id: 'HIPAA-NP-018',
   run(context) {
-    const metadata = cidrSet(context.config.metadataCIDRs);
+    const metadata = addressSet(context.config.metadataCIDRs);
     const findings: FindingDraft[] = [];
     for (const workload of phiWorkloads(context)) {
       const edges: string[] = [];
       let reached: IntervalSet<bigint> = [];
       for (const connection of connectionsOf(context, workload.id, 'egress')) {
         if (!('external' in connection.dst)) continue;
-        const hit = intersect(cidrSet(connection.dst.external), metadata);
+        const hit = intersect(addressSet(connection.dst.external), metadata);
         if (hit.length === 0) continue;
         reached = union(reached, hit);
         edges.push(edgeText({ ...connection, dst: { external: toCidrs(hit) } }));

@@ -1,6 +1,6 @@
 import { type Connection, peerName } from '../../analysis/connectivity.ts';
 import type { AddressPorts } from '../../engine/address-partition.ts';
-import { ALL_ADDRESSES, ipBlockAddresses, parseCidr, toCidrs } from '../../engine/addresses.ts';
+import { ALL_ADDRESSES, ipBlockAddresses, toCidrs } from '../../engine/addresses.ts';
 import { portsOf } from '../../engine/compile.ts';
 import { isOutsidePolicy } from '../../engine/endpoint.ts';
 import type { PodClass } from '../../engine/engine.ts';
@@ -30,7 +30,15 @@ import type {
 } from '../../model/types.ts';
 import { where } from '../../report/explain.ts';
 import type { AuditContext, Check, Evidence, FindingDraft } from '../types.ts';
-import { connectionsOf, edgeText, isPhi, phiWorkloads, ruleEvidence } from './support.ts';
+import {
+  addressSet,
+  connectionsOf,
+  edgeText,
+  isPhi,
+  NON_PUBLIC_ADDRESSES,
+  phiWorkloads,
+  ruleEvidence,
+} from './support.ts';
 
 function locationOf(provenance: Provenance): { file: string; line: number } {
   return { file: provenance.file, line: provenance.locate().line };
@@ -785,15 +793,6 @@ function subtractPorts(a: PortSet, b: PortSet): PortSet {
   return { TCP: subtract(a.TCP, b.TCP), UDP: subtract(a.UDP, b.UDP), SCTP: subtract(a.SCTP, b.SCTP) };
 }
 
-function addressesOf(cidrs: readonly string[]): IntervalSet<bigint> {
-  return normalize(
-    cidrs.flatMap((text) => {
-      const cidr = parseCidr(text);
-      return cidr ? [[cidr.lo, cidr.hi] as const] : [];
-    }),
-  );
-}
-
 /** Address-port pairs in `now` and not in `then`, grouped by port set: exact, whatever the CIDR split. */
 function newExternal(now: readonly AddressPorts[], then: readonly AddressPorts[]): AddressPorts[] {
   const cuts = new Set<bigint>();
@@ -827,7 +826,7 @@ function externalGrants(
   return connections.flatMap((c) => {
     const [self, other] = direction === 'ingress' ? [c.dst, c.src] : [c.src, c.dst];
     if (!('workload' in self) || self.workload !== workloadId || !('external' in other)) return [];
-    return [{ addresses: addressesOf(other.external), ports: c.ports }];
+    return [{ addresses: addressSet(other.external), ports: c.ports }];
   });
 }
 
@@ -918,20 +917,6 @@ const newReachability: Check = {
 // ---------------------------------------------------------------------------------------------------
 // HIPAA-NP-031: transitive exposure from outside the cluster
 
-/** Private, link-local, loopback and shared address space: not "outside the cluster's network". */
-const PRIVATE_ADDRESSES = addressesOf([
-  '0.0.0.0/8',
-  '10.0.0.0/8',
-  '100.64.0.0/10',
-  '127.0.0.0/8',
-  '169.254.0.0/16',
-  '172.16.0.0/12',
-  '192.168.0.0/16',
-  '::1/128',
-  'fc00::/7',
-  'fe80::/10',
-]);
-
 function selectorOf(service: KeptObject): Record<string, string> | undefined {
   const spec = service.object.spec as Record<string, unknown> | undefined;
   const selector = spec?.selector;
@@ -976,7 +961,7 @@ function entryPoints(context: AuditContext): Map<string, string[]> {
   const add = (id: string, why: string) => entries.set(id, [...(entries.get(id) ?? []), why]);
   for (const c of context.connections) {
     if (!('external' in c.src) || !('workload' in c.dst)) continue;
-    const outside = subtract(addressesOf(c.src.external), PRIVATE_ADDRESSES);
+    const outside = subtract(addressSet(c.src.external), NON_PUBLIC_ADDRESSES);
     if (outside.length > 0) add(c.dst.workload, `ingress from public addresses: ${edgeText(c)}`);
   }
   for (const service of context.snapshot.services) {

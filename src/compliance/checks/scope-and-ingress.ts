@@ -1,8 +1,8 @@
 import type { Connection, ConnectionPeer } from '../../analysis/connectivity.ts';
-import { ALL_ADDRESSES, parseCidr } from '../../engine/addresses.ts';
+import { ALL_ADDRESSES } from '../../engine/addresses.ts';
 import { portsOf } from '../../engine/compile.ts';
 import type { Endpoint } from '../../engine/endpoint.ts';
-import { type IntervalSet, intersect, normalize, subtract, union } from '../../engine/intervals.ts';
+import { type IntervalSet, intersect, subtract, union } from '../../engine/intervals.ts';
 import {
   ALL_PORTS,
   formatPorts,
@@ -27,8 +27,19 @@ import {
 } from '../../model/types.ts';
 import { where } from '../../report/explain.ts';
 import type { AuditConfig } from '../config.ts';
+import { matchingLabel } from '../phi-scope.ts';
 import type { AuditContext, Check, Evidence, FindingDraft } from '../types.ts';
-import { defaultDenyYaml, edgeText, isPhi, phiWorkloads, policyYaml, ruleEvidence } from './support.ts';
+import {
+  addressSet,
+  defaultDenyYaml,
+  edgeText,
+  isPhi,
+  NON_PUBLIC_ADDRESSES,
+  onePodPerClass,
+  phiWorkloads,
+  policyYaml,
+  ruleEvidence,
+} from './support.ts';
 
 const NAME_LABEL = 'kubernetes.io/metadata.name';
 /** Evidence lists stay readable on large clusters; the count of what was left out is always given. */
@@ -127,12 +138,8 @@ function phiLabelHint(config: AuditConfig): string {
   return selector ? `${selector.key}: ${selector.values[0]}` : 'data-classification: phi';
 }
 
-/** Same matching as phi-scope.ts: the key may carry any prefix. */
 function labelsMatch(labels: Labels, config: AuditConfig): boolean {
-  return Object.entries(labels).some(([key, value]) => {
-    const name = key.includes('/') ? key.slice(key.indexOf('/') + 1) : key;
-    return config.phi.selectors.some((s) => s.key === name && s.values.includes(value));
-  });
+  return matchingLabel(labels, config.phi.selectors) !== undefined;
 }
 
 /** Namespaces labelled PHI, and namespaces holding a PHI workload. */
@@ -158,17 +165,6 @@ function policiesIn(context: AuditContext, namespace: string): NetworkPolicy[] {
     policiesByNamespace.set(context, index);
   }
   return index.get(namespace) ?? [];
-}
-
-/** One pod per pod class: pods of one class answer every policy question alike. */
-function distinctPods(context: AuditContext, workload: Workload): Pod[] {
-  const seen = new Set<unknown>();
-  return workload.pods.filter((pod) => {
-    const podClass = context.engine.classOf(pod);
-    if (seen.has(podClass)) return false;
-    seen.add(podClass);
-    return true;
-  });
 }
 
 // Labels a controller sets per pod or per revision: a remediation selecting on them breaks on rollout.
@@ -361,7 +357,7 @@ function isolationCheck(id: string, direction: Direction): Check {
       for (const workload of phiWorkloads(context)) {
         // Pods of one class share the answer; a workload can have thousands of pods.
         const sides = new Map(
-          distinctPods(context, workload).map((pod) => [
+          onePodPerClass(context, workload).map((pod) => [
             context.engine.classOf(pod),
             context.engine.explainSide(pod, probe, direction),
           ]),
@@ -494,33 +490,6 @@ const check008: Check = {
 // namespace" is answered by evaluating each admitting rule's selectors on a namespace that does not
 // exist yet, since a namespace anyone creates later is exactly what "every namespace" must include.
 
-// Not routable from the internet: admitting every address except these still admits the whole internet.
-const NON_PUBLIC = [
-  '0.0.0.0/8',
-  '10.0.0.0/8',
-  '100.64.0.0/10',
-  '127.0.0.0/8',
-  '169.254.0.0/16',
-  '172.16.0.0/12',
-  '192.168.0.0/16',
-  '224.0.0.0/3',
-  '::1/128',
-  'fc00::/7',
-  'fe80::/10',
-  'ff00::/8',
-];
-
-function addressesOf(cidrs: readonly string[]): IntervalSet<bigint> {
-  return normalize(
-    cidrs.flatMap((text) => {
-      const cidr = parseCidr(text);
-      return cidr ? [[cidr.lo, cidr.hi] as const] : [];
-    }),
-  );
-}
-
-const nonPublic = addressesOf(NON_PUBLIC);
-
 const FAMILIES = [
   { name: 'IPv4', range: [ALL_ADDRESSES[0]] as IntervalSet<bigint>, probe: '203.0.113.10' },
   { name: 'IPv6', range: [ALL_ADDRESSES[1]] as IntervalSet<bigint>, probe: '2001:db8::10' },
@@ -535,12 +504,12 @@ function portsOpenToEveryAddress(
   let ports: PortSet = ALL_PORTS;
   for (const connection of connections) {
     if (!('external' in connection.src)) continue;
-    const addresses = subtract(intersect(addressesOf(connection.src.external), family), nonPublic);
+    const addresses = subtract(intersect(addressSet(connection.src.external), family), NON_PUBLIC_ADDRESSES);
     if (addresses.length === 0) continue;
     covered = union(covered, addresses);
     ports = intersectPorts(ports, connection.ports);
   }
-  const complete = subtract(subtract(family, nonPublic), covered).length === 0;
+  const complete = subtract(subtract(family, NON_PUBLIC_ADDRESSES), covered).length === 0;
   return complete && !isEmptyPorts(ports) ? ports : undefined;
 }
 
@@ -562,7 +531,7 @@ const UNSEEN_NAMESPACE = { [NAME_LABEL]: 'phiwall-unseen-namespace' };
 function broadPeers(context: AuditContext, workload: Workload): BroadPeer[] {
   const found: BroadPeer[] = [];
   const seen = new Set<string>();
-  for (const pod of distinctPods(context, workload)) {
+  for (const pod of onePodPerClass(context, workload)) {
     const side = context.engine.explainSide(pod, { ip: FAMILIES[0].probe }, 'ingress');
     for (const policy of side.isolatedBy) {
       for (const rule of policy.ingress) {
@@ -608,7 +577,7 @@ function notIngressIsolated(context: AuditContext, workload: Workload): boolean 
   }
   let open = cache.get(workload.id);
   if (open === undefined) {
-    open = distinctPods(context, workload).some(
+    open = onePodPerClass(context, workload).some(
       (pod) => context.engine.explainSide(pod, { ip: FAMILIES[0].probe }, 'ingress').isolatedBy.length === 0,
     );
     cache.set(workload.id, open);
@@ -737,7 +706,7 @@ const check010: Check = {
 function endpointsOf(context: AuditContext, peer: ConnectionPeer): Endpoint[] {
   if ('workload' in peer) {
     const workload = context.workloadById.get(peer.workload);
-    return workload ? distinctPods(context, workload).map((pod) => ({ pod })) : [];
+    return workload ? onePodPerClass(context, workload).map((pod) => ({ pod })) : [];
   }
   return peer.external.slice(0, 16).map((cidr) => ({ ip: cidr.slice(0, cidr.indexOf('/')) }));
 }
@@ -900,7 +869,7 @@ const check028: Check = {
         for (const direction of ['ingress', 'egress'] as Direction[]) {
           for (const connection of connectionsOfIndexed(context, workload.id, direction)) {
             const other = direction === 'ingress' ? connection.src : connection.dst;
-            for (const [pod, peer] of distinctPods(context, workload).flatMap((pod) =>
+            for (const [pod, peer] of onePodPerClass(context, workload).flatMap((pod) =>
               endpointsOf(context, other).map((peer) => [pod, peer] as const),
             )) {
               const side = context.engine.explainSide(pod, peer, direction);

@@ -1,7 +1,9 @@
 import { type Connection, peerName } from '../../analysis/connectivity.ts';
+import { parseCidr } from '../../engine/addresses.ts';
 import type { Endpoint } from '../../engine/endpoint.ts';
+import { type IntervalSet, normalize } from '../../engine/intervals.ts';
 import { formatPorts } from '../../engine/ports.ts';
-import type { Direction, Workload } from '../../model/types.ts';
+import type { Direction, Pod, Workload } from '../../model/types.ts';
 import { where } from '../../report/explain.ts';
 import type { AuditContext, Evidence } from '../types.ts';
 
@@ -63,4 +65,49 @@ ${spec
 
 export function defaultDenyYaml(namespace: string): string {
   return policyYaml(namespace, 'default-deny', 'podSelector: {}\npolicyTypes: [Ingress, Egress]');
+}
+
+export function addressSet(cidrs: readonly string[]): IntervalSet<bigint> {
+  return normalize(
+    cidrs.flatMap((text) => {
+      const cidr = parseCidr(text);
+      return cidr ? [[cidr.lo, cidr.hi] as const] : [];
+    }),
+  );
+}
+
+/**
+ * Addresses no packet to or from the internet uses: private (RFC 1918, ULA), shared (CGNAT), loopback,
+ * link-local, benchmarking, multicast and reserved blocks. Documentation blocks (192.0.2.0/24,
+ * 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32) count as public: examples use them for internet hosts.
+ */
+export const NON_PUBLIC_ADDRESSES = addressSet([
+  '0.0.0.0/8',
+  '10.0.0.0/8',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.0.0.0/24',
+  '192.168.0.0/16',
+  '198.18.0.0/15',
+  '224.0.0.0/4',
+  '240.0.0.0/4',
+  '::/127',
+  '::ffff:0:0/96',
+  '100::/64',
+  'fc00::/7',
+  'fe80::/10',
+  'ff00::/8',
+]);
+
+/** One pod per pod class: pods of a class share every answer, so asking once per class is exact. */
+export function onePodPerClass(context: AuditContext, workload: Workload): Pod[] {
+  const seen = new Set<unknown>();
+  return workload.pods.filter((pod) => {
+    const podClass = context.engine.classOf(pod);
+    if (seen.has(podClass)) return false;
+    seen.add(podClass);
+    return true;
+  });
 }
