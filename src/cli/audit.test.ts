@@ -52,13 +52,10 @@ test('audit --format json writes the contract shape to --output', async () => {
   ]);
   assert.match(report.inputs[0].sha256, /^[0-9a-f]{64}$/);
   assert.match(report.config.source.sha256, /^[0-9a-f]{64}$/);
-  assert.deepEqual(
-    Object.keys(report.findings[0]).slice(0, 8),
-    ['check', 'title', 'severity', 'hipaa', 'status', 'objects', 'evidence', 'remediation'].slice(
-      0,
-      Object.keys(report.findings[0]).slice(0, 8).length,
-    ),
-  );
+  for (const key of ['check', 'status', 'severity', 'hipaa', 'objects', 'evidence']) {
+    assert.ok(key in report.findings[0], key);
+  }
+  assert.equal(report.findings.length >= 32, true);
 });
 
 test('a bad config is bad input: exit 2 with a positioned message', async () => {
