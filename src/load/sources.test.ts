@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,4 +122,13 @@ test('an error in a file read from a folder is reported with that file’s path'
   } finally {
     rmSync(bad, { recursive: true, force: true });
   }
+});
+
+test('a large file is hashed from its bytes, as sha256sum prints it', () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'phiwall-hash-')), 'big.yaml');
+  // Past the size where hashing moves to a worker thread, with non-ASCII text to tell bytes from text.
+  const bytes = Buffer.from(`# ${'é'.repeat(3 * 1024 * 1024)}\n`, 'utf8');
+  writeFileSync(file, bytes);
+  const [source] = readSources([file]).sources;
+  assert.equal(source?.sha256?.(), createHash('sha256').update(bytes).digest('hex'));
 });

@@ -1,11 +1,14 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
+import { fileHash } from './background-hash.ts';
 import type { Diagnostic } from './diagnostics.ts';
 
 export interface SourceText {
   /** The path as the user named it (or `<stdin>`), so messages point where they expect. */
   path: string;
   text: string;
+  /** The sha256 of the input, for evidence; computed from the text when not given. */
+  sha256?: () => string;
 }
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
@@ -34,7 +37,10 @@ export function readSources(
       continue;
     }
     const files = isDirectory ? listManifests(path) : [path];
-    for (const file of files) sources.push({ path: file, text: readFileSync(file, 'utf8') });
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8');
+      sources.push({ path: file, text, sha256: fileHash(file, statSync(file).size, text) });
+    }
   }
   return { sources, errors };
 }
