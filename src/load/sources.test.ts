@@ -126,7 +126,7 @@ test('an error in a file read from a folder is reported with that file’s path'
 
 test('a large file is hashed from its bytes, as sha256sum prints it', () => {
   const file = join(mkdtempSync(join(tmpdir(), 'phiwall-hash-')), 'big.yaml');
-  // Past the size where hashing moves to a worker thread, with non-ASCII text to tell bytes from text.
+  // Past the size where hashing moves to a worker thread, with multi-byte characters in it.
   const bytes = Buffer.from(`# ${'é'.repeat(3 * 1024 * 1024)}\n`, 'utf8');
   writeFileSync(file, bytes);
   const [source] = readSources([file]).sources;
