@@ -4,6 +4,7 @@ import { formatDiagnostic, InputError } from '../load/diagnostics.ts';
 import { VERSION } from '../version.ts';
 import { auditCommand, initCommand } from './audit.ts';
 import { connectivityCommand } from './connectivity.ts';
+import { diffCommand } from './diff.ts';
 import { explainCommand } from './explain.ts';
 import { type CliIo, ExitCode, UsageError } from './io.ts';
 import { withEngineOptions } from './shared-options.ts';
@@ -27,6 +28,7 @@ Examples:
     .addCommand(connectivityCommand(io))
     .addCommand(explainCommand(io))
     .addCommand(testCommand(io))
+    .addCommand(diffCommand(io))
     .addCommand(auditCommand(io))
     .addCommand(initCommand(io));
   // addCommand() does not pass the output settings down, and in-process callers must get every word.

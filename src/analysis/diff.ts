@@ -1,0 +1,241 @@
+import type { Endpoint } from '../engine/endpoint.ts';
+import type { Engine, SideExplanation } from '../engine/engine.ts';
+import { intersect, subtract } from '../engine/intervals.ts';
+import { isEmptyPorts, NO_PORTS, type PortSet } from '../engine/ports.ts';
+import { type Direction, PROTOCOLS, type Workload } from '../model/types.ts';
+import { type Connection, type ConnectionPeer, computeConnectivity } from './connectivity.ts';
+
+export type ChangeKind = 'added' | 'removed' | 'changed';
+
+/** Where a policy or rule sits, as `file:line` and in parts for SARIF. */
+export interface SourceRef {
+  at: string;
+  file: string;
+  line: number;
+}
+
+/** One direction of a connection as one engine sees it, reduced to names and positions. */
+export interface SideRules extends Omit<SideExplanation, 'isolatedBy' | 'admittedBy'> {
+  direction: Direction;
+  /** The workload whose policies decide this side. */
+  subject: string;
+  isolatedBy: ({ policy: string } & SourceRef)[];
+  /** `ns/policy#spec.ingress[0]`. */
+  admittedBy: ({ rule: string; ports: PortSet; byIpBlock: boolean } & SourceRef)[];
+}
+
+/** Why a connection was (or was not) allowed in one snapshot. */
+export interface Responsible {
+  egress?: SideRules;
+  ingress?: SideRules;
+  /** Workload ends of the connection that this snapshot does not contain. */
+  missing: string[];
+}
+
+/** One side still allows ports that the other side no longer does: traffic leaves and is dropped. */
+export interface HalfOpen {
+  /** The side that still allows the lost ports. */
+  openSide: Direction;
+  ports: PortSet;
+}
+
+export interface ConnectionChange {
+  kind: ChangeKind;
+  src: ConnectionPeer;
+  dst: ConnectionPeer;
+  before: PortSet;
+  after: PortSet;
+  gained: PortSet;
+  lost: PortSet;
+  /** PHI workloads at either end (PHI in either snapshot). */
+  phi: string[];
+  /** Gains reachability into or out of PHI: what `--fail-on phi` fails on. */
+  phiWidening: boolean;
+  halfOpen?: HalfOpen;
+  responsible: { before: Responsible; after: Responsible };
+}
+
+export interface DiffSummary {
+  added: number;
+  removed: number;
+  changed: number;
+  phi: number;
+  phiWidening: number;
+}
+
+export interface DiffResult {
+  changes: ConnectionChange[];
+  summary: DiffSummary;
+  /** Either snapshot left invalid objects out, so the diff may be incomplete. */
+  partial: boolean;
+}
+
+export function subtractPorts(a: PortSet, b: PortSet): PortSet {
+  return { TCP: subtract(a.TCP, b.TCP), UDP: subtract(a.UDP, b.UDP), SCTP: subtract(a.SCTP, b.SCTP) };
+}
+
+function intersectAll(a: PortSet, b: PortSet): PortSet {
+  return { TCP: intersect(a.TCP, b.TCP), UDP: intersect(a.UDP, b.UDP), SCTP: intersect(a.SCTP, b.SCTP) };
+}
+
+function samePorts(a: PortSet, b: PortSet): boolean {
+  return PROTOCOLS.every((p) => {
+    const [x, y] = [a[p], b[p]];
+    return x.length === y.length && x.every(([lo, hi], i) => lo === y[i]?.[0] && hi === y[i]?.[1]);
+  });
+}
+
+export function peerKey(peer: ConnectionPeer): string {
+  // Matches the connectivity listing's order: workloads before external blocks.
+  return 'workload' in peer ? `0${peer.workload}` : `1${peer.external.join(',')}`;
+}
+
+function connectionKey(c: { src: ConnectionPeer; dst: ConnectionPeer }): string {
+  return `${peerKey(c.src)}\0${peerKey(c.dst)}`;
+}
+
+function sourceRef(provenance: { file: string; locate(): { line: number } }): SourceRef {
+  const line = provenance.locate().line;
+  return { at: `${provenance.file}:${line}`, file: provenance.file, line };
+}
+
+/** A representative address of an external block; any address inside it gets the same answer. */
+function addressOf(peer: { external: string[] }): string | undefined {
+  return peer.external[0]?.split('/')[0];
+}
+
+function explainSideRules(
+  engine: Engine,
+  subject: Workload,
+  peer: Endpoint,
+  direction: Direction,
+): SideRules | undefined {
+  const pod = subject.pods[0];
+  if (!pod) return undefined;
+  const side = engine.explainSide(pod, peer, direction);
+  return {
+    direction,
+    subject: subject.id,
+    hostNetwork: side.hostNetwork,
+    ports: side.ports,
+    isolatedBy: side.isolatedBy.map((p) => ({
+      policy: `${p.namespace}/${p.name}`,
+      ...sourceRef(p.provenance),
+    })),
+    admittedBy: side.admittedBy.map((entry) => ({
+      rule: `${entry.policy.namespace}/${entry.policy.name}#spec.${entry.rule.direction}[${entry.rule.index}]`,
+      ports: entry.ports,
+      byIpBlock: entry.byIpBlock,
+      ...sourceRef(entry.rule.provenance),
+    })),
+  };
+}
+
+/**
+ * The rules of one snapshot that decide a connection, read on one pod of each workload (pods of a
+ * workload share a template, so one stands for all in the usual case).
+ */
+export function responsibleIn(engine: Engine, src: ConnectionPeer, dst: ConnectionPeer): Responsible {
+  const byId = (peer: ConnectionPeer) =>
+    'workload' in peer ? engine.snapshot.workloads.find((w) => w.id === peer.workload) : undefined;
+  const [srcWorkload, dstWorkload] = [byId(src), byId(dst)];
+  const missing = [
+    ...('workload' in src && !srcWorkload ? [src.workload] : []),
+    ...('workload' in dst && !dstWorkload ? [dst.workload] : []),
+  ];
+  const endpointOf = (peer: ConnectionPeer, workload: Workload | undefined): Endpoint | undefined => {
+    if ('external' in peer) {
+      const ip = addressOf(peer);
+      return ip === undefined ? undefined : { ip };
+    }
+    const pod = workload?.pods[0];
+    return pod ? { pod } : undefined;
+  };
+  const result: Responsible = { missing };
+  const toDst = endpointOf(dst, dstWorkload);
+  if (srcWorkload && toDst) result.egress = explainSideRules(engine, srcWorkload, toDst, 'egress');
+  const fromSrc = endpointOf(src, srcWorkload);
+  if (dstWorkload && fromSrc) result.ingress = explainSideRules(engine, dstWorkload, fromSrc, 'ingress');
+  return result;
+}
+
+function halfOpenOf(lost: PortSet, after: Responsible): HalfOpen | undefined {
+  if (isEmptyPorts(lost) || !after.egress || !after.ingress) return undefined;
+  const { egress, ingress } = after;
+  const egressOnly = subtractPorts(intersectAll(lost, egress.ports), ingress.ports);
+  if (!isEmptyPorts(egressOnly)) return { openSide: 'egress', ports: egressOnly };
+  const ingressOnly = subtractPorts(intersectAll(lost, ingress.ports), egress.ports);
+  if (!isEmptyPorts(ingressOnly)) return { openSide: 'ingress', ports: ingressOnly };
+  return undefined;
+}
+
+const KIND_ORDER: Record<ChangeKind, number> = { added: 0, changed: 1, removed: 2 };
+
+/**
+ * What changed in what the policies allow between two snapshots: connections added, removed, and
+ * changed in their ports, each with the rules that decide it before and after. `phi` lists PHI
+ * workload ids; changes touching them come first, those that widen reachability first of all.
+ */
+export function diffConnectivity(before: Engine, after: Engine, phi: ReadonlySet<string>): DiffResult {
+  const previous = new Map(computeConnectivity(before).map((c) => [connectionKey(c), c]));
+  const next = new Map(computeConnectivity(after).map((c) => [connectionKey(c), c]));
+  const pairs: { key: string; was?: Connection; now?: Connection }[] = [];
+  for (const [key, was] of previous) {
+    const now = next.get(key);
+    if (!now || !samePorts(was.ports, now.ports)) pairs.push({ key, was, now });
+  }
+  for (const [key, now] of next) if (!previous.has(key)) pairs.push({ key, now });
+
+  const changes = pairs.map(({ was, now }): ConnectionChange => {
+    const { src, dst } = (now ?? was) as Connection;
+    const beforePorts = was?.ports ?? NO_PORTS;
+    const afterPorts = now?.ports ?? NO_PORTS;
+    const gained = subtractPorts(afterPorts, beforePorts);
+    const lost = subtractPorts(beforePorts, afterPorts);
+    const phiEnds = [src, dst].flatMap((p) => ('workload' in p && phi.has(p.workload) ? [p.workload] : []));
+    const responsible = { before: responsibleIn(before, src, dst), after: responsibleIn(after, src, dst) };
+    const halfOpen = halfOpenOf(lost, responsible.after);
+    return {
+      kind: !was ? 'added' : !now ? 'removed' : 'changed',
+      src,
+      dst,
+      before: beforePorts,
+      after: afterPorts,
+      gained,
+      lost,
+      phi: phiEnds,
+      phiWidening: phiEnds.length > 0 && !isEmptyPorts(gained),
+      ...(halfOpen ? { halfOpen } : {}),
+      responsible,
+    };
+  });
+  const rank = (c: ConnectionChange) => (c.phiWidening ? 0 : c.phi.length > 0 ? 1 : 2);
+  const keyOf = new Map(changes.map((c) => [c, connectionKey(c)]));
+  changes.sort(
+    (a, b) =>
+      rank(a) - rank(b) ||
+      KIND_ORDER[a.kind] - KIND_ORDER[b.kind] ||
+      ((keyOf.get(a) as string) < (keyOf.get(b) as string) ? -1 : 1),
+  );
+  const count = (kind: ChangeKind) => changes.filter((c) => c.kind === kind).length;
+  return {
+    changes,
+    summary: {
+      added: count('added'),
+      removed: count('removed'),
+      changed: count('changed'),
+      phi: changes.filter((c) => c.phi.length > 0).length,
+      phiWidening: changes.filter((c) => c.phiWidening).length,
+    },
+    partial: before.snapshot.partial || after.snapshot.partial,
+  };
+}
+
+export const FAIL_ON = ['phi', 'any', 'never'] as const;
+export type DiffFailOn = (typeof FAIL_ON)[number];
+
+export function diffFails(result: DiffResult, failOn: DiffFailOn): boolean {
+  if (failOn === 'never') return false;
+  if (failOn === 'any') return result.changes.length > 0;
+  return result.summary.phiWidening > 0;
+}
