@@ -7,6 +7,7 @@ import { connectivityCommand } from './connectivity.ts';
 import { diffCommand } from './diff.ts';
 import { explainCommand } from './explain.ts';
 import { type CliIo, ExitCode, UsageError } from './io.ts';
+import { lintCommand } from './lint.ts';
 import { withEngineOptions } from './shared-options.ts';
 import { testCommand } from './test-command.ts';
 
@@ -29,6 +30,7 @@ Examples:
     .addCommand(explainCommand(io))
     .addCommand(testCommand(io))
     .addCommand(diffCommand(io))
+    .addCommand(lintCommand(io))
     .addCommand(auditCommand(io))
     .addCommand(initCommand(io));
   // addCommand() does not pass the output settings down, and in-process callers must get every word.

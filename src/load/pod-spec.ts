@@ -82,6 +82,16 @@ function containerFacts(container: Fields, ports: unknown[]): ContainerFacts {
             : [],
         )
       : [],
+    containerPorts: ports.flatMap((port) =>
+      port && typeof port === 'object' && isPortNumber((port as Fields).containerPort)
+        ? [
+            {
+              port: (port as Fields).containerPort as number,
+              protocol: String((port as Fields).protocol ?? 'TCP'),
+            },
+          ]
+        : [],
+    ),
     hostPorts: ports.flatMap((port) =>
       port && typeof port === 'object' && isPortNumber((port as Fields).hostPort)
         ? [(port as Fields).hostPort as number]

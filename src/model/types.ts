@@ -76,6 +76,8 @@ export interface ContainerFacts {
   /** Literal environment variables, `NAME=value`. */
   env: readonly string[];
   hostPorts: readonly number[];
+  /** Every declared containerPort, named or not. */
+  containerPorts: readonly { port: number; protocol: string }[];
 }
 
 export interface Pod {

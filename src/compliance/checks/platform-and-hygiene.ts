@@ -1,29 +1,24 @@
 import { type Connection, peerName } from '../../analysis/connectivity.ts';
-import type { AddressPorts } from '../../engine/address-partition.ts';
-import { ALL_ADDRESSES, ipBlockAddresses, toCidrs } from '../../engine/addresses.ts';
-import { portsOf } from '../../engine/compile.ts';
-import { isOutsidePolicy } from '../../engine/endpoint.ts';
-import type { PodClass } from '../../engine/engine.ts';
-import { contains, type IntervalSet, intersect, normalize, subtract, union } from '../../engine/intervals.ts';
-import { PeerMatcher } from '../../engine/peer-matcher.ts';
 import {
-  formatPorts,
-  intersectPorts,
-  isEmptyPorts,
-  NO_PORTS,
-  type PortSet,
-  portsKey,
-  unionPorts,
-} from '../../engine/ports.ts';
-import { selectorMatches } from '../../engine/selectors.ts';
+  emptyPeers,
+  isolatingRules,
+  newExternal,
+  PodIndex,
+  policyId,
+  ruleHygiene,
+  rulePath,
+  selectorText,
+  subtractPorts,
+} from '../../analysis/policy-hygiene.ts';
+import type { AddressPorts } from '../../engine/address-partition.ts';
+import { toCidrs } from '../../engine/addresses.ts';
+import { subtract } from '../../engine/intervals.ts';
+import { formatPorts, isEmptyPorts, NO_PORTS, type PortSet } from '../../engine/ports.ts';
 import type {
   ContainerFacts,
   Direction,
   KeptObject,
   LabelSelector,
-  NetworkPolicy,
-  Pod,
-  PolicyPeer,
   PolicyRule,
   Provenance,
   Workload,
@@ -42,95 +37,6 @@ import {
 
 function locationOf(provenance: Provenance): { file: string; line: number } {
   return { file: provenance.file, line: provenance.locate().line };
-}
-
-function policyId(policy: NetworkPolicy): string {
-  return `${policy.namespace}/${policy.name}`;
-}
-
-const PEER_FIELD = { ingress: 'from', egress: 'to' } as const;
-
-/** `ns/policy#spec.ingress[1]`, or with a peer index `ns/policy#spec.ingress[1].from[0]`. */
-function rulePath(policy: NetworkPolicy, rule: PolicyRule, peer?: number): string {
-  const base = `${policyId(policy)}#spec.${rule.direction}[${rule.index}]`;
-  return peer === undefined ? base : `${base}.${PEER_FIELD[rule.direction]}[${peer}]`;
-}
-
-function selectorText(selector: LabelSelector): string {
-  const parts = [
-    ...Object.entries(selector.matchLabels).map(([key, value]) => `${key}=${value}`),
-    ...selector.matchExpressions.map(({ key, operator, values }) => {
-      if (operator === 'Exists') return key;
-      if (operator === 'DoesNotExist') return `!${key}`;
-      return `${key} ${operator === 'In' ? 'in' : 'notin'} (${values.join(',')})`;
-    }),
-  ];
-  return parts.length === 0 ? '{}' : parts.join(', ');
-}
-
-/**
- * Pods by namespace, with selector answers cached: thousands of policies repeat a few hundred selectors.
- * Under `--host-network node`, hostNetwork pods are outside policy and selectors do not see them.
- */
-class PodIndex {
-  private readonly selectable = new Map<string, Pod[]>();
-  private readonly all = new Map<string, Pod[]>();
-  private readonly namespaceCache = new Map<string, string[]>();
-  private readonly matchCache = new Map<string, boolean>();
-
-  constructor(private readonly context: AuditContext) {
-    const add = (map: Map<string, Pod[]>, pod: Pod) => {
-      const list = map.get(pod.namespace);
-      if (list) list.push(pod);
-      else map.set(pod.namespace, [pod]);
-    };
-    for (const pod of context.snapshot.pods) {
-      add(this.all, pod);
-      if (!isOutsidePolicy(pod, context.engine.options)) add(this.selectable, pod);
-    }
-  }
-
-  namespacesMatching(selector: LabelSelector): string[] {
-    const key = JSON.stringify(selector);
-    let names = this.namespaceCache.get(key);
-    if (!names) {
-      names = [...this.context.snapshot.namespaces.values()]
-        .filter((ns) => selectorMatches(selector, ns.labels))
-        .map((ns) => ns.name);
-      this.namespaceCache.set(key, names);
-    }
-    return names;
-  }
-
-  /** Whether some pod of the namespaces matches; `withHostNetwork` counts pods outside policy too. */
-  anyMatch(
-    namespaces: readonly string[],
-    podSelector: LabelSelector | undefined,
-    withHostNetwork = false,
-  ): boolean {
-    const selectorKey = JSON.stringify(podSelector ?? null);
-    return namespaces.some((namespace) => {
-      const key = `${namespace}\0${selectorKey}\0${withHostNetwork}`;
-      let found = this.matchCache.get(key);
-      if (found === undefined) {
-        const pods = (withHostNetwork ? this.all : this.selectable).get(namespace) ?? [];
-        found = pods.some((p) => !podSelector || selectorMatches(podSelector, p.labels));
-        this.matchCache.set(key, found);
-      }
-      return found;
-    });
-  }
-
-  /** A few of the label pairs pods of a namespace carry: the likely intended target of a typo. */
-  labelHint(namespace: string): string | undefined {
-    const pairs = new Set<string>();
-    for (const pod of this.selectable.get(namespace) ?? []) {
-      for (const [key, value] of Object.entries(pod.labels)) pairs.add(`${key}=${value}`);
-    }
-    if (pairs.size === 0) return undefined;
-    const shown = [...pairs].sort().slice(0, 10);
-    return `pods in ${namespace} carry ${shown.join(', ')}${pairs.size > shown.length ? ' …' : ''}`;
-  }
 }
 
 function containersOf(workload: Workload): ContainerFacts[] {
@@ -475,46 +381,6 @@ const policySelectsNothing: Check = {
 // ---------------------------------------------------------------------------------------------------
 // HIPAA-NP-026: rule peers that select nothing
 
-interface EmptyPeer {
-  index: number;
-  why: string;
-}
-
-/** Pod peers that match no pod; ipBlocks always admit their addresses and are never empty. */
-function emptyPeers(index: PodIndex, policy: NetworkPolicy, rule: PolicyRule): EmptyPeer[] {
-  const found: EmptyPeer[] = [];
-  (rule.peers ?? []).forEach((peer: PolicyPeer, at) => {
-    if (peer.kind !== 'pods') return;
-    const namespaces = peer.namespaceSelector
-      ? index.namespacesMatching(peer.namespaceSelector)
-      : [policy.namespace];
-    if (namespaces.length === 0) {
-      found.push({
-        index: at,
-        why: `namespaceSelector ${selectorText(peer.namespaceSelector as LabelSelector)} matches no namespace`,
-      });
-      return;
-    }
-    if (index.anyMatch(namespaces, peer.podSelector)) return;
-    const scope = peer.namespaceSelector
-      ? `namespaces ${namespaces.join(', ')} (namespaceSelector ${selectorText(peer.namespaceSelector)})`
-      : `namespace ${policy.namespace}`;
-    const hint = namespaces.length === 1 ? index.labelHint(namespaces[0] as string) : undefined;
-    found.push({
-      index: at,
-      why: `${peer.podSelector ? `podSelector ${selectorText(peer.podSelector)}` : 'the peer'} matches no pod in ${scope}${hint ? `; ${hint}` : ''}`,
-    });
-  });
-  return found;
-}
-
-function isolatingRules(policy: NetworkPolicy): PolicyRule[] {
-  return [
-    ...(policy.isolates.ingress ? policy.ingress : []),
-    ...(policy.isolates.egress ? policy.egress : []),
-  ];
-}
-
 const peerSelectsNothing: Check = {
   id: 'HIPAA-NP-026',
   run(context) {
@@ -549,155 +415,36 @@ const peerSelectsNothing: Check = {
 // ---------------------------------------------------------------------------------------------------
 // HIPAA-NP-027: redundant rules
 
-interface Grant {
-  rule: PolicyRule;
-  policy: NetworkPolicy;
-  external: AddressPorts;
-}
-
-/** What a rule admits from (or to) external addresses, for one subject class. */
-function externalGrant(policy: NetworkPolicy, rule: PolicyRule, subject: PodClass): Grant | undefined {
-  const addresses =
-    rule.peers === undefined
-      ? ALL_ADDRESSES
-      : rule.peers.reduce<IntervalSet<bigint>>(
-          (acc, peer) => (peer.kind === 'ipBlock' ? union(acc, ipBlockAddresses(peer.ipBlock)) : acc),
-          [],
-        );
-  if (addresses.length === 0) return undefined;
-  // Egress named ports resolve on the destination, and an external address has none.
-  const ports = portsOf(rule.ports, rule.direction === 'ingress' ? subject : undefined);
-  return { rule, policy, external: { addresses, ports } };
-}
-
-/**
- * Whether, on the rule's own side, everything it grants (to pods and to external addresses) is granted
- * by other rules too, and which rules those are. Whole-connection comparisons would also call a rule
- * redundant when its peer may not send at all: that is a missing counterpart, not a redundancy.
- */
-function coveredOnItsSide(
-  context: AuditContext,
-  matcher: PeerMatcher,
-  policy: NetworkPolicy,
-  rule: PolicyRule,
-  subjects: readonly PodClass[],
-): NonNullable<Evidence['rules']> | undefined {
-  const { classes, options } = context.engine;
-  const peers =
-    rule.peers === undefined
-      ? classes
-      : [...matcher.peers(policy.namespace, rule.peers, options).classes].map(
-          (id) => classes[id] as PodClass,
-        );
-  const covering = new Map<string, string>();
-  const cover = (p: NetworkPolicy, r: PolicyRule) => covering.set(rulePath(p, r), where(r.provenance));
-  for (const subject of subjects) {
-    const subjectPod = subject.pods[0] as Pod;
-    let isolatedBy: readonly NetworkPolicy[] = [];
-    for (const peer of peers) {
-      const side = context.engine.explainSide(subjectPod, { pod: peer.pods[0] as Pod }, rule.direction);
-      isolatedBy = side.isolatedBy;
-      const granted = side.admittedBy
-        .filter((entry) => entry.rule === rule)
-        .reduce((acc, entry) => unionPorts(acc, entry.ports), NO_PORTS);
-      if (isEmptyPorts(granted)) continue;
-      const others = side.admittedBy.filter(
-        (entry) => entry.rule !== rule && !isEmptyPorts(intersectPorts(entry.ports, granted)),
-      );
-      const elsewhere = others.reduce((acc, entry) => unionPorts(acc, entry.ports), NO_PORTS);
-      if (!isEmptyPorts(subtractPorts(granted, elsewhere))) return undefined;
-      for (const entry of others) cover(entry.policy, entry.rule);
-    }
-    const mine = externalGrant(policy, rule, subject);
-    if (!mine) continue;
-    if (isolatedBy.length === 0)
-      isolatedBy = context.engine.explainSide(subjectPod, { ip: '0.0.0.0' }, rule.direction).isolatedBy;
-    const others = isolatedBy
-      .flatMap((p) => p[rule.direction].map((r) => (r === rule ? undefined : externalGrant(p, r, subject))))
-      .filter((g): g is Grant => g !== undefined);
-    if (
-      newExternal(
-        [mine.external],
-        others.map((g) => g.external),
-      ).length > 0
-    )
-      return undefined;
-    for (const g of others) {
-      const overlap = intersect(g.external.addresses, mine.external.addresses);
-      if (overlap.length > 0 && !isEmptyPorts(intersectPorts(g.external.ports, mine.external.ports)))
-        cover(g.policy, g.rule);
-    }
-  }
-  return [...covering].map(([path, at]) => ({ rule: path, at }));
-}
-
 const redundantRules: Check = {
   id: 'HIPAA-NP-027',
   run(context) {
-    const matcher = new PeerMatcher(context.snapshot.namespaces, context.engine.classes);
-    const classesIn = new Map<string, PodClass[]>();
-    for (const c of context.engine.classes) {
-      if (c.hostNetwork) continue;
-      const list = classesIn.get(c.namespace);
-      if (list) list.push(c);
-      else classesIn.set(c.namespace, [c]);
-    }
-    const drafts: FindingDraft[] = [];
-    const report = (
-      policy: NetworkPolicy,
-      rule: PolicyRule,
-      notes: string[],
-      covering: Evidence['rules'] = [],
-    ) =>
-      drafts.push({
+    return [...ruleHygiene(context)].map((found): FindingDraft => {
+      const { policy, rule, direction } = found;
+      const notes =
+        found.kind === 'ignored'
+          ? [
+              `${rulePath(policy, rule)} is ignored: the policy's policyTypes do not include ${direction === 'ingress' ? 'Ingress' : 'Egress'}`,
+            ]
+          : [
+              `removing ${rulePath(policy, rule)} leaves what the ${found.pods} pod(s) ${policyId(policy)} selects allow (${direction}, from pods and external addresses) unchanged`,
+              ...(found.covering.length > 0
+                ? [`what it allows is also allowed by ${found.covering.map((c) => c.rule).join(', ')}`]
+                : []),
+            ];
+      const covering = found.kind === 'redundant' ? found.covering : [];
+      return {
         status: 'fail',
         objects: [policyId(policy)],
         evidence: {
-          rules: [{ rule: rulePath(policy, rule), at: where(rule.provenance) }, ...(covering ?? [])],
+          rules: [{ rule: rulePath(policy, rule), at: where(rule.provenance) }, ...covering],
           notes,
         },
         location: locationOf(rule.provenance),
         remediation: {
           text: `Delete ${rulePath(policy, rule)}: it allows nothing the other rules do not, and a reviewer reading it may believe it matters.`,
         },
-      });
-    for (const policy of context.engine.currentPolicies) {
-      const subjects = (classesIn.get(policy.namespace) ?? []).filter((c) =>
-        selectorMatches(policy.podSelector, c.labels),
-      );
-      for (const direction of ['ingress', 'egress'] as Direction[]) {
-        for (const rule of policy[direction]) {
-          if (!policy.isolates[direction]) {
-            report(policy, rule, [
-              `${rulePath(policy, rule)} is ignored: the policy's policyTypes do not include ${direction === 'ingress' ? 'Ingress' : 'Egress'}`,
-            ]);
-            continue;
-          }
-          // A policy that selects nothing is 025's finding; a rule whose peers all select nothing, 026's.
-          if (subjects.length === 0) continue;
-          if (
-            rule.peers?.every((p) => p.kind === 'pods') &&
-            matcher.peers(policy.namespace, rule.peers, context.engine.options).classes.size === 0
-          )
-            continue;
-          const covering = coveredOnItsSide(context, matcher, policy, rule, subjects);
-          if (!covering) continue;
-          const pods = subjects.reduce((n, c) => n + c.pods.length, 0);
-          report(
-            policy,
-            rule,
-            [
-              `removing ${rulePath(policy, rule)} leaves what the ${pods} pod(s) ${policyId(policy)} selects allow (${direction}, from pods and external addresses) unchanged`,
-              ...(covering.length > 0
-                ? [`what it allows is also allowed by ${covering.map((c) => c.rule).join(', ')}`]
-                : []),
-            ],
-            covering,
-          );
-        }
-      }
-    }
-    return drafts;
+      };
+    });
   },
 };
 
@@ -788,35 +535,6 @@ const flowLogging: Check = {
 
 // ---------------------------------------------------------------------------------------------------
 // HIPAA-NP-030: new reachability since the baseline
-
-function subtractPorts(a: PortSet, b: PortSet): PortSet {
-  return { TCP: subtract(a.TCP, b.TCP), UDP: subtract(a.UDP, b.UDP), SCTP: subtract(a.SCTP, b.SCTP) };
-}
-
-/** Address-port pairs in `now` and not in `then`, grouped by port set: exact, whatever the CIDR split. */
-function newExternal(now: readonly AddressPorts[], then: readonly AddressPorts[]): AddressPorts[] {
-  const cuts = new Set<bigint>();
-  for (const { addresses } of [...now, ...then]) {
-    for (const [lo, hi] of addresses) {
-      cuts.add(lo);
-      cuts.add(hi + 1n);
-    }
-  }
-  const points = [...cuts].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const portsAt = (grants: readonly AddressPorts[], address: bigint) =>
-    grants.reduce((acc, g) => (contains(g.addresses, address) ? unionPorts(acc, g.ports) : acc), NO_PORTS);
-  const groups = new Map<string, { ports: PortSet; pieces: [bigint, bigint][] }>();
-  for (let i = 0; i + 1 < points.length; i++) {
-    const lo = points[i] as bigint;
-    const added = subtractPorts(portsAt(now, lo), portsAt(then, lo));
-    if (isEmptyPorts(added)) continue;
-    const key = portsKey(added);
-    const group = groups.get(key) ?? { ports: added, pieces: [] };
-    group.pieces.push([lo, (points[i + 1] as bigint) - 1n]);
-    groups.set(key, group);
-  }
-  return [...groups.values()].map(({ ports, pieces }) => ({ addresses: normalize(pieces), ports }));
-}
 
 function externalGrants(
   connections: readonly Connection[],

@@ -1,0 +1,550 @@
+import { portsOf } from '../engine/compile.ts';
+import { Engine, type PodClass } from '../engine/engine.ts';
+import { PeerMatcher } from '../engine/peer-matcher.ts';
+import {
+  formatPorts,
+  intersectPorts,
+  isEmptyPorts,
+  NO_PORTS,
+  type PortSet,
+  unionPorts,
+} from '../engine/ports.ts';
+import { selectorMatches } from '../engine/selectors.ts';
+import {
+  type Direction,
+  type LabelSelector,
+  type NetworkPolicy,
+  type Pod,
+  type PolicyPort,
+  type PolicyRule,
+  PROTOCOLS,
+  type Protocol,
+  type Provenance,
+  type Snapshot,
+  type Workload,
+} from '../model/types.ts';
+import { where } from '../report/explain.ts';
+import {
+  emptyPeers,
+  isolatingRules,
+  newExternal,
+  PodIndex,
+  policyId,
+  ruleHygiene,
+  rulePath,
+  selectableClasses,
+  selectorText,
+  subtractPorts,
+} from './policy-hygiene.ts';
+
+export type LintSeverity = 'error' | 'warning';
+
+export interface LintRule {
+  id: string;
+  /** A short camelCase name, as SARIF wants one. */
+  name: string;
+  severity: LintSeverity;
+  title: string;
+  help: string;
+}
+
+export const LINT_RULES: readonly LintRule[] = [
+  {
+    id: 'PW-LINT-001',
+    name: 'policySelectsNothing',
+    severity: 'warning',
+    title: 'Policy selects no workload',
+    help: 'spec.podSelector matches no pod of the policy’s namespace in the input: the policy protects nothing, often because of a misspelt label.',
+  },
+  {
+    id: 'PW-LINT-002',
+    name: 'peerSelectsNothing',
+    severity: 'warning',
+    title: 'Rule peer selects nothing',
+    help: 'A from/to peer matches no pod (or its namespaceSelector no namespace): the flow it was written for is silently denied.',
+  },
+  {
+    id: 'PW-LINT-003',
+    name: 'redundant',
+    severity: 'warning',
+    title: 'Redundant rule or policy',
+    help: 'Removing the rule (or the whole policy) leaves what the selected pods allow unchanged, as computed from the policies’ meaning, not their text.',
+  },
+  {
+    id: 'PW-LINT-004',
+    name: 'ignoredRules',
+    severity: 'error',
+    title: 'Rules ignored because of policyTypes',
+    help: 'The policy has rules for a direction its spec.policyTypes leave out; the API server ignores them, so they allow nothing.',
+  },
+  {
+    id: 'PW-LINT-005',
+    name: 'halfOpenFlow',
+    severity: 'error',
+    title: 'Half-open flow',
+    help: 'One side’s rule names the other workload but the other side, being isolated, does not admit it on those ports: the connection is denied, almost always by mistake.',
+  },
+  {
+    id: 'PW-LINT-006',
+    name: 'noDnsEgress',
+    severity: 'warning',
+    title: 'Egress-isolated pods without DNS egress',
+    help: 'Pods isolated for egress with no rule admitting port 53 (UDP or TCP) cannot resolve names.',
+  },
+  {
+    id: 'PW-LINT-007',
+    name: 'unknownNamedPort',
+    severity: 'warning',
+    title: 'Named port no pod defines',
+    help: 'A named port matches only pods that define a container port of that name and protocol: for ingress the selected pods, for egress the peer pods. None does, so the rule admits nothing on it.',
+  },
+  {
+    id: 'PW-LINT-008',
+    name: 'undeclaredPort',
+    severity: 'warning',
+    title: 'Ingress port no container declares',
+    help: 'An ingress rule admits a numeric port that no container of the selected pods declares, although they declare ports: often a stale or mistyped port.',
+  },
+];
+
+const RULE_BY_ID = new Map(LINT_RULES.map((r) => [r.id, r]));
+
+export interface LintProblem {
+  rule: string;
+  severity: LintSeverity;
+  file: string;
+  line: number;
+  /** `ns/policy`. */
+  policy: string;
+  /** The field it is about, e.g. `ns/policy#spec.ingress[0].from[1]`. */
+  path: string;
+  message: string;
+  fix: string;
+}
+
+export interface LintResult {
+  problems: LintProblem[];
+  errors: number;
+  warnings: number;
+}
+
+/** Problems in the policies themselves, sorted by file, line and rule. */
+export function lintSnapshot(snapshot: Snapshot, engine: Engine = new Engine(snapshot)): LintResult {
+  const linter = new Linter(snapshot, engine);
+  const problems = linter.run();
+  problems.sort(
+    (a, b) =>
+      a.file.localeCompare(b.file) ||
+      a.line - b.line ||
+      a.rule.localeCompare(b.rule) ||
+      a.path.localeCompare(b.path) ||
+      a.message.localeCompare(b.message),
+  );
+  return {
+    problems,
+    errors: problems.filter((p) => p.severity === 'error').length,
+    warnings: problems.filter((p) => p.severity === 'warning').length,
+  };
+}
+
+const DIRECTION_TYPE = { ingress: 'Ingress', egress: 'Egress' } as const;
+
+class Linter {
+  private readonly problems: LintProblem[] = [];
+  private readonly matcher: PeerMatcher;
+  private readonly classesIn: Map<string, PodClass[]>;
+  private readonly pods: PodIndex;
+
+  constructor(
+    private readonly snapshot: Snapshot,
+    private readonly engine: Engine,
+  ) {
+    this.matcher = new PeerMatcher(snapshot.namespaces, engine.classes);
+    this.classesIn = selectableClasses(engine);
+    this.pods = new PodIndex({ snapshot, engine });
+  }
+
+  run(): LintProblem[] {
+    const empty = new Set(this.engine.currentPolicies.filter((p) => this.subjectsOf(p).length === 0));
+    this.selectsNothing(empty);
+    this.peersSelectNothing();
+    this.redundancy(empty);
+    this.halfOpen();
+    this.dns();
+    this.namedPorts(empty);
+    this.undeclaredPorts(empty);
+    return this.problems;
+  }
+
+  private add(
+    id: string,
+    at: Provenance,
+    policy: NetworkPolicy,
+    path: string,
+    message: string,
+    fix: string,
+  ): void {
+    const rule = RULE_BY_ID.get(id) as LintRule;
+    this.problems.push({
+      rule: id,
+      severity: rule.severity,
+      file: at.file,
+      line: at.locate().line,
+      policy: policyId(policy),
+      path,
+      message,
+      fix,
+    });
+  }
+
+  private subjectsOf(policy: NetworkPolicy): PodClass[] {
+    return (this.classesIn.get(policy.namespace) ?? []).filter((c) =>
+      selectorMatches(policy.podSelector, c.labels),
+    );
+  }
+
+  /** Pod classes a rule's peers admit (every class for a rule without peers). */
+  private peerClasses(policy: NetworkPolicy, rule: PolicyRule): PodClass[] {
+    const { classes, options } = this.engine;
+    if (rule.peers === undefined) return classes.filter((c) => !c.hostNetwork);
+    return [...this.matcher.peers(policy.namespace, rule.peers, options).classes].map(
+      (id) => classes[id] as PodClass,
+    );
+  }
+
+  // PW-LINT-001
+  private selectsNothing(empty: ReadonlySet<NetworkPolicy>): void {
+    for (const policy of empty) {
+      const own = [policy.namespace];
+      const why = [
+        `podSelector ${selectorText(policy.podSelector)} matches no pod in namespace ${policy.namespace}`,
+      ];
+      if (this.pods.anyMatch(own, policy.podSelector, true))
+        why.push('only hostNetwork pods match, and NetworkPolicy does not govern them (--host-network node)');
+      why.push(this.pods.labelHint(policy.namespace) ?? `the input holds no pods in ${policy.namespace}`);
+      this.add(
+        'PW-LINT-001',
+        policy.provenance,
+        policy,
+        `${policyId(policy)}#spec.podSelector`,
+        `policy ${policyId(policy)} selects no workload: ${why.join('; ')}`,
+        `Correct spec.podSelector to the labels of the pods ${policyId(policy)} is meant to protect, or delete the policy if they are gone.`,
+      );
+    }
+  }
+
+  // PW-LINT-002
+  private peersSelectNothing(): void {
+    for (const policy of this.engine.currentPolicies) {
+      for (const rule of isolatingRules(policy)) {
+        for (const { index, why } of emptyPeers(this.pods, policy, rule)) {
+          const path = rulePath(policy, rule, index);
+          this.add(
+            'PW-LINT-002',
+            rule.provenance,
+            policy,
+            path,
+            `${path} selects nothing: ${why}`,
+            'Correct the selector (often a misspelt label key or value) so the peer matches the intended pods, or remove the peer.',
+          );
+        }
+      }
+    }
+  }
+
+  // PW-LINT-003 (rules and whole policies) and PW-LINT-004
+  private redundancy(empty: ReadonlySet<NetworkPolicy>): void {
+    const redundantPolicies = this.redundantPolicies(empty);
+    const ignored = new Set<string>();
+    for (const found of ruleHygiene({ snapshot: this.snapshot, engine: this.engine })) {
+      const { policy, rule, direction } = found;
+      if (found.kind === 'ignored') {
+        // One problem per policy and direction: the fix (policyTypes) is one edit.
+        const key = `${policyId(policy)}\0${direction}`;
+        if (ignored.has(key)) continue;
+        ignored.add(key);
+        const count = policy[direction].length;
+        const present = (['ingress', 'egress'] as const).filter((d) => policy.isolates[d]);
+        this.add(
+          'PW-LINT-004',
+          rule.provenance,
+          policy,
+          `${policyId(policy)}#spec.${direction}`,
+          `${policyId(policy)} has ${count} ${direction} rule(s) but spec.policyTypes is [${present.map((d) => DIRECTION_TYPE[d]).join(', ')}]: the ${direction} rules are ignored`,
+          `Add ${DIRECTION_TYPE[direction]} to spec.policyTypes of ${policyId(policy)} so its ${direction} rules take effect (this also isolates the selected pods for ${direction}), or delete the rules.`,
+        );
+        continue;
+      }
+      if (redundantPolicies.has(policy)) continue;
+      const path = rulePath(policy, rule);
+      const others = found.covering.map((c) => `${c.rule} (${c.at})`);
+      this.add(
+        'PW-LINT-003',
+        rule.provenance,
+        policy,
+        path,
+        `${path} is redundant: removing it leaves what the ${found.pods} pod(s) ${policyId(policy)} selects allow (${direction}) unchanged${others.length > 0 ? `; already allowed by ${others.join(', ')}` : ''}`,
+        `Delete ${path}, or narrow the rules that cover it if this one states the intent.`,
+      );
+    }
+    for (const [policy, pods] of redundantPolicies) {
+      this.add(
+        'PW-LINT-003',
+        policy.provenance,
+        policy,
+        policyId(policy),
+        `policy ${policyId(policy)} is redundant: removing it leaves every connection of the ${pods} pod(s) it selects (to and from pods and external addresses) unchanged`,
+        `Delete ${policyId(policy)}, or fold what it states into the policies that already allow it.`,
+      );
+    }
+  }
+
+  /**
+   * Policies whose removal changes no connection, computed by removing each from a scratch engine.
+   * Policies without rules are left out: a default-deny that another policy's isolation makes moot
+   * still guards the pods when that policy changes.
+   */
+  private redundantPolicies(empty: ReadonlySet<NetworkPolicy>): Map<NetworkPolicy, number> {
+    const found = new Map<NetworkPolicy, number>();
+    const candidates = this.engine.currentPolicies.filter(
+      (p) => !empty.has(p) && isolatingRules(p).length > 0,
+    );
+    if (candidates.length === 0) return found;
+    const scratch = new Engine(this.snapshot, this.engine.options);
+    for (const policy of candidates) {
+      const subjects = this.subjectsOf(policy);
+      const external = () =>
+        subjects.flatMap((c) => [scratch.externalPorts(c, 'ingress'), scratch.externalPorts(c, 'egress')]);
+      const before = external();
+      const { rebuild, changed } = scratch.replacePolicy(policy, undefined);
+      const after = external();
+      scratch.replacePolicy(undefined, policy);
+      if (rebuild || changed.length > 0) continue;
+      const same = before.every((b, i) => {
+        const a = after[i] ?? [];
+        return newExternal(a, b).length === 0 && newExternal(b, a).length === 0;
+      });
+      if (same)
+        found.set(
+          policy,
+          subjects.reduce((n, c) => n + c.pods.length, 0),
+        );
+    }
+    return found;
+  }
+
+  // PW-LINT-005
+  private halfOpen(): void {
+    const workloadsIn = new Map<string, Workload[]>();
+    for (const w of this.snapshot.workloads) {
+      const list = workloadsIn.get(w.namespace);
+      if (list) list.push(w);
+      else workloadsIn.set(w.namespace, [w]);
+    }
+    const selected = (policy: NetworkPolicy) =>
+      (workloadsIn.get(policy.namespace) ?? []).filter(
+        (w) => w.pods[0] && selectorMatches(policy.podSelector, w.pods[0].labels),
+      );
+    const seen = new Set<string>();
+    for (const policy of this.engine.currentPolicies) {
+      for (const rule of isolatingRules(policy)) {
+        const named = this.snapshot.workloads.filter(
+          (w) => w.pods[0] && this.namesPod(policy, rule, w.pods[0]),
+        );
+        if (named.length === 0) continue;
+        for (const subject of selected(policy)) {
+          const self = subject.pods[0] as Pod;
+          for (const peer of named) {
+            if (peer === subject) continue;
+            const other = peer.pods[0] as Pod;
+            const mine = this.engine.explainSide(self, { pod: other }, rule.direction);
+            const granted = mine.admittedBy
+              .filter((e) => e.rule === rule)
+              .reduce((acc, e) => unionPorts(acc, e.ports), NO_PORTS);
+            if (isEmptyPorts(granted)) continue;
+            const otherDirection: Direction = rule.direction === 'egress' ? 'ingress' : 'egress';
+            const theirs = this.engine.explainSide(other, { pod: self }, otherDirection);
+            if (theirs.hostNetwork || theirs.isolatedBy.length === 0) continue;
+            const lost = subtractPorts(granted, theirs.ports);
+            if (isEmptyPorts(lost)) continue;
+            const key = `${rule.direction}\0${subject.id}\0${peer.id}`;
+            if (seen.has(key)) continue;
+            seen.add(key);
+            const path = rulePath(policy, rule);
+            const isolators = theirs.isolatedBy
+              .map((p) => `${policyId(p)} (${where(p.provenance)})`)
+              .join(', ');
+            const [src, dst] = rule.direction === 'egress' ? [subject, peer] : [peer, subject];
+            const admitted = isEmptyPorts(theirs.ports) ? 'nothing' : formatPorts(theirs.ports);
+            const message =
+              rule.direction === 'egress'
+                ? `${path} lets ${src.id} connect to ${dst.id} on ${formatPorts(granted)}, but the ingress of ${dst.id} (isolated by ${isolators}) admits ${admitted} from it: ${formatPorts(lost)} is lost`
+                : `${path} admits ${src.id} into ${dst.id} on ${formatPorts(granted)}, but the egress of ${src.id} (isolated by ${isolators}) allows ${admitted} to it: ${formatPorts(lost)} is lost`;
+            const fix =
+              rule.direction === 'egress'
+                ? `Admit ${src.id} on ${formatPorts(lost)} in an ingress rule of a policy selecting ${dst.id} (e.g. ${policyId(theirs.isolatedBy[0] as NetworkPolicy)}), or drop those ports from ${path} if the flow is not wanted.`
+                : `Allow egress to ${dst.id} on ${formatPorts(lost)} in a policy selecting ${src.id} (e.g. ${policyId(theirs.isolatedBy[0] as NetworkPolicy)}), or drop those ports from ${path} if the flow is not wanted.`;
+            this.add('PW-LINT-005', rule.provenance, policy, path, message, fix);
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Whether a rule names the pod itself: a peer with a non-empty podSelector matching it. Rules that
+   * admit whole namespaces or everything express no intent about one workload, and would flood the
+   * report with flows nobody asked for.
+   */
+  private namesPod(policy: NetworkPolicy, rule: PolicyRule, pod: Pod): boolean {
+    if (pod.hostNetwork && this.engine.options.hostNetwork === 'node') return false;
+    return (rule.peers ?? []).some((peer) => {
+      if (peer.kind !== 'pods' || !peer.podSelector || isMatchAll(peer.podSelector)) return false;
+      if (!selectorMatches(peer.podSelector, pod.labels)) return false;
+      if (!peer.namespaceSelector) return pod.namespace === policy.namespace;
+      const labels = this.snapshot.namespaces.get(pod.namespace)?.labels ?? {};
+      return selectorMatches(peer.namespaceSelector, labels);
+    });
+  }
+
+  // PW-LINT-006
+  private dns(): void {
+    const groups = new Map<string, { policies: NetworkPolicy[]; workloads: Workload[] }>();
+    for (const workload of this.snapshot.workloads) {
+      const pod = workload.pods[0];
+      if (!pod) continue;
+      const side = this.engine.explainSide(pod, { ip: '0.0.0.0' }, 'egress');
+      if (side.hostNetwork || side.isolatedBy.length === 0) continue;
+      if (side.isolatedBy.some((p) => p.egress.some((r) => this.admitsDns(p, r)))) continue;
+      const key = side.isolatedBy.map(policyId).join('\0');
+      const group = groups.get(key) ?? { policies: side.isolatedBy, workloads: [] };
+      group.workloads.push(workload);
+      groups.set(key, group);
+    }
+    for (const { policies, workloads } of groups.values()) {
+      const first = policies[0] as NetworkPolicy;
+      const names = policies.map((p) => `${policyId(p)} (${where(p.provenance)})`).join(', ');
+      this.add(
+        'PW-LINT-006',
+        first.provenance,
+        first,
+        policyId(first),
+        `${workloads
+          .map((w) => w.id)
+          .sort()
+          .join(
+            ', ',
+          )} ${workloads.length === 1 ? 'is' : 'are'} egress-isolated by ${names} and no egress rule admits port 53 (UDP or TCP): name resolution fails`,
+        'Add an egress rule for UDP and TCP port 53 to the cluster DNS, e.g. to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}, podSelector: {matchLabels: {k8s-app: kube-dns}}}].',
+      );
+    }
+  }
+
+  private admitsDns(policy: NetworkPolicy, rule: PolicyRule): boolean {
+    // A rule whose peers match nothing reaches no DNS server, whatever its ports.
+    const reachesSomething =
+      rule.peers === undefined ||
+      rule.peers.some((p) => p.kind === 'ipBlock') ||
+      this.peerClasses(policy, rule).length > 0;
+    if (!reachesSomething) return false;
+    if (rule.ports === undefined) return true;
+    return rule.ports.some((port) => {
+      if (port.protocol !== 'UDP' && port.protocol !== 'TCP') return false;
+      if (port.port === undefined) return true;
+      if (typeof port.port === 'number') return port.port <= 53 && 53 <= (port.endPort ?? port.port);
+      const name = port.port;
+      return this.engine.classes.some((c) =>
+        c.namedPorts.some((n) => n.name === name && n.protocol === port.protocol && n.port === 53),
+      );
+    });
+  }
+
+  // PW-LINT-007
+  private namedPorts(empty: ReadonlySet<NetworkPolicy>): void {
+    for (const policy of this.engine.currentPolicies) {
+      if (empty.has(policy)) continue;
+      for (const rule of isolatingRules(policy)) {
+        const named = (rule.ports ?? []).filter(
+          (p): p is PolicyPort & { port: string } => typeof p.port === 'string',
+        );
+        if (named.length === 0) continue;
+        const ingress = rule.direction === 'ingress';
+        const owners = ingress ? this.subjectsOf(policy) : this.peerClasses(policy, rule);
+        // Peers that select nothing are PW-LINT-002's; named ports towards ipBlocks, the loader's warning.
+        if (owners.length === 0) continue;
+        for (const port of named) {
+          if (
+            owners.some((c) => c.namedPorts.some((n) => n.name === port.port && n.protocol === port.protocol))
+          )
+            continue;
+          const otherProtocol = owners
+            .flatMap((c) => c.namedPorts)
+            .find((n) => n.name === port.port && n.protocol !== port.protocol);
+          const whose = ingress
+            ? `the pods ${policyId(policy)} selects`
+            : `the peer pods of ${rulePath(policy, rule)}`;
+          const defined = [
+            ...new Set(owners.flatMap((c) => c.namedPorts.map((n) => `${n.name} (${n.protocol} ${n.port})`))),
+          ].sort();
+          this.add(
+            'PW-LINT-007',
+            rule.provenance,
+            policy,
+            rulePath(policy, rule),
+            `named port "${port.port}" (${port.protocol}) in ${rulePath(policy, rule)} is defined by none of ${whose}${otherProtocol ? `; they define it for ${otherProtocol.protocol}` : ''}${defined.length > 0 ? `; they define ${defined.slice(0, 8).join(', ')}` : '; they define no named ports'}: it admits nothing`,
+            otherProtocol
+              ? `Set protocol: ${otherProtocol.protocol} on the port, or rename it to a port ${whose} define.`
+              : `Use the name of a container port ${whose} define (or its number), or name the container port "${port.port}".`,
+          );
+        }
+      }
+    }
+  }
+
+  // PW-LINT-008
+  private undeclaredPorts(empty: ReadonlySet<NetworkPolicy>): void {
+    for (const policy of this.engine.currentPolicies) {
+      if (empty.has(policy) || !policy.isolates.ingress) continue;
+      const subjects = this.subjectsOf(policy);
+      // Only pods that list their ports say which they serve; one that lists none may serve any.
+      if (subjects.some((c) => declaredPorts(c) === undefined)) continue;
+      const declared = subjects.reduce((acc, c) => unionPorts(acc, declaredPorts(c) as PortSet), NO_PORTS);
+      for (const rule of policy.ingress) {
+        for (const port of rule.ports ?? []) {
+          if (typeof port.port !== 'number') continue;
+          const wanted = portsOf([port], undefined);
+          if (!isEmptyPorts(intersectPorts(wanted, declared))) continue;
+          this.add(
+            'PW-LINT-008',
+            rule.provenance,
+            policy,
+            rulePath(policy, rule),
+            `${rulePath(policy, rule)} admits ${formatPorts(wanted)}, which no container of the pods ${policyId(policy)} selects declares (they declare ${formatPorts(declared)})`,
+            `Correct the port to one the pods serve, or add the containerPort to the pod template if the port is real.`,
+          );
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The ports a class's containers declare, or undefined when it declares none. The model keeps named
+ * container ports only, so unnamed ones are not seen here.
+ */
+/** The ports a class's containers declare (named or not), or undefined when they declare none. */
+function declaredPorts(podClass: PodClass): PortSet | undefined {
+  const declared = (podClass.pods[0]?.containers ?? []).flatMap((c) => c.containerPorts);
+  if (declared.length === 0) return undefined;
+  return declared.reduce<PortSet>(
+    (acc, { port, protocol }) =>
+      PROTOCOLS.includes(protocol as Protocol)
+        ? unionPorts(acc, portsOf([{ protocol: protocol as Protocol, port }], undefined))
+        : acc,
+    NO_PORTS,
+  );
+}
+
+function isMatchAll(selector: LabelSelector): boolean {
+  return Object.keys(selector.matchLabels).length === 0 && selector.matchExpressions.length === 0;
+}

@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { test } from 'node:test';
+import { Command } from '@commander-js/extra-typings';
+import AjvDraft04 from 'ajv-draft-04';
+import ajvFormats from 'ajv-formats';
+import { LINT_RULES, lintSnapshot } from '../analysis/lint.ts';
+import { ExitCode } from '../cli/io.ts';
+import { lintCommand, runLint } from '../cli/lint.ts';
+import { DEFAULT_OPTIONS } from '../engine/endpoint.ts';
+import { InputError } from '../load/diagnostics.ts';
+import { buildSnapshot } from '../load/snapshot.ts';
+import { yaml } from '../testing/yaml.ts';
+import { lintJson, lintSarif, renderLintText } from './lint.ts';
+
+// The official SARIF 2.1.0 schema, validated as audit-sarif.test.ts does (see there for the ajv settings).
+const SCHEMA_PATH = createRequire(import.meta.url).resolve(
+  '@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json',
+);
+const ajv = new AjvDraft04.default({ allErrors: true, strict: false, unicodeRegExp: false });
+ajvFormats.default(ajv);
+const validate = ajv.compile(JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')));
+
+function assertValid(log: unknown): void {
+  const ok = validate(JSON.parse(JSON.stringify(log)));
+  assert.ok(ok, JSON.stringify(validate.errors, null, 2));
+}
+
+const CLUSTER = yaml`
+  apiVersion: apps/v1
+  kind: Deployment
+  metadata: { name: api, namespace: shop }
+  spec:
+    selector: { matchLabels: { app: api } }
+    template:
+      metadata: { labels: { app: api } }
+      spec:
+        containers: [{ name: api, image: api }]
+  ---
+  apiVersion: networking.k8s.io/v1
+  kind: NetworkPolicy
+  metadata: { name: ghost, namespace: shop }
+  spec:
+    podSelector: { matchLabels: { app: ghost } }
+  ---
+  apiVersion: networking.k8s.io/v1
+  kind: NetworkPolicy
+  metadata: { name: api, namespace: shop }
+  spec:
+    podSelector: { matchLabels: { app: api } }
+    policyTypes: [Ingress]
+    egress:
+      - {}
+`;
+
+const CLEAN = yaml`
+  apiVersion: apps/v1
+  kind: Deployment
+  metadata: { name: api, namespace: shop }
+  spec:
+    selector: { matchLabels: { app: api } }
+    template:
+      metadata: { labels: { app: api } }
+      spec:
+        containers: [{ name: api, image: api }]
+`;
+
+function reportOf(text: string, path = 'cluster.yaml') {
+  const snapshot = buildSnapshot([{ path, text }]);
+  return { snapshot, result: lintSnapshot(snapshot) };
+}
+
+test('text: one line per problem at file:line with severity and rule, then its fix and a count', () => {
+  const text = renderLintText(reportOf(CLUSTER));
+  assert.equal(
+    text
+      .split('\n')
+      .filter((l) => /^\S+:\d+: /.test(l))
+      .join('\n'),
+    [
+      'cluster.yaml:11: warning PW-LINT-001: policy shop/ghost selects no workload: podSelector app=ghost matches no pod in namespace shop; pods in shop carry app=api',
+      'cluster.yaml:24: error PW-LINT-004: shop/api has 1 egress rule(s) but spec.policyTypes is [Ingress]: the egress rules are ignored',
+    ].join('\n'),
+  );
+  assert.match(text, /\n {2}fix: Add Egress to spec.policyTypes of shop\/api/);
+  assert.match(text, /\n1 error, 1 warning\n$/);
+  assert.equal(renderLintText(reportOf(CLEAN)), 'no problems found\n');
+});
+
+test('json: problems with file, line, severity, fix, and a summary', () => {
+  const json = lintJson(reportOf(CLUSTER));
+  assert.deepEqual(json.summary, { errors: 1, warnings: 1 });
+  assert.deepEqual(
+    json.problems.map((p) => [p.rule, p.severity, p.file, p.line, p.policy]),
+    [
+      ['PW-LINT-001', 'warning', 'cluster.yaml', 11, 'shop/ghost'],
+      ['PW-LINT-004', 'error', 'cluster.yaml', 24, 'shop/api'],
+    ],
+  );
+  assert.ok(json.problems.every((p) => p.fix.length > 0));
+});
+
+test('sarif: valid SARIF 2.1.0, one rule per lint rule, results at file:line', () => {
+  const log = lintSarif(reportOf(CLUSTER));
+  assertValid(log);
+  const run = log.runs[0];
+  assert.deepEqual(
+    run?.tool.driver.rules.map((r) => [r.id, r.defaultConfiguration.level]),
+    LINT_RULES.map((r) => [r.id, r.severity]),
+  );
+  assert.deepEqual(
+    run?.tool.driver.rules.map((r) => r.id),
+    [
+      'PW-LINT-001',
+      'PW-LINT-002',
+      'PW-LINT-003',
+      'PW-LINT-004',
+      'PW-LINT-005',
+      'PW-LINT-006',
+      'PW-LINT-007',
+      'PW-LINT-008',
+    ],
+  );
+  assert.deepEqual(
+    run?.results.map((r) => [r.ruleId, r.ruleIndex, r.level, r.locations[0]?.physicalLocation]),
+    [
+      [
+        'PW-LINT-001',
+        0,
+        'warning',
+        { artifactLocation: { uri: 'cluster.yaml', index: 0 }, region: { startLine: 11 } },
+      ],
+      [
+        'PW-LINT-004',
+        3,
+        'error',
+        { artifactLocation: { uri: 'cluster.yaml', index: 0 }, region: { startLine: 24 } },
+      ],
+    ],
+  );
+  assert.match(run?.results[1]?.message.text ?? '', /\nFix: Add Egress/);
+  // The schema check is not vacuous: a level SARIF does not know is rejected.
+  const broken = JSON.parse(JSON.stringify(log));
+  broken.runs[0].results[0].level = 'critical';
+  assert.equal(validate(broken), false);
+});
+
+test('sarif: paths that are not plain relative names still make valid URIs; no problems is a valid empty run', () => {
+  for (const path of ['<stdin>', '/abs/dir with space/c.yaml', 'dir/a#b?.yaml', 'C:\\k8s\\x.yaml'])
+    assertValid(lintSarif(reportOf(CLUSTER, path)));
+  const clean = lintSarif(reportOf(CLEAN));
+  assertValid(clean);
+  assert.deepEqual(clean.runs[0]?.results, []);
+});
+
+test('the command exits 1 on an error-level problem, 0 on warnings only or none', () => {
+  const snapshot = (text: string) => buildSnapshot([{ path: 'cluster.yaml', text }]);
+  assert.equal(runLint(snapshot(CLUSTER), DEFAULT_OPTIONS, 'text').code, 1);
+  const warningsOnly = CLUSTER.slice(0, CLUSTER.lastIndexOf('---'));
+  const warned = runLint(snapshot(warningsOnly), DEFAULT_OPTIONS, 'json');
+  assert.equal(warned.code, 0);
+  assert.deepEqual(JSON.parse(warned.output).summary, { errors: 0, warnings: 1 });
+  assert.equal(runLint(snapshot(CLEAN), DEFAULT_OPTIONS, 'sarif').code, 0);
+});
+
+test('lintCommand: bad input is an InputError (exit 2), an error-level problem ExitCode 1', () => {
+  const run = (text: string) => {
+    const out: string[] = [];
+    const io = { stdout: (t: string) => out.push(t), stderr: () => {}, readStdin: () => text };
+    const program = new Command('phiwall').exitOverride().addCommand(lintCommand(io).exitOverride());
+    try {
+      program.parse(['lint', '-'], { from: 'user' });
+      return { code: 0, out: out.join('') };
+    } catch (error) {
+      if (error instanceof ExitCode) return { code: error.code, out: out.join('') };
+      throw error;
+    }
+  };
+  assert.equal(run(CLUSTER).code, 1);
+  assert.match(run(CLUSTER).out, /PW-LINT-004/);
+  assert.equal(run(CLEAN).code, 0);
+  assert.throws(
+    () => run('apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {}\n'),
+    InputError,
+  );
+});
