@@ -1,32 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { test } from 'node:test';
-import AjvDraft04 from 'ajv-draft-04';
-import ajvFormats from 'ajv-formats';
 import { CATALOGUE } from '../compliance/catalogue.ts';
 import { DEFAULT_CONFIG } from '../compliance/config.ts';
 import { buildSnapshot } from '../load/snapshot.ts';
 import { auditOf } from '../testing/audit.ts';
+import { assertValidSarif, validateSarif } from '../testing/sarif.ts';
 import { findingOf, resultOf, SMALL_CLUSTER, sampleReport } from './audit-fixtures.ts';
 import { auditSarif } from './audit-sarif.ts';
-
-// The official SARIF 2.1.0 (rtm.5) schema, as Microsoft ships it in @microsoft/jest-sarif; it is draft-04.
-const SCHEMA_PATH = createRequire(import.meta.url).resolve(
-  '@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json',
-);
-// strict off: the schema has draft-04 idioms ajv's strict mode flags. unicodeRegExp off: its `language`
-// pattern has a stray `]` that only non-unicode regular expressions accept.
-// Both are CommonJS; under NodeNext their default import is the module, whose `default` is the export.
-const ajv = new AjvDraft04.default({ allErrors: true, strict: false, unicodeRegExp: false });
-ajvFormats.default(ajv);
-const validate = ajv.compile(JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')));
-
-function assertValid(log: unknown): void {
-  // A JSON round trip, so what is validated is what `--format sarif` writes.
-  const ok = validate(JSON.parse(JSON.stringify(log)));
-  assert.ok(ok, JSON.stringify(validate.errors, null, 2));
-}
 
 type Result = {
   ruleId: string;
@@ -41,16 +21,16 @@ type Result = {
 
 test('the schema check rejects what SARIF forbids, so passing it means something', () => {
   const log = auditSarif(sampleReport());
-  assertValid(log);
+  assertValidSarif(log);
   const broken = JSON.parse(JSON.stringify(log));
   broken.runs[0].results[0].level = 'critical';
-  assert.equal(validate(broken), false);
+  assert.equal(validateSarif(broken), false);
   const noVersion = JSON.parse(JSON.stringify(log));
   delete noVersion.version;
-  assert.equal(validate(noVersion), false);
+  assert.equal(validateSarif(noVersion), false);
   const badUri = JSON.parse(JSON.stringify(log));
   badUri.runs[0].artifacts[0].location.uri = 'not a uri\\with spaces';
-  assert.equal(validate(badUri), false);
+  assert.equal(validateSarif(badUri), false);
 });
 
 test('one rule per catalogue check, with text help, severity and HIPAA sections', () => {
@@ -107,7 +87,7 @@ test('levels follow the severity table', () => {
     ),
   );
   const log = auditSarif(report);
-  assertValid(log);
+  assertValidSarif(log);
   assert.deepEqual(
     log.runs[0]?.results.map((r) => r.level),
     ['error', 'error', 'warning', 'note', 'note'],
@@ -121,11 +101,11 @@ test('paths that are not plain relative names still make valid URIs; with no inp
       { path, text: 'apiVersion: v1\nkind: Namespace\nmetadata: { name: a }\n' },
     ]);
     const log = auditSarif(report);
-    assertValid(log);
+    assertValidSarif(log);
   }
   const empty = { ...sampleReport(), snapshot: buildSnapshot([]), config: DEFAULT_CONFIG };
   const log = auditSarif(empty);
-  assertValid(log);
+  assertValidSarif(log);
   const located = ((log.runs[0]?.results ?? []) as Result[]).filter((r) => r.locations).map((r) => r.ruleId);
   assert.deepEqual(located, ['HIPAA-NP-010'], 'only the finding with a location of its own');
 });
@@ -133,7 +113,7 @@ test('paths that are not plain relative names still make valid URIs; with no inp
 test('a real audit of a small cluster is valid SARIF with a result per open finding', () => {
   const result = auditOf(SMALL_CLUSTER);
   const log = auditSarif({ ...sampleReport(), result });
-  assertValid(log);
+  assertValidSarif(log);
   const open = result.findings.filter((f) => f.status === 'fail' || f.status === 'needs-review');
   assert.equal(log.runs[0]?.results.length, open.length);
 });

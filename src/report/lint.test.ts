@@ -1,31 +1,15 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { Command } from '@commander-js/extra-typings';
-import AjvDraft04 from 'ajv-draft-04';
-import ajvFormats from 'ajv-formats';
 import { LINT_RULES, lintSnapshot } from '../analysis/lint.ts';
 import { ExitCode } from '../cli/io.ts';
 import { lintCommand, runLint } from '../cli/lint.ts';
 import { DEFAULT_OPTIONS } from '../engine/endpoint.ts';
 import { InputError } from '../load/diagnostics.ts';
 import { buildSnapshot } from '../load/snapshot.ts';
+import { assertValidSarif, validateSarif } from '../testing/sarif.ts';
 import { yaml } from '../testing/yaml.ts';
 import { lintJson, lintSarif, renderLintText } from './lint.ts';
-
-// The official SARIF 2.1.0 schema, validated as audit-sarif.test.ts does (see there for the ajv settings).
-const SCHEMA_PATH = createRequire(import.meta.url).resolve(
-  '@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json',
-);
-const ajv = new AjvDraft04.default({ allErrors: true, strict: false, unicodeRegExp: false });
-ajvFormats.default(ajv);
-const validate = ajv.compile(JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')));
-
-function assertValid(log: unknown): void {
-  const ok = validate(JSON.parse(JSON.stringify(log)));
-  assert.ok(ok, JSON.stringify(validate.errors, null, 2));
-}
 
 const CLUSTER = yaml`
   apiVersion: apps/v1
@@ -103,7 +87,7 @@ test('json: problems with file, line, severity, fix, and a summary', () => {
 
 test('sarif: valid SARIF 2.1.0, one rule per lint rule, results at file:line', () => {
   const log = lintSarif(reportOf(CLUSTER));
-  assertValid(log);
+  assertValidSarif(log);
   const run = log.runs[0];
   assert.deepEqual(
     run?.tool.driver.rules.map((r) => [r.id, r.defaultConfiguration.level]),
@@ -143,14 +127,14 @@ test('sarif: valid SARIF 2.1.0, one rule per lint rule, results at file:line', (
   // The schema check is not vacuous: a level SARIF does not know is rejected.
   const broken = JSON.parse(JSON.stringify(log));
   broken.runs[0].results[0].level = 'critical';
-  assert.equal(validate(broken), false);
+  assert.equal(validateSarif(broken), false);
 });
 
 test('sarif: paths that are not plain relative names still make valid URIs; no problems is a valid empty run', () => {
   for (const path of ['<stdin>', '/abs/dir with space/c.yaml', 'dir/a#b?.yaml', 'C:\\k8s\\x.yaml'])
-    assertValid(lintSarif(reportOf(CLUSTER, path)));
+    assertValidSarif(lintSarif(reportOf(CLUSTER, path)));
   const clean = lintSarif(reportOf(CLEAN));
-  assertValid(clean);
+  assertValidSarif(clean);
   assert.deepEqual(clean.runs[0]?.results, []);
 });
 
