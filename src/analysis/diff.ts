@@ -1,8 +1,14 @@
 import type { Endpoint } from '../engine/endpoint.ts';
 import type { Engine, SideExplanation } from '../engine/engine.ts';
-import { intersect, subtract } from '../engine/intervals.ts';
-import { isEmptyPorts, NO_PORTS, type PortSet } from '../engine/ports.ts';
-import { type Direction, PROTOCOLS, type Workload } from '../model/types.ts';
+import {
+  equalPorts,
+  intersectPorts,
+  isEmptyPorts,
+  NO_PORTS,
+  type PortSet,
+  subtractPorts,
+} from '../engine/ports.ts';
+import { actionWord, clusterRuleId, type Direction, type Workload } from '../model/types.ts';
 import { type Connection, type ConnectionPeer, computeConnectivity } from './connectivity.ts';
 
 export type ChangeKind = 'added' | 'removed' | 'changed';
@@ -15,13 +21,15 @@ export interface SourceRef {
 }
 
 /** One direction of a connection as one engine sees it, reduced to names and positions. */
-export interface SideRules extends Omit<SideExplanation, 'isolatedBy' | 'admittedBy'> {
+export interface SideRules extends Omit<SideExplanation, 'isolatedBy' | 'admittedBy' | 'tiers'> {
   direction: Direction;
   /** The workload whose policies decide this side. */
   subject: string;
   isolatedBy: ({ policy: string } & SourceRef)[];
   /** `ns/policy#spec.ingress[0]`. */
   admittedBy: ({ rule: string; ports: PortSet; byIpBlock: boolean } & SourceRef)[];
+  /** Which tier decided which ports, when cluster policies select the subject. */
+  tiers: ({ tier: string; action: string; rule?: string; ports: PortSet } & Partial<SourceRef>)[];
 }
 
 /** Why a connection was (or was not) allowed in one snapshot. */
@@ -70,21 +78,6 @@ export interface DiffResult {
   partial: boolean;
 }
 
-export function subtractPorts(a: PortSet, b: PortSet): PortSet {
-  return { TCP: subtract(a.TCP, b.TCP), UDP: subtract(a.UDP, b.UDP), SCTP: subtract(a.SCTP, b.SCTP) };
-}
-
-function intersectAll(a: PortSet, b: PortSet): PortSet {
-  return { TCP: intersect(a.TCP, b.TCP), UDP: intersect(a.UDP, b.UDP), SCTP: intersect(a.SCTP, b.SCTP) };
-}
-
-function samePorts(a: PortSet, b: PortSet): boolean {
-  return PROTOCOLS.every((p) => {
-    const [x, y] = [a[p], b[p]];
-    return x.length === y.length && x.every(([lo, hi], i) => lo === y[i]?.[0] && hi === y[i]?.[1]);
-  });
-}
-
 export function peerKey(peer: ConnectionPeer): string {
   // Matches the connectivity listing's order: workloads before external blocks.
   return 'workload' in peer ? `0${peer.workload}` : `1${peer.external.join(',')}`;
@@ -128,6 +121,17 @@ function explainSideRules(
       byIpBlock: entry.byIpBlock,
       ...sourceRef(entry.rule.provenance),
     })),
+    tiers: side.tiers.map((step) =>
+      step.rule
+        ? {
+            tier: step.tier,
+            action: actionWord(step.rule.policy, step.action),
+            rule: clusterRuleId(step.rule.policy, step.rule.rule),
+            ports: step.ports,
+            ...sourceRef(step.rule.rule.provenance),
+          }
+        : { tier: step.tier, action: step.action, ports: step.ports },
+    ),
   };
 }
 
@@ -162,9 +166,9 @@ export function responsibleIn(engine: Engine, src: ConnectionPeer, dst: Connecti
 function halfOpenOf(lost: PortSet, after: Responsible): HalfOpen | undefined {
   if (isEmptyPorts(lost) || !after.egress || !after.ingress) return undefined;
   const { egress, ingress } = after;
-  const egressOnly = subtractPorts(intersectAll(lost, egress.ports), ingress.ports);
+  const egressOnly = subtractPorts(intersectPorts(lost, egress.ports), ingress.ports);
   if (!isEmptyPorts(egressOnly)) return { openSide: 'egress', ports: egressOnly };
-  const ingressOnly = subtractPorts(intersectAll(lost, ingress.ports), egress.ports);
+  const ingressOnly = subtractPorts(intersectPorts(lost, ingress.ports), egress.ports);
   if (!isEmptyPorts(ingressOnly)) return { openSide: 'ingress', ports: ingressOnly };
   return undefined;
 }
@@ -182,7 +186,7 @@ export function diffConnectivity(before: Engine, after: Engine, phi: ReadonlySet
   const pairs: { key: string; was?: Connection; now?: Connection }[] = [];
   for (const [key, was] of previous) {
     const now = next.get(key);
-    if (!now || !samePorts(was.ports, now.ports)) pairs.push({ key, was, now });
+    if (!now || !equalPorts(was.ports, now.ports)) pairs.push({ key, was, now });
   }
   for (const [key, now] of next) if (!previous.has(key)) pairs.push({ key, now });
 

@@ -7,6 +7,7 @@ import {
   isEmptyPorts,
   NO_PORTS,
   type PortSet,
+  subtractPorts,
   unionPorts,
 } from '../engine/ports.ts';
 import { selectorMatches } from '../engine/selectors.ts';
@@ -34,7 +35,6 @@ import {
   rulePath,
   selectableClasses,
   selectorText,
-  subtractPorts,
 } from './policy-hygiene.ts';
 
 export type LintSeverity = 'error' | 'warning';

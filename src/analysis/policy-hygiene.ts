@@ -3,7 +3,7 @@ import { ALL_ADDRESSES, ipBlockAddresses } from '../engine/addresses.ts';
 import { portsOf } from '../engine/compile.ts';
 import { isOutsidePolicy } from '../engine/endpoint.ts';
 import type { Engine, PodClass } from '../engine/engine.ts';
-import { contains, type IntervalSet, intersect, normalize, subtract, union } from '../engine/intervals.ts';
+import { contains, type IntervalSet, intersect, normalize, union } from '../engine/intervals.ts';
 import { PeerMatcher } from '../engine/peer-matcher.ts';
 import {
   intersectPorts,
@@ -11,6 +11,7 @@ import {
   NO_PORTS,
   type PortSet,
   portsKey,
+  subtractPorts,
   unionPorts,
 } from '../engine/ports.ts';
 import { selectorMatches } from '../engine/selectors.ts';
@@ -246,10 +247,6 @@ export function coveredOnItsSide(
     }
   }
   return [...covering].map(([path, at]) => ({ rule: path, at }));
-}
-
-export function subtractPorts(a: PortSet, b: PortSet): PortSet {
-  return { TCP: subtract(a.TCP, b.TCP), UDP: subtract(a.UDP, b.UDP), SCTP: subtract(a.SCTP, b.SCTP) };
 }
 
 /** Address-port pairs in `now` and not in `then`, grouped by port set: exact, whatever the CIDR split. */

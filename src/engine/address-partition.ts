@@ -9,12 +9,31 @@ export interface AddressPorts {
 
 /**
  * Turns overlapping (addresses, ports) grants into disjoint address sets, one per distinct port set:
- * cut the address axis at every boundary, union the ports of the grants covering each piece, then
- * gather pieces with equal ports.
+ * the union of the ports of the grants covering each piece.
  */
 export function partitionByPorts(grants: readonly AddressPorts[]): AddressPorts[] {
+  return partitionAddresses(
+    grants.map((g) => g.addresses),
+    (address) => {
+      let ports: PortSet | undefined;
+      for (const grant of grants) {
+        if (contains(grant.addresses, address)) ports = ports ? unionPorts(ports, grant.ports) : grant.ports;
+      }
+      return ports;
+    },
+  );
+}
+
+/**
+ * Cuts the address axis at every boundary of `edges`, asks `portsAt` for one address of each piece
+ * (every address of a piece gets the same answer), and gathers the pieces with equal ports.
+ */
+export function partitionAddresses(
+  edges: Iterable<IntervalSet<bigint>>,
+  portsAt: (address: bigint) => PortSet | undefined,
+): AddressPorts[] {
   const cuts = new Set<bigint>();
-  for (const { addresses } of grants) {
+  for (const addresses of edges) {
     for (const [lo, hi] of addresses) {
       cuts.add(lo);
       cuts.add(hi + 1n);
@@ -25,10 +44,7 @@ export function partitionByPorts(grants: readonly AddressPorts[]): AddressPorts[
   for (let i = 0; i + 1 < points.length; i++) {
     const lo = points[i] as bigint;
     const hi = (points[i + 1] as bigint) - 1n;
-    let ports: PortSet | undefined;
-    for (const grant of grants) {
-      if (contains(grant.addresses, lo)) ports = ports ? unionPorts(ports, grant.ports) : grant.ports;
-    }
+    const ports = portsAt(lo);
     if (!ports || isEmptyPorts(ports)) continue;
     const key = portsKey(ports);
     const group = groups.get(key) ?? { ports, pieces: [] };

@@ -1,6 +1,7 @@
 import ipaddr from 'ipaddr.js';
-import type { IpBlock } from '../model/types.ts';
+import type { ClusterPeer, IpBlock, Node } from '../model/types.ts';
 import { type IntervalSet, normalize, subtract } from './intervals.ts';
+import { selectorMatches } from './selectors.ts';
 
 /**
  * IPv4 and IPv6 addresses on one bigint axis, so an address set is a single interval set: IPv4 occupies
@@ -98,6 +99,23 @@ export function ipBlockAddresses(block: IpBlock): IntervalSet<bigint> {
     return except ? [[except.lo, except.hi] as const] : [];
   });
   return subtract([[cidr.lo, cidr.hi]], normalize(excepts));
+}
+
+/** The addresses a cluster policy's `networks` or `nodes` peer matches (the IPs of the matching Nodes). */
+export function clusterPeerAddresses(
+  peer: Exclude<ClusterPeer, { kind: 'pods' }>,
+  nodes: readonly Node[],
+): IntervalSet<bigint> {
+  if (peer.kind === 'networks') {
+    return normalize(peer.cidrs.flatMap((cidr) => ipBlockAddresses({ cidr, except: [] })));
+  }
+  return normalize(
+    nodes
+      .filter((node) => selectorMatches(peer.nodeSelector, node.labels))
+      .flatMap((node) => node.ips.map(parseAddress))
+      .filter((address) => address !== undefined)
+      .map((address) => [address, address] as const),
+  );
 }
 
 function formatAddress(value: bigint): string {

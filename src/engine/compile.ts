@@ -1,4 +1,12 @@
-import type { NetworkPolicy, PolicyPort, PolicyRule } from '../model/types.ts';
+import type {
+  ClusterAction,
+  ClusterPolicy,
+  ClusterPort,
+  ClusterRule,
+  NetworkPolicy,
+  PolicyPort,
+  PolicyRule,
+} from '../model/types.ts';
 import { ALL_ADDRESSES } from './addresses.ts';
 import type { EngineOptions } from './endpoint.ts';
 import { type IntervalSet, normalize } from './intervals.ts';
@@ -57,6 +65,52 @@ export function portsOf(
       );
     }
     set = unionPorts(set, portSetOf(p.protocol, ranges));
+  }
+  return set;
+}
+
+/** An Admin- or Baseline-tier rule resolved against the snapshot's pod classes. */
+export interface CompiledClusterRule {
+  id: number;
+  policy: ClusterPolicy;
+  rule: ClusterRule;
+  action: ClusterAction;
+  /** Classes the peers match: by selector, or because a `networks` or `nodes` address is theirs. */
+  classes: ReadonlySet<number>;
+  /** Addresses the `networks` and `nodes` peers match. */
+  addresses: IntervalSet<bigint>;
+  numericPorts?: PortSet;
+}
+
+export function compileClusterRule(
+  id: number,
+  policy: ClusterPolicy,
+  rule: ClusterRule,
+  matcher: PeerMatcher,
+): CompiledClusterRule {
+  const numericPorts = rule.ports?.some((p) => p.kind === 'named')
+    ? undefined
+    : clusterPortsOf(rule.ports, undefined);
+  return { id, policy, rule, action: rule.action, ...matcher.clusterPeers(rule.peers), numericPorts };
+}
+
+/** A cluster rule's ports; a named port matches the destination's container ports of that name, any protocol. */
+export function clusterPortsOf(
+  ports: readonly ClusterPort[] | undefined,
+  destination: PodClass | undefined,
+): PortSet {
+  if (ports === undefined) return ALL_PORTS;
+  let set = NO_PORTS;
+  for (const p of ports) {
+    if (p.kind === 'number') {
+      const ranges: IntervalSet<number> =
+        p.port === undefined ? [[1, 65535]] : [[p.port, p.endPort ?? p.port]];
+      set = unionPorts(set, portSetOf(p.protocol, ranges));
+      continue;
+    }
+    for (const named of destination?.namedPorts ?? []) {
+      if (named.name === p.name) set = unionPorts(set, portSetOf(named.protocol, [[named.port, named.port]]));
+    }
   }
   return set;
 }

@@ -1,11 +1,26 @@
-import type { Direction, NetworkPolicy, Pod, PolicyRule, Snapshot } from '../model/types.ts';
-import { type AddressPorts, partitionByPorts } from './address-partition.ts';
+import {
+  type ClusterPolicy,
+  clusterPolicyOrder,
+  type Direction,
+  type NetworkPolicy,
+  type Pod,
+  type PolicyRule,
+  type Snapshot,
+} from '../model/types.ts';
+import { type AddressPorts, partitionAddresses, partitionByPorts } from './address-partition.ts';
 import { ALL_ADDRESSES, parseAddress } from './addresses.ts';
-import { type CompiledRule, compileRule, portsOf } from './compile.ts';
+import {
+  type CompiledClusterRule,
+  type CompiledRule,
+  clusterPortsOf,
+  compileClusterRule,
+  compileRule,
+  portsOf,
+} from './compile.ts';
 import { DEFAULT_OPTIONS, type Endpoint, type EngineOptions } from './endpoint.ts';
 import { contains } from './intervals.ts';
 import { PeerMatcher } from './peer-matcher.ts';
-import { groupPodClasses, ipBlockCuts, type PodClass } from './pod-classes.ts';
+import { clusterAddressCuts, groupPodClasses, ipBlockCuts, type PodClass } from './pod-classes.ts';
 import {
   ALL_PORTS,
   equalPorts,
@@ -15,6 +30,7 @@ import {
   type PortSet,
   unionPorts,
 } from './ports.ts';
+import { type TierMatch, type TierStep, tieredPorts } from './tiers.ts';
 
 export type { PodClass } from './pod-classes.ts';
 
@@ -25,6 +41,11 @@ export interface SideExplanation {
   /** Policies that select the subject for this direction; empty when it is not isolated. */
   isolatedBy: NetworkPolicy[];
   admittedBy: { policy: NetworkPolicy; rule: PolicyRule; ports: PortSet; byIpBlock: boolean }[];
+  /**
+   * Which tier decided which ports, in evaluation order, when Admin- or Baseline-tier policies select
+   * the subject in this direction; empty otherwise (NetworkPolicy alone decides).
+   */
+  tiers: TierStep<CompiledClusterRule>[];
   ports: PortSet;
 }
 
@@ -41,15 +62,25 @@ export interface ClassPairPorts {
  * peer classes it admits), so no per-peer table is built: rows cost what the rules cost.
  */
 interface Row {
-  /** Not isolated in this direction: everything is allowed. */
+  /** Neither isolated nor subject to any Admin- or Baseline-tier rule: everything is allowed. */
   open: boolean;
+  /** Some NetworkPolicy isolates the class in this direction. */
+  isolated: boolean;
   /** The rules of the policies that isolate the class in this direction. */
   rules: CompiledRule[];
   /** Some rule admits a peer only through an ipBlock covering its IPs. */
   byIpBlock: boolean;
+  /** The Admin- and Baseline-tier rules of the policies whose subject is the class, in evaluation order. */
+  admin: CompiledClusterRule[];
+  baseline: CompiledClusterRule[];
 }
 
-const OPEN_ROW: Row = { open: true, rules: [], byIpBlock: false };
+const OPEN_ROW: Row = { open: true, isolated: false, rules: [], byIpBlock: false, admin: [], baseline: [] };
+
+/** Whether some peer may be allowed whatever its identity: open, not isolated, or a rule naming no peers. */
+function mayAdmitAnyone(row: Row): boolean {
+  return row.open || !row.isolated || row.rules.some((r) => !r.classes);
+}
 
 /**
  * The fast engine: evaluates NetworkPolicies once per pod class (see pod-classes.ts), with port and
@@ -65,6 +96,7 @@ export class Engine {
   /** Built on demand, dropped when a policy changes. */
   private policiesByNamespace: Map<string, NetworkPolicy[]> | undefined;
   private readonly compiled = new Map<NetworkPolicy, Record<Direction, CompiledRule[]>>();
+  private readonly clusterCompiled = new Map<ClusterPolicy, Record<Direction, CompiledClusterRule[]>>();
   private readonly isolation: Record<Direction, NetworkPolicy[][]>;
   private readonly rows: Record<Direction, (Row | undefined)[]>;
   /** Named-port rules resolved per destination shape: rule id → named-ports id → ports. */
@@ -76,11 +108,27 @@ export class Engine {
     readonly snapshot: Snapshot,
     readonly options: EngineOptions = DEFAULT_OPTIONS,
   ) {
-    const cuts = options.ipBlockMatchesPods ? ipBlockCuts(snapshot.policies) : [];
-    this.cuts = new Set(cuts);
+    const policyCuts = options.ipBlockMatchesPods ? ipBlockCuts(snapshot.policies) : [];
+    this.cuts = new Set(policyCuts);
+    const cuts = [
+      ...new Set([...policyCuts, ...clusterAddressCuts(snapshot.clusterPolicies, snapshot.nodes)]),
+    ].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     ({ classes: this.classes, classByPod: this.classByPod } = groupPodClasses(snapshot.pods, cuts, options));
-    this.matcher = new PeerMatcher(snapshot.namespaces, this.classes);
+    this.matcher = new PeerMatcher(snapshot.namespaces, this.classes, snapshot.nodes);
     this.policies = [...snapshot.policies];
+    // Inserted in evaluation order (tier, then priority), which rows keep.
+    const clusterPolicies = [
+      ...snapshot.clusterPolicies.filter((p) => p.tier === 'Admin').sort(clusterPolicyOrder),
+      ...snapshot.clusterPolicies.filter((p) => p.tier === 'Baseline').sort(clusterPolicyOrder),
+    ];
+    for (const policy of clusterPolicies) {
+      const compile = (rule: ClusterPolicy['ingress'][number]) =>
+        compileClusterRule(this.nextRuleId++, policy, rule, this.matcher);
+      this.clusterCompiled.set(policy, {
+        ingress: policy.ingress.map(compile),
+        egress: policy.egress.map(compile),
+      });
+    }
     this.isolation = { ingress: this.classes.map(() => []), egress: this.classes.map(() => []) };
     this.rows = { ingress: [], egress: [] };
     for (const policy of this.policies) this.compilePolicy(policy);
@@ -134,16 +182,16 @@ export class Engine {
    */
   *allowedClassPairs(): Generator<ClassPairPorts> {
     const seen = new Int32Array(this.classes.length).fill(-1);
-    let admitting: { everyone: number[]; from: Map<number, CompiledRule[]> } | undefined;
+    let admitting: { everyone: number[]; from: Map<number, Iterable<number>[]> } | undefined;
     for (const src of this.classes) {
       const row = this.row(src, 'egress');
       const lists: Iterable<number>[] = [];
-      if (row.open || row.rules.some((r) => !r.classes)) {
+      if (mayAdmitAnyone(row)) {
         admitting ??= this.ingressAdmission();
-        lists.push(admitting.everyone);
-        for (const rule of admitting.from.get(src.id) ?? []) lists.push(this.matcher.selectedBy(rule.policy));
+        lists.push(admitting.everyone, ...(admitting.from.get(src.id) ?? []));
       }
       for (const rule of row.rules) if (rule.classes) lists.push(rule.classes);
+      for (const rule of row.admin) if (rule.action === 'Allow') lists.push(rule.classes);
       for (const list of lists) {
         for (const dstId of list) {
           if (seen[dstId] === src.id) continue;
@@ -156,25 +204,27 @@ export class Engine {
   }
 
   /**
-   * For sources that may send anywhere: the classes that admit every source, and for each source the
-   * ingress rules that name it (their policies' subjects are the candidates).
+   * For sources that may send anywhere: the classes that may admit every source, and for each source
+   * the subjects of the ingress rules that may allow it by name.
    */
-  private ingressAdmission(): { everyone: number[]; from: Map<number, CompiledRule[]> } {
-    const everyone = this.classes
-      .filter((c) => {
-        const row = this.row(c, 'ingress');
-        return row.open || row.rules.some((r) => !r.classes);
-      })
-      .map((c) => c.id);
-    const from = new Map<number, CompiledRule[]>();
+  private ingressAdmission(): { everyone: number[]; from: Map<number, Iterable<number>[]> } {
+    const everyone = this.classes.filter((c) => mayAdmitAnyone(this.row(c, 'ingress'))).map((c) => c.id);
+    const from = new Map<number, Iterable<number>[]>();
+    const add = (sources: Iterable<number>, subjects: Iterable<number>) => {
+      for (const srcId of sources) {
+        const list = from.get(srcId);
+        if (list) list.push(subjects);
+        else from.set(srcId, [subjects]);
+      }
+    };
     for (const [policy, rules] of this.compiled) {
       if (!policy.isolates.ingress) continue;
+      for (const rule of rules.ingress) add(rule.classes ?? [], this.matcher.selectedBy(policy));
+    }
+    for (const [policy, rules] of this.clusterCompiled) {
+      if (policy.tier !== 'Admin') continue;
       for (const rule of rules.ingress) {
-        for (const srcId of rule.classes ?? []) {
-          const list = from.get(srcId);
-          if (list) list.push(rule);
-          else from.set(srcId, [rule]);
-        }
+        if (rule.action === 'Allow') add(rule.classes, this.matcher.clusterSubject(policy));
       }
     }
     return { everyone, from };
@@ -199,15 +249,28 @@ export class Engine {
         for (const id of compiled.classes ?? []) memberships[id]?.push(`${compiled.id}`);
       }
     }
+    const clusterMeaning = new Map<CompiledClusterRule, string>();
+    for (const rules of this.clusterCompiled.values()) {
+      for (const compiled of [...rules.ingress, ...rules.egress]) {
+        const addresses = compiled.addresses.map(([lo, hi]) => `${lo}-${hi}`).join(',');
+        clusterMeaning.set(
+          compiled,
+          `${compiled.action}/${[...compiled.classes].sort((a, b) => a - b).join(',')}/${addresses}/${JSON.stringify(compiled.rule.ports ?? null)}`,
+        );
+        for (const id of compiled.classes) memberships[id]?.push(`c${compiled.id}`);
+      }
+    }
     return this.classes.map((c) => {
       const side = (direction: Direction) => {
         const row = this.row(c, direction);
-        return row.open
-          ? 'open'
-          : row.rules
-              .map((r) => ruleMeaning.get(r))
-              .sort()
-              .join(';');
+        if (row.open) return 'open';
+        const rules = row.rules
+          .map((r) => ruleMeaning.get(r))
+          .sort()
+          .join(';');
+        // Tier rules keep their order: it decides which of them wins.
+        const tiers = [...row.admin, null, ...row.baseline].map((r) => (r ? clusterMeaning.get(r) : '|'));
+        return `${row.isolated}:${rules}:${tiers.join(';')}`;
       };
       return JSON.stringify([
         c.hostNetwork,
@@ -221,37 +284,73 @@ export class Engine {
 
   /** External addresses a class may reach (egress) or be reached from (ingress), grouped by ports. */
   externalPorts(subject: PodClass, direction: Direction): AddressPorts[] {
-    const { open, rules } = this.row(subject, direction);
-    if (open) return [{ addresses: ALL_ADDRESSES, ports: ALL_PORTS }];
-    // Classes isolated by the same rules share the answer, unless a named port resolves differently.
-    const namedPorts =
-      direction === 'ingress' && rules.some((r) => !r.numericPorts) ? subject.namedPortsId : '';
-    const key = `${direction}:${rules.map((r) => r.id).join(',')}:${namedPorts}`;
+    const row = this.row(subject, direction);
+    if (row.open) return [{ addresses: ALL_ADDRESSES, ports: ALL_PORTS }];
+    const { rules, admin, baseline } = row;
+    // Classes under the same rules share the answer, unless a named port resolves differently.
+    const named = [...rules, ...admin, ...baseline].some((r) => !r.numericPorts);
+    const namedPorts = direction === 'ingress' && named ? subject.namedPortsId : '';
+    const ids = (list: readonly { id: number }[]) => list.map((r) => r.id).join(',');
+    const key = `${direction}:${row.isolated}:${ids(rules)}:${ids(admin)}:${ids(baseline)}:${namedPorts}`;
     let result = this.externalCache.get(key);
     if (!result) {
+      // Egress named ports resolve on the destination, and an external address has none.
+      const destination = direction === 'egress' ? undefined : subject;
       const grants = rules.map((compiled) => ({
         addresses: compiled.addresses,
-        // Egress named ports resolve on the destination, and an external address has none.
-        ports: this.rulePorts(compiled, direction === 'egress' ? undefined : subject),
+        ports: this.rulePorts(compiled, destination),
       }));
-      result = partitionByPorts(grants);
+      if (admin.length === 0 && baseline.length === 0) result = partitionByPorts(grants);
+      else {
+        const matching = (tier: CompiledClusterRule[], address: bigint) =>
+          this.tierMatches(tier, destination, (r) => contains(r.addresses, address));
+        result = partitionAddresses(
+          [
+            ALL_ADDRESSES,
+            ...grants.map((g) => g.addresses),
+            ...[...admin, ...baseline].map((r) => r.addresses),
+          ],
+          (address) =>
+            tieredPorts({
+              admin: matching(admin, address),
+              isolated: row.isolated,
+              networkPolicyGrant: () =>
+                grants.reduce(
+                  (acc, g) => (contains(g.addresses, address) ? unionPorts(acc, g.ports) : acc),
+                  NO_PORTS,
+                ),
+              baseline: matching(baseline, address),
+            }),
+        );
+      }
       this.externalCache.set(key, result);
     }
     return result;
+  }
+
+  /** The tier rules that match a peer, with the ports each applies to at `destination`. */
+  private *tierMatches(
+    rules: readonly CompiledClusterRule[],
+    destination: PodClass | undefined,
+    matches: (rule: CompiledClusterRule) => boolean,
+  ): Generator<TierMatch<CompiledClusterRule>> {
+    for (const rule of rules) {
+      if (matches(rule)) yield { rule, action: rule.action, ports: this.clusterRulePorts(rule, destination) };
+    }
   }
 
   /** Every rule that takes part in the verdict for one direction of src → dst. */
   explainSide(subject: Pod, peer: Endpoint, direction: Direction): SideExplanation {
     const subjectClass = this.classOf(subject);
     if (subjectClass.hostNetwork)
-      return { hostNetwork: true, isolatedBy: [], admittedBy: [], ports: ALL_PORTS };
+      return { hostNetwork: true, isolatedBy: [], admittedBy: [], tiers: [], ports: ALL_PORTS };
+    const row = this.row(subjectClass, direction);
     const isolatedBy = this.isolation[direction][subjectClass.id] ?? [];
-    if (isolatedBy.length === 0) return { hostNetwork: false, isolatedBy, admittedBy: [], ports: ALL_PORTS };
     const peerClass = 'pod' in peer ? this.classOf(peer.pod) : undefined;
     const peerAddress = 'ip' in peer ? parseAddress(peer.ip) : undefined;
     const destination = direction === 'ingress' ? subjectClass : peerClass;
     const admittedBy: SideExplanation['admittedBy'] = [];
-    for (const compiled of this.row(subjectClass, direction).rules) {
+    for (const compiled of row.rules) {
       const admits = peerClass
         ? compiled.classes === undefined || compiled.classes.has(peerClass.id)
         : peerAddress !== undefined && contains(compiled.addresses, peerAddress);
@@ -260,8 +359,26 @@ export class Engine {
       const byIpBlock = peerClass !== undefined && compiled.classesByIpBlock.has(peerClass.id);
       admittedBy.push({ policy: compiled.policy, rule: compiled.rule, ports, byIpBlock });
     }
-    const ports = admittedBy.reduce((acc, entry) => unionPorts(acc, entry.ports), NO_PORTS);
-    return { hostNetwork: false, isolatedBy, admittedBy, ports };
+    const granted = row.isolated
+      ? admittedBy.reduce((acc, entry) => unionPorts(acc, entry.ports), NO_PORTS)
+      : ALL_PORTS;
+    const tiers: SideExplanation['tiers'] = [];
+    if (row.admin.length === 0 && row.baseline.length === 0)
+      return { hostNetwork: false, isolatedBy, admittedBy, tiers, ports: granted };
+    const matchesPeer = (rule: CompiledClusterRule) =>
+      peerClass
+        ? rule.classes.has(peerClass.id)
+        : peerAddress !== undefined && contains(rule.addresses, peerAddress);
+    const ports = tieredPorts(
+      {
+        admin: this.tierMatches(row.admin, destination, matchesPeer),
+        isolated: row.isolated,
+        networkPolicyGrant: () => granted,
+        baseline: this.tierMatches(row.baseline, destination, matchesPeer),
+      },
+      tiers,
+    );
+    return { hostNetwork: false, isolatedBy, admittedBy, tiers, ports };
   }
 
   /**
@@ -325,11 +442,12 @@ export class Engine {
     return { rebuild: false, changed };
   }
 
-  /** Peers a class's row can grant something to: every class when it is open or has peerless rules. */
+  /** Peers a class's row can grant something to: every class when it may admit anyone. */
   private peersOfRow(subject: PodClass, direction: Direction): Iterable<number> {
     const row = this.row(subject, direction);
-    if (row.open || row.rules.some((r) => !r.classes)) return this.classes.map((c) => c.id);
-    return new Set(row.rules.flatMap((r) => [...(r.classes ?? [])]));
+    if (mayAdmitAnyone(row)) return this.classes.map((c) => c.id);
+    const allowing = row.admin.filter((r) => r.action === 'Allow');
+    return new Set([...row.rules, ...allowing].flatMap((r) => [...(r.classes ?? [])]));
   }
 
   private compilePolicy(policy: NetworkPolicy): void {
@@ -366,6 +484,19 @@ export class Engine {
   }
 
   private rulePorts(compiled: CompiledRule, destination: PodClass | undefined): PortSet {
+    return this.portsAt(compiled, destination, () => portsOf(compiled.rule.ports, destination));
+  }
+
+  private clusterRulePorts(compiled: CompiledClusterRule, destination: PodClass | undefined): PortSet {
+    return this.portsAt(compiled, destination, () => clusterPortsOf(compiled.rule.ports, destination));
+  }
+
+  /** A rule's ports at a destination, resolved once per destination shape when it names ports by name. */
+  private portsAt(
+    compiled: { id: number; numericPorts?: PortSet },
+    destination: PodClass | undefined,
+    resolve: () => PortSet,
+  ): PortSet {
     if (compiled.numericPorts) return compiled.numericPorts;
     let byShape = this.rulePortsCache.get(compiled.id);
     if (!byShape) {
@@ -376,7 +507,7 @@ export class Engine {
     const slot = destination ? destination.namedPortsId + 1 : 0;
     let ports = byShape[slot];
     if (!ports) {
-      ports = portsOf(compiled.rule.ports, destination);
+      ports = resolve();
       byShape[slot] = ports;
     }
     return ports;
@@ -387,9 +518,22 @@ export class Engine {
     if (cached) return cached;
     let row = OPEN_ROW;
     const isolatedBy = this.isolation[direction][subject.id] ?? [];
-    if (isolatedBy.length > 0) {
+    const admin: CompiledClusterRule[] = [];
+    const baseline: CompiledClusterRule[] = [];
+    for (const [policy, rules] of this.clusterCompiled) {
+      if (rules[direction].length === 0 || !this.matcher.clusterSubject(policy).has(subject.id)) continue;
+      (policy.tier === 'Admin' ? admin : baseline).push(...rules[direction]);
+    }
+    if (isolatedBy.length > 0 || admin.length > 0 || baseline.length > 0) {
       const rules = isolatedBy.flatMap((policy) => this.compiled.get(policy)?.[direction] ?? []);
-      row = { open: false, rules, byIpBlock: rules.some((r) => r.classesByIpBlock.size > 0) };
+      row = {
+        open: false,
+        isolated: isolatedBy.length > 0,
+        rules,
+        byIpBlock: rules.some((r) => r.classesByIpBlock.size > 0),
+        admin,
+        baseline,
+      };
     }
     this.rows[direction][subject.id] = row;
     return row;
@@ -401,6 +545,23 @@ export class Engine {
    */
   private grant(row: Row, destination: PodClass, peer: PodClass, withPodIpBlocks: boolean): PortSet {
     if (row.open) return ALL_PORTS;
+    if (row.admin.length === 0 && row.baseline.length === 0)
+      return this.networkPolicyGrant(row, destination, peer, withPodIpBlocks);
+    const matchesPeer = (rule: CompiledClusterRule) => rule.classes.has(peer.id);
+    return tieredPorts({
+      admin: this.tierMatches(row.admin, destination, matchesPeer),
+      isolated: row.isolated,
+      networkPolicyGrant: () => this.networkPolicyGrant(row, destination, peer, withPodIpBlocks),
+      baseline: this.tierMatches(row.baseline, destination, matchesPeer),
+    });
+  }
+
+  private networkPolicyGrant(
+    row: Row,
+    destination: PodClass,
+    peer: PodClass,
+    withPodIpBlocks: boolean,
+  ): PortSet {
     let ports = NO_PORTS;
     const { rules } = row;
     for (let i = 0; i < rules.length; i++) {

@@ -1,5 +1,14 @@
-import type { IpBlock, LabelSelector, Namespace, NetworkPolicy, PolicyPeer } from '../model/types.ts';
-import { ipBlockAddresses } from './addresses.ts';
+import type {
+  ClusterPeer,
+  ClusterPolicy,
+  IpBlock,
+  LabelSelector,
+  Namespace,
+  NetworkPolicy,
+  Node,
+  PolicyPeer,
+} from '../model/types.ts';
+import { clusterPeerAddresses, ipBlockAddresses } from './addresses.ts';
 import type { EngineOptions } from './endpoint.ts';
 import { type IntervalSet, union } from './intervals.ts';
 import type { PodClass } from './pod-classes.ts';
@@ -28,9 +37,12 @@ export class PeerMatcher {
   private readonly selectedCache = new WeakMap<NetworkPolicy, readonly number[]>();
   private readonly peerSetsCache = new Map<string, PeerSets>();
 
+  private readonly clusterSubjectCache = new WeakMap<ClusterPolicy, ReadonlySet<number>>();
+
   constructor(
     private readonly namespaces: ReadonlyMap<string, Namespace>,
     classes: readonly PodClass[],
+    private readonly nodes: readonly Node[] = [],
   ) {
     for (const podClass of classes) {
       for (const address of podClass.addresses) this.addressIndex.push({ address, classId: podClass.id });
@@ -51,6 +63,35 @@ export class PeerMatcher {
       this.selectedCache.set(policy, ids);
     }
     return ids;
+  }
+
+  /** Classes a cluster policy's subject selects; hostNetwork pods are never subjects. */
+  clusterSubject(policy: ClusterPolicy): ReadonlySet<number> {
+    let ids = this.clusterSubjectCache.get(policy);
+    if (!ids) {
+      ids = new Set(this.pods({ selector: policy.subject.namespaceSelector }, policy.subject.podSelector));
+      this.clusterSubjectCache.set(policy, ids);
+    }
+    return ids;
+  }
+
+  /** What a cluster rule's peers match: pods by selector, and addresses (with the pods that own them). */
+  clusterPeers(peers: readonly ClusterPeer[]): {
+    classes: ReadonlySet<number>;
+    addresses: IntervalSet<bigint>;
+  } {
+    const classes = new Set<number>();
+    let addresses: IntervalSet<bigint> = [];
+    for (const peer of peers) {
+      if (peer.kind === 'pods') {
+        for (const id of this.pods({ selector: peer.namespaceSelector }, peer.podSelector)) classes.add(id);
+        continue;
+      }
+      const matched = clusterPeerAddresses(peer, this.nodes);
+      addresses = union(addresses, matched);
+      for (const id of this.ipBlockPeer(matched)) classes.add(id);
+    }
+    return { classes, addresses };
   }
 
   /**

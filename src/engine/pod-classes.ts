@@ -1,6 +1,7 @@
-import type { Labels, NamedPort, NetworkPolicy, Pod } from '../model/types.ts';
-import { ipBlockAddresses, parseAddress } from './addresses.ts';
+import type { ClusterPolicy, Labels, NamedPort, NetworkPolicy, Node, Pod } from '../model/types.ts';
+import { clusterPeerAddresses, ipBlockAddresses, parseAddress } from './addresses.ts';
 import { type EngineOptions, isOutsidePolicy } from './endpoint.ts';
+import type { IntervalSet } from './intervals.ts';
 
 /** Pods that no selector, named port or ipBlock in the input can tell apart: they share every answer. */
 export interface PodClass {
@@ -20,24 +21,41 @@ export interface PodClass {
 
 /** Every boundary of every ipBlock piece, sorted: pods between two cuts match the same ipBlocks. */
 export function ipBlockCuts(policies: Iterable<NetworkPolicy>): bigint[] {
-  const cuts = new Set<bigint>();
+  const blocks: IntervalSet<bigint>[] = [];
   for (const policy of policies) {
     for (const rule of [...policy.ingress, ...policy.egress]) {
-      for (const peer of rule.peers ?? []) {
-        if (peer.kind !== 'ipBlock') continue;
-        for (const [lo, hi] of ipBlockAddresses(peer.ipBlock)) {
-          cuts.add(lo);
-          cuts.add(hi + 1n);
-        }
-      }
+      for (const peer of rule.peers ?? [])
+        if (peer.kind === 'ipBlock') blocks.push(ipBlockAddresses(peer.ipBlock));
+    }
+  }
+  return cutsOf(blocks);
+}
+
+/** The same for the addresses of cluster policies' `networks` and `nodes` peers, which always match pods. */
+export function clusterAddressCuts(policies: Iterable<ClusterPolicy>, nodes: readonly Node[]): bigint[] {
+  const sets: IntervalSet<bigint>[] = [];
+  for (const policy of policies) {
+    for (const rule of [...policy.ingress, ...policy.egress]) {
+      for (const peer of rule.peers) if (peer.kind !== 'pods') sets.push(clusterPeerAddresses(peer, nodes));
+    }
+  }
+  return cutsOf(sets);
+}
+
+export function cutsOf(sets: Iterable<IntervalSet<bigint>>): bigint[] {
+  const cuts = new Set<bigint>();
+  for (const set of sets) {
+    for (const [lo, hi] of set) {
+      cuts.add(lo);
+      cuts.add(hi + 1n);
     }
   }
   return [...cuts].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /**
- * Groups pods by everything policies can observe: namespace, labels, named ports, hostNetwork and (when
- * ipBlocks may match pods) which ipBlock pieces their IPs fall in.
+ * Groups pods by everything policies can observe: namespace, labels, named ports, hostNetwork and which
+ * address pieces (`cuts`: those of the ipBlocks and networks that may match pods) their IPs fall in.
  */
 export function groupPodClasses(
   pods: readonly Pod[],
@@ -50,9 +68,7 @@ export function groupPodClasses(
   const namedPortsIds = new Map<string, number>();
   for (const pod of pods) {
     const addresses = pod.ips.map((ip) => parseAddress(ip) as bigint);
-    const regions = options.ipBlockMatchesPods
-      ? addresses.map((a) => upperBound(cuts, a)).sort((a, b) => a - b)
-      : [];
+    const regions = cuts.length > 0 ? addresses.map((a) => upperBound(cuts, a)).sort((a, b) => a - b) : [];
     const namedPortsKey = pod.namedPorts
       .map((p) => `${p.name}/${p.protocol}/${p.port}`)
       .sort()

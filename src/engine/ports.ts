@@ -1,5 +1,5 @@
 import { PROTOCOLS, type Protocol } from '../model/types.ts';
-import { type IntervalSet, intersect, union } from './intervals.ts';
+import { type IntervalSet, intersect, subtract, union } from './intervals.ts';
 
 /** Allowed ports per protocol; a protocol that is absent or empty allows nothing. */
 export type PortSet = Readonly<Record<Protocol, IntervalSet<number>>>;
@@ -23,6 +23,12 @@ export function intersectPorts(a: PortSet, b: PortSet): PortSet {
   if (a === b || b === ALL_PORTS || a === NO_PORTS) return a;
   if (a === ALL_PORTS || b === NO_PORTS) return b;
   return { TCP: intersect(a.TCP, b.TCP), UDP: intersect(a.UDP, b.UDP), SCTP: intersect(a.SCTP, b.SCTP) };
+}
+
+export function subtractPorts(a: PortSet, b: PortSet): PortSet {
+  if (b === NO_PORTS || a === NO_PORTS) return a;
+  if (b === ALL_PORTS || a === b) return NO_PORTS;
+  return { TCP: subtract(a.TCP, b.TCP), UDP: subtract(a.UDP, b.UDP), SCTP: subtract(a.SCTP, b.SCTP) };
 }
 
 export function isEmptyPorts(set: PortSet): boolean {

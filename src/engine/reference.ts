@@ -1,20 +1,25 @@
 import ipaddr from 'ipaddr.js';
-import type {
-  Direction,
-  IpBlock,
-  NetworkPolicy,
-  Pod,
-  PolicyPeer,
-  PolicyRule,
-  Protocol,
-  Snapshot,
+import {
+  type ClusterPeer,
+  type ClusterRule,
+  clusterPolicyOrder,
+  type Direction,
+  type IpBlock,
+  type NetworkPolicy,
+  type Pod,
+  type PodScope,
+  type PolicyPeer,
+  type PolicyRule,
+  type Protocol,
+  type Snapshot,
+  type Tier,
 } from '../model/types.ts';
 import { type Endpoint, type EngineOptions, isOutsidePolicy } from './endpoint.ts';
 import { selectorMatches } from './selectors.ts';
 
 /**
  * The reference evaluator: one (source, destination, protocol, port) question answered straight from the
- * NetworkPolicy API definitions, with no classes, caches or interval sets. It exists to check the fast
+ * NetworkPolicy and policy.networking.k8s.io API definitions, with no classes, caches or interval sets. It exists to check the fast
  * engine (see engine.property.test.ts), so it favours being obviously right over being fast.
  */
 export function referenceAllows(
@@ -44,15 +49,31 @@ function sideAllows(
 ): boolean {
   // hostNetwork pods share their node's network namespace, which NetworkPolicy does not police.
   if (isOutsidePolicy(subject, options)) return true;
+  // Named ports are resolved on the destination: the subject for ingress, the peer for egress.
+  const destination = direction === 'ingress' ? subject : 'pod' in peer ? peer.pod : undefined;
+  const tierVerdict = (tier: Tier) => {
+    const policies = snapshot.clusterPolicies
+      .filter((p) => p.tier === tier && scopeSelects(snapshot, p.subject, subject, options))
+      .sort(clusterPolicyOrder);
+    for (const policy of policies) {
+      for (const rule of policy[direction]) {
+        if (clusterRuleMatches(snapshot, rule, peer, protocol, port, destination, options))
+          return rule.action;
+      }
+    }
+    return undefined;
+  };
+  const admin = tierVerdict('Admin');
+  if (admin === 'Allow') return true;
+  if (admin === 'Deny') return false;
   const isolating = snapshot.policies.filter(
     (policy) =>
       policy.namespace === subject.namespace &&
       policy.isolates[direction] &&
       selectorMatches(policy.podSelector, subject.labels),
   );
-  if (isolating.length === 0) return true;
-  // Named ports are resolved on the destination: the subject for ingress, the peer for egress.
-  const destination = direction === 'ingress' ? subject : 'pod' in peer ? peer.pod : undefined;
+  // Only a subject that no NetworkPolicy isolates reaches the Baseline tier; its Pass means the default.
+  if (isolating.length === 0) return tierVerdict('Baseline') !== 'Deny';
   return isolating.some((policy) =>
     policy[direction].some(
       (rule) =>
@@ -122,4 +143,55 @@ function ruleAdmitsPort(
     }
     return port >= p.port && port <= (p.endPort ?? p.port);
   });
+}
+
+function scopeSelects(snapshot: Snapshot, scope: PodScope, pod: Pod, options: EngineOptions): boolean {
+  // Host-networked pods are never subjects or pod peers of cluster policies.
+  if (isOutsidePolicy(pod, options)) return false;
+  const namespaceLabels = snapshot.namespaces.get(pod.namespace)?.labels ?? {};
+  return (
+    selectorMatches(scope.namespaceSelector, namespaceLabels) &&
+    (scope.podSelector === undefined || selectorMatches(scope.podSelector, pod.labels))
+  );
+}
+
+function clusterRuleMatches(
+  snapshot: Snapshot,
+  rule: ClusterRule,
+  peer: Endpoint,
+  protocol: Protocol,
+  port: number,
+  destination: Pod | undefined,
+  options: EngineOptions,
+): boolean {
+  const peerMatches = rule.peers.some((p) => clusterPeerMatches(snapshot, p, peer, options));
+  const portMatches =
+    rule.ports === undefined ||
+    rule.ports.some((p) =>
+      p.kind === 'named'
+        ? (destination?.namedPorts.some(
+            (n) => n.name === p.name && n.protocol === protocol && n.port === port,
+          ) ?? false)
+        : p.protocol === protocol &&
+          (p.port === undefined || (port >= p.port && port <= (p.endPort ?? p.port))),
+    );
+  return peerMatches && portMatches;
+}
+
+function clusterPeerMatches(
+  snapshot: Snapshot,
+  peer: ClusterPeer,
+  endpoint: Endpoint,
+  options: EngineOptions,
+): boolean {
+  if (peer.kind === 'pods') return 'pod' in endpoint && scopeSelects(snapshot, peer, endpoint.pod, options);
+  // networks and nodes peers match addresses, and so also the pods that hold them.
+  const ips = 'ip' in endpoint ? [endpoint.ip] : endpoint.pod.ips;
+  const cidrs =
+    peer.kind === 'networks'
+      ? peer.cidrs
+      : snapshot.nodes
+          .filter((node) => selectorMatches(peer.nodeSelector, node.labels))
+          .flatMap((node) => node.ips.map((ip) => `${ip}/${ip.includes(':') ? 128 : 32}`));
+  return ips.some((ip) => cidrs.some((cidr) => ipInBlock(ip, { cidr, except: [] })));
 }

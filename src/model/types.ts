@@ -62,6 +62,88 @@ export interface NetworkPolicy {
   provenance: Provenance;
 }
 
+/** The policy.networking.k8s.io kinds: cluster-scoped policies evaluated around NetworkPolicies. */
+export type ClusterPolicyKind = 'AdminNetworkPolicy' | 'BaselineAdminNetworkPolicy' | 'ClusterNetworkPolicy';
+
+/** Admin-tier rules are evaluated before NetworkPolicies, Baseline-tier rules after them. */
+export type Tier = 'Admin' | 'Baseline';
+
+/** v1alpha2's `Accept` is read as `Allow`; `ClusterPolicy.kind` tells which word the author wrote. */
+export type ClusterAction = 'Allow' | 'Deny' | 'Pass';
+
+/** Pods in namespaces matching `namespaceSelector` whose labels match `podSelector` (undefined: all). */
+export interface PodScope {
+  namespaceSelector: LabelSelector;
+  podSelector?: LabelSelector;
+}
+
+export type ClusterPeer =
+  | ({ kind: 'pods' } & PodScope)
+  /** Matches the addresses of the input's Node objects whose labels match. */
+  | { kind: 'nodes'; nodeSelector: LabelSelector }
+  /** CIDRs; unlike a NetworkPolicy ipBlock, the API says these match pod IPs too. */
+  | { kind: 'networks'; cidrs: readonly string[] };
+
+export type ClusterPort =
+  /** `port` undefined: every port of the protocol. */
+  | { kind: 'number'; protocol: Protocol; port?: number; endPort?: number }
+  /** Matched by name on the destination pod, whatever protocol its container port declares. */
+  | { kind: 'named'; name: string };
+
+export interface ClusterRule {
+  direction: Direction;
+  index: number;
+  name: string;
+  action: ClusterAction;
+  peers: readonly ClusterPeer[];
+  /** undefined: every port of every protocol. */
+  ports?: readonly ClusterPort[];
+  provenance: Provenance;
+}
+
+export interface ClusterPolicy {
+  kind: ClusterPolicyKind;
+  name: string;
+  tier: Tier;
+  /** Lower first. A BaselineAdminNetworkPolicy has none and comes after every Baseline-tier policy. */
+  priority?: number;
+  subject: PodScope;
+  ingress: readonly ClusterRule[];
+  egress: readonly ClusterRule[];
+  provenance: Provenance;
+}
+
+/**
+ * The order in which a tier's policies are evaluated: by priority, then (for same-priority policies,
+ * which the API leaves undefined and the loader warns about) by input order, which `Array.sort` keeps.
+ */
+export function clusterPolicyOrder(a: ClusterPolicy, b: ClusterPolicy): number {
+  return (a.priority ?? Number.POSITIVE_INFINITY) - (b.priority ?? Number.POSITIVE_INFINITY) || 0;
+}
+
+/** Word the author wrote for an allowing action: `Accept` in v1alpha2, `Allow` in v1alpha1. */
+export function actionWord(policy: ClusterPolicy, action: ClusterAction): string {
+  return action === 'Allow' && policy.kind === 'ClusterNetworkPolicy' ? 'Accept' : action;
+}
+
+/** `AdminNetworkPolicy/deny-outsiders`: cluster policies have no namespace, and kinds share names. */
+export function clusterPolicyId(policy: ClusterPolicy): string {
+  return `${policy.kind}/${policy.name}`;
+}
+
+/** `AdminNetworkPolicy/deny-outsiders ingress[0] "deny-all"`. */
+export function clusterRuleId(policy: ClusterPolicy, rule: ClusterRule): string {
+  return `${clusterPolicyId(policy)} ${rule.direction}[${rule.index}]${rule.name ? ` "${rule.name}"` : ''}`;
+}
+
+export interface Node {
+  name: string;
+  labels: Labels;
+  /** status.addresses of type InternalIP and ExternalIP. */
+  ips: readonly string[];
+  provenance: Provenance;
+}
+
 export interface NamedPort {
   name: string;
   protocol: Protocol;
@@ -127,6 +209,9 @@ export interface Snapshot {
   workloads: readonly Workload[];
   pods: readonly Pod[];
   policies: readonly NetworkPolicy[];
+  /** AdminNetworkPolicies, BaselineAdminNetworkPolicies and ClusterNetworkPolicies, in input order. */
+  clusterPolicies: readonly ClusterPolicy[];
+  nodes: readonly Node[];
   services: readonly KeptObject[];
   ingresses: readonly KeptObject[];
   inputs: readonly { path: string; sha256: string }[];

@@ -275,6 +275,8 @@ export function toSnapshot(cluster: Cluster, permuted: boolean): Snapshot {
     })),
     pods,
     policies,
+    clusterPolicies: [],
+    nodes: [],
     services: [],
     ingresses: [],
     inputs: [],

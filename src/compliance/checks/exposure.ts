@@ -9,6 +9,7 @@ import {
   isEmptyPorts,
   NO_PORTS,
   type PortSet,
+  subtractPorts,
   unionPorts,
 } from '../../engine/ports.ts';
 import { selectorMatches } from '../../engine/selectors.ts';
@@ -455,10 +456,6 @@ function tlsServicePorts(context: AuditContext, workload: Workload): { ports: Po
     }
   }
   return { ports, services };
-}
-
-function subtractPorts(a: PortSet, b: PortSet): PortSet {
-  return { TCP: subtract(a.TCP, b.TCP), UDP: subtract(a.UDP, b.UDP), SCTP: subtract(a.SCTP, b.SCTP) };
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -8,12 +8,11 @@ import {
   ruleHygiene,
   rulePath,
   selectorText,
-  subtractPorts,
 } from '../../analysis/policy-hygiene.ts';
 import type { AddressPorts } from '../../engine/address-partition.ts';
 import { toCidrs } from '../../engine/addresses.ts';
 import { subtract } from '../../engine/intervals.ts';
-import { formatPorts, isEmptyPorts, NO_PORTS, type PortSet } from '../../engine/ports.ts';
+import { formatPorts, isEmptyPorts, NO_PORTS, type PortSet, subtractPorts } from '../../engine/ports.ts';
 import type {
   ContainerFacts,
   Direction,

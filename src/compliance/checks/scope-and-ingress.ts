@@ -11,6 +11,7 @@ import {
   NO_PORTS,
   type PortSet,
   portSetOf,
+  subtractPorts,
   unionPorts,
 } from '../../engine/ports.ts';
 import { selectorMatches } from '../../engine/selectors.ts';
@@ -785,10 +786,6 @@ function approvedPorts(config: AuditConfig, src: Workload, dst: Workload): PortS
     ports = unionPorts(ports, portSetOf(flow.protocol, [range]));
   }
   return ports;
-}
-
-function subtractPorts(a: PortSet, b: PortSet): PortSet {
-  return { TCP: subtract(a.TCP, b.TCP), UDP: subtract(a.UDP, b.UDP), SCTP: subtract(a.SCTP, b.SCTP) };
 }
 
 /** `approvedFlows` entries covering the ports, ready to paste into phiwall.yaml once reviewed. */
