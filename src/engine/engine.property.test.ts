@@ -20,21 +20,23 @@ import {
 import { parseAddress, parseCidr } from './addresses.ts';
 import { Engine } from './engine.ts';
 import { contains } from './intervals.ts';
-import { intersectPorts, type PortSet, portsKey } from './ports.ts';
+import { intersectPorts, isEmptyPorts, type PortSet, portsKey } from './ports.ts';
 import { referenceAllows } from './reference.ts';
 
 /** 1, 65535, every rule port and range end with its neighbours, and every named port number. */
 function probePorts(snapshot: Snapshot): Record<Protocol, number[]> {
   const probes = { TCP: new Set([1, 65535]), UDP: new Set([1, 65535]), SCTP: new Set([1, 65535]) };
-  for (const policy of snapshot.policies) {
-    for (const rule of [...policy.ingress, ...policy.egress]) {
-      for (const p of rule.ports ?? []) {
-        if (typeof p.port !== 'number') continue;
-        for (const edge of [p.port, p.endPort ?? p.port]) {
-          for (const port of [edge - 1, edge, edge + 1])
-            if (port >= 1 && port <= 65535) probes[p.protocol].add(port);
-        }
-      }
+  const rulePorts = [
+    ...snapshot.policies.flatMap((p) => [...p.ingress, ...p.egress].flatMap((r) => r.ports ?? [])),
+    ...snapshot.clusterPolicies.flatMap((p) =>
+      [...p.ingress, ...p.egress].flatMap((r) => (r.ports ?? []).filter((port) => port.kind === 'number')),
+    ),
+  ];
+  for (const p of rulePorts) {
+    if (typeof p.port !== 'number') continue;
+    for (const edge of [p.port, p.endPort ?? p.port]) {
+      for (const port of [edge - 1, edge, edge + 1])
+        if (port >= 1 && port <= 65535) probes[p.protocol].add(port);
     }
   }
   // Every protocol gets every named-port number, so a name resolved under the wrong protocol shows.
@@ -46,20 +48,32 @@ function probePorts(snapshot: Snapshot): Record<Protocol, number[]> {
 
 /** Pod IPs seen from outside, every ipBlock and except edge with its neighbours, and two far addresses. */
 function probeIps(snapshot: Snapshot): string[] {
-  const ips = new Set(['192.0.2.1', '2001:db8::1', ...snapshot.pods.flatMap((p) => p.ips)]);
-  for (const policy of snapshot.policies) {
-    for (const rule of [...policy.ingress, ...policy.egress]) {
-      for (const peer of rule.peers ?? []) {
-        if (peer.kind !== 'ipBlock') continue;
-        for (const text of [peer.ipBlock.cidr, ...peer.ipBlock.except]) {
-          const cidr = parseCidr(text) as NonNullable<ReturnType<typeof parseCidr>>;
-          const { bits, base } = cidr.family === 4 ? { bits: 32, base: 0n } : { bits: 128, base: 1n << 32n };
-          for (const value of [cidr.lo - 1n, cidr.lo, cidr.hi, cidr.hi + 1n]) {
-            const local = value - base;
-            if (local >= 0n && local < 1n << BigInt(bits)) ips.add(formatIp(cidr.family, local));
-          }
-        }
-      }
+  const ips = new Set([
+    '192.0.2.1',
+    '2001:db8::1',
+    ...snapshot.pods.flatMap((p) => p.ips),
+    ...snapshot.nodes.flatMap((n) => n.ips),
+  ]);
+  const blocks = [
+    ...snapshot.policies.flatMap((p) =>
+      [...p.ingress, ...p.egress].flatMap((r) =>
+        (r.peers ?? []).flatMap((peer) =>
+          peer.kind === 'ipBlock' ? [peer.ipBlock.cidr, ...peer.ipBlock.except] : [],
+        ),
+      ),
+    ),
+    ...snapshot.clusterPolicies.flatMap((p) =>
+      [...p.ingress, ...p.egress].flatMap((r) =>
+        r.peers.flatMap((peer) => (peer.kind === 'networks' ? peer.cidrs : [])),
+      ),
+    ),
+  ];
+  for (const text of blocks) {
+    const cidr = parseCidr(text) as NonNullable<ReturnType<typeof parseCidr>>;
+    const { bits, base } = cidr.family === 4 ? { bits: 32, base: 0n } : { bits: 128, base: 1n << 32n };
+    for (const value of [cidr.lo - 1n, cidr.lo, cidr.hi, cidr.hi + 1n]) {
+      const local = value - base;
+      if (local >= 0n && local < 1n << BigInt(bits)) ips.add(formatIp(cidr.family, local));
     }
   }
   return [...ips];
@@ -148,6 +162,20 @@ function checkCluster(cluster: Cluster): void {
             }
           }
         }
+      }
+    }
+  }
+
+  // allowedClassPairs enumerates candidates instead of all pairs: it must still list every allowed pair.
+  for (const engine of engines) {
+    const listed = new Map(
+      [...engine.allowedClassPairs()].map((p) => [`${p.src.id}:${p.dst.id}`, portsKey(p.ports)]),
+    );
+    for (const a of engine.classes) {
+      for (const b of engine.classes) {
+        const ports = engine.classPorts(a, b).ports;
+        const expected = isEmptyPorts(ports) ? undefined : portsKey(ports);
+        assert.equal(listed.get(`${a.id}:${b.id}`), expected, `allowedClassPairs on ${a.id} → ${b.id}`);
       }
     }
   }

@@ -7,6 +7,10 @@ import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
 import type { EngineOptions } from '../engine/endpoint.ts';
 import {
+  type ClusterPeer,
+  type ClusterPolicy,
+  type ClusterPort,
+  type ClusterRule,
   type Direction,
   type IpBlock,
   type LabelSelector,
@@ -14,6 +18,7 @@ import {
   type NamedPort,
   type Namespace,
   type NetworkPolicy,
+  type Node,
   type Pod,
   type PolicyPeer,
   type PolicyPort,
@@ -211,10 +216,67 @@ export const policyArb = fc.record({
   order: fc.nat(),
 });
 
+const podScopeArb = fc.record({
+  namespaceSelector: namespaceSelectorArb,
+  podSelector: fc.option(podSelectorArb, { nil: undefined }),
+});
+
+const clusterPeerArb: fc.Arbitrary<ClusterPeer> = fc.oneof(
+  { weight: 4, arbitrary: podScopeArb.map((scope): ClusterPeer => ({ kind: 'pods', ...scope })) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .array(fc.oneof({ weight: 3, arbitrary: ipBlockArb(4) }, { weight: 1, arbitrary: ipBlockArb(6) }), {
+        minLength: 1,
+        maxLength: 2,
+      })
+      .map((blocks): ClusterPeer => ({ kind: 'networks', cidrs: blocks.map((b) => b.cidr) })),
+  },
+  {
+    weight: 1,
+    arbitrary: podSelectorArb.map((nodeSelector): ClusterPeer => ({ kind: 'nodes', nodeSelector })),
+  },
+);
+
+const clusterPortArb: fc.Arbitrary<ClusterPort> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: portArb
+      .filter((p) => typeof p.port !== 'string')
+      .map((p) => ({ kind: 'number', ...p }) as ClusterPort),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom(...PORT_NAMES, 'missing')
+      .map((name): ClusterPort => ({ kind: 'named', name })),
+  },
+);
+
+const clusterRuleArb = fc.record({
+  action: fc.constantFrom('Allow' as const, 'Deny' as const, 'Pass' as const),
+  peers: fc.array(clusterPeerArb, { minLength: 1, maxLength: 2 }),
+  ports: fc.option(fc.array(clusterPortArb, { minLength: 1, maxLength: 2 }), { nil: undefined, freq: 3 }),
+});
+
+/** Few priorities, so that same-priority policies (evaluated in input order) come up. */
+export const clusterPolicyArb = fc.record({
+  tier: fc.constantFrom('Admin' as const, 'Baseline' as const),
+  priority: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined, freq: 6 }),
+  subject: podScopeArb,
+  ingress: fc.array(clusterRuleArb, { maxLength: 3 }),
+  egress: fc.array(clusterRuleArb, { maxLength: 3 }),
+});
+
+/** Nodes whose IPs sit near the pods', so that hostNetwork pods (and others) hold node addresses. */
+const nodeArb = fc.record({ labels: labelsArb(LABEL_KEYS, LABEL_VALUES), offset: nearPodOffset });
+
 export const clusterArb = fc.record({
   namespaceLabels: fc.tuple(...NAMESPACES.map(() => labelsArb(LABEL_KEYS, LABEL_VALUES))),
   pods: fc.array(podArb, { minLength: 1, maxLength: 4 }),
   policies: fc.array(policyArb, { minLength: 1, maxLength: 4 }),
+  clusterPolicies: fc.array(clusterPolicyArb, { maxLength: 3 }),
+  nodes: fc.array(nodeArb, { maxLength: 2 }),
   probeSeed: fc.nat(),
 });
 
@@ -263,6 +325,27 @@ export function toSnapshot(cluster: Cluster, permuted: boolean): Snapshot {
     const order = cluster.policies.map((p, i) => ({ key: p.order, policy: policies[i] as NetworkPolicy }));
     policies = order.sort((a, b) => a.key - b.key).map(({ policy }) => policy);
   }
+  const clusterRules = (
+    direction: Direction,
+    raw: Cluster['clusterPolicies'][number]['ingress'],
+  ): ClusterRule[] =>
+    raw.map((r, index) => ({ direction, index, name: `r${index}`, ...r, provenance: PROVENANCE }));
+  const clusterPolicies: ClusterPolicy[] = cluster.clusterPolicies.map((p, i) => ({
+    kind: p.priority === undefined ? 'BaselineAdminNetworkPolicy' : 'ClusterNetworkPolicy',
+    name: `cnp${i}`,
+    tier: p.priority === undefined ? 'Baseline' : p.tier,
+    priority: p.priority,
+    subject: p.subject,
+    ingress: clusterRules('ingress', p.ingress),
+    egress: clusterRules('egress', p.egress),
+    provenance: PROVENANCE,
+  }));
+  const nodes: Node[] = cluster.nodes.map((n, i) => ({
+    name: `node${i}`,
+    labels: n.labels,
+    ips: [formatIp(4, FAMILIES[4].base + n.offset)],
+    provenance: PROVENANCE,
+  }));
   return {
     namespaces,
     workloads: cluster.pods.map((p, i) => ({
@@ -275,8 +358,8 @@ export function toSnapshot(cluster: Cluster, permuted: boolean): Snapshot {
     })),
     pods,
     policies,
-    clusterPolicies: [],
-    nodes: [],
+    clusterPolicies,
+    nodes,
     services: [],
     ingresses: [],
     inputs: [],
