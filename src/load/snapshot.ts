@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
-import type { KeptObject, Namespace, NetworkPolicy, Pod, Snapshot, Workload } from '../model/types.ts';
+import type { KeptObject, Namespace, NetworkPolicy, Node, Pod, Snapshot, Workload } from '../model/types.ts';
 import { workloadId } from '../model/types.ts';
+import {
+  CLUSTER_POLICY_GROUP,
+  isClusterPolicyKind,
+  type ReadClusterPolicy,
+  readClusterPolicy,
+  readNode,
+  warnAboutClusterPolicyOrder,
+} from './cluster-network-policy.ts';
 import { type Diagnostic, InputError } from './diagnostics.ts';
 import { type FieldKey, type ParsedDocument, parseSource } from './documents.ts';
 import { dnsLabelProblem, dnsSubdomainProblem } from './names.ts';
@@ -182,8 +190,17 @@ function readHeader(
   const namespaceProblem = dnsLabelProblem(namespace);
   if (namespaceProblem)
     reader.error(['metadata', 'namespace'], `invalid namespace "${namespace}": ${namespaceProblem}`);
-  return { kind, namespace: kind === 'Namespace' ? '' : namespace, name, object, reader };
+  return { kind, namespace: CLUSTER_SCOPED.has(kind) ? '' : namespace, name, object, reader };
 }
+
+/** Kinds without a namespace: duplicates are keyed by name alone, and no namespace is implied. */
+const CLUSTER_SCOPED: ReadonlySet<string> = new Set([
+  'Namespace',
+  'Node',
+  'AdminNetworkPolicy',
+  'BaselineAdminNetworkPolicy',
+  'ClusterNetworkPolicy',
+]);
 
 /**
  * The API groups of the kinds phiwall analyses. A kind of the same name in another group (a Calico
@@ -202,6 +219,10 @@ const ANALYSED_GROUPS: Readonly<Record<string, readonly string[]>> = {
   CronJob: ['batch'],
   NetworkPolicy: ['networking.k8s.io', 'extensions'],
   Ingress: ['networking.k8s.io', 'extensions'],
+  AdminNetworkPolicy: [CLUSTER_POLICY_GROUP],
+  BaselineAdminNetworkPolicy: [CLUSTER_POLICY_GROUP],
+  ClusterNetworkPolicy: [CLUSTER_POLICY_GROUP],
+  Node: [''],
 };
 
 /** Objects without an apiVersion are kept (and rejected later) so the error names the missing field. */
@@ -239,6 +260,8 @@ function interpret(
   const policies: NetworkPolicy[] = [];
   const services: KeptObject[] = [];
   const ingresses: KeptObject[] = [];
+  const clusterPolicies: ReadClusterPolicy[] = [];
+  const nodes: Node[] = [];
   const templates: { pending: PendingObject; pod: Pod }[] = [];
   let finishedPods = 0;
 
@@ -259,6 +282,12 @@ function interpret(
     } else if (kind === 'NetworkPolicy') {
       const policy = readNetworkPolicy(reader, object, namespace, name);
       keep = () => policies.push(policy);
+    } else if (isClusterPolicyKind(kind)) {
+      const policy = readClusterPolicy(reader, object, kind, name);
+      keep = () => clusterPolicies.push({ policy, reader });
+    } else if (kind === 'Node') {
+      const node = readNode(reader, object, name, labels);
+      keep = () => nodes.push(node);
     } else if (kind === 'Service' || kind === 'Ingress') {
       keep = () =>
         (kind === 'Service' ? services : ingresses).push({
@@ -319,6 +348,7 @@ function interpret(
       message: `${finishedPods} finished pod(s) (phase Succeeded or Failed): kept as the shape of their workload, their released IPs ignored`,
     });
   }
+  warnAboutClusterPolicyOrder(clusterPolicies);
   pods.push(...templatesWithoutPods(templates, pods));
   for (const { namespace } of [...pods, ...policies, ...services, ...ingresses]) {
     if (!namespaces.has(namespace)) {
@@ -329,7 +359,16 @@ function interpret(
       });
     }
   }
-  return { namespaces, workloads: groupWorkloads(pods, objects), pods, policies, services, ingresses };
+  return {
+    namespaces,
+    workloads: groupWorkloads(pods, objects),
+    pods,
+    policies,
+    clusterPolicies: clusterPolicies.map(({ policy }) => policy),
+    nodes,
+    services,
+    ingresses,
+  };
 }
 
 /** Annotations are read for what they say, not validated: policies cannot select on them. */
