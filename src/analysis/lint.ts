@@ -25,6 +25,7 @@ import {
   type Workload,
 } from '../model/types.ts';
 import { where } from '../report/explain.ts';
+import { lintClusterPolicies } from './lint-cluster.ts';
 import {
   emptyPeers,
   isolatingRules,
@@ -105,6 +106,34 @@ export const LINT_RULES: readonly LintRule[] = [
     title: 'Ingress port no container declares',
     help: 'An ingress rule admits a numeric port that no container of the selected pods declares, although they declare ports: often a stale or mistyped port.',
   },
+  {
+    id: 'PW-LINT-009',
+    name: 'clusterPolicySelectsNothing',
+    severity: 'warning',
+    title: 'Cluster policy selects no workload',
+    help: 'The spec.subject of an AdminNetworkPolicy, BaselineAdminNetworkPolicy or ClusterNetworkPolicy matches no pod in the input: the guardrail governs nothing.',
+  },
+  {
+    id: 'PW-LINT-010',
+    name: 'clusterPeerSelectsNothing',
+    severity: 'warning',
+    title: 'Cluster policy peer selects nothing',
+    help: 'A namespaces, pods or nodes peer of a cluster policy rule matches nothing in the input, so the rule never applies to the traffic it was written for.',
+  },
+  {
+    id: 'PW-LINT-011',
+    name: 'clusterRuleNeverDecides',
+    severity: 'warning',
+    title: 'Cluster policy rule never decides',
+    help: 'Every connection the rule matches is decided before it: by higher-precedence rules of its tier (lower priority numbers, earlier rules) or, for the Baseline tier, by NetworkPolicies that isolate its subjects. The rule is dead.',
+  },
+  {
+    id: 'PW-LINT-012',
+    name: 'samePriority',
+    severity: 'warning',
+    title: 'Same-priority cluster policies overlap',
+    help: 'Two policies of one tier with the same priority select the same pods in the same direction; the API leaves their order undefined, so the CNI may apply either.',
+  },
 ];
 
 const RULE_BY_ID = new Map(LINT_RULES.map((r) => [r.id, r]));
@@ -114,7 +143,7 @@ export interface LintProblem {
   severity: LintSeverity;
   file: string;
   line: number;
-  /** `ns/policy`. */
+  /** `ns/policy`, or `Kind/name` for a cluster policy. */
   policy: string;
   /** The field it is about, e.g. `ns/policy#spec.ingress[0].from[1]`. */
   path: string;
@@ -159,7 +188,7 @@ class Linter {
     private readonly snapshot: Snapshot,
     private readonly engine: Engine,
   ) {
-    this.matcher = new PeerMatcher(snapshot.namespaces, engine.classes);
+    this.matcher = new PeerMatcher(snapshot.namespaces, engine.classes, snapshot.nodes);
     this.classesIn = selectableClasses(engine);
     this.pods = new PodIndex({ snapshot, engine });
   }
@@ -173,6 +202,19 @@ class Linter {
     this.dns();
     this.namedPorts(empty);
     this.undeclaredPorts(empty);
+    const context = { snapshot: this.snapshot, engine: this.engine, matcher: this.matcher, pods: this.pods };
+    for (const found of lintClusterPolicies(context)) {
+      this.problems.push({
+        rule: found.rule,
+        severity: (RULE_BY_ID.get(found.rule) as LintRule).severity,
+        file: found.at.file,
+        line: found.at.locate().line,
+        policy: found.policy,
+        path: found.path,
+        message: found.message,
+        fix: found.fix,
+      });
+    }
     return this.problems;
   }
 

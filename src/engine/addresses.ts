@@ -118,7 +118,7 @@ export function clusterPeerAddresses(
   );
 }
 
-function formatAddress(value: bigint): string {
+export function formatAddress(value: bigint): string {
   if (value < V6_OFFSET) return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 255n)).join('.');
   const v6 = value - V6_OFFSET;
   const parts = Array.from({ length: 8 }, (_, i) => Number((v6 >> BigInt(112 - i * 16)) & 0xffffn));

@@ -135,6 +135,14 @@ export class Engine {
     for (const podClass of this.classes) this.indexIsolation(podClass);
   }
 
+  /** The compiled Admin- and Baseline-tier rules, in evaluation order, with each policy's subject classes. */
+  *clusterRules(): Generator<{ compiled: CompiledClusterRule; subjects: ReadonlySet<number> }> {
+    for (const [policy, rules] of this.clusterCompiled) {
+      const subjects = this.matcher.clusterSubject(policy);
+      for (const compiled of [...rules.ingress, ...rules.egress]) yield { compiled, subjects };
+    }
+  }
+
   classOf(pod: Pod): PodClass {
     const found = this.classByPod.get(pod);
     if (!found) throw new Error(`pod ${pod.namespace}/${pod.name} is not part of this snapshot`);

@@ -61,6 +61,14 @@ function halfOpenText(c: ConnectionChange): string | undefined {
 function sideText(side: SideRules): string {
   const title = `${side.direction} of ${side.subject}`;
   if (side.hostNetwork) return `${title}: hostNetwork, outside NetworkPolicy`;
+  if (side.tiers.length > 0) {
+    const steps = side.tiers.map((step) =>
+      step.rule
+        ? `${step.tier} ${step.rule} (${step.at}): ${step.action} ${ports(step.ports)}`
+        : `${step.tier}: ${step.action === 'Allow' ? 'allows' : 'denies'} ${ports(step.ports)}`,
+    );
+    return `${title}: ${steps.join('; ')}`;
+  }
   if (side.isolatedBy.length === 0) return `${title}: not isolated, everything allowed`;
   if (side.admittedBy.length === 0) {
     const by = side.isolatedBy.map((p) => `${p.policy} (${p.at})`).join(', ');
@@ -119,6 +127,12 @@ function sideJson(side: SideRules | undefined) {
       at: r.at,
       ports: portsToJson(r.ports),
       ...(r.byIpBlock ? { dependsOn: ['ipblock-matches-pods'] } : {}),
+    })),
+    tiers: side.tiers.map((step) => ({
+      tier: step.tier,
+      action: step.action,
+      ...(step.rule ? { rule: step.rule, at: step.at } : {}),
+      ports: portsToJson(step.ports),
     })),
     ports: portsToJson(side.ports),
   };

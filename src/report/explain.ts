@@ -2,8 +2,16 @@ import type { Explanation } from '../analysis/explain.ts';
 import type { Resolved } from '../analysis/resolve.ts';
 import type { SideExplanation } from '../engine/engine.ts';
 import { contains } from '../engine/intervals.ts';
-import { formatPorts, isEmptyPorts } from '../engine/ports.ts';
-import type { Direction, NetworkPolicy, PolicyRule, Provenance } from '../model/types.ts';
+import { formatPorts, isEmptyPorts, type PortSet } from '../engine/ports.ts';
+import {
+  actionWord,
+  clusterPolicyId,
+  clusterRuleId,
+  type Direction,
+  type NetworkPolicy,
+  type PolicyRule,
+  type Provenance,
+} from '../model/types.ts';
 import { portsToJson } from './ports-json.ts';
 
 export const PARTIAL_NOTE =
@@ -30,12 +38,50 @@ function queryText(e: Explanation): string {
   return e.query.port === undefined ? e.query.protocol : `${e.query.protocol} ${e.query.port}`;
 }
 
+function queryHit(e: Explanation, ports: PortSet): string {
+  return e.query?.port !== undefined && contains(ports[e.query.protocol], e.query.port) ? '  <- matches' : '';
+}
+
+type TierStep = SideExplanation['tiers'][number];
+
+/** `Admin tier: AdminNetworkPolicy/x ingress[0] "deny" (file:12): Deny on TCP 80`. */
+function tierStepText(side: SideExplanation, step: TierStep, peer: string): string {
+  const ports = formatPorts(step.ports);
+  if (step.rule) {
+    const { policy, rule } = step.rule;
+    const priority = policy.priority === undefined ? '' : `, priority ${policy.priority}`;
+    const next =
+      step.action !== 'Pass'
+        ? ''
+        : step.tier === 'Admin'
+          ? ', handed to NetworkPolicy'
+          : ', handed to the default';
+    return `${step.tier} tier${priority}: ${clusterRuleId(policy, rule)} (${where(rule.provenance)}): ${actionWord(policy, step.action)} on ${ports}${next}`;
+  }
+  if (step.tier === 'Default') return `no tier decided ${ports}: allowed by default`;
+  const isolation = side.isolatedBy.map((p) => `${policyName(p)} (${where(p.provenance)})`).join(', ');
+  if (step.action === 'Deny')
+    return `NetworkPolicy tier: isolated by ${isolation}; no rule admits ${peer} on ${ports}: denied`;
+  const rules = side.admittedBy
+    .filter((entry) => !isEmptyPorts(entry.ports))
+    .map((entry) => `${ruleName(entry.policy, entry.rule)} (${where(entry.rule.provenance)})`);
+  return `NetworkPolicy tier: ${ports} admitted by ${rules.join(', ')}`;
+}
+
 function sideLines(e: Explanation, direction: Direction, side: SideExplanation | undefined): string[] {
   const [subject, peer] = direction === 'egress' ? [e.from, e.to] : [e.to, e.from];
   const title = `${direction === 'egress' ? 'Egress from' : 'Ingress to'} ${endpointName(subject)}`;
   if (!side) return [`${title}: an external address; NetworkPolicy does not govern it`];
   if (side.hostNetwork)
     return [`${title}: a hostNetwork pod; NetworkPolicy does not apply to it (CNI-dependent)`];
+  if (side.tiers.length > 0) {
+    return [
+      `${title}: decided tier by tier (Admin, NetworkPolicy, Baseline, default)`,
+      ...side.tiers.map(
+        (step) => `  ${tierStepText(side, step, endpointName(peer))}${queryHit(e, step.ports)}`,
+      ),
+    ];
+  }
   if (side.isolatedBy.length === 0) {
     const namespace = subject.kind === 'workload' ? subject.workload.namespace : '';
     return [
@@ -48,10 +94,7 @@ function sideLines(e: Explanation, direction: Direction, side: SideExplanation |
   ];
   if (side.admittedBy.length === 0) lines.push(`  no ${direction} rule admits ${endpointName(peer)}: denied`);
   for (const entry of side.admittedBy) {
-    const hit =
-      e.query?.port !== undefined && contains(entry.ports[e.query.protocol], e.query.port)
-        ? '  <- matches'
-        : '';
+    const hit = queryHit(e, entry.ports);
     const via = entry.byIpBlock ? ' (via an ipBlock covering the pod IP)' : '';
     const ports = isEmptyPorts(entry.ports)
       ? 'no ports (its named ports do not exist on the destination)'
@@ -98,6 +141,19 @@ function sideJson(side: SideExplanation | undefined) {
       ports: portsToJson(entry.ports),
       ...(entry.byIpBlock ? { dependsOn: ['ipblock-matches-pods'] } : {}),
     })),
+    tiers: side.tiers.map((step) => ({
+      tier: step.tier,
+      action: step.rule ? actionWord(step.rule.policy, step.action) : step.action,
+      ...(step.rule
+        ? {
+            policy: clusterPolicyId(step.rule.policy),
+            rule: `${step.rule.rule.direction}[${step.rule.rule.index}]`,
+            ruleName: step.rule.rule.name,
+            at: where(step.rule.rule.provenance),
+          }
+        : {}),
+      ports: portsToJson(step.ports),
+    })),
     ports: portsToJson(side.ports),
   };
 }
@@ -123,7 +179,7 @@ export function reasonFor(e: Explanation): string {
     ['ingress', e.ingress],
   ];
   const port = e.query?.port;
-  const covers = (entry: SideExplanation['admittedBy'][number]) =>
+  const covers = (entry: { ports: PortSet }) =>
     e.query
       ? port === undefined
         ? entry.ports[e.query.protocol].length > 0
@@ -132,6 +188,12 @@ export function reasonFor(e: Explanation): string {
   const parts: string[] = [];
   for (const [direction, side] of sides) {
     const [subject, peer] = direction === 'egress' ? [e.from, e.to] : [e.to, e.from];
+    if (side && !side.hostNetwork && side.tiers.length > 0) {
+      const deciding = side.tiers.filter((step) => covers({ ports: step.ports }));
+      const text = deciding.map((step) => tierStepText(side, step, endpointName(peer)));
+      if (text.length > 0) parts.push(`${direction} of ${endpointName(subject)}: ${text.join('; ')}`);
+      continue;
+    }
     if (!side || side.hostNetwork || side.isolatedBy.length === 0) continue;
     const admitting = side.admittedBy.filter(covers);
     if (admitting.length > 0) {

@@ -104,6 +104,10 @@ test('sarif: valid SARIF 2.1.0, one rule per lint rule, results at file:line', (
       'PW-LINT-006',
       'PW-LINT-007',
       'PW-LINT-008',
+      'PW-LINT-009',
+      'PW-LINT-010',
+      'PW-LINT-011',
+      'PW-LINT-012',
     ],
   );
   assert.deepEqual(
