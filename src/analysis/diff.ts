@@ -180,15 +180,24 @@ const KIND_ORDER: Record<ChangeKind, number> = { added: 0, changed: 1, removed: 
  * changed in their ports, each with the rules that decide it before and after. `phi` lists PHI
  * workload ids; changes touching them come first, those that widen reachability first of all.
  */
-export function diffConnectivity(before: Engine, after: Engine, phi: ReadonlySet<string>): DiffResult {
-  const previous = new Map(computeConnectivity(before).map((c) => [connectionKey(c), c]));
-  const next = new Map(computeConnectivity(after).map((c) => [connectionKey(c), c]));
+/** The connections that appear, disappear or change ports from one listing to the next. */
+export function connectionChanges(
+  previousList: readonly Connection[],
+  nextList: readonly Connection[],
+): { key: string; was?: Connection; now?: Connection }[] {
+  const previous = new Map(previousList.map((c) => [connectionKey(c), c]));
+  const next = new Map(nextList.map((c) => [connectionKey(c), c]));
   const pairs: { key: string; was?: Connection; now?: Connection }[] = [];
   for (const [key, was] of previous) {
     const now = next.get(key);
     if (!now || !equalPorts(was.ports, now.ports)) pairs.push({ key, was, now });
   }
   for (const [key, now] of next) if (!previous.has(key)) pairs.push({ key, now });
+  return pairs;
+}
+
+export function diffConnectivity(before: Engine, after: Engine, phi: ReadonlySet<string>): DiffResult {
+  const pairs = connectionChanges(computeConnectivity(before), computeConnectivity(after));
 
   const changes = pairs.map(({ was, now }): ConnectionChange => {
     const { src, dst } = (now ?? was) as Connection;

@@ -73,13 +73,16 @@ Examples:
   phiwall audit k8s/ --format sarif --output phiwall.sarif
   phiwall audit k8s/ --format html --output audit.html`,
     )
-    .action((paths, options, command) => {
+    .action(async (paths, options, command) => {
       const { config, source } = loadAuditConfig(options.config);
-      const snapshot = loadInputs(paths, options, io);
+      const snapshot = await loadInputs(paths, options, io);
       const engine = new Engine(snapshot, engineOptionsOf(command));
       const generatedAt = new Date();
       const baseline = options.baseline
-        ? new Engine(loadInputs([options.baseline], options, io), engineOptionsOf(command))
+        ? new Engine(
+            await loadInputs([options.baseline], { ...options, live: undefined }, io),
+            engineOptionsOf(command),
+          )
         : undefined;
       const result = runAudit(engine, config, { now: generatedAt, baseline });
       // Only the map needs structured flows, and they cost a second connectivity pass.

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { CliIo } from './io.ts';
 import { runCli } from './main.ts';
 
@@ -14,4 +15,6 @@ const io: CliIo = {
   readStdin: () => readFileSync(0, 'utf8'),
 };
 
-process.exitCode = await runCli(process.argv.slice(2), io);
+// kubectl runs plugins as `kubectl-NAME`: help and messages should then say how the user typed it.
+const name = basename(process.argv[1] ?? '') === 'kubectl-phiwall' ? 'kubectl phiwall' : 'phiwall';
+process.exitCode = await runCli(process.argv.slice(2), io, name);

@@ -7,6 +7,7 @@ import { GROUPED_FORMATS, renderGrouped } from '../report/class-groups.ts';
 import { CONNECTIVITY_FORMATS, renderConnectivity } from '../report/connectivity.ts';
 import { type CliIo, UsageError } from './io.ts';
 import { engineOptionsOf, loadInputs, withInputOptions } from './shared-options.ts';
+import { watchConnectivity } from './watch.ts';
 
 /** Above this many workloads a line per workload pair stops being readable. */
 export const GROUPING_THRESHOLD = 500;
@@ -20,6 +21,10 @@ export function connectivityCommand(io: CliIo) {
       new Option('-f, --format <format>', 'output format')
         .choices(CONNECTIVITY_FORMATS)
         .default('text' as const),
+    )
+    .option(
+      '--watch',
+      'with --live: keep watching the cluster and print what changes in connectivity as it happens',
     )
     .option('--focus <workload>', 'only connections into or out of this workload (ns/name or ns/name[Kind])')
     .addOption(
@@ -35,10 +40,21 @@ Examples:
   phiwall connectivity examples/clinic
   helm template ./chart | phiwall connectivity - --format json
   kubectl get pods,deploy,netpol,ns -A -o json | phiwall connectivity - --focus records/api
-  phiwall connectivity cluster-dump.json --group-by class`,
+  phiwall connectivity cluster-dump.json --group-by class
+  phiwall connectivity --live --watch --context prod`,
     )
-    .action((paths, options, command) => {
-      const snapshot = loadInputs(paths, options, io);
+    .action(async (paths, options, command) => {
+      if (options.watch) {
+        if (!options.live) throw new UsageError('--watch follows a running cluster: add --live');
+        if (options.format !== 'text' && options.format !== 'json') {
+          throw new UsageError(`--watch writes text or json, not ${options.format}`);
+        }
+        if (paths.length > 0)
+          throw new UsageError(`--live reads the cluster: leave out the paths (${paths.join(' ')})`);
+        await watchConnectivity({ ...options, format: options.format }, engineOptionsOf(command), io);
+        return;
+      }
+      const snapshot = await loadInputs(paths, options, io);
       const semantics = engineOptionsOf(command);
       const engine = new Engine(snapshot, semantics);
       const focus = options.focus ? resolveWorkloadId(snapshot, options.focus) : undefined;

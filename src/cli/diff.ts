@@ -96,24 +96,33 @@ Exit status: 0 no change (or none that --fail-on counts), 1 changes that --fail-
 Examples:
   phiwall diff before/ after/
   phiwall diff --base origin/main k8s/ --format md > comment.md
-  phiwall diff --base HEAD~1 --fail-on any`,
+  phiwall diff --base HEAD~1 --fail-on any
+  phiwall diff --live audit-snapshot.json`,
     )
-    .action((paths, options, command) => {
+    .action(async (paths, options, command) => {
       let before: Snapshot;
       let after: Snapshot;
       let labels: [string, string];
       if (options.base !== undefined) {
         const compared = paths.length ? paths : ['.'];
         before = loadBase(options.base, compared, options, io);
-        after = loadInputs(compared, options, io);
+        after = await loadInputs(compared, options, io);
         labels = [`${options.base}:${compared.join(',')}`, compared.join(',')];
+      } else if (options.live) {
+        // A snapshot (or any manifests) taken earlier, against what the cluster holds now.
+        if (paths.length !== 1)
+          throw new UsageError('diff --live takes one path, BEFORE, to compare the cluster with');
+        const [was] = paths as [string];
+        before = await loadInputs([was], { ...options, live: undefined }, io);
+        after = await loadInputs([], options, io);
+        labels = [was, `live:${options.context ?? 'current context'}`];
       } else {
         if (paths.length !== 2) {
           throw new UsageError('diff takes two paths, BEFORE and AFTER, or --base GITREF [PATH...]');
         }
         const [was, now] = paths as [string, string];
-        before = loadInputs([was], options, io);
-        after = loadInputs([now], options, io);
+        before = await loadInputs([was], options, io);
+        after = await loadInputs([now], options, io);
         labels = [was, now];
       }
       const { config } = loadAuditConfig(options.config);

@@ -39,8 +39,8 @@ Examples:
   phiwall explain 203.0.113.7 records/db --port 5432 examples/clinic
   phiwall explain 'records/api[Deployment]' records/db examples/clinic --format json`,
     )
-    .action((from, to, paths, options, command) => {
-      const snapshot = loadInputs(paths, options, io);
+    .action(async (from, to, paths, options, command) => {
+      const snapshot = await loadInputs(paths, options, io);
       const engine = new Engine(snapshot, engineOptionsOf(command));
       const query =
         options.port !== undefined || options.protocol !== undefined

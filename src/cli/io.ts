@@ -3,6 +3,8 @@ export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
   readStdin(): string;
+  /** Ends long-running modes (`--watch`); without it they run until SIGINT or SIGTERM. */
+  signal?: AbortSignal;
 }
 
 /** A command's exit status: 0 success, 1 a finding or failed test, 2 bad input. */

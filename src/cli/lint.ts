@@ -36,8 +36,8 @@ Examples:
   phiwall lint examples/clinic
   phiwall lint k8s/ --format sarif > lint.sarif`,
     )
-    .action((paths, options, command) => {
-      const snapshot = loadInputs(paths, options, io);
+    .action(async (paths, options, command) => {
+      const snapshot = await loadInputs(paths, options, io);
       const { output, code } = runLint(snapshot, engineOptionsOf(command), options.format);
       io.stdout(output);
       if (code !== 0) throw new ExitCode(code);

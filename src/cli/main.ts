@@ -1,6 +1,7 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { ResolveError } from '../analysis/resolve.ts';
 import { formatDiagnostic, InputError } from '../load/diagnostics.ts';
+import { LiveError } from '../load/live/connection.ts';
 import { VERSION } from '../version.ts';
 import { auditCommand, initCommand } from './audit.ts';
 import { connectivityCommand } from './connectivity.ts';
@@ -9,10 +10,12 @@ import { explainCommand } from './explain.ts';
 import { type CliIo, ExitCode, UsageError } from './io.ts';
 import { lintCommand } from './lint.ts';
 import { withEngineOptions } from './shared-options.ts';
+import { snapshotCommand } from './snapshot.ts';
 import { testCommand } from './test-command.ts';
 
-export function buildProgram(io: CliIo) {
-  const program = new Command('phiwall')
+/** `name` is how the user called phiwall: `kubectl phiwall` when kubectl runs it as a plugin. */
+export function buildProgram(io: CliIo, name = 'phiwall') {
+  const program = new Command(name)
     .description('Proves, explains and watches the network segmentation of Kubernetes clusters that hold PHI')
     .version(VERSION)
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
@@ -24,7 +27,8 @@ Examples:
   phiwall connectivity examples/clinic --format md
   phiwall explain frontend/portal records/api --port 8443 examples/clinic
   phiwall test examples/clinic --tests examples/clinic-tests.yaml
-  phiwall --host-network pod connectivity k8s/`,
+  phiwall --host-network pod connectivity k8s/
+  phiwall audit --live --context prod`,
     )
     .addCommand(connectivityCommand(io))
     .addCommand(explainCommand(io))
@@ -32,7 +36,8 @@ Examples:
     .addCommand(diffCommand(io))
     .addCommand(lintCommand(io))
     .addCommand(auditCommand(io))
-    .addCommand(initCommand(io));
+    .addCommand(initCommand(io))
+    .addCommand(snapshotCommand(io));
   // addCommand() does not pass the output settings down, and in-process callers must get every word.
   for (const command of program.commands) {
     command
@@ -44,8 +49,8 @@ Examples:
 }
 
 /** Runs the CLI and returns its exit status; never lets a stack trace reach the user. */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  const program = buildProgram(io);
+export async function runCli(argv: readonly string[], io: CliIo, name?: string): Promise<number> {
+  const program = buildProgram(io, name);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return 0;
@@ -57,7 +62,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stderr(`phiwall: ${count} error${count === 1 ? '' : 's'} in the input; nothing was analysed\n`);
       return 2;
     }
-    if (error instanceof ResolveError || error instanceof UsageError) {
+    if (error instanceof ResolveError || error instanceof UsageError || error instanceof LiveError) {
       io.stderr(`phiwall: ${error.message}\n`);
       return 2;
     }

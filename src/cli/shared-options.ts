@@ -1,13 +1,20 @@
 import { type Command, InvalidArgumentError, Option, type OptionValues } from '@commander-js/extra-typings';
 import type { EngineOptions } from '../engine/endpoint.ts';
 import { formatDiagnostic } from '../load/diagnostics.ts';
+import { connect } from '../load/live/connection.ts';
+import { type ClusterListing, listCluster } from '../load/live/list.ts';
+import { snapshotOfListing } from '../load/live/snapshot.ts';
 import { loadSnapshot } from '../load/snapshot.ts';
 import type { Snapshot } from '../model/types.ts';
-import type { CliIo } from './io.ts';
+import { type CliIo, UsageError } from './io.ts';
 
 export interface InputOptions {
   namespace?: string;
   skipInvalid?: true;
+  live?: true;
+  kubeconfig?: string;
+  context?: string;
+  allNamespaces?: true;
 }
 
 function parseBoolean(value: string): boolean {
@@ -49,19 +56,66 @@ export function withInputOptions<Args extends unknown[], Opts extends OptionValu
 ) {
   return command
     .addOption(
-      new Option('-n, --namespace <name>', 'namespace for objects that name none (default: default)'),
+      new Option(
+        '-n, --namespace <name>',
+        'namespace for objects that name none (default: default); with --live, the namespace to read',
+      ),
     )
-    .addOption(new Option('--skip-invalid', 'analyse the valid objects and mark the result partial'));
+    .addOption(new Option('--skip-invalid', 'analyse the valid objects and mark the result partial'))
+    .addOption(new Option('--live', 'read the running cluster of the kubeconfig context instead of files'))
+    .addOption(
+      new Option(
+        '--kubeconfig <file>',
+        "with --live: the kubeconfig (default: $KUBECONFIG, ~/.kube/config, or the pod's service account)",
+      ),
+    )
+    .addOption(
+      new Option('--context <name>', 'with --live: the kubeconfig context (default: its current context)'),
+    )
+    .addOption(
+      new Option(
+        '-A, --all-namespaces',
+        'with --live: read every namespace (the default without --namespace)',
+      ),
+    );
 }
 
-export function loadInputs(paths: readonly string[], options: InputOptions, io: CliIo): Snapshot {
-  const snapshot = loadSnapshot(paths.length ? paths : ['.'], {
-    namespace: options.namespace,
-    skipInvalid: options.skipInvalid,
-    readStdin: io.readStdin,
-  });
+/** Reads the manifests at `paths`, or with `--live` the cluster, and prints the loader's warnings. */
+export async function loadInputs(
+  paths: readonly string[],
+  options: InputOptions,
+  io: CliIo,
+): Promise<Snapshot> {
+  let snapshot: Snapshot;
+  if (options.live) {
+    if (paths.length > 0)
+      throw new UsageError(`--live reads the cluster: leave out the paths (${paths.join(' ')})`);
+    const listing = await listLive(options, io);
+    snapshot = snapshotOfListing(listing, { skipInvalid: options.skipInvalid });
+  } else {
+    for (const flag of ['kubeconfig', 'context', 'allNamespaces'] as const) {
+      if (options[flag])
+        throw new UsageError(`--${flag === 'allNamespaces' ? 'all-namespaces' : flag} needs --live`);
+    }
+    snapshot = loadSnapshot(paths.length ? paths : ['.'], {
+      namespace: options.namespace,
+      skipInvalid: options.skipInvalid,
+      readStdin: io.readStdin,
+    });
+  }
   for (const warning of snapshot.warnings) io.stderr(`${formatDiagnostic(warning)}\n`);
   return snapshot;
+}
+
+/** Lists the cluster the live options name, with progress on stderr when it takes a while. */
+export async function listLive(options: InputOptions, io: CliIo): Promise<ClusterListing> {
+  if (options.allNamespaces && options.namespace)
+    throw new UsageError('--all-namespaces and --namespace exclude each other');
+  const connection = await connect({ kubeconfig: options.kubeconfig, context: options.context });
+  return listCluster(connection, {
+    namespace: options.namespace,
+    progress: (text) => io.stderr(`phiwall: ${text}\n`),
+  });
 }
 
 export function engineOptionsOf(command: { optsWithGlobals(): OptionValues }): EngineOptions {

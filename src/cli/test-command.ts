@@ -26,7 +26,7 @@ Examples:
   phiwall test examples/clinic --tests examples/clinic-tests.yaml
   phiwall test k8s/ --tests connectivity-tests.yaml --format junit > phiwall-junit.xml`,
     )
-    .action((paths, options, command) => {
+    .action(async (paths, options, command) => {
       let text: string;
       try {
         text = readFileSync(options.tests, 'utf8');
@@ -36,7 +36,7 @@ Examples:
         ]);
       }
       const tests = parseConnectivityTests({ path: options.tests, text });
-      const snapshot = loadInputs(paths, options, io);
+      const snapshot = await loadInputs(paths, options, io);
       const results = runConnectivityTests(new Engine(snapshot, engineOptionsOf(command)), tests);
       io.stdout(renderTestResults(results, options.format));
       if (results.some((r) => !r.pass)) throw new ExitCode(1);

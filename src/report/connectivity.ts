@@ -42,14 +42,14 @@ export function connectivityJson({ snapshot, connections, options }: Connectivit
   };
 }
 
-function line(c: Connection): string {
+export function connectionLine(c: Connection): string {
   const notes = c.dependsOn.length ? `  (depends on: ${c.dependsOn.join(', ')})` : '';
   return `${peerName(c.src)} => ${peerName(c.dst)} : ${formatPorts(c.ports)}${notes}`;
 }
 
 function renderText({ snapshot, connections }: ConnectivityReport): string {
   const header = snapshot.partial ? ['# PARTIAL: invalid objects were left out (--skip-invalid)'] : [];
-  const body = connections.length ? connections.map(line) : ['no connections are allowed'];
+  const body = connections.length ? connections.map(connectionLine) : ['no connections are allowed'];
   return `${[...header, ...body].join('\n')}\n`;
 }
 

@@ -1,0 +1,74 @@
+import type { EngineOptions } from '../engine/endpoint.ts';
+import { Engine } from '../engine/engine.ts';
+import type { NetworkPolicy, Snapshot } from '../model/types.ts';
+import { type Connection, computeConnectivity } from './connectivity.ts';
+import { connectionChanges } from './diff.ts';
+
+export interface ConnectivityDelta {
+  kind: 'added' | 'removed' | 'changed';
+  connection: Connection;
+  /** For `changed`: the connection as it was. */
+  was?: Connection;
+}
+
+/** What a change to the cluster did to connectivity, and whether the engine was updated in place. */
+export interface LiveUpdate {
+  deltas: ConnectivityDelta[];
+  incremental: boolean;
+}
+
+const policyKey = (policy: NetworkPolicy) => `${policy.namespace}/${policy.name}`;
+
+/**
+ * Connectivity that follows a changing cluster. A change to NetworkPolicies alone updates the engine in
+ * place (only the pod classes the policies select are recomputed); anything else (pods, namespaces,
+ * cluster policies) rebuilds it, since pod classes themselves may change.
+ */
+export class LiveConnectivity {
+  engine: Engine;
+  connections: Connection[];
+
+  constructor(
+    snapshot: Snapshot,
+    private readonly options?: EngineOptions,
+  ) {
+    this.engine = new Engine(snapshot, options);
+    this.connections = computeConnectivity(this.engine);
+  }
+
+  /** `next` is the whole cluster as it now is; `changedKinds` the kinds of the objects that changed. */
+  update(next: Snapshot, changedKinds: ReadonlySet<string>): LiveUpdate {
+    const incremental =
+      [...changedKinds].every((kind) => kind === 'NetworkPolicy') && this.applyPolicies(next);
+    if (!incremental) this.engine = new Engine(next, this.options);
+    const connections = computeConnectivity(this.engine);
+    const deltas = connectionChanges(this.connections, connections).map(
+      ({ was, now }): ConnectivityDelta =>
+        !was
+          ? { kind: 'added', connection: now as Connection }
+          : !now
+            ? { kind: 'removed', connection: was }
+            : { kind: 'changed', connection: now, was },
+    );
+    this.connections = connections;
+    return { deltas, incremental };
+  }
+
+  /** Replaces the engine's policies with `next`'s, one change at a time; false when it needs a rebuild. */
+  private applyPolicies(next: Snapshot): boolean {
+    const current = new Map(this.engine.currentPolicies.map((p) => [policyKey(p), p]));
+    const wanted = new Map(next.policies.map((p) => [policyKey(p), p]));
+    for (const key of new Set([...current.keys(), ...wanted.keys()])) {
+      const before = current.get(key);
+      const after = wanted.get(key);
+      if (before && after && meaningOf(before) === meaningOf(after)) continue;
+      if (this.engine.replacePolicy(before, after).rebuild) return false;
+    }
+    return true;
+  }
+}
+
+/** A policy's meaning without where it was read, which moves whenever any object before it changes. */
+function meaningOf(policy: NetworkPolicy): string {
+  return JSON.stringify(policy, (key, value) => (key === 'provenance' ? undefined : value));
+}

@@ -1,0 +1,91 @@
+import { LiveConnectivity } from '../analysis/live-connectivity.ts';
+import type { EngineOptions } from '../engine/endpoint.ts';
+import { formatDiagnostic } from '../load/diagnostics.ts';
+import { connect } from '../load/live/connection.ts';
+import { listCluster } from '../load/live/list.ts';
+import { snapshotOfListing } from '../load/live/snapshot.ts';
+import { ClusterWatch } from '../load/live/watch.ts';
+import { renderConnectivity } from '../report/connectivity.ts';
+import { renderLiveUpdate, type WatchFormat } from '../report/live-changes.ts';
+import type { CliIo } from './io.ts';
+import type { InputOptions } from './shared-options.ts';
+
+/** Resolves when the io's signal aborts, or on SIGINT/SIGTERM for the real process. */
+function untilStopped(io: CliIo): Promise<void> {
+  return new Promise((resolve) => {
+    if (io.signal) {
+      if (io.signal.aborted) resolve();
+      else io.signal.addEventListener('abort', () => resolve(), { once: true });
+      return;
+    }
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+/**
+ * `connectivity --live --watch`: the connectivity once, then, as the cluster changes, the objects that
+ * changed and what that did to connectivity, until stopped.
+ */
+export async function watchConnectivity(
+  options: InputOptions & { format: WatchFormat },
+  semantics: EngineOptions,
+  io: CliIo,
+  timing: { batchMs?: number; retryMs?: number } = {},
+): Promise<void> {
+  const connection = await connect({ kubeconfig: options.kubeconfig, context: options.context });
+  const listing = await listCluster(connection, {
+    namespace: options.namespace,
+    progress: (text) => io.stderr(`phiwall: ${text}\n`),
+  });
+  const snapshot = snapshotOfListing(listing, { skipInvalid: options.skipInvalid });
+  for (const warning of snapshot.warnings) io.stderr(`${formatDiagnostic(warning)}\n`);
+  const live = new LiveConnectivity(snapshot, semantics);
+  io.stdout(
+    renderConnectivity(
+      { snapshot, connections: live.connections, options: { ...semantics } },
+      options.format,
+    ),
+  );
+  io.stderr(`phiwall: watching ${listing.server} (context "${listing.context}") for changes; Ctrl-C stops\n`);
+  let failure: Error | undefined;
+  let fail: () => void = () => {};
+  const failed = new Promise<void>((resolve) => {
+    fail = resolve;
+  });
+  const watch = new ClusterWatch(
+    connection,
+    listing,
+    {
+      onChange(changes, current) {
+        // A cluster that stops being loadable (it cannot, short of a bug) keeps the last good answer.
+        let next: ReturnType<typeof snapshotOfListing>;
+        try {
+          next = snapshotOfListing(current, { skipInvalid: true });
+        } catch (error) {
+          io.stderr(
+            `phiwall: the cluster's objects could not be read: ${error instanceof Error ? error.message : String(error)}\n`,
+          );
+          return;
+        }
+        const update = live.update(next, new Set(changes.map((c) => c.kind)));
+        io.stdout(renderLiveUpdate(new Date(), changes, update, options.format));
+      },
+      onStatus: (text) => io.stderr(`phiwall: ${text}\n`),
+      onFatal(error) {
+        failure = error;
+        fail();
+      },
+    },
+    timing,
+  );
+  watch.start();
+  await Promise.race([untilStopped(io), failed]);
+  watch.stop();
+  if (failure) throw failure;
+}
