@@ -44,6 +44,7 @@ const rows: [string, string, Severity, string][] = [
   ['030', 'No new reachability into or out of PHI since the baseline', 'high', '308(a)(8); 316(b)'],
   ['031', 'No transitive path from outside the cluster to PHI', 'high', '312(a)(1); 308(a)(1)(ii)(A)'],
   ['032', 'ePHI flow map', 'info', '308(a)(1)(ii)(A); 312(e)(1)'],
+  ['033', 'PHI namespaces protected by an Admin-tier guardrail', 'info', '312(a)(1); 308(a)(4)'],
 ];
 
 export const CATALOGUE: readonly CheckDefinition[] = rows.map(([n, title, severity, refs]) => ({

@@ -152,24 +152,24 @@ test('the command exits 1 on an error-level problem, 0 on warnings only or none'
   assert.equal(runLint(snapshot(CLEAN), DEFAULT_OPTIONS, 'sarif').code, 0);
 });
 
-test('lintCommand: bad input is an InputError (exit 2), an error-level problem ExitCode 1', () => {
-  const run = (text: string) => {
+test('lintCommand: bad input is an InputError (exit 2), an error-level problem ExitCode 1', async () => {
+  const run = async (text: string) => {
     const out: string[] = [];
     const io = { stdout: (t: string) => out.push(t), stderr: () => {}, readStdin: () => text };
     const program = new Command('phiwall').exitOverride().addCommand(lintCommand(io).exitOverride());
     try {
-      program.parse(['lint', '-'], { from: 'user' });
+      await program.parseAsync(['lint', '-'], { from: 'user' });
       return { code: 0, out: out.join('') };
     } catch (error) {
       if (error instanceof ExitCode) return { code: error.code, out: out.join('') };
       throw error;
     }
   };
-  assert.equal(run(CLUSTER).code, 1);
-  assert.match(run(CLUSTER).out, /PW-LINT-004/);
-  assert.equal(run(CLEAN).code, 0);
-  assert.throws(
-    () => run('apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {}\n'),
+  assert.equal((await run(CLUSTER)).code, 1);
+  assert.match((await run(CLUSTER)).out, /PW-LINT-004/);
+  assert.equal((await run(CLEAN)).code, 0);
+  await assert.rejects(
+    run('apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {}\n'),
     InputError,
   );
 });

@@ -1,8 +1,16 @@
 import type { Connection } from '../../analysis/connectivity.ts';
-import { ALL_ADDRESSES, ipBlockAddresses, parseCidr, toCidrs } from '../../engine/addresses.ts';
-import { portsOf } from '../../engine/compile.ts';
+import {
+  ALL_ADDRESSES,
+  clusterPeerAddresses,
+  formatAddress,
+  ipBlockAddresses,
+  parseCidr,
+  toCidrs,
+} from '../../engine/addresses.ts';
+import { clusterPortsOf, portsOf } from '../../engine/compile.ts';
 import type { Endpoint } from '../../engine/endpoint.ts';
 import { type IntervalSet, intersect, normalize, subtract, union } from '../../engine/intervals.ts';
+import { cutsOf } from '../../engine/pod-classes.ts';
 import {
   formatPorts,
   intersectPorts,
@@ -14,6 +22,9 @@ import {
 } from '../../engine/ports.ts';
 import { selectorMatches } from '../../engine/selectors.ts';
 import {
+  type ClusterRule,
+  clusterPolicyId,
+  clusterRuleId,
   type Direction,
   type KeptObject,
   type LabelSelector,
@@ -37,6 +48,16 @@ import {
   phiWorkloads,
   policyYaml,
 } from './support.ts';
+import {
+  type AllowingRule,
+  allowingRules,
+  clusterRulesOf,
+  isIsolated,
+  isolationOf as podIsolation,
+  type TierRule,
+  tierRuleText,
+  uniqueRules,
+} from './tier-support.ts';
 
 /** Large clusters can have hundreds of edges per workload; the report shows the first ones and a count. */
 const MAX_EDGES = 20;
@@ -67,29 +88,56 @@ function objectId(object: KeptObject): string {
   return `${object.namespace}/${object.name}`;
 }
 
-interface Responsible {
-  policy: NetworkPolicy;
-  rule: PolicyRule;
-  ports: PortSet;
+/**
+ * A rule behind an allowed edge: a NetworkPolicy rule, or an Admin- or Baseline-tier rule that allowed
+ * it (or passed it on to be allowed), with the ports it accounts for.
+ */
+type Responsible = AllowingRule;
+type NetworkPolicyResponsible = Extract<Responsible, { kind: 'networkPolicy' }>;
+
+function isNetworkPolicyRule(r: Responsible): r is NetworkPolicyResponsible {
+  return r.kind === 'networkPolicy';
 }
 
 interface Isolation {
+  /** Isolated by a NetworkPolicy or, failing that, by Admin/Baseline-tier Deny rules (tier-support.ts). */
   isolated: boolean;
   hostNetwork: boolean;
+  /** The NetworkPolicies isolating it. */
   policies: NetworkPolicy[];
+  /** When no NetworkPolicy isolates a pod of it: the cluster rules that select it, and why they leave it open. */
+  tierRules: TierRule[];
+  reasons: string[];
+  /** The Admin/Baseline Deny rules that isolate pods of it that no NetworkPolicy isolates. */
+  byTiers: TierRule[];
 }
 
 function isolationOf(context: AuditContext, workload: Workload, direction: Direction): Isolation {
   const policies = new Set<NetworkPolicy>();
+  const tierRules: TierRule[] = [];
+  const reasons = new Set<string>();
   let hostNetwork = false;
   let open = false;
+  const byTiers: TierRule[] = [];
   for (const pod of onePodPerClass(context, workload)) {
-    const side = context.engine.explainSide(pod, { ip: '0.0.0.0' }, direction);
-    hostNetwork ||= side.hostNetwork;
-    if (side.isolatedBy.length === 0) open = true;
-    for (const policy of side.isolatedBy) policies.add(policy);
+    const isolation = podIsolation(context, pod, direction);
+    hostNetwork ||= isolation.kind === 'hostNetwork';
+    if (isolation.kind === 'networkPolicy') for (const policy of isolation.policies) policies.add(policy);
+    if (isolation.kind === 'tiers') byTiers.push(...isolation.rules);
+    if (isolation.kind === 'open') {
+      tierRules.push(...isolation.rules);
+      for (const reason of isolation.reasons) reasons.add(reason);
+    }
+    if (!isIsolated(isolation)) open = true;
   }
-  return { isolated: !open, hostNetwork, policies: [...policies] };
+  return {
+    isolated: !open,
+    hostNetwork,
+    policies: [...policies],
+    tierRules: uniqueRules(tierRules),
+    reasons: [...reasons],
+    byTiers: uniqueRules(byTiers),
+  };
 }
 
 /** External addresses a rule admits: the engine's reading (no peers: all; else its ipBlocks). */
@@ -101,9 +149,25 @@ function ruleAddresses(rule: PolicyRule): IntervalSet<bigint> {
   return set;
 }
 
+function clusterRuleAddresses(context: AuditContext, rule: ClusterRule): IntervalSet<bigint> {
+  let set: IntervalSet<bigint> = [];
+  for (const peer of rule.peers)
+    if (peer.kind !== 'pods') set = union(set, clusterPeerAddresses(peer, context.snapshot.nodes));
+  return set;
+}
+
+function addResponsible(found: Map<unknown, Responsible>, entry: Responsible, ports?: PortSet): void {
+  const granted = ports ? intersectPorts(entry.ports, ports) : entry.ports;
+  if (isEmptyPorts(granted)) return;
+  const previous = found.get(entry.rule);
+  found.set(entry.rule, { ...entry, ports: previous ? unionPorts(previous.ports, granted) : granted });
+}
+
 /**
- * The rules of the workload's isolating policies that admit some of `addresses` on some of `ports`.
- * Named ports resolve on the destination: the workload itself for ingress, nothing for egress.
+ * The rules that admit some of `addresses` on some of `ports`. Named ports resolve on the destination:
+ * the workload itself for ingress, nothing for egress. Without Admin/Baseline-tier rules, the rules of
+ * the workload's isolating policies, read directly; with them, the engine is asked once per piece of
+ * the addresses that every rule involved treats alike, so that only what the tiers let through counts.
  */
 function rulesForAddresses(
   context: AuditContext,
@@ -112,25 +176,51 @@ function rulesForAddresses(
   addresses: IntervalSet<bigint>,
   ports?: PortSet,
 ): Responsible[] {
-  const found = new Map<PolicyRule, Responsible>();
+  const found = new Map<unknown, Responsible>();
   for (const pod of onePodPerClass(context, workload)) {
     const side = context.engine.explainSide(pod, { ip: '0.0.0.0' }, direction);
+    const tierRules = clusterRulesOf(context, pod, direction);
+    if (tierRules.length > 0) {
+      const sets = [
+        addresses,
+        ...side.isolatedBy.flatMap((policy) => policy[direction].map(ruleAddresses)),
+        ...tierRules.map(({ rule }) => clusterRuleAddresses(context, rule)),
+      ];
+      for (const probe of probesOf(addresses, cutsOf(sets))) {
+        const probed = context.engine.explainSide(pod, { ip: formatAddress(probe) }, direction);
+        for (const entry of allowingRules(probed)) addResponsible(found, entry, ports);
+      }
+      continue;
+    }
     const destination = direction === 'ingress' ? context.engine.classOf(pod) : undefined;
     for (const policy of side.isolatedBy) {
       for (const rule of policy[direction]) {
         if (intersect(ruleAddresses(rule), addresses).length === 0) continue;
-        let granted = portsOf(rule.ports, destination);
-        if (ports) granted = intersectPorts(granted, ports);
-        if (isEmptyPorts(granted)) continue;
-        const previous = found.get(rule);
-        found.set(rule, { policy, rule, ports: previous ? unionPorts(previous.ports, granted) : granted });
+        addResponsible(
+          found,
+          { kind: 'networkPolicy', policy, rule, ports: portsOf(rule.ports, destination) },
+          ports,
+        );
       }
     }
   }
   return [...found.values()];
 }
 
-/** The rules that admit a workload peer, per the engine's explanation, optionally limited to ports. */
+/** One address per piece of `addresses` between consecutive cuts: every rule treats a piece alike. */
+function probesOf(addresses: IntervalSet<bigint>, cuts: readonly bigint[]): bigint[] {
+  const probes: bigint[] = [];
+  for (const [lo, hi] of addresses) {
+    probes.push(lo);
+    for (const cut of cuts) if (cut > lo && cut <= hi) probes.push(cut);
+  }
+  return probes;
+}
+
+/**
+ * The rules that admit a workload peer, per the engine's explanation, optionally limited to ports;
+ * Admin- and Baseline-tier rules among them where they decided.
+ */
 function rulesForWorkload(
   context: AuditContext,
   subject: Workload,
@@ -138,20 +228,12 @@ function rulesForWorkload(
   direction: Direction,
   ports?: PortSet,
 ): Responsible[] {
-  const found = new Map<PolicyRule, Responsible>();
+  const found = new Map<unknown, Responsible>();
   for (const pod of onePodPerClass(context, subject)) {
     for (const other of onePodPerClass(context, peer)) {
       const endpoint: Endpoint = { pod: other };
-      for (const entry of context.engine.explainSide(pod, endpoint, direction).admittedBy) {
-        const granted = ports ? intersectPorts(entry.ports, ports) : entry.ports;
-        if (isEmptyPorts(granted)) continue;
-        const previous = found.get(entry.rule);
-        found.set(entry.rule, {
-          policy: entry.policy,
-          rule: entry.rule,
-          ports: previous ? unionPorts(previous.ports, granted) : granted,
-        });
-      }
+      for (const entry of allowingRules(context.engine.explainSide(pod, endpoint, direction)))
+        addResponsible(found, entry, ports);
     }
   }
   return [...found.values()];
@@ -172,16 +254,62 @@ function rulesForConnection(
   return workload ? rulesForWorkload(context, subject, workload, direction, ports) : [];
 }
 
+function responsibleRef(r: Responsible): string {
+  return r.kind === 'tier' ? clusterRuleId(r.policy, r.rule) : ruleRef(r.policy, r.rule);
+}
+
 function ruleEntries(responsible: readonly Responsible[]): NonNullable<Evidence['rules']> {
   const seen = new Set<string>();
   const out: NonNullable<Evidence['rules']> = [];
-  for (const { policy, rule, ports } of responsible) {
-    const ref = ruleRef(policy, rule);
+  for (const r of responsible) {
+    const ref = responsibleRef(r);
     if (seen.has(ref)) continue;
     seen.add(ref);
-    out.push({ rule: `${ref} (${formatPorts(ports)})`, at: where(rule.provenance) });
+    out.push({
+      rule:
+        r.kind === 'tier'
+          ? tierRuleText(r.policy, r.rule, r.action, r.ports)
+          : `${ref} (${formatPorts(r.ports)})`,
+      at: where(r.rule.provenance),
+    });
   }
   return out;
+}
+
+/** A remediation sentence for the Admin/Baseline-tier rules among the responsible ones, if any. */
+function tierRemediation(responsible: readonly Responsible[], alone = false): string {
+  const tier = responsible.filter((r) => r.kind === 'tier');
+  if (tier.length === 0) return '';
+  const refs = (tierName: 'Admin' | 'Baseline') => [
+    ...new Set(tier.filter((r) => r.policy.tier === tierName).map(responsibleRef)),
+  ];
+  const admin = refs('Admin');
+  const baseline = refs('Baseline');
+  const parts: string[] = [];
+  if (admin.length > 0)
+    parts.push(
+      alone
+        ? `The Admin-tier rules that allow it (${admin.join(', ')}) must be narrowed by a cluster administrator: no NetworkPolicy can override an Admin-tier Allow or what a Pass hands on.`
+        : `Also narrow the Admin-tier rules (${admin.join(', ')}), a cluster administrator's task: no NetworkPolicy can override an Admin-tier Allow or what a Pass hands on.`,
+    );
+  if (baseline.length > 0)
+    parts.push(
+      `Baseline-tier rules allow it too (${baseline.join(', ')}): narrow them, or isolate the workload with a NetworkPolicy, which takes precedence over the Baseline tier.`,
+    );
+  return ` ${parts.join(' ')}`;
+}
+
+/**
+ * A remediation with the Admin/Baseline-tier rules among the responsible ones named (NetworkPolicies
+ * cannot undo an Admin-tier Allow), and without a manifest when no NetworkPolicy rule was to be rewritten.
+ */
+function withTiers(responsible: readonly Responsible[], remediation: Remediation): Remediation {
+  const yaml = remediation.yaml === '' ? undefined : remediation.yaml;
+  const alone = remediation.yaml === '' && responsible.some((r) => r.kind === 'tier');
+  const text = alone
+    ? tierRemediation(responsible, true).trim()
+    : `${remediation.text}${tierRemediation(responsible)}`;
+  return yaml === undefined ? { text } : { text, yaml };
 }
 
 function cappedEdges(edges: readonly string[]): { edges: string[]; notes: string[] } {
@@ -201,10 +329,20 @@ function opennessNotes(isolation: Isolation, direction: Direction): string[] {
     return ['a pod of it uses hostNetwork: NetworkPolicy does not govern its traffic (see HIPAA-NP-023)'];
   if (!isolation.isolated) {
     const check = direction === 'ingress' ? 'HIPAA-NP-005' : 'HIPAA-NP-006';
+    if (isolation.tierRules.length > 0)
+      return [
+        `not ${direction}-isolated: no NetworkPolicy selects it for ${direction} and the Admin/Baseline-tier rules that select it (${[
+          ...new Set(isolation.tierRules.map((r) => clusterRuleId(r.policy, r.rule))),
+        ].join(', ')}) do not deny by default, so what they do not decide is allowed (see ${check})`,
+      ];
     return [
       `not ${direction}-isolated: no NetworkPolicy selects it for ${direction}, so all is allowed (see ${check})`,
     ];
   }
+  if (direction === 'ingress' && isolation.byTiers.length > 0)
+    return [
+      `isolated from pods by the Admin/Baseline tier (${isolation.byTiers.map((r) => clusterRuleId(r.policy, r.rule)).join(', ')}), not by a NetworkPolicy: those ingress rules cannot name sources outside the cluster, which are allowed by default`,
+    ];
   return [];
 }
 
@@ -391,12 +529,14 @@ function keepAddresses(
   return peers.length ? { ...rule, peers } : undefined;
 }
 
+/** NetworkPolicies rewritten; Admin/Baseline-tier rules among `responsible` are left to `tierRemediation`. */
 function rewriteRules(
   responsible: readonly Responsible[],
   edit: (rule: PolicyRule) => PolicyRule | undefined,
 ): string {
-  const targets = new Set(responsible.map((r) => r.rule));
-  const policies = [...new Set(responsible.map((r) => r.policy))];
+  const own = responsible.filter(isNetworkPolicyRule);
+  const targets = new Set(own.map((r) => r.rule));
+  const policies = [...new Set(own.map((r) => r.policy))];
   return policies
     .map((policy) => rewrittenPolicy(policy, (rule) => (targets.has(rule) ? edit(rule) : rule)))
     .join('---\n');
@@ -497,15 +637,57 @@ const check013: Check = {
           });
         }
       }
-      if (offending.length === 0) continue;
+      // Admin- and Baseline-tier Allow rules admitting by namespace label: an Admin-tier one no
+      // NetworkPolicy can undo. Baseline-tier ones count only where no NetworkPolicy isolates the pod.
+      const tierOffending: TierRule[] = [];
+      for (const pod of onePodPerClass(context, workload)) {
+        const isolated = podIsolation(context, pod, 'ingress').kind === 'networkPolicy';
+        for (const entry of clusterRulesOf(context, pod, 'ingress')) {
+          const { policy, rule } = entry;
+          if (rule.action !== 'Allow' || (policy.tier === 'Baseline' && isolated)) continue;
+          if (isEmptyPorts(clusterPortsOf(rule.ports, context.engine.classOf(pod)))) continue;
+          rule.peers.forEach((peer, index) => {
+            if (peer.kind !== 'pods') return;
+            const custom = mutableKeys(peer.namespaceSelector);
+            const ref = `${clusterRuleId(policy, rule)} from[${index}]`;
+            if (custom.length === 0 || rules.some((r) => r.rule === ref)) return;
+            tierOffending.push(entry);
+            rules.push({ rule: ref, at: where(rule.provenance) });
+            const matched = matchedNamespaces(context, peer.namespaceSelector);
+            notes.push(
+              `${ref}: namespaces ${selectorYaml(peer.namespaceSelector)} selects by ${custom.join(', ')}; now matches ${matched.length ? matched.join(', ') : 'no namespace'}, and any namespace labelled so later gains access${policy.tier === 'Admin' ? ' that no NetworkPolicy can take away' : ''}`,
+            );
+            for (const connection of incoming) {
+              if (!('workload' in connection.src)) continue;
+              const source = context.workloadById.get(connection.src.workload);
+              if (source && peerAdmits(context, peer, source)) edges.push(edgeText(connection));
+            }
+          });
+        }
+      }
+      if (offending.length === 0 && tierOffending.length === 0) continue;
       const capped = cappedEdges([...new Set(edges)]);
-      const first = offending[0] as (typeof offending)[number];
+      const firstRule = offending[0]?.rule ?? (tierOffending[0] as TierRule).rule;
+      const tierText =
+        tierOffending.length > 0
+          ? ` In the Admin/Baseline-tier rules cited (${[...new Set(tierOffending.map((t) => clusterRuleId(t.policy, t.rule)))].join(', ')}), a cluster administrator must do the same: select namespaces by kubernetes.io/metadata.name.`
+          : '';
+      const remediation: Remediation =
+        offending.length > 0
+          ? remediation013(context, offending)
+          : {
+              text: 'Select namespaces by their immutable name (kubernetes.io/metadata.name, set by the API server) instead of a label any namespace editor can add.',
+            };
       findings.push({
         status: 'fail',
-        objects: [workload.id, ...new Set(offending.map((o) => `${o.policy.namespace}/${o.policy.name}`))],
+        objects: [
+          workload.id,
+          ...new Set(offending.map((o) => `${o.policy.namespace}/${o.policy.name}`)),
+          ...new Set(tierOffending.map((t) => clusterPolicyId(t.policy))),
+        ],
         evidence: { edges: capped.edges, rules, notes: [...notes, ...capped.notes] },
-        remediation: remediation013(context, offending),
-        location: locationOf(first.rule.provenance),
+        remediation: { ...remediation, text: `${remediation.text}${tierText}` },
+        location: locationOf(firstRule.provenance),
       });
     }
     return findings;
@@ -553,7 +735,9 @@ function remediation013(
     });
     return peers.length ? { ...rule, peers } : undefined;
   };
-  const responsible = offending.map(({ policy, rule }) => ({ policy, rule, ports: NO_PORTS }));
+  const responsible = offending.map(
+    ({ policy, rule }): Responsible => ({ kind: 'networkPolicy', policy, rule, ports: NO_PORTS }),
+  );
   return {
     text:
       'Select namespaces by their immutable name (kubernetes.io/metadata.name, set by the API server) ' +
@@ -605,11 +789,12 @@ const check014: Check = {
         },
         remediation: {
           text:
-            `List the ports ${workload.id} serves in the rules that admit it${rules.length ? ` (${rules.map((r) => r.rule.split(' ')[0]).join(', ')})` : ''}` +
+            `List the ports ${workload.id} serves in the rules that admit it${rules.length ? ` (${[...new Set(responsible.map(responsibleRef))].join(', ')})` : ''}` +
             `, each as {protocol, port}, and drop port-less entries and endPort ranges wider than ${limit}.` +
             (isolation.isolated
               ? ''
-              : ' It is not ingress-isolated: first apply a default-deny (HIPAA-NP-005).'),
+              : ' It is not ingress-isolated: first apply a default-deny (HIPAA-NP-005).') +
+            tierRemediation(responsible),
         },
         location: findingLocation(responsible, workload),
       });
@@ -629,7 +814,8 @@ const check015: Check = {
       const edges = new Set<string>();
       let location: { file: string; line: number } | undefined;
       const external = connectionsOf(context, workload.id, 'ingress').filter((c) => 'external' in c.src);
-      for (const { policy, rule, ports } of rulesForAddresses(context, workload, 'ingress', ALL_ADDRESSES)) {
+      const admitting = rulesForAddresses(context, workload, 'ingress', ALL_ADDRESSES);
+      for (const { policy, rule, ports } of admitting.filter(isNetworkPolicyRule)) {
         rule.peers?.forEach((peer, index) => {
           if (peer.kind !== 'ipBlock') return;
           const cidr = parseCidr(peer.ipBlock.cidr);
@@ -705,7 +891,10 @@ const check016: Check = {
             ...capped.notes,
           ],
         },
-        remediation: remediation016(context, workload, isolation, responsible, allowed.cidrs),
+        remediation: withTiers(
+          responsible,
+          remediation016Own(context, workload, isolation, responsible, allowed.cidrs),
+        ),
         location: findingLocation(responsible, workload),
       });
     }
@@ -713,7 +902,7 @@ const check016: Check = {
   },
 };
 
-function remediation016(
+function remediation016Own(
   context: AuditContext,
   workload: Workload,
   isolation: Isolation,
@@ -784,7 +973,7 @@ const check017: Check = {
             ...capped.notes,
           ],
         },
-        remediation: remediation017(workload, isolation, responsible),
+        remediation: withTiers(responsible, remediation017Own(workload, isolation, responsible)),
         location: findingLocation(responsible, workload),
       });
     }
@@ -792,7 +981,7 @@ const check017: Check = {
   },
 };
 
-function remediation017(
+function remediation017Own(
   workload: Workload,
   isolation: Isolation,
   responsible: readonly Responsible[],
@@ -800,11 +989,15 @@ function remediation017(
   if (isolation.hostNetwork)
     return { text: 'Run the workload without hostNetwork (HIPAA-NP-023); policies cannot limit its DNS.' };
   // A rule that exists only for DNS can be scoped in place; one that also carries other ports needs a person.
-  const dnsOnly = responsible.filter(
-    ({ rule }) =>
-      rule.ports !== undefined && isEmptyPorts(subtractPorts(portsOf(rule.ports, undefined), DNS_PORTS)),
-  );
-  const mixed = responsible.filter((r) => !dnsOnly.includes(r)).map((r) => ruleRef(r.policy, r.rule));
+  const dnsOnly = responsible
+    .filter(isNetworkPolicyRule)
+    .filter(
+      ({ rule }) =>
+        rule.ports !== undefined && isEmptyPorts(subtractPorts(portsOf(rule.ports, undefined), DNS_PORTS)),
+    );
+  const mixed = responsible
+    .filter((r) => !dnsOnly.includes(r as NetworkPolicyResponsible))
+    .map(responsibleRef);
   const mixedText = mixed.length ? ` Remove port 53 (or the any-host peers) from ${mixed.join(', ')}.` : '';
   if (dnsOnly.length > 0) {
     return {
@@ -854,7 +1047,7 @@ const check018: Check = {
             ...opennessNotes(isolation, 'egress'),
           ],
         },
-        remediation: remediation018(workload, isolation, responsible, metadata),
+        remediation: withTiers(responsible, remediation018Own(workload, isolation, responsible, metadata)),
         location: findingLocation(responsible, workload),
       });
     }
@@ -862,7 +1055,7 @@ const check018: Check = {
   },
 };
 
-function remediation018(
+function remediation018Own(
   workload: Workload,
   isolation: Isolation,
   responsible: readonly Responsible[],
@@ -933,7 +1126,8 @@ const check019: Check = {
         remediation: {
           text:
             `Narrow the rules listed to the namespaces and pods ${workload.id} must call, selecting namespaces ` +
-            'by kubernetes.io/metadata.name; add approved destinations to allowedEgress in phiwall.yaml.',
+            'by kubernetes.io/metadata.name; add approved destinations to allowedEgress in phiwall.yaml.' +
+            tierRemediation(responsible),
         },
         location: findingLocation(responsible, workload),
       });
@@ -984,7 +1178,8 @@ const check020: Check = {
           text:
             'Confirm these ports carry TLS. Where the pod terminates TLS, set appProtocol: https on the ' +
             'Service port that targets it; otherwise serve on a TLS port, or accept the finding with a reason ' +
-            '(e.g. mTLS by a service mesh).',
+            '(e.g. mTLS by a service mesh).' +
+            tierRemediation(responsible),
         },
         location: findingLocation(responsible, workload),
       });

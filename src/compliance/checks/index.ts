@@ -1,5 +1,6 @@
 import type { Check } from '../types.ts';
 import { exposureChecks } from './exposure.ts';
+import { guardrailChecks } from './guardrails.ts';
 import { platformAndHygieneChecks } from './platform-and-hygiene.ts';
 import { scopeAndIngressChecks } from './scope-and-ingress.ts';
 
@@ -8,4 +9,5 @@ export const CHECKS: readonly Check[] = [
   ...scopeAndIngressChecks,
   ...exposureChecks,
   ...platformAndHygieneChecks,
+  ...guardrailChecks,
 ];

@@ -30,9 +30,11 @@ import {
   edgeText,
   isPhi,
   NON_PUBLIC_ADDRESSES,
+  onePodPerClass,
   phiWorkloads,
   ruleEvidence,
 } from './support.ts';
+import { isIsolated, isolationOf } from './tier-support.ts';
 
 function locationOf(provenance: Provenance): { file: string; line: number } {
   return { file: provenance.file, line: provenance.locate().line };
@@ -259,7 +261,11 @@ const cniPresent: Check = {
 // ---------------------------------------------------------------------------------------------------
 // HIPAA-NP-003: policy kinds the engine does not model
 
-/** API group → policy kinds that allow or deny traffic besides networking.k8s.io NetworkPolicies. */
+/**
+ * API group → policy kinds that allow or deny traffic besides the kinds phiwall evaluates: networking.k8s.io
+ * NetworkPolicies and the policy.networking.k8s.io AdminNetworkPolicy, BaselineAdminNetworkPolicy and
+ * ClusterNetworkPolicy (modelled as the Admin and Baseline tiers; that group has no other kind).
+ */
 const UNMODELLED_POLICY_KINDS: Readonly<Record<string, { kinds: readonly string[]; effect: string }>> = {
   'cilium.io': {
     kinds: ['CiliumNetworkPolicy', 'CiliumClusterwideNetworkPolicy'],
@@ -272,10 +278,6 @@ const UNMODELLED_POLICY_KINDS: Readonly<Record<string, { kinds: readonly string[
   'crd.projectcalico.org': {
     kinds: ['NetworkPolicy', 'GlobalNetworkPolicy'],
     effect: 'Calico policies are ordered, can Deny, and are evaluated together with NetworkPolicies',
-  },
-  'policy.networking.k8s.io': {
-    kinds: ['AdminNetworkPolicy', 'BaselineAdminNetworkPolicy', 'ClusterNetworkPolicy'],
-    effect: 'admin policies are evaluated before (or after) NetworkPolicies and can Allow or Deny over them',
   },
   'crd.antrea.io': {
     kinds: ['NetworkPolicy', 'ClusterNetworkPolicy'],
@@ -316,7 +318,7 @@ const unmodelledKinds: Check = {
         objects: [label],
         evidence: {
           notes: [
-            `${label} ×${count} in the input: ${family.effect}; phiwall evaluates networking.k8s.io/v1 NetworkPolicies only, so the reachability it reports may be incomplete`,
+            `${label} ×${count} in the input: ${family.effect}; phiwall evaluates NetworkPolicies, AdminNetworkPolicies, BaselineAdminNetworkPolicies and ClusterNetworkPolicies only, so the reachability it reports may be incomplete`,
           ],
         },
         remediation: {
@@ -730,6 +732,16 @@ function breadthFirst(
   return reached;
 }
 
+/** Why an edge into `target` has no rule behind it: nothing isolates it, or it fell to the default. */
+function unadmittedNote(context: AuditContext, target: Workload): string {
+  const isolations = onePodPerClass(context, target).map((pod) => isolationOf(context, pod, 'ingress'));
+  if (isolations.some((i) => i.kind === 'open' && i.rules.length > 0))
+    return `${target.id} is not ingress-isolated: no NetworkPolicy selects it and the Admin/Baseline-tier rules that select it do not deny by default, so any workload that reaches it may connect`;
+  if (isolations.every(isIsolated))
+    return `no rule admits the last hop by name: it falls through the Admin/Baseline tiers to the default allow`;
+  return `${target.id} is not ingress-isolated: any workload that reaches it may connect`;
+}
+
 const transitiveExposure: Check = {
   id: 'HIPAA-NP-031',
   run(context) {
@@ -774,9 +786,7 @@ const transitiveExposure: Check = {
           notes: [
             path,
             ...(entries.get(entry) ?? []).map((why) => `${entry} is reachable from outside: ${why}`),
-            ...(rules.length === 0
-              ? [`${target.id} is not ingress-isolated: any workload that reaches it may connect`]
-              : []),
+            ...(rules.length === 0 ? [unadmittedNote(context, target)] : []),
           ],
         },
         location: locationOf(target.provenance),

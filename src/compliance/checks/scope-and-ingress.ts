@@ -16,6 +16,10 @@ import {
 } from '../../engine/ports.ts';
 import { selectorMatches } from '../../engine/selectors.ts';
 import {
+  type ClusterPolicy,
+  type ClusterRule,
+  clusterPolicyId,
+  clusterRuleId,
   type Direction,
   type LabelSelector,
   type Labels,
@@ -41,6 +45,17 @@ import {
   policyYaml,
   ruleEvidence,
 } from './support.ts';
+import {
+  allowingRules,
+  futureSourceWalk,
+  isIsolated,
+  isolationOf,
+  namespaceDenyByDefault,
+  type TierRule,
+  tierRuleEvidence,
+  tierRuleNote,
+  uniqueRules,
+} from './tier-support.ts';
 
 const NAME_LABEL = 'kubernetes.io/metadata.name';
 /** Evidence lists stay readable on large clusters; the count of what was left out is always given. */
@@ -348,39 +363,65 @@ const check004: Check = {
   },
 };
 
-/** 005 and 006: isolation is the engine's answer (some policy selects the pod for the direction). */
+/**
+ * 005 and 006: a pod is isolated when a NetworkPolicy selects it for the direction (the engine's
+ * answer), or when the Admin- and Baseline-tier rules that select it deny by default (every pod of every
+ * namespace, and for egress every address, reaches a Deny unless allowed first: see tier-support.ts).
+ * Workloads isolated by the tiers alone pass with the rules named, so the auditor sees why.
+ */
 function isolationCheck(id: string, direction: Direction): Check {
+  const Type = direction === 'ingress' ? 'Ingress' : 'Egress';
   return {
     id,
     run(context) {
       const findings: FindingDraft[] = [];
-      const probe: Endpoint = { ip: '203.0.113.10' };
+      const byTiersOnly: { workload: Workload; rules: TierRule[] }[] = [];
       for (const workload of phiWorkloads(context)) {
         // Pods of one class share the answer; a workload can have thousands of pods.
-        const sides = new Map(
-          onePodPerClass(context, workload).map((pod) => [
-            context.engine.classOf(pod),
-            context.engine.explainSide(pod, probe, direction),
-          ]),
+        const isolationOfPod = (pod: Pod) => isolationOf(context, pod, direction);
+        const open = workload.pods.filter((pod) => !isIsolated(isolationOfPod(pod)));
+        if (open.length === 0) {
+          const byTiers = onePodPerClass(context, workload)
+            .map(isolationOfPod)
+            .flatMap((i) => (i.kind === 'tiers' ? i.rules : []));
+          if (byTiers.length > 0) byTiersOnly.push({ workload, rules: byTiers });
+          continue;
+        }
+        const hostNetwork = open.filter((pod) => isolationOfPod(pod).kind === 'hostNetwork');
+        const tierRules = uniqueRules(
+          onePodPerClass(context, workload).flatMap((pod) => {
+            const isolation = isolationOfPod(pod);
+            return isolation.kind === 'open' ? isolation.rules : [];
+          }),
         );
-        const sideOf = (pod: Pod) => sides.get(context.engine.classOf(pod));
-        const open = workload.pods.filter((pod) => sideOf(pod)?.isolatedBy.length === 0);
-        if (open.length === 0) continue;
-        const hostNetwork = open.filter((pod) => sideOf(pod)?.hostNetwork);
+        const reasons = [
+          ...new Set(
+            onePodPerClass(context, workload).flatMap((pod) => {
+              const isolation = isolationOfPod(pod);
+              return isolation.kind === 'open' ? isolation.reasons : [];
+            }),
+          ),
+        ];
         const notes = [
           open.length === workload.pods.length
-            ? `no NetworkPolicy in ${workload.namespace} selects ${workload.id} for ${direction === 'ingress' ? 'Ingress' : 'Egress'}: every ${direction === 'ingress' ? 'source' : 'destination'} is allowed`
+            ? tierRules.length === 0
+              ? `no NetworkPolicy in ${workload.namespace} selects ${workload.id} for ${Type}: every ${direction === 'ingress' ? 'source' : 'destination'} is allowed`
+              : `no NetworkPolicy in ${workload.namespace} selects ${workload.id} for ${Type}, and the Admin/Baseline-tier rules that select it do not deny by default`
             : `not ${direction}-isolated: ${open.length} of ${workload.pods.length} pods of ${workload.id} (${open
                 .slice(0, 10)
                 .map((p) => p.name)
                 .join(', ')}${open.length > 10 ? ', …' : ''})`,
+          ...reasons,
         ];
         if (hostNetwork.length > 0)
           notes.push(
             'hostNetwork pod(s): NetworkPolicy does not apply to them (see HIPAA-NP-023); a policy cannot fix this',
           );
         const connections = connectionsOfIndexed(context, workload.id, direction);
-        const evidence = mergeEvidence({ notes }, edgesOf(connections));
+        const evidence = mergeEvidence(
+          { notes, rules: tierRules.map((rule) => tierRuleEvidence(rule)) },
+          edgesOf(connections),
+        );
         findings.push({
           status: 'fail',
           objects: [workload.id],
@@ -401,8 +442,36 @@ function isolationCheck(id: string, direction: Direction): Check {
           location: locationOf(workload.provenance),
         });
       }
+      if (byTiersOnly.length > 0) findings.push(tierIsolationPass(byTiersOnly, direction));
       return findings;
     },
+  };
+}
+
+/** The PHI workloads that only Admin/Baseline-tier rules isolate: one pass naming them and the rules. */
+function tierIsolationPass(
+  isolated: readonly { workload: Workload; rules: TierRule[] }[],
+  direction: Direction,
+): FindingDraft {
+  const rules = uniqueRules(isolated.flatMap((i) => i.rules));
+  const ids = isolated.map((i) => i.workload.id);
+  const peers =
+    direction === 'ingress'
+      ? 'every pod of every namespace, present or future,'
+      : 'every pod of every namespace, present or future, and every address';
+  const listed = `${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ` and ${ids.length - 10} more` : ''}`;
+  const notes = [
+    `no NetworkPolicy selects ${listed} for ${direction === 'ingress' ? 'Ingress' : 'Egress'}; the Admin/Baseline tier isolates ${ids.length === 1 ? 'it' : 'them'}: ${peers} is denied unless a rule allows it first (${rules.map(tierRuleNote).join(', ')})`,
+  ];
+  if (direction === 'ingress')
+    notes.push(
+      'Admin/Baseline-tier ingress rules cannot name sources outside the cluster: those are allowed by default (HIPAA-NP-009 checks them)',
+    );
+  return {
+    status: 'pass',
+    objects: ids,
+    evidence: { rules: rules.map((rule) => tierRuleEvidence(rule)), notes },
+    location: locationOf((rules[0] as TierRule).rule.provenance),
   };
 }
 
@@ -411,6 +480,11 @@ function deniesAll(policy: NetworkPolicy, direction: Direction): boolean {
   return isEmptySelector(policy.podSelector) && policy.isolates[direction] && policy[direction].length === 0;
 }
 
+/**
+ * 007: a NetworkPolicy with podSelector {} and no rules, per direction; or its Admin/Baseline-tier
+ * equivalent (tier-support.ts `namespaceDenyByDefault`): policies whose subject is every pod of the
+ * namespace deny every peer by default. A namespace that relies on the tier passes with the rules named.
+ */
 const check007: Check = {
   id: 'HIPAA-NP-007',
   run(context) {
@@ -421,15 +495,41 @@ const check007: Check = {
       const egress = policies.find((p) => deniesAll(p, 'egress'));
       if (ingress && egress) continue;
       const notes: string[] = [];
+      const tierRules: TierRule[] = [];
+      let satisfied = true;
       for (const [direction, found] of [
         ['ingress', ingress],
         ['egress', egress],
       ] as const) {
+        if (found) {
+          notes.push(
+            `${direction} denied by default by ${namespace}/${found.name} (${where(found.provenance)})`,
+          );
+          continue;
+        }
+        const tier = namespaceDenyByDefault(context, namespace, direction);
+        if (tier && 'closedBy' in tier) {
+          tierRules.push(...tier.closedBy);
+          notes.push(
+            `${direction} denied by default by the Admin/Baseline tier, for every pod of ${namespace}: ${tier.closedBy.map(tierRuleNote).join(', ')}`,
+          );
+          continue;
+        }
+        satisfied = false;
         notes.push(
-          found
-            ? `${direction} denied by default by ${namespace}/${found.name} (${where(found.provenance)})`
+          tier
+            ? `no policy with podSelector {} denies ${direction} by default in ${namespace}, nor does the Admin/Baseline tier: ${tier.reasons.join('; ')}`
             : `no policy with podSelector {} denies ${direction} by default in ${namespace}`,
         );
+      }
+      if (satisfied) {
+        findings.push({
+          status: 'pass',
+          objects: [namespace],
+          evidence: { rules: uniqueRules(tierRules).map((rule) => tierRuleEvidence(rule)), notes },
+          location: locationOf((tierRules[0] as TierRule).rule.provenance),
+        });
+        continue;
       }
       notes.push(`${policies.length} NetworkPolicy(ies) in ${namespace}`);
       const anchor = ingress ?? egress ?? context.snapshot.workloads.find((w) => w.namespace === namespace);
@@ -453,15 +553,34 @@ const check007: Check = {
   },
 };
 
+/**
+ * 008: a namespace without NetworkPolicies fails, unless the Admin/Baseline tier denies by default
+ * there in both directions (the usual role of a BaselineAdminNetworkPolicy); those pass together, named.
+ */
 const check008: Check = {
   id: 'HIPAA-NP-008',
   run(context) {
     const withPolicies = new Set(context.engine.currentPolicies.map((p) => p.namespace));
     const excluded = new Set(context.config.excludedNamespaces);
     const findings: FindingDraft[] = [];
+    const covered: string[] = [];
+    const coveringRules: TierRule[] = [];
     for (const namespace of [...context.snapshot.namespaces.keys()].sort()) {
       if (excluded.has(namespace) || withPolicies.has(namespace)) continue;
+      const tiers = (['ingress', 'egress'] as const).map((d) =>
+        namespaceDenyByDefault(context, namespace, d),
+      );
+      if (tiers.every((t) => t && 'closedBy' in t)) {
+        covered.push(namespace);
+        for (const t of tiers) if (t && 'closedBy' in t) coveringRules.push(...t.closedBy);
+        continue;
+      }
       const workloads = context.snapshot.workloads.filter((w) => w.namespace === namespace);
+      const reasons = tiers.flatMap((t) => (t && 'reasons' in t ? t.reasons : []));
+      const what =
+        reasons.length > 0
+          ? 'are not denied by default by the Admin/Baseline tier either'
+          : 'accept and send all traffic';
       findings.push({
         status: 'fail',
         objects: [namespace],
@@ -471,8 +590,11 @@ const check008: Check = {
               ? `no NetworkPolicy in ${namespace}: its ${workloads.length} workload(s) (${workloads
                   .slice(0, 10)
                   .map((w) => w.id)
-                  .join(', ')}${workloads.length > 10 ? ', …' : ''}) accept and send all traffic`
-              : `no NetworkPolicy in ${namespace}: any pod created there will accept and send all traffic`,
+                  .join(', ')}${workloads.length > 10 ? ', …' : ''}) ${what}`
+              : reasons.length > 0
+                ? `no NetworkPolicy in ${namespace}, and the Admin/Baseline tier does not deny by default there`
+                : `no NetworkPolicy in ${namespace}: any pod created there will accept and send all traffic`,
+            ...reasons,
           ],
         },
         remediation: {
@@ -480,6 +602,20 @@ const check008: Check = {
           yaml: defaultDenyYaml(namespace),
         },
         location: workloads[0] ? locationOf(workloads[0].provenance) : undefined,
+      });
+    }
+    if (covered.length > 0) {
+      const rules = uniqueRules(coveringRules);
+      findings.push({
+        status: 'pass',
+        objects: covered,
+        evidence: {
+          rules: rules.map((rule) => tierRuleEvidence(rule)),
+          notes: [
+            `no NetworkPolicy in ${covered.join(', ')}; the Admin/Baseline tier denies both directions by default there (${rules.map(tierRuleNote).join(', ')})`,
+          ],
+        },
+        location: locationOf((rules[0] as TierRule).rule.provenance),
       });
     }
     return findings;
@@ -515,8 +651,9 @@ function portsOpenToEveryAddress(
 }
 
 interface BroadPeer {
-  rule: PolicyRule;
-  policy: NetworkPolicy;
+  /** A NetworkPolicy rule, or an Admin- or Baseline-tier Allow rule. */
+  rule: PolicyRule | ClusterRule;
+  policy: NetworkPolicy | ClusterPolicy;
   /** Index of the peer in `from`; undefined when the rule has no `from` and admits everyone. */
   peer?: number;
   /** Every pod of every namespace: selectors that select everything, or no `from` at all. */
@@ -528,12 +665,24 @@ interface BroadPeer {
 
 const UNSEEN_NAMESPACE = { [NAME_LABEL]: 'phiwall-unseen-namespace' };
 
-/** Ingress rules of policies isolating the workload that admit pods of any namespace, present or future. */
+/**
+ * Rules that admit pods of any namespace, present or future: ingress rules of policies isolating the
+ * workload (when pods of a new namespace reach the NetworkPolicy tier at all: an Admin-tier Deny for
+ * every pod decides them first), and Admin- or Baseline-tier Allow rules on the way.
+ */
 function broadPeers(context: AuditContext, workload: Workload): BroadPeer[] {
   const found: BroadPeer[] = [];
   const seen = new Set<string>();
+  const add = (key: string, broad: BroadPeer) => {
+    if (seen.has(key)) return;
+    seen.add(key);
+    found.push(broad);
+  };
   for (const pod of onePodPerClass(context, workload)) {
     const side = context.engine.explainSide(pod, { ip: FAMILIES[0].probe }, 'ingress');
+    const tiers = futureSourceWalk(context, pod, side.isolatedBy.length > 0);
+    for (const broad of tiers.broad) add(`${clusterRuleId(broad.policy, broad.rule)}/${broad.peer}`, broad);
+    if (!tiers.reachesNetworkPolicy) continue;
     for (const policy of side.isolatedBy) {
       for (const rule of policy.ingress) {
         const ports = portsOf(rule.ports, context.engine.classOf(pod));
@@ -547,12 +696,13 @@ function broadPeers(context: AuditContext, workload: Workload): BroadPeer[] {
           const anyPod = !peer.podSelector || isEmptySelector(peer.podSelector);
           hits.push({ peer: index, allPods: anyPod && !denyList, denyList });
         });
-        for (const hit of hits) {
-          const key = `${policy.namespace}/${policy.name}/${rule.index}/${hit.peer}`;
-          if (seen.has(key)) continue;
-          seen.add(key);
-          found.push({ rule, policy, ...hit, ports });
-        }
+        for (const hit of hits)
+          add(`${policy.namespace}/${policy.name}/${rule.index}/${hit.peer}`, {
+            rule,
+            policy,
+            ...hit,
+            ports,
+          });
       }
     }
   }
@@ -560,6 +710,10 @@ function broadPeers(context: AuditContext, workload: Workload): BroadPeer[] {
 }
 
 function broadPeerEvidence(broad: BroadPeer): { rule: string; at: string } {
+  if ('kind' in broad.policy) {
+    const id = clusterRuleId(broad.policy, broad.rule as ClusterRule);
+    return { rule: `${id} from[${broad.peer}]`, at: where(broad.rule.provenance) };
+  }
   const path = `${broad.policy.namespace}/${broad.policy.name}#spec.ingress[${broad.rule.index}]`;
   return {
     rule: broad.peer === undefined ? path : `${path}.from[${broad.peer}]`,
@@ -567,23 +721,32 @@ function broadPeerEvidence(broad: BroadPeer): { rule: string; at: string } {
   };
 }
 
-const isolationCache = new WeakMap<AuditContext, Map<string, boolean>>();
+const openCache = new WeakMap<AuditContext, Map<string, boolean>>();
 
 /** Asked once per workload and audit: 011 asks it for every PHI workload each namespace reaches. */
 function notIngressIsolated(context: AuditContext, workload: Workload): boolean {
-  let cache = isolationCache.get(context);
+  let cache = openCache.get(context);
   if (!cache) {
     cache = new Map();
-    isolationCache.set(context, cache);
+    openCache.set(context, cache);
   }
   let open = cache.get(workload.id);
   if (open === undefined) {
-    open = onePodPerClass(context, workload).some(
-      (pod) => context.engine.explainSide(pod, { ip: FAMILIES[0].probe }, 'ingress').isolatedBy.length === 0,
-    );
+    open = onePodPerClass(context, workload).some((pod) => !isIsolated(isolationOf(context, pod, 'ingress')));
     cache.set(workload.id, open);
   }
   return open;
+}
+
+/** What "not ingress-isolated" means for the workload, for notes. */
+function openIngressNote(context: AuditContext, workload: Workload, tail: string): string {
+  const tiers = onePodPerClass(context, workload).some((pod) => {
+    const isolation = isolationOf(context, pod, 'ingress');
+    return isolation.kind === 'open' && isolation.rules.length > 0;
+  });
+  return tiers
+    ? `not ingress-isolated: no NetworkPolicy selects it for Ingress and the Admin/Baseline-tier rules that select it do not deny by default${tail}`
+    : `not ingress-isolated: no policy selects it for Ingress${tail}`;
 }
 
 function fromOtherNamespaces(context: AuditContext, workload: Workload): Connection[] {
@@ -637,7 +800,21 @@ const check009: Check = {
       }
       if (parts.length === 0) continue;
       if (notIngressIsolated(context, workload))
-        parts.push({ notes: ['not ingress-isolated: no policy selects it for Ingress (HIPAA-NP-005)'] });
+        parts.push({ notes: [openIngressNote(context, workload, ' (HIPAA-NP-005)')] });
+      else if (external.length > 0) {
+        const byTiers = uniqueRules(
+          onePodPerClass(context, workload).flatMap((pod) => {
+            const isolation = isolationOf(context, pod, 'ingress');
+            return isolation.kind === 'tiers' ? isolation.rules : [];
+          }),
+        );
+        if (byTiers.length > 0)
+          parts.push({
+            notes: [
+              `isolated from pods by the Admin/Baseline tier (${byTiers.map(tierRuleNote).join(', ')}), not by a NetworkPolicy: those ingress rules cannot name sources outside the cluster, which are allowed by default; a NetworkPolicy selecting it for Ingress closes them`,
+            ],
+          });
+      }
       const shown = [...external, ...(everyPod.length > 0 ? fromOtherNamespaces(context, workload) : [])];
       const evidence = mergeEvidence(...parts, edgesOf(shown));
       const firstPolicy = everyPod[0]?.policy;
@@ -660,6 +837,16 @@ const policyIndex = new WeakMap<AuditContext, Map<string, NetworkPolicy>>();
 /** The policy named by a rule evidence entry (`ns/policy#…`), for the finding's location. */
 function policyOfRule(context: AuditContext, rule: RuleRef | undefined): Provenance | undefined {
   if (!rule) return undefined;
+  // An Admin/Baseline-tier rule (`AdminNetworkPolicy/x ingress[0] …`): the finding points at the rule.
+  const cluster = context.snapshot.clusterPolicies.find((p) =>
+    rule.rule.startsWith(`${clusterPolicyId(p)} `),
+  );
+  if (cluster) {
+    const entry = [...cluster.ingress, ...cluster.egress].find((r) =>
+      rule.rule.startsWith(`${clusterRuleId(cluster, r)} `),
+    );
+    return entry?.provenance ?? cluster.provenance;
+  }
   const policies = context.engine.currentPolicies;
   let index = policyIndex.get(context);
   if (!index) {
@@ -685,8 +872,7 @@ const check010: Check = {
               : 'every namespace, including namespaces created later,'
           } on ${formatPorts(b.ports)}`,
       );
-      if (open)
-        notes.push('not ingress-isolated: no policy selects it for Ingress, so every namespace may reach it');
+      if (open) notes.push(openIngressNote(context, workload, ', so every namespace may reach it'));
       const evidence = mergeEvidence(
         { rules: broad.map(broadPeerEvidence), notes },
         edgesOf(fromOtherNamespaces(context, workload)),
@@ -870,7 +1056,10 @@ const check028: Check = {
               endpointsOf(context, other).map((peer) => [pod, peer] as const),
             )) {
               const side = context.engine.explainSide(pod, peer, direction);
-              for (const { policy, rule, ports } of side.admittedBy) {
+              // Limited to what the NetworkPolicy tier decided: an Admin-tier rule may override it.
+              for (const allowing of allowingRules(side)) {
+                if (allowing.kind !== 'networkPolicy') continue;
+                const { policy, rule, ports } = allowing;
                 if (!broad.includes(policy) || isEmptyPorts(ports) || isClusterDnsOnly(rule)) continue;
                 const entry = used.get(policy) ?? { rules: new Map<string, string>(), edges: new Set() };
                 const path = `${policy.namespace}/${policy.name}#spec.${direction}[${rule.index}]`;

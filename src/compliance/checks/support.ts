@@ -6,6 +6,7 @@ import { formatPorts } from '../../engine/ports.ts';
 import type { Direction, Pod, Workload } from '../../model/types.ts';
 import { where } from '../../report/explain.ts';
 import type { AuditContext, Evidence } from '../types.ts';
+import { allowingRules, tierRuleEvidence } from './tier-support.ts';
 
 /** `src -> dst TCP 443`, the edge notation of the catalogue. */
 export function edgeText(connection: Connection): string {
@@ -29,8 +30,11 @@ export function connectionsOf(context: AuditContext, workloadId: string, directi
 }
 
 /**
- * The rules that admit one direction of a connection, as `ns/policy#spec.ingress[1]` at `file:line`,
- * and the policies that isolate it: the evidence an auditor follows back to the YAML.
+ * The rules that admit one direction of a connection, as `ns/policy#spec.ingress[1]` at `file:line`:
+ * the evidence an auditor follows back to the YAML. Where Admin- or Baseline-tier policies take part,
+ * their rules that allowed it (or passed it on to be allowed) come in evaluation order, as
+ * `AdminNetworkPolicy/x ingress[0] "allow-monitoring" (Allow)`, and NetworkPolicy rules only for the
+ * ports the NetworkPolicy tier decided.
  */
 export function ruleEvidence(
   context: AuditContext,
@@ -41,10 +45,14 @@ export function ruleEvidence(
   const pod = subject.pods[0];
   if (!pod) return [];
   const side = context.engine.explainSide(pod, peer, direction);
-  return side.admittedBy.map(({ policy, rule }) => ({
-    rule: `${policy.namespace}/${policy.name}#spec.${direction}[${rule.index}]`,
-    at: where(rule.provenance),
-  }));
+  return allowingRules(side).map((entry) =>
+    entry.kind === 'tier'
+      ? tierRuleEvidence(entry, entry.action)
+      : {
+          rule: `${entry.policy.namespace}/${entry.policy.name}#spec.${direction}[${entry.rule.index}]`,
+          at: where(entry.rule.provenance),
+        },
+  );
 }
 
 /** A NetworkPolicy manifest, for remediations that can be applied as they are. */
