@@ -78,7 +78,7 @@ function sideText(side: SideRules): string {
   return `${title}: admitted by ${rules}`;
 }
 
-function responsibleLines(r: Responsible): string[] {
+export function responsibleLines(r: Responsible): string[] {
   const lines = r.missing.map((id) => `${id} does not exist`);
   for (const side of [r.egress, r.ingress]) if (side) lines.push(sideText(side));
   if (lines.length === 0) lines.push('no NetworkPolicy governs either end');
@@ -138,7 +138,7 @@ function sideJson(side: SideRules | undefined) {
   };
 }
 
-function responsibleJson(r: Responsible) {
+export function responsibleJson(r: Responsible) {
   return { egress: sideJson(r.egress), ingress: sideJson(r.ingress), missing: r.missing };
 }
 

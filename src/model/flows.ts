@@ -1,0 +1,46 @@
+import type { Protocol } from './types.ts';
+
+/** What the network did with a flow, as the flow log says. */
+export type ObservedVerdict = 'forwarded' | 'dropped';
+
+/**
+ * One end of an observed flow, as the log names it: an IP, and when the log knows them, the namespace,
+ * the pod name, the workload (owner) name and labels. Any of them may be missing.
+ */
+export interface FlowEndpoint {
+  ip?: string;
+  namespace?: string;
+  pod?: string;
+  /** The owner as the log names it: Hubble's `workloads[0].name`, Calico's aggregated name (`web-7d9f-*`). */
+  workload?: string;
+  labels?: Readonly<Record<string, string>>;
+}
+
+/** One record of a flow log: a connection attempt (or an aggregate of them) on one protocol and port. */
+export interface ObservedFlow {
+  /** ISO 8601, when the log gives a time. */
+  time?: string;
+  src: FlowEndpoint;
+  dst: FlowEndpoint;
+  protocol: Protocol;
+  /** Destination port. */
+  port: number;
+  verdict: ObservedVerdict;
+  /** How many flows the record stands for (Calico aggregates; Hubble and CSV records are 1 unless said). */
+  count: number;
+  /** Where the record is: for messages and evidence. */
+  file: string;
+  line: number;
+}
+
+/** What a reader could not use, so that nothing is dropped silently. */
+export interface FlowReadStats {
+  file: string;
+  format: 'hubble' | 'calico' | 'csv';
+  lines: number;
+  flows: number;
+  /** Lines that are not valid records of the format: counted, the first one named. */
+  malformed: { count: number; firstLine?: number; firstProblem?: string };
+  /** Valid records phiwall does not compare (ICMP, L7-only, no port …), counted per reason. */
+  ignored: Record<string, number>;
+}

@@ -1,0 +1,189 @@
+import { peerName } from '../analysis/connectivity.ts';
+import type {
+  ComparedEdge,
+  FlowComparison,
+  FlowGroup,
+  UnusedConnection,
+} from '../analysis/flow-comparison.ts';
+import { peerLabel } from '../analysis/flows.ts';
+import { formatPorts } from '../engine/ports.ts';
+import type { FlowReadStats } from '../model/flows.ts';
+import { mdText } from './audit-md.ts';
+import { responsibleJson, responsibleLines } from './diff.ts';
+import { portsToJson } from './ports-json.ts';
+
+export const FLOW_FORMATS = ['text', 'json', 'md'] as const;
+export type FlowFormat = (typeof FLOW_FORMATS)[number];
+
+export interface FlowReport {
+  comparison: FlowComparison;
+  stats: readonly FlowReadStats[];
+}
+
+const TITLES: Record<FlowGroup | 'unused', string> = {
+  gap: 'Observed but denied by policy (enforcement gap)',
+  needed: 'Dropped, and denied by policy (needed, or an attack: review)',
+  'dropped-allowed': 'Dropped although policy allows it (dropped by something else)',
+  used: 'Allowed and used',
+  unused: 'Allowed but never seen in the window (tightening candidates)',
+};
+
+const GROUPS: readonly FlowGroup[] = ['gap', 'needed', 'dropped-allowed', 'used'];
+
+/** In text and Markdown, long groups show this many lines; JSON lists everything. */
+const SHOWN = 50;
+
+export function renderFlows(report: FlowReport, format: FlowFormat): string {
+  if (format === 'json') return `${JSON.stringify(flowsJson(report), null, 2)}\n`;
+  return format === 'md' ? renderMarkdown(report) : renderText(report);
+}
+
+function edgeName(edge: ComparedEdge): string {
+  return `${peerLabel(edge.src)} -> ${peerLabel(edge.dst)} ${edge.protocol} ${edge.port}`;
+}
+
+function counted(edge: ComparedEdge): string {
+  const what = edge.observed === 'forwarded' ? 'flow' : 'drop';
+  const window = edge.firstSeen
+    ? `, ${edge.firstSeen}${edge.lastSeen !== edge.firstSeen ? ` to ${edge.lastSeen}` : ''}`
+    : '';
+  return `${edge.count} ${what}${edge.count === 1 ? '' : 's'}${window}, first at ${edge.at.file}:${edge.at.line}`;
+}
+
+function summaryLines({ comparison, stats }: FlowReport): string[] {
+  const { mapped, window } = comparison;
+  const malformed = stats.reduce((n, s) => n + s.malformed.count, 0);
+  const ignored = stats.reduce((n, s) => n + Object.values(s.ignored).reduce((a, b) => a + b, 0), 0);
+  const lines = [
+    `${stats.length} flow log(s): ${mapped.records} records (${mapped.flows} flows)${window ? ` from ${window.from} to ${window.to}` : ''}; ${mapped.edges.length} distinct edges`,
+  ];
+  if (malformed + ignored > 0)
+    lines.push(`skipped: ${malformed} malformed record(s), ${ignored} not comparable (replies, ICMP …)`);
+  if (mapped.unmapped.count > 0) {
+    const reasons = Object.entries(mapped.unmapped.reasons).map(
+      ([reason, { count, example }]) => `${count} with ${reason} (first at ${example.file}:${example.line})`,
+    );
+    lines.push(
+      `unmapped: ${mapped.unmapped.count} flow(s) not matched to the manifests: ${reasons.join('; ')}`,
+    );
+  }
+  const gaps = comparison.edges.filter((e) => e.group === 'gap');
+  const phiGaps = gaps.filter((e) => e.phi.length > 0).length;
+  if (phiGaps > 0) lines.push(`CRITICAL: ${phiGaps} enforcement gap(s) touch PHI`);
+  return lines;
+}
+
+function limited<T>(items: readonly T[], line: (item: T) => string[], more: string): string[] {
+  const shown = items.slice(0, SHOWN).flatMap(line);
+  return items.length > SHOWN ? [...shown, `  … and ${items.length - SHOWN} more (${more})`] : shown;
+}
+
+function renderText(report: FlowReport): string {
+  const { comparison } = report;
+  const lines = ['phiwall flows', ...summaryLines(report)];
+  for (const group of GROUPS) {
+    const edges = comparison.edges.filter((e) => e.group === group);
+    lines.push('', `${TITLES[group]}: ${edges.length}`);
+    lines.push(
+      ...limited(
+        edges,
+        (edge) => {
+          const out = [`  ${edge.phi.length > 0 ? '[PHI] ' : ''}${edgeName(edge)}: ${counted(edge)}`];
+          // Where policy and traffic disagree, or traffic was dropped, say which rules decide.
+          if (group !== 'used') out.push(...responsibleLines(edge.responsible).map((l) => `      ${l}`));
+          return out;
+        },
+        '--format json lists all',
+      ),
+    );
+  }
+  lines.push('', `${TITLES.unused}: ${comparison.unused.length}`);
+  lines.push(...limited(comparison.unused, unusedLines, '--format json lists all'));
+  return `${lines.join('\n')}\n`;
+}
+
+function unusedLines(u: UnusedConnection): string[] {
+  const { connection: c } = u;
+  return [
+    `  ${u.phi.length > 0 ? '[PHI] ' : ''}${peerName(c.src)} => ${peerName(c.dst)} : ${formatPorts(c.ports)}`,
+    ...responsibleLines(u.responsible).map((l) => `      ${l}`),
+  ];
+}
+
+function renderMarkdown(report: FlowReport): string {
+  const { comparison } = report;
+  const lines = ['# phiwall flows', '', ...summaryLines(report).map((l) => `- ${mdText(l)}`)];
+  for (const group of GROUPS) {
+    const edges = comparison.edges.filter((e) => e.group === group);
+    lines.push('', `## ${TITLES[group]}: ${edges.length}`);
+    if (edges.length === 0) continue;
+    lines.push(
+      '',
+      '| PHI | source | destination | port | observed | decided by |',
+      '| --- | --- | --- | --- | --- | --- |',
+    );
+    for (const edge of edges.slice(0, SHOWN)) {
+      lines.push(
+        `| ${edge.phi.length > 0 ? 'PHI' : ''} | ${mdText(peerLabel(edge.src))} | ${mdText(peerLabel(edge.dst))} | ${edge.protocol} ${edge.port} | ${mdText(counted(edge))} | ${mdText(responsibleLines(edge.responsible).join('; '))} |`,
+      );
+    }
+    if (edges.length > SHOWN) lines.push('', `… and ${edges.length - SHOWN} more (--format json lists all)`);
+  }
+  lines.push('', `## ${TITLES.unused}: ${comparison.unused.length}`);
+  if (comparison.unused.length > 0) {
+    lines.push('', '| PHI | source | destination | ports | allowed by |', '| --- | --- | --- | --- | --- |');
+    for (const u of comparison.unused.slice(0, SHOWN)) {
+      lines.push(
+        `| ${u.phi.length > 0 ? 'PHI' : ''} | ${mdText(peerName(u.connection.src))} | ${mdText(peerName(u.connection.dst))} | ${mdText(formatPorts(u.connection.ports))} | ${mdText(responsibleLines(u.responsible).join('; '))} |`,
+      );
+    }
+    if (comparison.unused.length > SHOWN)
+      lines.push('', `… and ${comparison.unused.length - SHOWN} more (--format json lists all)`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function flowsJson({ comparison, stats }: FlowReport) {
+  const edge = (e: ComparedEdge) => ({
+    src: e.src,
+    dst: e.dst,
+    protocol: e.protocol,
+    port: e.port,
+    observed: e.observed,
+    policy: e.policyAllows ? 'allow' : 'deny',
+    count: e.count,
+    phi: e.phi,
+    ...(e.firstSeen ? { firstSeen: e.firstSeen, lastSeen: e.lastSeen } : {}),
+    at: `${e.at.file}:${e.at.line}`,
+    responsible: responsibleJson(e.responsible),
+  });
+  const of = (group: FlowGroup) => comparison.edges.filter((e) => e.group === group);
+  return {
+    summary: {
+      records: comparison.mapped.records,
+      flows: comparison.mapped.flows,
+      edges: comparison.edges.length,
+      gaps: of('gap').length,
+      phiGaps: of('gap').filter((e) => e.phi.length > 0).length,
+      needed: of('needed').length,
+      droppedAllowed: of('dropped-allowed').length,
+      used: of('used').length,
+      unused: comparison.unused.length,
+      unmapped: comparison.mapped.unmapped.count,
+    },
+    ...(comparison.window ? { window: comparison.window } : {}),
+    inputs: stats,
+    unmapped: comparison.mapped.unmapped,
+    gap: of('gap').map(edge),
+    needed: of('needed').map(edge),
+    droppedAllowed: of('dropped-allowed').map(edge),
+    used: of('used').map(edge),
+    unused: comparison.unused.map((u) => ({
+      src: u.connection.src,
+      dst: u.connection.dst,
+      ports: portsToJson(u.connection.ports),
+      phi: u.phi,
+      responsible: responsibleJson(u.responsible),
+    })),
+  };
+}
