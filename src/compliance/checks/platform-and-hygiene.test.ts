@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { DEFAULT_OPTIONS } from '../../engine/endpoint.ts';
 import { Engine } from '../../engine/engine.ts';
-import { buildSnapshot } from '../../load/snapshot.ts';
+import { buildSnapshot, loadSnapshot } from '../../load/snapshot.ts';
 import { findingsOf } from '../../testing/audit.ts';
 import { yaml } from '../../testing/yaml.ts';
 import { type AuditResult, runAudit } from '../audit.ts';
@@ -94,7 +96,279 @@ const PHI_APP = yaml`
 `;
 
 describe('HIPAA-NP-002 NetworkPolicy-enforcing CNI', () => {
-  const enforcing: [string, string, string][] = [
+  // Realistic DaemonSets, one file per plugin (fixtures/cni/*.yaml; each names its source), read from disk
+  // through the loader the CLI uses.
+  const FIXTURES = fileURLToPath(new URL('./fixtures/cni/', import.meta.url));
+  const fixture = (name: string) => `${FIXTURES}${name}`;
+  const auditFixtures = (...names: string[]) =>
+    runAudit(new Engine(loadSnapshot(names.map(fixture)), DEFAULT_OPTIONS), DEFAULT_CONFIG, {
+      now: new Date('2026-11-27'),
+      checks: platformAndHygieneChecks,
+    });
+  /** `file:line` of the DaemonSet in a fixture: the first line of its YAML document. */
+  const daemonSetAt = (name: string) => {
+    const lines = readFileSync(fixture(name), 'utf8').split('\n');
+    let i = lines.indexOf('kind: DaemonSet');
+    while (i > 0 && /^[A-Za-z]/.test(lines[i - 1] as string)) i--;
+    return { file: fixture(name), line: i + 1 };
+  };
+  const at = (name: string) => {
+    const { file, line } = daemonSetAt(name);
+    return `${file}:${line}`;
+  };
+  const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+  interface Case {
+    file: string;
+    id: string;
+    cni: string;
+    /** What identified the plugin, as the evidence names it. */
+    matched: string;
+    /** What the verdict rests on (a part of it). */
+    reason: string;
+  }
+  const enforcing: Case[] = [
+    {
+      file: 'calico.yaml',
+      id: 'kube-system/calico-node[DaemonSet]',
+      cni: 'Calico',
+      matched: 'container calico-node (image quay.io/calico/node:master)',
+      reason: 'calico-node runs Felix, which enforces NetworkPolicy',
+    },
+    {
+      file: 'calico-operator.yaml',
+      id: 'calico-system/calico-node[DaemonSet]',
+      cni: 'Calico',
+      matched: 'container calico-node (image docker.io/calico/node:v3.26.1)',
+      reason: 'calico-node runs Felix',
+    },
+    {
+      file: 'canal.yaml',
+      id: 'kube-system/canal[DaemonSet]',
+      cni: 'Canal (Calico policy with Flannel networking)',
+      matched: 'container calico-node (image quay.io/calico/node:master)',
+      reason: 'Flannel beside it only routes',
+    },
+    {
+      file: 'cilium.yaml',
+      id: 'kube-system/cilium[DaemonSet]',
+      cni: 'Cilium',
+      matched:
+        'container cilium-agent (image quay.io/cilium/cilium:v1.17.5@sha256:baf8541723ee0b72d6c489c741c81a6fdc5228940d66cb76ef5ea2ce3c639ea6)',
+      reason:
+        "the agent reads its settings from --config-dir=/tmp/cilium/config-map (container cilium-agent), which the Cilium chart fills from ConfigMap cilium-config, and phiwall reads no ConfigMaps, so it assumes Cilium's defaults (enable-policy=default, enable-k8s-networkpolicy=true)",
+    },
+    {
+      file: 'gke-dataplane-v2.yaml',
+      id: 'kube-system/anetd[DaemonSet]',
+      cni: 'GKE Dataplane V2 (Cilium)',
+      matched: 'container cilium-agent (image gke.gcr.io/cilium/cilium:v1.15.10-gke.9)',
+      reason: "GKE manages anetd's settings",
+    },
+    {
+      file: 'antrea.yaml',
+      id: 'kube-system/antrea-agent[DaemonSet]',
+      cni: 'Antrea',
+      matched: 'container antrea-agent (image antrea/antrea-agent-ubuntu:v2.2.0)',
+      reason: 'antrea-agent enforces the NetworkPolicies antrea-controller computes',
+    },
+    {
+      file: 'weave-net.yaml',
+      id: 'kube-system/weave-net[DaemonSet]',
+      cni: 'Weave Net',
+      matched: 'container weave-npc (image ghcr.io/weaveworks/launcher/weave-npc:2.8.1)',
+      reason: 'weave-npc is the network policy controller',
+    },
+    {
+      file: 'kube-router.yaml',
+      id: 'kube-system/kube-router[DaemonSet]',
+      cni: 'kube-router',
+      matched: 'container kube-router (image docker.io/cloudnativelabs/kube-router)',
+      reason: '--run-firewall=true (container kube-router) runs its network policy controller',
+    },
+    {
+      file: 'ovn-kubernetes.yaml',
+      id: 'ovn-kubernetes/ovnkube-node[DaemonSet]',
+      cni: 'OVN-Kubernetes',
+      matched: 'container ovnkube-controller (image docker.io/ovnkube/ovn-daemonset:latest)',
+      reason: 'NetworkPolicies as OVN ACLs',
+    },
+    {
+      file: 'azure-npm.yaml',
+      id: 'kube-system/azure-npm[DaemonSet]',
+      cni: 'Azure Network Policy Manager',
+      matched: 'container azure-npm (image mcr.microsoft.com/containernetworking/azure-npm:v1.7.12)',
+      reason: 'azure-npm enforces NetworkPolicy',
+    },
+    {
+      file: 'aws-node-network-policy.yaml',
+      id: 'kube-system/aws-node[DaemonSet]',
+      cni: 'AWS VPC CNI with its network policy agent',
+      matched:
+        'container aws-node (image 602401143452.dkr.ecr.ap-northeast-2.amazonaws.com/amazon-k8s-cni:v1.21.1-eksbuild.5)',
+      reason:
+        '--enable-network-policy=true (container aws-eks-nodeagent) enables the network policy agent; phiwall assumes the network policy controller is on too',
+    },
+  ];
+  for (const c of enforcing) {
+    test(`${c.file}: ${c.cni} is enforcing (pass), with the DaemonSet, what matched and file:line`, () => {
+      const finding = only(auditFixtures(c.file), 'HIPAA-NP-002');
+      assert.equal(finding.status, 'pass');
+      assert.deepEqual(finding.objects, [c.id]);
+      assert.equal(finding.evidence.notes?.[0], `verdict: enforcing (${c.cni})`);
+      assert.match(
+        notes(finding),
+        new RegExp(
+          `^${literal(`${c.id} at ${at(c.file)}: ${c.matched} → ${c.cni}, enforces NetworkPolicy (`)}.*${literal(c.reason)}`,
+          'm',
+        ),
+      );
+      assert.deepEqual(finding.evidence.rules, [{ rule: `${c.id} (${c.cni})`, at: at(c.file) }]);
+      assert.deepEqual(finding.location, daemonSetAt(c.file));
+    });
+  }
+
+  test('cilium.yaml: the assumption about ConfigMap cilium-config comes with the command that confirms it', () => {
+    const finding = only(auditFixtures('cilium.yaml'), 'HIPAA-NP-002');
+    assert.match(
+      notes(finding),
+      /to confirm for kube-system\/cilium\[DaemonSet\]: kubectl -n kube-system get configmap cilium-config -o jsonpath='\{\.data\.enable-policy\} \{\.data\.enable-k8s-networkpolicy\}' must not print never or false/,
+    );
+  });
+
+  test('aws-node-network-policy.yaml: the assumed network policy controller comes with how to confirm it', () => {
+    const finding = only(auditFixtures('aws-node-network-policy.yaml'), 'HIPAA-NP-002');
+    assert.match(
+      notes(finding),
+      /to confirm for kube-system\/aws-node\[DaemonSet\]: aws eks describe-addon .*"enableNetworkPolicy": "true"/,
+    );
+  });
+
+  const notEnforcing: (Case & { fix: RegExp })[] = [
+    {
+      file: 'aws-node.yaml',
+      id: 'kube-system/aws-node[DaemonSet]',
+      cni: 'AWS VPC CNI',
+      matched:
+        'container aws-node (image 602401143452.dkr.ecr.ap-northeast-2.amazonaws.com/amazon-k8s-cni:v1.21.1-eksbuild.5)',
+      reason:
+        '--enable-network-policy=false (container aws-eks-nodeagent): the network policy agent (602401143452.dkr.ecr.ap-northeast-2.amazonaws.com/amazon/aws-network-policy-agent:v1.3.1-eksbuild.1) is present but not enabled',
+      fix: /\{"enableNetworkPolicy": "true"\}/,
+    },
+    {
+      file: 'flannel.yaml',
+      id: 'kube-flannel/kube-flannel-ds[DaemonSet]',
+      cni: 'Flannel',
+      matched: 'container kube-flannel (image docker.io/flannel/flannel:v0.26.3)',
+      reason: 'Flannel routes pod traffic but enforces no policy',
+      fix: /Canal/,
+    },
+    {
+      file: 'cilium-policy-never.yaml',
+      id: 'kube-system/cilium[DaemonSet]',
+      cni: 'Cilium',
+      matched:
+        'container cilium-agent (image quay.io/cilium/cilium:v1.17.5@sha256:baf8541723ee0b72d6c489c741c81a6fdc5228940d66cb76ef5ea2ce3c639ea6)',
+      reason: '--enable-policy=never (container cilium-agent) switches policy enforcement off',
+      fix: /Run a CNI that enforces NetworkPolicy/,
+    },
+    {
+      file: 'kube-router-no-firewall.yaml',
+      id: 'kube-system/kube-router[DaemonSet]',
+      cni: 'kube-router',
+      matched: 'container kube-router (image docker.io/cloudnativelabs/kube-router)',
+      reason: '--run-firewall=false (container kube-router) turns its network policy controller off',
+      fix: /Run a CNI that enforces NetworkPolicy/,
+    },
+  ];
+  for (const c of notEnforcing) {
+    test(`${c.file}: ${c.cni} is not enforcing (fail, critical), with why and the fix`, () => {
+      const finding = only(auditFixtures(c.file), 'HIPAA-NP-002');
+      assert.equal(finding.status, 'fail');
+      assert.equal(finding.severity, 'critical');
+      assert.deepEqual(finding.objects, [c.id]);
+      assert.equal(finding.evidence.notes?.[0], `verdict: not enforcing (${c.cni})`);
+      assert.match(
+        notes(finding),
+        new RegExp(
+          `^${literal(`${c.id} at ${at(c.file)}: ${c.matched} → ${c.cni}, does not enforce NetworkPolicy (${c.reason})`)}$`,
+          'm',
+        ),
+      );
+      assert.deepEqual(finding.evidence.rules, [{ rule: `${c.id} (${c.cni})`, at: at(c.file) }]);
+      assert.deepEqual(finding.location, daemonSetAt(c.file));
+      assert.match(finding.remediation?.text ?? '', c.fix);
+    });
+  }
+
+  test('cilium-policy-from-configmap-ref.yaml: enable-policy from a ConfigMap phiwall cannot read is unknown (needs-review)', () => {
+    const file = 'cilium-policy-from-configmap-ref.yaml';
+    const finding = only(auditFixtures(file), 'HIPAA-NP-002');
+    assert.equal(finding.status, 'needs-review');
+    assert.deepEqual(finding.objects, ['kube-system/cilium[DaemonSet]']);
+    assert.equal(finding.evidence.notes?.[0], 'verdict: unknown (Cilium)');
+    assert.match(
+      notes(finding),
+      new RegExp(
+        literal(
+          `kube-system/cilium[DaemonSet] at ${at(file)}: container cilium-agent (image quay.io/cilium/cilium:v1.17.5@sha256:baf8541723ee0b72d6c489c741c81a6fdc5228940d66cb76ef5ea2ce3c639ea6) → Cilium, enforcement unknown (--enable-policy=$(CILIUM_ENABLE_POLICY) (container cilium-agent) takes its value from variable CILIUM_ENABLE_POLICY, which the container does not set literally: it comes from a ConfigMap, Secret or field reference, and phiwall reads none of them`,
+        ),
+      ),
+    );
+    assert.match(
+      notes(finding),
+      /to confirm for kube-system\/cilium\[DaemonSet\]: kubectl -n kube-system get ds cilium .*CILIUM_ENABLE_POLICY/,
+    );
+    assert.deepEqual(finding.location, daemonSetAt(file));
+    assert.match(finding.remediation?.text ?? '', /accept/);
+  });
+
+  test('kube-proxy.yaml: kube-system DaemonSets without a known plugin are unknown (needs-review), not a failure', () => {
+    const finding = only(auditFixtures('kube-proxy.yaml'), 'HIPAA-NP-002');
+    assert.equal(finding.status, 'needs-review');
+    assert.deepEqual(finding.objects, ['kube-system/kube-proxy[DaemonSet]']);
+    assert.equal(
+      finding.evidence.notes?.[0],
+      'verdict: unknown (no known network plugin among the DaemonSets)',
+    );
+    assert.match(notes(finding), /no known CNI among the DaemonSets kube-system\/kube-proxy\[DaemonSet\]/);
+    assert.deepEqual(finding.location, daemonSetAt('kube-proxy.yaml'));
+    assert.match(finding.remediation?.text ?? '', /kubectl get ds -A -o yaml/);
+  });
+
+  test('EKS with Calico for policy: aws-node without its agent does not matter, Calico enforces (pass)', () => {
+    const finding = only(auditFixtures('aws-node.yaml', 'calico-operator.yaml'), 'HIPAA-NP-002');
+    assert.equal(finding.status, 'pass');
+    assert.deepEqual(finding.objects, ['calico-system/calico-node[DaemonSet]']);
+    assert.equal(finding.evidence.notes?.[0], 'verdict: enforcing (Calico)');
+    assert.match(
+      notes(finding),
+      /kube-system\/aws-node\[DaemonSet\] at .*aws-node\.yaml:7: .* → AWS VPC CNI, does not enforce/,
+    );
+    assert.deepEqual(
+      finding.evidence.rules?.map((r) => r.rule),
+      ['calico-system/calico-node[DaemonSet] (Calico)', 'kube-system/aws-node[DaemonSet] (AWS VPC CNI)'],
+    );
+  });
+
+  test('an unknown setting outweighs a plugin that does not enforce: Cilium chained on aws-node (needs-review)', () => {
+    const finding = only(
+      auditFixtures('aws-node.yaml', 'cilium-policy-from-configmap-ref.yaml'),
+      'HIPAA-NP-002',
+    );
+    assert.equal(finding.status, 'needs-review');
+    assert.deepEqual(finding.objects, ['kube-system/cilium[DaemonSet]']);
+    assert.equal(finding.evidence.notes?.[0], 'verdict: unknown (Cilium)');
+  });
+
+  test('Flannel beside kube-proxy is still Flannel alone (fail)', () => {
+    const finding = only(auditFixtures('flannel.yaml', 'kube-proxy.yaml'), 'HIPAA-NP-002');
+    assert.equal(finding.status, 'fail');
+    assert.deepEqual(finding.objects, ['kube-flannel/kube-flannel-ds[DaemonSet]']);
+  });
+
+  // Inline DaemonSets: the short forms and the edge cases of each rule.
+  const inline: [string, string, string][] = [
     ['Cilium', 'cilium', '- {name: cilium-agent, image: quay.io/cilium/cilium:v1.16.1}'],
     ['GKE Dataplane V2', 'anetd', '- {name: cilium-agent, image: gke.gcr.io/cilium/cilium:v1.14.12-gke}'],
     ['Calico', 'calico-node', '- {name: calico-node, image: docker.io/calico/node:v3.28.1}'],
@@ -102,6 +376,12 @@ describe('HIPAA-NP-002 NetworkPolicy-enforcing CNI', () => {
       'Canal',
       'canal',
       '- {name: calico-node, image: docker.io/calico/node:v3.28.1}\n- {name: kube-flannel, image: docker.io/flannel/flannel:v0.25.6}',
+    ],
+    [
+      // RKE2's Canal: Rancher's hardened builds of both.
+      'Canal',
+      'rke2-canal',
+      '- {name: calico-node, image: rancher/hardened-calico:v3.30.3-build20250909}\n- {name: kube-flannel, image: rancher/hardened-flannel:v0.27.3-build20250901}',
     ],
     ['Antrea', 'antrea-agent', '- {name: antrea-agent, image: antrea/antrea-agent-ubuntu:v2.1.0}'],
     [
@@ -130,8 +410,8 @@ describe('HIPAA-NP-002 NetworkPolicy-enforcing CNI', () => {
       '- {name: aws-node, image: 602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v1.18.3}\n- {name: aws-eks-nodeagent, image: 602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon/aws-network-policy-agent:v1.1.2, args: [--enable-network-policy=true]}',
     ],
   ];
-  for (const [cni, name, containers] of enforcing) {
-    test(`passes with ${cni}, naming the DaemonSet and what matched`, () => {
+  for (const [cni, name, containers] of inline) {
+    test(`passes with ${cni} (${name}), naming the DaemonSet and what matched`, () => {
       const manifests = daemonSet(name, 'kube-system', containers);
       const finding = only(audit(manifests), 'HIPAA-NP-002');
       assert.equal(finding.status, 'pass');
@@ -165,36 +445,82 @@ describe('HIPAA-NP-002 NetworkPolicy-enforcing CNI', () => {
     assert.equal(finding.status, 'fail');
     assert.equal(finding.severity, 'critical');
     assert.deepEqual(finding.objects, ['kube-system/kube-flannel-ds[DaemonSet]']);
-    assert.match(notes(finding), /image docker\.io\/flannel\/flannel:v0\.25\.6 → Flannel, does not enforce/);
+    assert.match(
+      notes(finding),
+      /\(image docker\.io\/flannel\/flannel:v0\.25\.6\) → Flannel, does not enforce/,
+    );
     assert.deepEqual(finding.location, {
       file: 'cluster.yaml',
       line: lineOf(manifests, 'kind: DaemonSet') - 1,
     });
   });
 
-  test('fails with kube-router when --run-firewall=false', () => {
+  test('fails with kube-router when --run-firewall=false, also when the value comes through a literal $(VAR)', () => {
+    for (const args of [
+      'args: [--run-router=true, --run-firewall=false]',
+      'args: ["--run-firewall=$(FIREWALL)"], env: [{name: FIREWALL, value: "false"}]',
+    ]) {
+      const manifests = daemonSet(
+        'kube-router',
+        'kube-system',
+        `- {name: kube-router, image: docker.io/cloudnativelabs/kube-router:v2.2.0, ${args}}`,
+      );
+      const finding = only(audit(manifests), 'HIPAA-NP-002');
+      assert.equal(finding.status, 'fail', args);
+      assert.match(
+        notes(finding),
+        /--run-firewall=.* \(container kube-router\) turns its network policy controller off/,
+      );
+    }
+  });
+
+  test('kube-router with --run-firewall from a variable the DaemonSet does not set literally is unknown', () => {
     const manifests = daemonSet(
       'kube-router',
       'kube-system',
-      '- {name: kube-router, image: docker.io/cloudnativelabs/kube-router:v2.2.0, args: [--run-router=true, --run-firewall=false]}',
+      '- {name: kube-router, image: docker.io/cloudnativelabs/kube-router:v2.2.0, args: ["--run-firewall=$(FIREWALL)"], env: [{name: FIREWALL, valueFrom: {configMapKeyRef: {name: kube-router-cfg, key: firewall}}}]}',
     );
     const finding = only(audit(manifests), 'HIPAA-NP-002');
-    assert.equal(finding.status, 'fail');
-    assert.match(notes(finding), /--run-firewall=false turns its policy controller off/);
+    assert.equal(finding.status, 'needs-review');
+    assert.match(notes(finding), /takes its value from variable FIREWALL/);
   });
 
-  test('fails with Cilium when its policy enforcement is set to never', () => {
+  test('fails with Cilium when its policy enforcement is set to never, or Kubernetes NetworkPolicy is switched off', () => {
+    for (const [args, why] of [
+      [
+        'command: [cilium-agent], args: [--enable-policy, never]',
+        /--enable-policy never \(container cilium-agent\) switches policy enforcement off/,
+      ],
+      [
+        'env: [{name: CILIUM_ENABLE_POLICY, value: never}]',
+        /env CILIUM_ENABLE_POLICY=never \(container cilium-agent\) switches policy enforcement off/,
+      ],
+      [
+        'args: [--enable-k8s-networkpolicy=false]',
+        /--enable-k8s-networkpolicy=false \(container cilium-agent\) switches Kubernetes NetworkPolicy enforcement off/,
+      ],
+    ] as const) {
+      const manifests = daemonSet(
+        'cilium',
+        'kube-system',
+        `- {name: cilium-agent, image: quay.io/cilium/cilium:v1.16.1, ${args}}`,
+      );
+      const finding = only(audit(manifests), 'HIPAA-NP-002');
+      assert.equal(finding.status, 'fail', args);
+      assert.match(notes(finding), why);
+    }
+  });
+
+  test('Cilium with enable-policy=always written in the DaemonSet passes without assuming anything', () => {
     const manifests = daemonSet(
       'cilium',
       'kube-system',
-      '- {name: cilium-agent, image: quay.io/cilium/cilium:v1.16.1, command: [cilium-agent], args: [--enable-policy, never]}',
+      '- {name: cilium-agent, image: quay.io/cilium/cilium:v1.16.1, args: [--enable-policy=always]}',
     );
     const finding = only(audit(manifests), 'HIPAA-NP-002');
-    assert.equal(finding.status, 'fail');
-    assert.match(
-      notes(finding),
-      /Cilium, does not enforce NetworkPolicy \(policy enforcement is switched off/,
-    );
+    assert.equal(finding.status, 'pass');
+    assert.match(notes(finding), /\(--enable-policy=always \(container cilium-agent\) enforces policy\)/);
+    assert.doesNotMatch(notes(finding), /to confirm/);
   });
 
   test('fails with the AWS VPC CNI when its policy agent is present but disabled', () => {
@@ -211,7 +537,19 @@ describe('HIPAA-NP-002 NetworkPolicy-enforcing CNI', () => {
     assert.match(finding.remediation?.text ?? '', /enableNetworkPolicy/);
   });
 
-  test('passes with the AWS VPC CNI when ENABLE_NETWORK_POLICY=true', () => {
+  test('fails with the AWS VPC CNI when the agent has no --enable-network-policy: it defaults to false', () => {
+    const manifests = daemonSet(
+      'aws-node',
+      'kube-system',
+      `- {name: aws-node, image: amazon-k8s-cni:v1.18.3}
+- {name: aws-eks-nodeagent, image: amazon/aws-network-policy-agent:v1.1.2, args: [--enable-ipv6=false]}`,
+    );
+    const finding = only(audit(manifests), 'HIPAA-NP-002');
+    assert.equal(finding.status, 'fail');
+    assert.match(notes(finding), /is present but not enabled: --enable-network-policy defaults to false/);
+  });
+
+  test('passes with the AWS VPC CNI when ENABLE_NETWORK_POLICY=true and no agent flag says otherwise', () => {
     const manifests = daemonSet(
       'aws-node',
       'kube-system',
@@ -220,27 +558,40 @@ describe('HIPAA-NP-002 NetworkPolicy-enforcing CNI', () => {
     const finding = only(audit(manifests), 'HIPAA-NP-002');
     assert.equal(finding.status, 'pass');
     assert.match(notes(finding), /ENABLE_NETWORK_POLICY=true/);
+    const overridden = daemonSet(
+      'aws-node',
+      'kube-system',
+      `- {name: aws-node, image: amazon-k8s-cni:v1.18.3, env: [{name: ENABLE_NETWORK_POLICY, value: "true"}]}
+- {name: aws-eks-nodeagent, image: amazon/aws-network-policy-agent:v1.1.2, args: [--enable-network-policy=false]}`,
+    );
+    assert.equal(only(audit(overridden), 'HIPAA-NP-002').status, 'fail');
   });
 
-  test('fails when kube-system DaemonSets hold no known CNI', () => {
+  test('is unknown (needs-review) when kube-system DaemonSets hold no known CNI', () => {
     const manifests = daemonSet(
       'kube-proxy',
       'kube-system',
       '- {name: kube-proxy, image: registry.k8s.io/kube-proxy:v1.31.0}',
     );
     const finding = only(audit(manifests), 'HIPAA-NP-002');
-    assert.equal(finding.status, 'fail');
+    assert.equal(finding.status, 'needs-review');
     assert.deepEqual(finding.objects, ['kube-system/kube-proxy[DaemonSet]']);
     assert.match(notes(finding), /no known CNI among the DaemonSets kube-system\/kube-proxy\[DaemonSet\]/);
   });
 
-  test('is not assessable without kube-system DaemonSets', () => {
-    const finding = only(audit(PHI_APP), 'HIPAA-NP-002');
-    assert.equal(finding.status, 'not-assessable');
-    assert.match(
-      notes(finding),
-      /no kube-system DaemonSets in input: .*kubectl get ds -n kube-system -o yaml/,
-    );
+  test('is not assessable without kube-system DaemonSets, and says the verdict is unknown', () => {
+    for (const manifests of [
+      PHI_APP,
+      `${PHI_APP}${daemonSet('fluent-bit', 'logging', '- {name: fluent-bit, image: cr.fluentbit.io/fluent/fluent-bit:3.2.10}')}`,
+    ]) {
+      const finding = only(audit(manifests), 'HIPAA-NP-002');
+      assert.equal(finding.status, 'not-assessable');
+      assert.equal(finding.evidence.notes?.[0], 'verdict: unknown (no kube-system DaemonSets in the input)');
+      assert.match(
+        notes(finding),
+        /no kube-system DaemonSets in input: .*kubectl get ds -n kube-system -o yaml/,
+      );
+    }
   });
 });
 
