@@ -61,6 +61,20 @@ class PodIndex {
   }
 
   /**
+   * A pod of the workload a pod name belongs to by Kubernetes' naming (`ehr-api-7c9d8-x2k4p` of
+   * `ehr-api`, `records-db-0` of `records-db`), for manifests that hold the workload but not its pods.
+   */
+  ofPodName(namespace: string, podName: string): Pod | undefined {
+    let best: Pod | undefined;
+    for (const pod of this.byNamespace.get(namespace) ?? []) {
+      const owner = workloadName(pod);
+      if (podName.startsWith(`${owner}-`) && owner.length > (best ? workloadName(best).length : 0))
+        best = pod;
+    }
+    return best;
+  }
+
+  /**
    * A pod of the workload the log names: `frontend` (Hubble's owner), `frontend-7d9f8c` (a ReplicaSet) or
    * `frontend-7d9f8c-*` (Calico's aggregate), matched against workload names and pod names.
    */
@@ -144,7 +158,7 @@ export class FlowMapper {
 
   private resolve(end: ObservedFlow['src']): Resolved {
     if (end.namespace && end.pod) {
-      const pod = this.pods.named(end.namespace, end.pod);
+      const pod = this.pods.named(end.namespace, end.pod) ?? this.pods.ofPodName(end.namespace, end.pod);
       if (pod) return { pod };
     }
     if (end.ip) {

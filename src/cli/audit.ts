@@ -1,9 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { Command, Option } from '@commander-js/extra-typings';
 import { computeConnectivity, peerName } from '../analysis/connectivity.ts';
+import { compareFlows } from '../analysis/flow-comparison.ts';
 import { type FailOn, failsAt, runAudit } from '../compliance/audit.ts';
 import { CONFIG_FILE, loadAuditConfig, STARTER_CONFIG } from '../compliance/config.ts';
-import { SEVERITIES } from '../compliance/types.ts';
+import { phiScope } from '../compliance/phi-scope.ts';
+import { type ObservedTraffic, SEVERITIES } from '../compliance/types.ts';
 import { Engine } from '../engine/engine.ts';
 import { formatPorts } from '../engine/ports.ts';
 import { type AuditReport, auditJson, type FlowEdge, renderAuditText } from '../report/audit.ts';
@@ -11,6 +13,7 @@ import { renderAuditHtml } from '../report/audit-html.ts';
 import { renderAuditJunit } from '../report/audit-junit.ts';
 import { renderAuditMarkdown } from '../report/audit-md.ts';
 import { renderAuditSarif } from '../report/audit-sarif.ts';
+import { readFlows } from './flow-inputs.ts';
 import { type CliIo, ExitCode, UsageError } from './io.ts';
 import { engineOptionsOf, loadInputs, withInputOptions } from './shared-options.ts';
 
@@ -54,6 +57,10 @@ export function auditCommand(io: CliIo) {
     )
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
     .option('--baseline <path>', 'manifests of the approved baseline, for HIPAA-NP-030 (new reachability)')
+    .option(
+      '--flows <files...>',
+      'flow logs (Hubble, Calico, CSV): observed traffic beside policy for PHI workloads (HIPAA-NP-029, -002)',
+    )
     .addOption(
       new Option(
         '--fail-on <severity>',
@@ -71,7 +78,8 @@ Examples:
   phiwall audit examples/clinic
   phiwall audit k8s/ --config phiwall.yaml --format json --output audit.json --fail-on critical
   phiwall audit k8s/ --format sarif --output phiwall.sarif
-  phiwall audit k8s/ --format html --output audit.html`,
+  phiwall audit k8s/ --format html --output audit.html
+  phiwall audit --live --flows hubble-24h.json --format html --output audit.html`,
     )
     .action(async (paths, options, command) => {
       const { config, source } = loadAuditConfig(options.config);
@@ -84,7 +92,13 @@ Examples:
             engineOptionsOf(command),
           )
         : undefined;
-      const result = runAudit(engine, config, { now: generatedAt, baseline });
+      let observed: ObservedTraffic | undefined;
+      if (options.flows) {
+        const { mapped } = await readFlows(options.flows, engine, io);
+        const phi = new Set(phiScope(snapshot, config).phi.keys());
+        observed = { files: options.flows, comparison: compareFlows(engine, mapped, phi) };
+      }
+      const result = runAudit(engine, config, { now: generatedAt, baseline, observed });
       // Only the map needs structured flows, and they cost a second connectivity pass.
       const flows =
         options.format === 'html' ? phiFlows(engine, new Set(result.phi.map((p) => p.workload))) : undefined;

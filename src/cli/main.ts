@@ -7,6 +7,8 @@ import { auditCommand, initCommand } from './audit.ts';
 import { connectivityCommand } from './connectivity.ts';
 import { diffCommand } from './diff.ts';
 import { explainCommand } from './explain.ts';
+import { flowsCommand } from './flows.ts';
+import { generateCommand } from './generate.ts';
 import { type CliIo, ExitCode, UsageError } from './io.ts';
 import { lintCommand } from './lint.ts';
 import { withEngineOptions } from './shared-options.ts';
@@ -37,7 +39,9 @@ Examples:
     .addCommand(lintCommand(io))
     .addCommand(auditCommand(io))
     .addCommand(initCommand(io))
-    .addCommand(snapshotCommand(io));
+    .addCommand(snapshotCommand(io))
+    .addCommand(flowsCommand(io))
+    .addCommand(generateCommand(io));
   // addCommand() does not pass the output settings down, and in-process callers must get every word.
   for (const command of program.commands) {
     command

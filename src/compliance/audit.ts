@@ -1,5 +1,9 @@
-import { computeConnectivity } from '../analysis/connectivity.ts';
+import { computeConnectivity, peerName } from '../analysis/connectivity.ts';
+import type { Responsible } from '../analysis/diff.ts';
+import type { ComparedEdge } from '../analysis/flow-comparison.ts';
+import { peerLabel } from '../analysis/flows.ts';
 import type { Engine } from '../engine/engine.ts';
+import { formatPorts } from '../engine/ports.ts';
 import { CATALOGUE } from './catalogue.ts';
 import { CHECKS } from './checks/index.ts';
 import type { AuditConfig } from './config.ts';
@@ -8,14 +12,47 @@ import {
   type AuditContext,
   type Check,
   type Finding,
+  type ObservedTraffic,
   SEVERITIES,
   type Severity,
   type Status,
 } from './types.ts';
 
+/** One observed edge touching PHI, as the report shows it. */
+export interface TrafficEdge {
+  src: string;
+  dst: string;
+  protocol: string;
+  port: number;
+  count: number;
+  /** The first record of it, `file:line`. */
+  at: string;
+  /** The rules that decide it under policy. */
+  responsible: Responsible;
+}
+
+/** Observed traffic into and out of PHI workloads beside policy, when flow logs were given. */
+export interface PhiTraffic {
+  files: string[];
+  window?: { from: string; to: string };
+  records: number;
+  flows: number;
+  unmapped: number;
+  /** Forwarded although policy denies it. */
+  gaps: TrafficEdge[];
+  /** Dropped, and policy denies it. */
+  needed: TrafficEdge[];
+  /** Dropped although policy allows it. */
+  droppedAllowed: TrafficEdge[];
+  used: TrafficEdge[];
+  /** Allowed connections into or out of PHI that no forwarded flow used. */
+  unused: { src: string; dst: string; ports: string; responsible: Responsible }[];
+}
+
 export interface AuditResult {
   findings: Finding[];
   phi: { workload: string; reason: string }[];
+  traffic?: PhiTraffic;
   summary: {
     byStatus: Record<Status, number>;
     /** Failing findings that are not accepted, per severity. */
@@ -33,7 +70,7 @@ export type FailOn = Severity | 'never';
 export function runAudit(
   engine: Engine,
   config: AuditConfig,
-  options: { now?: Date; checks?: readonly Check[]; baseline?: Engine } = {},
+  options: { now?: Date; checks?: readonly Check[]; baseline?: Engine; observed?: ObservedTraffic } = {},
 ): AuditResult {
   const { snapshot } = engine;
   const phi = phiScope(snapshot, config);
@@ -45,6 +82,7 @@ export function runAudit(
     connections: computeConnectivity(engine),
     workloadById: new Map(snapshot.workloads.map((w) => [w.id, w])),
     baseline: options.baseline ? computeConnectivity(options.baseline) : undefined,
+    observed: options.observed,
   };
   const checks = new Map((options.checks ?? CHECKS).map((check) => [check.id, check]));
   const today = (options.now ?? new Date()).toISOString().slice(0, 10);
@@ -86,6 +124,7 @@ export function runAudit(
   return {
     findings,
     phi: [...phi.phi].map(([workload, reason]) => ({ workload, reason })),
+    ...(options.observed ? { traffic: phiTraffic(options.observed) } : {}),
     summary: { byStatus, failingBySeverity, accepted: findings.filter((f) => f.accepted).length },
   };
 }
@@ -95,4 +134,41 @@ export function failsAt(result: AuditResult, threshold: FailOn): boolean {
   if (threshold === 'never') return false;
   const limit = SEVERITIES.indexOf(threshold);
   return SEVERITIES.some((severity, i) => i <= limit && result.summary.failingBySeverity[severity] > 0);
+}
+
+/** The PHI part of a flow comparison, in the report's words. */
+function phiTraffic({ files, comparison }: ObservedTraffic): PhiTraffic {
+  const edges = (group: ComparedEdge['group']) =>
+    comparison.edges
+      .filter((e) => e.group === group && e.phi.length > 0)
+      .map(
+        (e): TrafficEdge => ({
+          src: peerLabel(e.src),
+          dst: peerLabel(e.dst),
+          protocol: e.protocol,
+          port: e.port,
+          count: e.count,
+          at: `${e.at.file}:${e.at.line}`,
+          responsible: e.responsible,
+        }),
+      );
+  return {
+    files: [...files],
+    ...(comparison.window ? { window: comparison.window } : {}),
+    records: comparison.mapped.records,
+    flows: comparison.mapped.flows,
+    unmapped: comparison.mapped.unmapped.count,
+    gaps: edges('gap'),
+    needed: edges('needed'),
+    droppedAllowed: edges('dropped-allowed'),
+    used: edges('used'),
+    unused: comparison.unused
+      .filter((u) => u.phi.length > 0)
+      .map((u) => ({
+        src: peerName(u.connection.src),
+        dst: peerName(u.connection.dst),
+        ports: formatPorts(u.connection.ports),
+        responsible: u.responsible,
+      })),
+  };
 }

@@ -1,4 +1,5 @@
 import type { Connection } from '../analysis/connectivity.ts';
+import type { FlowComparison } from '../analysis/flow-comparison.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { Snapshot, Workload } from '../model/types.ts';
 import type { AuditConfig } from './config.ts';
@@ -58,6 +59,14 @@ export interface AuditContext {
   workloadById: ReadonlyMap<string, Workload>;
   /** The approved baseline's connectivity, when `--baseline` names one (HIPAA-NP-030). */
   baseline?: readonly Connection[];
+  /** Observed flows compared with policy, when flow logs are given (HIPAA-NP-029, HIPAA-NP-002). */
+  observed?: ObservedTraffic;
+}
+
+/** Flow logs given to the audit, and how what they recorded compares with policy. */
+export interface ObservedTraffic {
+  files: readonly string[];
+  comparison: FlowComparison;
 }
 
 /** What a check reports; the catalogue fills in id, title and HIPAA references. */

@@ -2,7 +2,16 @@ import { createHash } from 'node:crypto';
 import type { Finding, Status } from '../compliance/types.ts';
 import { SEVERITIES } from '../compliance/types.ts';
 import { VERSION } from '../version.ts';
-import { type AuditReport, DISCLAIMER, type FlowEdge, RETENTION_NOTE, sortFindings } from './audit.ts';
+import {
+  type AuditReport,
+  DISCLAIMER,
+  type FlowEdge,
+  RETENTION_NOTE,
+  sortFindings,
+  TRAFFIC_GROUPS,
+  trafficEdgeText,
+} from './audit.ts';
+import { responsibleLines } from './diff.ts';
 
 /** Every name in the report comes from manifests or config: untrusted, escaped in text and attributes. */
 export function esc(text: string): string {
@@ -303,6 +312,7 @@ ${flowRows.length ? `<table class="flows"><thead><tr><th>From</th><th>To</th><th
 <h3>PHI workloads</h3>
 ${phi.length ? `<table><thead><tr><th>Workload</th><th>Why it holds PHI</th></tr></thead><tbody>${phi.map((p) => `<tr><td><code>${esc(p.workload)}</code></td><td>${esc(p.reason)}</td></tr>`).join('\n')}</tbody></table>` : '<p>None found.</p>'}
 
+${trafficHtml(report)}
 <h2>Findings by HIPAA section</h2>
 ${sectionHtml.join('\n')}
 
@@ -320,5 +330,27 @@ ${report.snapshot.inputs.map((i) => `<tr><td><code>${esc(i.path)}</code></td><td
 <footer><p class="retention">${esc(RETENTION_NOTE)}</p></footer>
 </body>
 </html>
+`;
+}
+
+/** Observed flows beside policy, for PHI workloads, when flow logs were given. */
+function trafficHtml(report: AuditReport): string {
+  const traffic = report.result.traffic;
+  if (!traffic) return '';
+  const groups = TRAFFIC_GROUPS.map(([key, title]) => {
+    const rows = traffic[key].map(
+      (e) =>
+        `<li><code>${esc(trafficEdgeText(e))}</code>${key === 'used' ? '' : list(responsibleLines(e.responsible).map(esc))}</li>`,
+    );
+    return `<h3>${esc(title)}: ${traffic[key].length}</h3>${rows.length ? `<ul>${rows.join('\n')}</ul>` : ''}`;
+  });
+  const unused = traffic.unused.map(
+    (u) =>
+      `<li><code>${esc(`${u.src} => ${u.dst} : ${u.ports}`)}</code>${list(responsibleLines(u.responsible).map(esc))}</li>`,
+  );
+  return `<h2>Observed traffic vs policy (PHI workloads)</h2>
+<p>${esc(traffic.files.join(', '))}: ${traffic.records} records, ${traffic.flows} flows${traffic.window ? ` from ${esc(traffic.window.from)} to ${esc(traffic.window.to)}` : ''}${traffic.unmapped ? `; ${traffic.unmapped} not matched to the manifests` : ''}.</p>
+${groups.join('\n')}
+<h3>Allowed but never seen (tightening candidates): ${traffic.unused.length}</h3>${unused.length ? `<ul>${unused.join('\n')}</ul>` : ''}
 `;
 }

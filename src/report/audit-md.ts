@@ -1,7 +1,14 @@
 import type { Finding, Status } from '../compliance/types.ts';
 import { SEVERITIES } from '../compliance/types.ts';
 import { VERSION } from '../version.ts';
-import { type AuditReport, DISCLAIMER, RETENTION_NOTE, sortFindings } from './audit.ts';
+import {
+  type AuditReport,
+  DISCLAIMER,
+  RETENTION_NOTE,
+  sortFindings,
+  TRAFFIC_GROUPS,
+  trafficEdgeText,
+} from './audit.ts';
 
 /**
  * Text from manifests, as inline Markdown that renders literally: no HTML, links, emphasis or table
@@ -138,6 +145,22 @@ export function renderAuditMarkdown(report: AuditReport): string {
   }
   const passed = [...new Set(sorted.filter((f) => f.status === 'pass').map((f) => f.check))].sort();
   if (passed.length) lines.push(`**Passed:** ${passed.join(', ')}`, '');
+  const traffic = report.result.traffic;
+  if (traffic) {
+    lines.push(
+      '### Observed traffic vs policy (PHI workloads)',
+      '',
+      mdText(
+        `${traffic.files.join(', ')}: ${traffic.records} records, ${traffic.flows} flows${traffic.window ? ` from ${traffic.window.from} to ${traffic.window.to}` : ''}`,
+      ),
+      '',
+    );
+    for (const [key, title] of TRAFFIC_GROUPS) {
+      lines.push(`- **${title}:** ${traffic[key].length}`);
+      for (const e of traffic[key]) lines.push(`  - ${mdText(trafficEdgeText(e))}`);
+    }
+    lines.push(`- **Allowed but never seen:** ${traffic.unused.length}`, '');
+  }
   lines.push(`<sub>${RETENTION_NOTE}</sub>`);
   return `${lines.join('\n')}\n`;
 }

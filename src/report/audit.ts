@@ -1,8 +1,9 @@
-import type { AuditResult } from '../compliance/audit.ts';
+import type { AuditResult, PhiTraffic, TrafficEdge } from '../compliance/audit.ts';
 import type { AuditConfig } from '../compliance/config.ts';
 import { type Finding, SEVERITIES } from '../compliance/types.ts';
 import type { Snapshot } from '../model/types.ts';
 import { VERSION } from '../version.ts';
+import { responsibleJson, responsibleLines } from './diff.ts';
 
 export interface AuditReport {
   result: AuditResult;
@@ -49,6 +50,7 @@ export function auditJson(report: AuditReport) {
     summary: report.result.summary,
     phi: report.result.phi,
     findings: report.result.findings,
+    ...(report.result.traffic ? { traffic: trafficJson(report.result.traffic) } : {}),
     partial: report.snapshot.partial,
     retention: RETENTION_NOTE,
   };
@@ -82,6 +84,52 @@ export function renderAuditText(report: AuditReport): string {
   }
   const passed = findings.filter((f) => f.status === 'pass').map((f) => f.check);
   if (passed.length) lines.push('', `Passed: ${passed.join(', ')}`);
+  if (report.result.traffic) lines.push('', ...trafficLines(report.result.traffic));
   lines.push('', RETENTION_NOTE);
   return `${lines.join('\n')}\n`;
+}
+
+export const TRAFFIC_GROUPS = [
+  ['gaps', 'Forwarded although policy denies it (enforcement gap)'],
+  ['needed', 'Dropped, and denied by policy'],
+  ['droppedAllowed', 'Dropped although policy allows it'],
+  ['used', 'Allowed and used'],
+] as const;
+
+export function trafficEdgeText(e: TrafficEdge): string {
+  return `${e.src} -> ${e.dst} ${e.protocol} ${e.port}: ${e.count} flow(s), first at ${e.at}`;
+}
+
+/** The observed-traffic section: flow logs beside policy, for PHI workloads only. */
+export function trafficLines(t: PhiTraffic): string[] {
+  const lines = [
+    `Observed traffic vs policy (PHI workloads): ${t.files.join(', ')}; ${t.records} records, ${t.flows} flows${t.window ? ` from ${t.window.from} to ${t.window.to}` : ''}${t.unmapped ? `; ${t.unmapped} not matched to the manifests` : ''}`,
+  ];
+  for (const [key, title] of TRAFFIC_GROUPS) {
+    lines.push(`  ${title}: ${t[key].length}`);
+    for (const e of t[key]) {
+      lines.push(`    ${trafficEdgeText(e)}`);
+      if (key !== 'used') lines.push(...responsibleLines(e.responsible).map((l) => `      ${l}`));
+    }
+  }
+  lines.push(`  Allowed but never seen (tightening candidates): ${t.unused.length}`);
+  for (const u of t.unused) {
+    lines.push(
+      `    ${u.src} => ${u.dst} : ${u.ports}`,
+      ...responsibleLines(u.responsible).map((l) => `      ${l}`),
+    );
+  }
+  return lines;
+}
+
+function trafficJson(t: PhiTraffic) {
+  const edge = (e: TrafficEdge) => ({ ...e, responsible: responsibleJson(e.responsible) });
+  return {
+    ...t,
+    gaps: t.gaps.map(edge),
+    needed: t.needed.map(edge),
+    droppedAllowed: t.droppedAllowed.map(edge),
+    used: t.used.map(edge),
+    unused: t.unused.map((u) => ({ ...u, responsible: responsibleJson(u.responsible) })),
+  };
 }

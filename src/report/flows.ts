@@ -15,9 +15,14 @@ import { portsToJson } from './ports-json.ts';
 export const FLOW_FORMATS = ['text', 'json', 'md'] as const;
 export type FlowFormat = (typeof FLOW_FORMATS)[number];
 
+export const FLOW_SECTIONS = ['gap', 'needed', 'dropped-allowed', 'used', 'unused'] as const;
+export type FlowSection = (typeof FLOW_SECTIONS)[number];
+
 export interface FlowReport {
   comparison: FlowComparison;
   stats: readonly FlowReadStats[];
+  /** The sections text and Markdown show (default: all); JSON always has every group. */
+  show?: readonly FlowSection[];
 }
 
 const TITLES: Record<FlowGroup | 'unused', string> = {
@@ -80,8 +85,9 @@ function limited<T>(items: readonly T[], line: (item: T) => string[], more: stri
 
 function renderText(report: FlowReport): string {
   const { comparison } = report;
+  const shown = new Set<FlowSection>(report.show ?? FLOW_SECTIONS);
   const lines = ['phiwall flows', ...summaryLines(report)];
-  for (const group of GROUPS) {
+  for (const group of GROUPS.filter((g) => shown.has(g))) {
     const edges = comparison.edges.filter((e) => e.group === group);
     lines.push('', `${TITLES[group]}: ${edges.length}`);
     lines.push(
@@ -97,23 +103,33 @@ function renderText(report: FlowReport): string {
       ),
     );
   }
-  lines.push('', `${TITLES.unused}: ${comparison.unused.length}`);
-  lines.push(...limited(comparison.unused, unusedLines, '--format json lists all'));
+  if (!shown.has('unused')) return `${lines.join('\n')}\n`;
+  // Unused allows between non-PHI workloads are counted, not listed: the PHI ones are the exposure.
+  const phiUnused = comparison.unused.filter((u) => u.phi.length > 0);
+  const others = comparison.unused.length - phiUnused.length;
+  lines.push('', `${TITLES.unused}: ${comparison.unused.length}, ${phiUnused.length} touching PHI`);
+  lines.push(...limited(phiUnused, (u) => [`  ${unusedLine(u)}`], '--format json lists all'));
+  if (others > 0) lines.push(`  and ${others} between other workloads (--format json lists them)`);
   return `${lines.join('\n')}\n`;
 }
 
-function unusedLines(u: UnusedConnection): string[] {
-  const { connection: c } = u;
-  return [
-    `  ${u.phi.length > 0 ? '[PHI] ' : ''}${peerName(c.src)} => ${peerName(c.dst)} : ${formatPorts(c.ports)}`,
-    ...responsibleLines(u.responsible).map((l) => `      ${l}`),
-  ];
+/** `a => b : ports (allowed by …)`: the rules that admit it, or that nothing isolates it. */
+function unusedLine(u: UnusedConnection): string {
+  const { connection: c, responsible } = u;
+  const rules = [responsible.egress, responsible.ingress].flatMap((side) => [
+    ...(side?.admittedBy.map((a) => `${a.rule} (${a.at})`) ?? []),
+    ...(side?.tiers.filter((t) => t.rule && t.action !== 'Deny').map((t) => `${t.rule} (${t.at})`) ?? []),
+  ]);
+  const why =
+    rules.length > 0 ? `allowed by ${[...new Set(rules)].join(', ')}` : 'no policy isolates either end';
+  return `${u.phi.length > 0 ? '[PHI] ' : ''}${peerName(c.src)} => ${peerName(c.dst)} : ${formatPorts(c.ports)}  (${why})`;
 }
 
 function renderMarkdown(report: FlowReport): string {
   const { comparison } = report;
+  const shown = new Set<FlowSection>(report.show ?? FLOW_SECTIONS);
   const lines = ['# phiwall flows', '', ...summaryLines(report).map((l) => `- ${mdText(l)}`)];
-  for (const group of GROUPS) {
+  for (const group of GROUPS.filter((g) => shown.has(g))) {
     const edges = comparison.edges.filter((e) => e.group === group);
     lines.push('', `## ${TITLES[group]}: ${edges.length}`);
     if (edges.length === 0) continue;
@@ -129,12 +145,13 @@ function renderMarkdown(report: FlowReport): string {
     }
     if (edges.length > SHOWN) lines.push('', `… and ${edges.length - SHOWN} more (--format json lists all)`);
   }
+  if (!shown.has('unused')) return `${lines.join('\n')}\n`;
   lines.push('', `## ${TITLES.unused}: ${comparison.unused.length}`);
   if (comparison.unused.length > 0) {
     lines.push('', '| PHI | source | destination | ports | allowed by |', '| --- | --- | --- | --- | --- |');
     for (const u of comparison.unused.slice(0, SHOWN)) {
       lines.push(
-        `| ${u.phi.length > 0 ? 'PHI' : ''} | ${mdText(peerName(u.connection.src))} | ${mdText(peerName(u.connection.dst))} | ${mdText(formatPorts(u.connection.ports))} | ${mdText(responsibleLines(u.responsible).join('; '))} |`,
+        `| ${u.phi.length > 0 ? 'PHI' : ''} | ${mdText(peerName(u.connection.src))} | ${mdText(peerName(u.connection.dst))} | ${mdText(formatPorts(u.connection.ports))} | ${mdText(unusedLine(u).replace(/^.*\(|\)$/g, ''))} |`,
       );
     }
     if (comparison.unused.length > SHOWN)

@@ -14,7 +14,6 @@ import { toCidrs } from '../../engine/addresses.ts';
 import { subtract } from '../../engine/intervals.ts';
 import { formatPorts, isEmptyPorts, NO_PORTS, type PortSet, subtractPorts } from '../../engine/ports.ts';
 import type {
-  ContainerFacts,
   Direction,
   KeptObject,
   LabelSelector,
@@ -24,6 +23,19 @@ import type {
 } from '../../model/types.ts';
 import { where } from '../../report/explain.ts';
 import type { AuditContext, Check, Evidence, FindingDraft } from '../types.ts';
+import {
+  CILIUM_IMAGE,
+  cniEvidence,
+  cniPresent,
+  containersOf,
+  daemonSets,
+  detectCni,
+  envValue,
+  flagValue,
+  goBool,
+  image,
+  KUBE_SYSTEM_HINT,
+} from './cni.ts';
 import {
   addressSet,
   connectionsOf,
@@ -40,223 +52,7 @@ function locationOf(provenance: Provenance): { file: string; line: number } {
   return { file: provenance.file, line: provenance.locate().line };
 }
 
-function containersOf(workload: Workload): ContainerFacts[] {
-  // Pods of one DaemonSet share its template; the first stands for all.
-  return [...(workload.pods[0]?.containers ?? [])];
-}
-
-function daemonSets(context: AuditContext): Workload[] {
-  return context.snapshot.workloads.filter((w) => w.kind === 'DaemonSet');
-}
-
-/** Go's flag package reads booleans this way, which every CNI agent here is written with. */
-function goBool(text: string): boolean | undefined {
-  if (/^(1|t|true)$/i.test(text)) return true;
-  if (/^(0|f|false)$/i.test(text)) return false;
-  return undefined;
-}
-
-/**
- * The last value of a command-line flag (`--name=value`, `--name value`, `-name=value`); `''` for a bare
- * `--name`, undefined when absent. Flags are also passed inside a shell line (`sh -c "agent --x=y"`).
- */
-function flagString(containers: readonly ContainerFacts[], name: string): string | undefined {
-  const pattern = new RegExp(`^--?${name}(?:=(.*))?$`);
-  let value: string | undefined;
-  for (const container of containers) {
-    const words = container.args.flatMap((arg) => arg.split(/\s+/));
-    words.forEach((word, i) => {
-      const match = pattern.exec(word);
-      if (!match) return;
-      const next = words[i + 1];
-      value = match[1] ?? (next !== undefined && !next.startsWith('-') ? next : '');
-    });
-  }
-  return value;
-}
-
-/** A boolean flag as Go's flag packages read it: a bare `--name` is true. */
-function flagValue(containers: readonly ContainerFacts[], name: string): boolean | undefined {
-  const value = flagString(containers, name);
-  return value === undefined ? undefined : value === '' ? true : goBool(value);
-}
-
-function envValue(containers: readonly ContainerFacts[], name: string): string | undefined {
-  for (const entry of containers.flatMap((c) => c.env)) {
-    const eq = entry.indexOf('=');
-    if (entry.slice(0, eq) === name) return entry.slice(eq + 1);
-  }
-  return undefined;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// HIPAA-NP-002: a NetworkPolicy-enforcing CNI
-
-interface CniMatch {
-  workload: Workload;
-  cni: string;
-  enforcing: boolean;
-  /** What identified it: the DaemonSet name, an image, a container. */
-  matched: string;
-  /** Why it does or does not enforce, when that rests on its configuration. */
-  reason?: string;
-}
-
-const image = (containers: readonly ContainerFacts[], pattern: RegExp) =>
-  containers.find((c) => pattern.test(c.image));
-
-const CALICO_IMAGE = /(^|\/)(calico\/node(-windows)?|tigera\/cnx-node)([:@]|$)/;
-const FLANNEL_IMAGE = /(^|\/)[^/]*flannel[^/]*([:@]|$)/;
-const CILIUM_IMAGE = /(^|\/)cilium\/cilium(-dev)?([:@]|$)/;
-
-function detectCni(workload: Workload): CniMatch | undefined {
-  const containers = containersOf(workload);
-  const name = workload.name;
-  const byImage = (pattern: RegExp) => {
-    const found = image(containers, pattern);
-    return found ? `image ${found.image}` : undefined;
-  };
-  const byName = (names: readonly string[]) => (names.includes(name) ? `DaemonSet ${name}` : undefined);
-  const match = (cni: string, matched: string, enforcing = true, reason?: string): CniMatch => ({
-    workload,
-    cni,
-    enforcing,
-    matched,
-    reason,
-  });
-
-  const calico = byImage(CALICO_IMAGE);
-  const flannel = byImage(FLANNEL_IMAGE);
-  if (name === 'canal' || (calico && flannel))
-    return match('Canal (Calico policy with Flannel networking)', calico ?? `DaemonSet ${name}`);
-  const calicoFound = calico ?? byName(['calico-node']);
-  if (calicoFound) return match('Calico', calicoFound);
-
-  const cilium = byImage(CILIUM_IMAGE) ?? byName(['cilium', 'anetd']);
-  if (cilium) {
-    const cni = name === 'anetd' ? 'GKE Dataplane V2 (Cilium)' : 'Cilium';
-    const policy = flagString(containers, 'enable-policy') ?? envValue(containers, 'CILIUM_ENABLE_POLICY');
-    if (policy === 'never')
-      return match(cni, cilium, false, 'policy enforcement is switched off (enable-policy=never)');
-    return match(cni, cilium);
-  }
-
-  const antrea =
-    byImage(/(^|\/)antrea\/antrea-(agent-)?(ubuntu|windows)([:@-]|$)/) ?? byName(['antrea-agent']);
-  if (antrea) return match('Antrea', antrea);
-
-  const npc = image(containers, /(^|\/)weave-npc([:@]|$)/);
-  const weave = npc ? `image ${npc.image}` : (byImage(/(^|\/)weave-kube([:@]|$)/) ?? byName(['weave-net']));
-  if (weave) {
-    return npc
-      ? match('Weave Net', weave)
-      : match('Weave Net', weave, false, 'no weave-npc container: Weave Net enforces policy only through it');
-  }
-
-  const kubeRouter = byImage(/(^|\/)kube-router([:@]|$)/) ?? byName(['kube-router']);
-  if (kubeRouter) {
-    // kube-router's network policy controller runs unless --run-firewall=false (its default is true).
-    return flagValue(containers, 'run-firewall') === false
-      ? match('kube-router', kubeRouter, false, '--run-firewall=false turns its policy controller off')
-      : match('kube-router', kubeRouter, true, '--run-firewall is on (the default)');
-  }
-
-  const ovn =
-    byImage(/ovn-kubernetes|ovn-daemonset/) ??
-    byName(['ovnkube-node']) ??
-    (containers.some((c) => c.name === 'ovnkube-controller') ? 'container ovnkube-controller' : undefined);
-  if (ovn) return match('OVN-Kubernetes', ovn);
-
-  const npm = byImage(/(^|\/)azure-npm([:@]|$)/) ?? byName(['azure-npm', 'azure-npm-win']);
-  if (npm) return match('Azure Network Policy Manager', npm);
-
-  const aws = byImage(/(^|\/)amazon-k8s-cni([:@]|$)/) ?? byName(['aws-node']);
-  if (aws) {
-    const agent = image(containers, /aws-network-policy-agent/);
-    // The policy agent ships in aws-node disabled (`--enable-network-policy=false` is its default).
-    const flag = flagValue(containers, 'enable-network-policy');
-    const env = envValue(containers, 'ENABLE_NETWORK_POLICY');
-    if (flag === true || (env !== undefined && goBool(env) === true)) {
-      const how = flag === true ? '--enable-network-policy=true' : `ENABLE_NETWORK_POLICY=${env}`;
-      return match('AWS VPC CNI with its network policy agent', aws, true, `policy agent enabled (${how})`);
-    }
-    return match(
-      'AWS VPC CNI',
-      aws,
-      false,
-      agent
-        ? `the network policy agent (${agent.image}) is present but not enabled (--enable-network-policy is not true)`
-        : 'no network policy agent is enabled (no --enable-network-policy=true, no ENABLE_NETWORK_POLICY=true)',
-    );
-  }
-
-  const flannelOnly = flannel ?? (/flannel/.test(name) ? `DaemonSet ${name}` : undefined);
-  if (flannelOnly)
-    return match('Flannel', flannelOnly, false, 'Flannel routes pod traffic but enforces no policy');
-  return undefined;
-}
-
-function cniLine(m: CniMatch): string {
-  const verdict = m.enforcing ? 'enforces NetworkPolicy' : 'does not enforce NetworkPolicy';
-  return `${m.workload.id}: ${m.matched} → ${m.cni}, ${verdict}${m.reason ? ` (${m.reason})` : ''}`;
-}
-
-function cniEvidence(matches: readonly CniMatch[]): Evidence['rules'] {
-  return matches.map((m) => ({ rule: `${m.workload.id} (${m.cni})`, at: where(m.workload.provenance) }));
-}
-
-const KUBE_SYSTEM_HINT = 'add kube-system DaemonSets: kubectl get ds -n kube-system -o yaml';
-
-const cniPresent: Check = {
-  id: 'HIPAA-NP-002',
-  run(context) {
-    const all = daemonSets(context);
-    const matches = all.flatMap((w) => detectCni(w) ?? []);
-    const kubeSystem = all.filter((w) => w.namespace === 'kube-system');
-    if (matches.length === 0 && kubeSystem.length === 0) {
-      return [
-        {
-          status: 'not-assessable',
-          objects: [],
-          evidence: { notes: [`no kube-system DaemonSets in input: ${KUBE_SYSTEM_HINT}`] },
-        },
-      ];
-    }
-    const enforcing = matches.filter((m) => m.enforcing);
-    const notes = matches.map(cniLine);
-    if (enforcing.length > 0) {
-      return [
-        {
-          status: 'pass',
-          objects: enforcing.map((m) => m.workload.id),
-          evidence: { notes, rules: cniEvidence(enforcing) },
-          location: locationOf((enforcing[0] as CniMatch).workload.provenance),
-        },
-      ];
-    }
-    if (matches.length === 0) {
-      notes.push(
-        `no known CNI among the DaemonSets ${all.map((w) => w.id).join(', ')}`,
-        'a CNI installed in its own namespace (calico-system, kube-flannel …) needs its DaemonSets in the input too',
-      );
-    }
-    const subjects = matches.length > 0 ? matches.map((m) => m.workload) : kubeSystem;
-    const aws = matches.some((m) => m.cni.startsWith('AWS'));
-    return [
-      {
-        status: 'fail',
-        objects: subjects.map((w) => w.id),
-        evidence: { notes, rules: cniEvidence(matches) },
-        location: locationOf((subjects[0] as Workload).provenance),
-        remediation: {
-          text: aws
-            ? 'Enable the VPC CNI network policy agent (EKS add-on configuration `{"enableNetworkPolicy": "true"}`, which sets --enable-network-policy=true), or install a policy engine such as Calico or Cilium. Without one, every NetworkPolicy is ignored.'
-            : 'Run a CNI that enforces NetworkPolicy (Calico, Cilium, Antrea …); with Flannel, add Calico in policy-only mode (Canal). Without one, every NetworkPolicy is ignored.',
-        },
-      },
-    ];
-  },
-};
+// HIPAA-NP-002 (a NetworkPolicy-enforcing CNI) is cniPresent, in cni.ts with the CNI detection.
 
 // ---------------------------------------------------------------------------------------------------
 // HIPAA-NP-003: policy kinds the engine does not model
@@ -490,6 +286,24 @@ const flowLogging: Check = {
   run(context) {
     const logging = context.snapshot.workloads.flatMap((w) => flowLoggingOf(w) ?? []);
     const namespaces = phiNamespaces(context);
+    // Flow logs given to the audit are the evidence itself: something records flows.
+    if (context.observed) {
+      const { files, comparison } = context.observed;
+      const window = comparison.window ? ` from ${comparison.window.from} to ${comparison.window.to}` : '';
+      return [
+        {
+          status: 'pass',
+          objects: namespaces,
+          evidence: {
+            notes: [
+              `flow logs given: ${files.join(', ')}: ${comparison.mapped.records} records (${comparison.mapped.flows} flows)${window}`,
+              ...logging.map((l) => `${l.workload.id}: ${l.what}`),
+              'the report compares them with policy for the PHI workloads (Observed traffic vs policy)',
+            ],
+          },
+        },
+      ];
+    }
     if (logging.length > 0) {
       return [
         {

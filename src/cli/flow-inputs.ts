@@ -1,0 +1,73 @@
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { FlowMapper, type MappedFlows } from '../analysis/flows.ts';
+import type { Engine } from '../engine/engine.ts';
+import { detectFlowFormat, readFlowFile } from '../load/flows/read-flows.ts';
+import type { FlowReadStats } from '../model/flows.ts';
+import type { CliIo } from './io.ts';
+
+/** The first few kilobytes of a file: enough to tell a flow log from manifests. */
+function head(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(8192);
+    const read = readSync(fd, buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, read).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Splits `FLOWFILE... [PATH...]` arguments: files whose first lines are Hubble, Calico or phiwall CSV
+ * flow records are flow logs; folders, manifests and anything else are the manifests to analyse.
+ */
+export function splitFlowArguments(args: readonly string[]): { flowFiles: string[]; paths: string[] } {
+  const flowFiles: string[] = [];
+  const paths: string[] = [];
+  for (const arg of args) {
+    let isFlowLog = false;
+    try {
+      isFlowLog = arg !== '-' && statSync(arg).isFile() && detectFlowFormat(head(arg), arg) !== undefined;
+    } catch {
+      // A path that cannot be read is left to the manifest loader, which reports it with its name.
+    }
+    (isFlowLog ? flowFiles : paths).push(arg);
+  }
+  return { flowFiles, paths };
+}
+
+/** A progress bar on stderr for long reads, drawn in place on a terminal and as lines elsewhere. */
+function progressBar(io: CliIo, file: string): (read: number, total: number) => void {
+  const started = Date.now();
+  let lastLine = 0;
+  return (read, total) => {
+    const elapsed = Date.now() - started;
+    if (elapsed < 1000 || Date.now() - lastLine < 1000) return;
+    lastLine = Date.now();
+    const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+    const share = total > 0 ? Math.min(1, read / total) : 0;
+    const bar =
+      total > 0 ? `[${'#'.repeat(Math.round(share * 20)).padEnd(20, '.')}] ${Math.round(share * 100)}% ` : '';
+    io.stderr(`phiwall: reading ${file} ${bar}${mb(read)}${total > 0 ? ` of ${mb(total)}` : ''}\n`);
+  };
+}
+
+/** Reads every flow log, maps each record to the engine's snapshot, and reports what could not be used. */
+export async function readFlows(
+  flowFiles: readonly string[],
+  engine: Engine,
+  io: CliIo,
+): Promise<{ mapped: MappedFlows; stats: FlowReadStats[] }> {
+  const mapper = new FlowMapper(engine);
+  const stats: FlowReadStats[] = [];
+  for (const file of flowFiles) {
+    const read = await readFlowFile(file, (flow) => mapper.add(flow), { progress: progressBar(io, file) });
+    stats.push(read);
+    if (read.malformed.count > 0) {
+      io.stderr(
+        `${file}:${read.malformed.firstLine}: warning: ${read.malformed.count} malformed ${read.format} record(s) skipped; the first: ${read.malformed.firstProblem}\n`,
+      );
+    }
+  }
+  return { mapped: mapper.result(), stats };
+}
