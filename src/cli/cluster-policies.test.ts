@@ -3,9 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { runPhiwall } from '../testing/cli.ts';
 import { yaml } from '../testing/yaml.ts';
-import type { CliIo } from './io.ts';
-import { runCli } from './main.ts';
 
 // Every command reads AdminNetworkPolicies: a guardrail denies what a namespace's NetworkPolicy allows.
 const APPS = yaml`
@@ -67,20 +66,7 @@ function folder(name: string, files: Record<string, string>): string {
 const before = folder('before', { 'apps.yaml': APPS });
 const guarded = folder('after', { 'apps.yaml': APPS, 'anp.yaml': GUARDRAIL });
 
-async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const result = { code: -1, stdout: '', stderr: '' };
-  const io: CliIo = {
-    stdout: (text) => {
-      result.stdout += text;
-    },
-    stderr: (text) => {
-      result.stderr += text;
-    },
-    readStdin: () => '',
-  };
-  result.code = await runCli(argv, io);
-  return result;
-}
+const run = (...argv: string[]) => runPhiwall(argv);
 
 test('connectivity applies the guardrail over the NetworkPolicy', async () => {
   const open = await run('connectivity', before);

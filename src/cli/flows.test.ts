@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { CliIo } from './io.ts';
-import { runCli } from './main.ts';
+import { runPhiwall } from '../testing/cli.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLINIC = join(ROOT, 'examples/hipaa-clinic/insecure');
@@ -16,20 +15,7 @@ const FLOWS = join(ROOT, 'examples/hipaa-clinic/flows.csv');
 const dir = mkdtempSync(join(tmpdir(), 'phiwall-flows-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(...argv: string[]) {
-  const result = { code: -1, stdout: '', stderr: '' };
-  const io: CliIo = {
-    stdout: (t) => {
-      result.stdout += t;
-    },
-    stderr: (t) => {
-      result.stderr += t;
-    },
-    readStdin: () => '',
-  };
-  result.code = await runCli(argv, io);
-  return result;
-}
+const run = (...argv: string[]) => runPhiwall(argv);
 
 test('flows finds the enforcement gap in the clinic: a port the portal policy does not admit was used', async () => {
   const r = await run('flows', FLOWS, CLINIC, '--config', CONFIG);

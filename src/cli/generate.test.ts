@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { buildSnapshot } from '../load/snapshot.ts';
-import type { CliIo } from './io.ts';
-import { runCli } from './main.ts';
+import { runPhiwall } from '../testing/cli.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLINIC = join(ROOT, 'examples/hipaa-clinic/insecure');
@@ -55,21 +54,7 @@ writeFileSync(
   })}\n`,
 );
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    readStdin: () => '',
-  };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
+const run = (args: string[]) => runPhiwall(args);
 
 /** Checks whose subject is who reaches PHI, and what PHI reaches. */
 const REACHABILITY = [5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 28].map(

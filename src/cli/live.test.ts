@@ -8,9 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { LIVE_RESOURCES } from '../load/live/resources.ts';
+import { type CliRun, runPhiwall } from '../testing/cli.ts';
 import { FakeApiServer } from '../testing/fake-apiserver.ts';
-import type { CliIo } from './io.ts';
-import { runCli } from './main.ts';
 
 const execFileAsync = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -39,28 +38,10 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
-async function run(argv: string[], signal?: AbortSignal, onOutput?: (run: Run) => void): Promise<Run> {
-  const result: Run = { code: -1, stdout: '', stderr: '' };
-  const io: CliIo = {
-    stdout: (text) => {
-      result.stdout += text;
-      onOutput?.(result);
-    },
-    stderr: (text) => {
-      result.stderr += text;
-      onOutput?.(result);
-    },
-    readStdin: () => '',
-    signal,
-  };
-  result.code = await runCli(argv, io);
-  return result;
+function run(argv: string[], signal?: AbortSignal, onOutput?: (run: Run) => void): Promise<Run> {
+  return runPhiwall(argv, { signal, onOutput });
 }
 
 /** The findings of an audit, without where they were read from (files or `live:CONTEXT`). */

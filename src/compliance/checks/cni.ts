@@ -1,13 +1,10 @@
-import type { ContainerFacts, Provenance, Workload } from '../../model/types.ts';
+import type { ContainerFacts, Workload } from '../../model/types.ts';
 import { where } from '../../report/explain.ts';
 import type { AuditContext, Check, Evidence, FindingDraft } from '../types.ts';
+import { locationOf } from './support.ts';
 
 // HIPAA-NP-002: which network plugin the DaemonSets run, and whether it enforces NetworkPolicy. Also the
 // container facts HIPAA-NP-029 (flow logging) reads from the same DaemonSets.
-
-function locationOf(provenance: Provenance): { file: string; line: number } {
-  return { file: provenance.file, line: provenance.locate().line };
-}
 
 export function containersOf(workload: Workload): ContainerFacts[] {
   // Pods of one DaemonSet share its template; the first stands for all.
@@ -25,29 +22,10 @@ export function goBool(text: string): boolean | undefined {
   return undefined;
 }
 
-/**
- * The last value of a command-line flag (`--name=value`, `--name value`, `-name=value`); `''` for a bare
- * `--name`, undefined when absent. Flags are also passed inside a shell line (`sh -c "agent --x=y"`).
- */
-function flagString(containers: readonly ContainerFacts[], name: string): string | undefined {
-  const pattern = new RegExp(`^--?${name}(?:=(.*))?$`);
-  let value: string | undefined;
-  for (const container of containers) {
-    const words = container.args.flatMap((arg) => arg.split(/\s+/));
-    words.forEach((word, i) => {
-      const match = pattern.exec(word);
-      if (!match) return;
-      const next = words[i + 1];
-      value = match[1] ?? (next !== undefined && !next.startsWith('-') ? next : '');
-    });
-  }
-  return value;
-}
-
 /** A boolean flag as Go's flag packages read it: a bare `--name` is true. */
 export function flagValue(containers: readonly ContainerFacts[], name: string): boolean | undefined {
-  const value = flagString(containers, name);
-  return value === undefined ? undefined : value === '' ? true : goBool(value);
+  const value = flagSetting(containers, name, 'boolean')?.value;
+  return value === undefined ? undefined : goBool(value);
 }
 
 export function envValue(containers: readonly ContainerFacts[], name: string): string | undefined {

@@ -34,7 +34,6 @@ import {
   type PolicyRule,
   PROTOCOLS,
   type Protocol,
-  type Provenance,
   type Workload,
 } from '../../model/types.ts';
 import { where } from '../../report/explain.ts';
@@ -43,6 +42,7 @@ import {
   addressSet,
   connectionsOf,
   edgeText,
+  locationOf,
   NON_PUBLIC_ADDRESSES,
   onePodPerClass,
   phiWorkloads,
@@ -73,10 +73,6 @@ const PRIVATE = addressSet(['10.0.0.0/8', '100.64.0.0/10', '172.16.0.0/12', '192
 function firstAddress(set: IntervalSet<bigint>): string | undefined {
   const first = set[0];
   return first ? toCidrs([[first[0], first[0]]])[0]?.split('/')[0] : undefined;
-}
-
-function locationOf(provenance: Provenance): { file: string; line: number } {
-  return { file: provenance.file, line: provenance.locate().line };
 }
 
 function ruleRef(policy: NetworkPolicy, rule: PolicyRule, peer?: number): string {

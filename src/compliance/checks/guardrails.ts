@@ -15,12 +15,11 @@ import {
   clusterPolicyId,
   clusterRuleId,
   type Pod,
-  type Provenance,
   type Workload,
 } from '../../model/types.ts';
 import { where } from '../../report/explain.ts';
 import type { AuditContext, Check, FindingDraft } from '../types.ts';
-import { isPhi, onePodPerClass, phiWorkloads } from './support.ts';
+import { isPhi, locationOf, NAME_LABEL, onePodPerClass, phiWorkloads } from './support.ts';
 import {
   adminGuardWalk,
   clusterRulesOf,
@@ -30,15 +29,10 @@ import {
   tierRuleNote,
 } from './tier-support.ts';
 
-const NAME_LABEL = 'kubernetes.io/metadata.name';
 /** Gaps listed per namespace; the count of the others is given. */
 const MAX_GAPS = 10;
 /** Sources named per PHI pod class before moving on: one is enough to show the guardrail is incomplete. */
 const MAX_SOURCES = 3;
-
-function locationOf(provenance: Provenance): { file: string; line: number } {
-  return { file: provenance.file, line: provenance.locate().line };
-}
 
 /** One pod per class of the non-PHI workloads that are not exempt: the sources a guardrail must deny. */
 function nonPhiSources(context: AuditContext): Pod[] {

@@ -13,14 +13,7 @@ import type { AddressPorts } from '../../engine/address-partition.ts';
 import { toCidrs } from '../../engine/addresses.ts';
 import { subtract } from '../../engine/intervals.ts';
 import { formatPorts, isEmptyPorts, NO_PORTS, type PortSet, subtractPorts } from '../../engine/ports.ts';
-import type {
-  Direction,
-  KeptObject,
-  LabelSelector,
-  PolicyRule,
-  Provenance,
-  Workload,
-} from '../../model/types.ts';
+import type { Direction, KeptObject, LabelSelector, PolicyRule, Workload } from '../../model/types.ts';
 import { where } from '../../report/explain.ts';
 import type { AuditContext, Check, Evidence, FindingDraft } from '../types.ts';
 import {
@@ -41,16 +34,13 @@ import {
   connectionsOf,
   edgeText,
   isPhi,
+  locationOf,
   NON_PUBLIC_ADDRESSES,
   onePodPerClass,
   phiWorkloads,
   ruleEvidence,
 } from './support.ts';
 import { isIsolated, isolationOf } from './tier-support.ts';
-
-function locationOf(provenance: Provenance): { file: string; line: number } {
-  return { file: provenance.file, line: provenance.locate().line };
-}
 
 // HIPAA-NP-002 (a NetworkPolicy-enforcing CNI) is cniPresent, in cni.ts with the CNI detection.
 

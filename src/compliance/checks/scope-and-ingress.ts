@@ -39,6 +39,8 @@ import {
   defaultDenyYaml,
   edgeText,
   isPhi,
+  locationOf,
+  NAME_LABEL,
   NON_PUBLIC_ADDRESSES,
   onePodPerClass,
   phiWorkloads,
@@ -57,15 +59,10 @@ import {
   uniqueRules,
 } from './tier-support.ts';
 
-const NAME_LABEL = 'kubernetes.io/metadata.name';
 /** Evidence lists stay readable on large clusters; the count of what was left out is always given. */
 const MAX_EDGES = 25;
 /** Policies in one remediation: past this, more of the same shape help no one apply them. */
 const MAX_REMEDIATIONS = 10;
-
-function locationOf(provenance: Provenance): { file: string; line: number } {
-  return { file: provenance.file, line: provenance.locate().line };
-}
 
 function edgesOf(connections: readonly Connection[]): Pick<Evidence, 'edges' | 'notes'> {
   const edges = connections.slice(0, MAX_EDGES).map(edgeText);

@@ -3,12 +3,20 @@ import { parseCidr } from '../../engine/addresses.ts';
 import type { Endpoint } from '../../engine/endpoint.ts';
 import { type IntervalSet, normalize } from '../../engine/intervals.ts';
 import { formatPorts } from '../../engine/ports.ts';
-import type { Direction, Pod, Workload } from '../../model/types.ts';
+import type { Direction, Pod, Provenance, Workload } from '../../model/types.ts';
 import { where } from '../../report/explain.ts';
 import type { AuditContext, Evidence } from '../types.ts';
 import { allowingRules, tierRuleEvidence } from './tier-support.ts';
 
 /** `src -> dst TCP 443`, the edge notation of the catalogue. */
+/** A finding's location: the file and line of an object or field. */
+export function locationOf(provenance: Provenance): { file: string; line: number } {
+  return { file: provenance.file, line: provenance.locate().line };
+}
+
+/** The label the API server sets on every namespace: the one selector a namespace owner cannot forge. */
+export const NAME_LABEL = 'kubernetes.io/metadata.name';
+
 export function edgeText(connection: Connection): string {
   return `${peerName(connection.src)} -> ${peerName(connection.dst)} ${formatPorts(connection.ports)}`;
 }

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import type { FlowEndpoint, ObservedFlow, ObservedVerdict } from '../../model/flows.ts';
+import type { FlowEndpoint, ObservedFlow } from '../../model/flows.ts';
 import type { Protocol } from '../../model/types.ts';
 
 /** What a reader makes of one record: a flow, a valid record phiwall does not compare, or a broken one. */
@@ -162,15 +162,7 @@ export function placeable(end: FlowEndpoint): boolean {
 
 /** Builds the flow, or says why an end cannot be placed. */
 export function flowOf(
-  fields: {
-    time?: string | undefined;
-    src: FlowEndpoint;
-    dst: FlowEndpoint;
-    protocol: Protocol;
-    port: number;
-    verdict: ObservedVerdict;
-    count: number;
-  },
+  fields: Omit<ObservedFlow, 'file' | 'line' | 'time'> & { time?: string | undefined },
   at: RecordPlace,
 ): RecordResult {
   if (!placeable(fields.src)) return ignored(IGNORED.srcUnknown);
