@@ -11,6 +11,7 @@ import { flowsCommand } from './flows.ts';
 import { generateCommand } from './generate.ts';
 import { type CliIo, ExitCode, UsageError } from './io.ts';
 import { lintCommand } from './lint.ts';
+import { serveCommand } from './serve.ts';
 import { withEngineOptions } from './shared-options.ts';
 import { snapshotCommand } from './snapshot.ts';
 import { testCommand } from './test-command.ts';
@@ -41,7 +42,8 @@ Examples:
     .addCommand(initCommand(io))
     .addCommand(snapshotCommand(io))
     .addCommand(flowsCommand(io))
-    .addCommand(generateCommand(io));
+    .addCommand(generateCommand(io))
+    .addCommand(serveCommand(io));
   // addCommand() does not pass the output settings down, and in-process callers must get every word.
   for (const command of program.commands) {
     command

@@ -1,0 +1,124 @@
+import { spawn } from 'node:child_process';
+import { Command, InvalidArgumentError } from '@commander-js/extra-typings';
+import { loadAuditConfig } from '../compliance/config.ts';
+import { STDIN } from '../load/sources.ts';
+import { DEFAULT_HOST, DEFAULT_PORT, generateToken, isLoopbackHost } from '../server/security.ts';
+import { type CliIo, UsageError } from './io.ts';
+import { engineOptionsOf, loadInputs, withInputOptions } from './shared-options.ts';
+
+function parsePort(value: string): number {
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(port >= 0 && port <= 65535))
+    throw new InvalidArgumentError(`"${value}" is not a port between 0 (any free port) and 65535`);
+  return port;
+}
+
+/** Resolves when the io's signal aborts, or on SIGINT/SIGTERM for the real process. */
+function untilStopped(io: CliIo): Promise<void> {
+  return new Promise((resolve) => {
+    if (io.signal) {
+      if (io.signal.aborted) resolve();
+      else io.signal.addEventListener('abort', () => resolve(), { once: true });
+      return;
+    }
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+/** Opens the page in the desktop's browser; a machine without one (a server, CI) just has the URL. */
+function openBrowser(url: string): void {
+  const [command, args] =
+    process.platform === 'darwin'
+      ? ['open', [url]]
+      : process.platform === 'win32'
+        ? ['cmd', ['/c', 'start', '""', url]]
+        : ['xdg-open', [url]];
+  try {
+    const child = spawn(command, args as string[], { stdio: 'ignore', detached: true });
+    child.on('error', () => {});
+    child.unref();
+  } catch {
+    // No browser to open: the printed URL is enough.
+  }
+}
+
+export function serveCommand(io: CliIo) {
+  return withInputOptions(
+    new Command('serve').argument('[paths...]', 'manifest files or folders (default: the working folder)'),
+  )
+    .description('Serve a live map of the segmentation in the browser; it follows the files (or the cluster)')
+    .option('-c, --config <file>', 'audit configuration (default: ./phiwall.yaml when present)')
+    .option('--flows <files...>', 'flow logs (Hubble, Calico, CSV) to show beside policy')
+    .option('--port <port>', `port to listen on; 0 = any free port (default: ${DEFAULT_PORT})`, parsePort)
+    .option('--host <address>', `address to listen on (default: ${DEFAULT_HOST})`)
+    .option(
+      '--token <token>',
+      'require this token on every request (generated when --host is not a loopback address)',
+    )
+    .option('--no-open', 'do not open the page in a browser')
+    .addHelpText(
+      'after',
+      `
+The page and its API are read-only: nothing is written to the cluster or to the files. Any address but
+a loopback one needs a token; without --token one is generated and printed in the URL.
+
+Examples:
+  phiwall serve examples/hipaa-clinic/insecure --config examples/hipaa-clinic/phiwall.yaml
+  phiwall serve k8s/ --flows hubble-24h.json --port 0 --no-open
+  phiwall serve --live --context prod
+  phiwall serve k8s/ --host 0.0.0.0 --token "$(openssl rand -hex 16)"`,
+    )
+    .action(async (paths, options, command) => {
+      if (paths.includes(STDIN))
+        throw new UsageError('serve watches its inputs: name files or folders, not - (stdin)');
+      const host = options.host ?? DEFAULT_HOST;
+      if (options.token !== undefined && options.token.trim() === '')
+        throw new UsageError('--token: the token must not be empty');
+      const generated = options.token === undefined && !isLoopbackHost(host);
+      const token = options.token ?? (generated ? generateToken() : undefined);
+      const { config } = loadAuditConfig(options.config);
+      const log = (text: string) => io.stderr(text);
+      const live = options.live
+        ? (() => {
+            if (paths.length > 0)
+              throw new UsageError(`--live reads the cluster: leave out the paths (${paths.join(' ')})`);
+            if (options.allNamespaces && options.namespace)
+              throw new UsageError('--all-namespaces and --namespace exclude each other');
+            return { kubeconfig: options.kubeconfig, context: options.context, namespace: options.namespace };
+          })()
+        : undefined;
+      // Files are loaded here, as every command loads them, so that bad input is reported the same way.
+      const snapshot = live ? undefined : await loadInputs(paths, options, io);
+      // The server (Hono and the UI's state) is loaded only when serving: other commands start faster.
+      const { startServe } = await import('../server/index.ts');
+      const served = await startServe({
+        paths,
+        live,
+        snapshot,
+        auditConfig: config,
+        flows: options.flows,
+        namespace: options.namespace,
+        skipInvalid: options.skipInvalid,
+        engineOptions: engineOptionsOf(command),
+        host,
+        port: options.port ?? DEFAULT_PORT,
+        token,
+        log,
+      });
+      if (generated)
+        io.stderr(`phiwall: ${host} is not a loopback address: generated a token; it is in the URL below\n`);
+      io.stdout(`phiwall: serving ${served.url} (Ctrl-C stops)\n`);
+      if (options.open) openBrowser(served.url);
+      try {
+        await untilStopped(io);
+      } finally {
+        await served.close();
+      }
+    });
+}

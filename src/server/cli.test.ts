@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runCli } from '../cli/main.ts';
+import type { Graph } from './graph.ts';
+import { CONFIG_FILE, EXAMPLE } from './test-support.ts';
+
+/** Runs `phiwall serve …` in-process until `stop` is called; resolves the URL it prints. */
+function serve(args: string[]) {
+  const controller = new AbortController();
+  let stdout = '';
+  let stderr = '';
+  let announce: (url: string) => void = () => {};
+  const url = new Promise<string>((resolve) => {
+    announce = resolve;
+  });
+  const exit = runCli(['serve', ...args], {
+    stdout: (text) => {
+      stdout += text;
+      const match = /serving (\S+) /.exec(stdout);
+      if (match) announce(match[1] as string);
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    readStdin: () => '',
+    signal: controller.signal,
+  });
+  return {
+    url: Promise.race([url, exit.then((code) => Promise.reject(new Error(`exited ${code}: ${stderr}`)))]),
+    output: () => ({ stdout, stderr }),
+    async stop() {
+      controller.abort();
+      return exit;
+    },
+  };
+}
+
+test('phiwall serve: prints the URL, answers the API, stops when told', async () => {
+  const run = serve([`${EXAMPLE}insecure`, '-c', CONFIG_FILE, '--port', '0', '--no-open']);
+  const url = await run.url;
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+  assert.match(run.output().stdout, /^phiwall: serving http:\/\/127\.0\.0\.1:\d+\/ \(Ctrl-C stops\)\n$/);
+  const graph = (await (await fetch(new URL('/api/graph', url))).json()) as Graph;
+  assert.equal(graph.summary.workloads, 9);
+  assert.equal(await run.stop(), 0);
+  await assert.rejects(fetch(new URL('/api/graph', url)), 'the server is closed');
+});
+
+test('phiwall serve --host 0.0.0.0 generates a token and prints it in the URL; --token is used as given', async () => {
+  const run = serve([`${EXAMPLE}secure`, '--host', '0.0.0.0', '--port', '0', '--no-open']);
+  const url = new URL(await run.url);
+  const token = url.searchParams.get('token') ?? '';
+  assert.ok(token.length >= 20);
+  assert.match(run.output().stderr, /generated a token/);
+  const local = `http://127.0.0.1:${url.port}`;
+  assert.equal((await fetch(`${local}/api/graph`)).status, 401);
+  assert.equal(
+    (await fetch(`${local}/api/graph`, { headers: { authorization: `Bearer ${token}` } })).status,
+    200,
+  );
+  assert.equal(await run.stop(), 0);
+
+  const given = serve([`${EXAMPLE}secure`, '--port', '0', '--token', 'my token', '--no-open']);
+  const withToken = new URL(await given.url);
+  assert.equal(withToken.searchParams.get('token'), 'my token');
+  assert.equal((await fetch(new URL('/api/graph', withToken))).status, 401);
+  assert.equal(await given.stop(), 0);
+});
+
+test('phiwall serve: bad input and bad options exit 2 before listening', async () => {
+  const messages: string[] = [];
+  const io = { stdout: () => {}, stderr: (t: string) => messages.push(t), readStdin: () => '' };
+  assert.equal(await runCli(['serve', '/nonexistent/phiwall', '--no-open'], io), 2);
+  assert.match(messages.join(''), /no such file or folder/);
+  assert.equal(await runCli(['serve', '-', '--no-open'], io), 2);
+  assert.match(messages.join(''), /not - \(stdin\)/);
+  assert.equal(await runCli(['serve', '--port', '99999'], io), 2);
+  assert.equal(await runCli(['serve', '--live', EXAMPLE], io), 2);
+  assert.match(messages.join(''), /--live reads the cluster/);
+});

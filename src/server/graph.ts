@@ -1,0 +1,385 @@
+/**
+ * The graph `phiwall serve` draws (`GET /api/graph`, docs/serve-api.md): workloads, external address
+ * blocks and entry points (Ingresses, NodePort and LoadBalancer Services) as nodes, allowed
+ * connections as edges. Pure: everything it needs is passed in.
+ */
+import type { Connection, ConnectionPeer } from '../analysis/connectivity.ts';
+import type { AuditConfig } from '../compliance/config.ts';
+import { matchingLabel, phiScope } from '../compliance/phi-scope.ts';
+import type { Finding } from '../compliance/types.ts';
+import { formatPorts, NO_PORTS, type PortSet, portSetOf, unionPorts } from '../engine/ports.ts';
+import {
+  type KeptObject,
+  type Labels,
+  PROTOCOLS,
+  type Protocol,
+  type Snapshot,
+  type Workload,
+} from '../model/types.ts';
+
+export interface GraphSource {
+  kind: 'files' | 'live' | 'what-if';
+  label: string;
+}
+
+export interface GraphNamespace {
+  name: string;
+  phi: boolean;
+  labels: Labels;
+}
+
+export interface WorkloadNode {
+  id: string;
+  type: 'workload';
+  namespace: string;
+  name: string;
+  kind: string;
+  phi: boolean;
+  exposed: boolean;
+  hostNetwork: boolean;
+  labels: Labels;
+  /** Failing or needs-review findings, not accepted, that name the workload. */
+  findings: number;
+}
+
+export interface ExternalNode {
+  id: string;
+  type: 'external';
+  label: string;
+  cidrs: string[];
+}
+
+export interface EntryNode {
+  id: string;
+  type: 'entry';
+  label: string;
+  kind: 'Ingress' | 'Service';
+  namespace: string;
+  name: string;
+  targets: string[];
+}
+
+export type GraphNode = WorkloadNode | ExternalNode | EntryNode;
+
+export interface GraphEdge {
+  id: string;
+  source: string;
+  target: string;
+  ports: string;
+  protocols: Protocol[];
+  phi: boolean;
+  dependsOn: string[];
+}
+
+export interface Graph {
+  generation: number;
+  source: GraphSource;
+  namespaces: GraphNamespace[];
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+  summary: { workloads: number; phi: number; edges: number; failing: number; needsReview: number };
+}
+
+/** A way in from outside the cluster: an Ingress, or a NodePort or LoadBalancer Service. */
+export interface EntryPoint {
+  id: string;
+  kind: 'Ingress' | 'Service';
+  namespace: string;
+  name: string;
+  /** Workload ids it sends traffic to, with the ports it sends it on. */
+  targets: Map<string, PortSet>;
+}
+
+export interface GraphInput {
+  snapshot: Snapshot;
+  connections: readonly Connection[];
+  config: AuditConfig;
+  findings: readonly Finding[];
+  generation: number;
+  source: GraphSource;
+}
+
+export function nodeIdOf(peer: ConnectionPeer): string {
+  return 'workload' in peer ? peer.workload : `external:${peer.external.join(',')}`;
+}
+
+export function edgeId(source: string, target: string): string {
+  return `${source}->${target}`;
+}
+
+/** Findings that count against a workload on the map: failing or needing review, and not accepted. */
+export function isOpen(finding: Finding): boolean {
+  return (finding.status === 'fail' || finding.status === 'needs-review') && !finding.accepted;
+}
+
+export function buildGraph(input: GraphInput): Graph {
+  const { snapshot, connections, config, findings } = input;
+  const scope = phiScope(snapshot, config);
+  const isPhi = (id: string) => scope.phi.has(id);
+  const entries = entryPoints(snapshot);
+
+  const exposed = new Set<string>();
+  for (const c of connections) if ('external' in c.src && 'workload' in c.dst) exposed.add(c.dst.workload);
+  for (const entry of entries) for (const id of entry.targets.keys()) exposed.add(id);
+
+  const openFindings = new Map<string, number>();
+  for (const finding of findings) {
+    if (!isOpen(finding)) continue;
+    for (const object of new Set(finding.objects))
+      openFindings.set(object, (openFindings.get(object) ?? 0) + 1);
+  }
+
+  const nodes: GraphNode[] = snapshot.workloads.map(
+    (w): WorkloadNode => ({
+      id: w.id,
+      type: 'workload',
+      namespace: w.namespace,
+      name: w.name,
+      kind: w.kind,
+      phi: isPhi(w.id),
+      exposed: exposed.has(w.id),
+      hostNetwork: w.pods.some((p) => p.hostNetwork),
+      labels: labelsOf(w),
+      findings: openFindings.get(w.id) ?? 0,
+    }),
+  );
+  const externals = new Map<string, ExternalNode>();
+  const edges: GraphEdge[] = [];
+  for (const c of connections) {
+    for (const peer of [c.src, c.dst]) {
+      if ('external' in peer) {
+        const id = nodeIdOf(peer);
+        if (!externals.has(id))
+          externals.set(id, {
+            id,
+            type: 'external',
+            label: peer.external.join(', '),
+            cidrs: [...peer.external],
+          });
+      }
+    }
+    const source = nodeIdOf(c.src);
+    const target = nodeIdOf(c.dst);
+    edges.push({
+      id: edgeId(source, target),
+      source,
+      target,
+      ports: formatPorts(c.ports),
+      protocols: protocolsOf(c.ports),
+      phi: [c.src, c.dst].some((p) => 'workload' in p && isPhi(p.workload)),
+      dependsOn: [...c.dependsOn],
+    });
+  }
+  nodes.push(...[...externals.values()].sort((a, b) => a.id.localeCompare(b.id)));
+  for (const entry of entries) {
+    nodes.push({
+      id: entry.id,
+      type: 'entry',
+      label: `${entry.kind} ${entry.namespace}/${entry.name}`,
+      kind: entry.kind,
+      namespace: entry.namespace,
+      name: entry.name,
+      targets: [...entry.targets.keys()],
+    });
+    for (const [target, ports] of entry.targets) {
+      edges.push({
+        id: edgeId(entry.id, target),
+        source: entry.id,
+        target,
+        ports: formatPorts(ports),
+        protocols: protocolsOf(ports),
+        phi: isPhi(target),
+        dependsOn: [],
+      });
+    }
+  }
+
+  const namespaces = [...snapshot.namespaces.values()]
+    .map((ns) => ({
+      name: ns.name,
+      phi: matchingLabel(ns.labels, config.phi.selectors) !== undefined,
+      labels: { ...ns.labels },
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+
+  return {
+    generation: input.generation,
+    source: input.source,
+    namespaces,
+    nodes,
+    edges,
+    summary: {
+      workloads: snapshot.workloads.length,
+      phi: scope.phi.size,
+      edges: edges.length,
+      failing: findings.filter((f) => f.status === 'fail' && !f.accepted).length,
+      needsReview: findings.filter((f) => f.status === 'needs-review' && !f.accepted).length,
+    },
+  };
+}
+
+/** The labels a workload's pods carry (its first pod's: pods of a workload share a template). */
+function labelsOf(workload: Workload): Labels {
+  return { ...(workload.pods[0]?.labels ?? {}) };
+}
+
+function protocolsOf(ports: PortSet): Protocol[] {
+  return PROTOCOLS.filter((p) => ports[p].length > 0);
+}
+
+/** What changed between two graphs, by edge id: edges added, removed, and with other ports. */
+export function edgeChanges(
+  before: Graph,
+  after: Graph,
+): { added: string[]; removed: string[]; changed: string[] } {
+  const old = new Map(before.edges.map((e) => [e.id, e]));
+  const now = new Map(after.edges.map((e) => [e.id, e]));
+  const added = [...now.keys()].filter((id) => !old.has(id));
+  const removed = [...old.keys()].filter((id) => !now.has(id));
+  const changed = [...now.values()]
+    .filter((e) => {
+      const was = old.get(e.id);
+      return was !== undefined && (was.ports !== e.ports || was.phi !== e.phi);
+    })
+    .map((e) => e.id);
+  return { added, removed, changed };
+}
+
+// ---- Entry points: Ingresses and NodePort / LoadBalancer Services, resolved to workloads ----
+
+type Fields = Record<string, unknown>;
+
+function fields(value: unknown): Fields | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Fields) : undefined;
+}
+
+function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+interface ServicePort {
+  name?: string;
+  port?: number;
+  protocol: Protocol;
+}
+
+function servicePorts(service: KeptObject): ServicePort[] {
+  return list(fields(service.object.spec)?.ports).flatMap((entry) => {
+    const port = fields(entry);
+    if (!port) return [];
+    const protocol = (PROTOCOLS as readonly unknown[]).includes(port.protocol)
+      ? (port.protocol as Protocol)
+      : 'TCP';
+    return [
+      {
+        name: typeof port.name === 'string' ? port.name : undefined,
+        port: typeof port.port === 'number' ? port.port : undefined,
+        protocol,
+      },
+    ];
+  });
+}
+
+function portSetOfServicePorts(ports: readonly ServicePort[]): PortSet {
+  let set = NO_PORTS;
+  for (const p of ports)
+    if (p.port !== undefined) set = unionPorts(set, portSetOf(p.protocol, [[p.port, p.port]]));
+  return set;
+}
+
+/** The workloads a Service's selector picks, in its namespace. A Service without a selector picks none. */
+export function serviceWorkloads(snapshot: Snapshot, service: KeptObject): Workload[] {
+  const selector = fields(fields(service.object.spec)?.selector);
+  const entries = Object.entries(selector ?? {}).filter(
+    (e): e is [string, string] => typeof e[1] === 'string',
+  );
+  if (entries.length === 0) return [];
+  return snapshot.workloads.filter(
+    (w) =>
+      w.namespace === service.namespace &&
+      w.pods.some((pod) => entries.every(([key, value]) => pod.labels[key] === value)),
+  );
+}
+
+function serviceType(service: KeptObject): string {
+  const type = fields(service.object.spec)?.type;
+  return typeof type === 'string' ? type : 'ClusterIP';
+}
+
+/** The backends an Ingress names, in networking.k8s.io/v1 and the older extensions shape. */
+function ingressBackends(ingress: KeptObject): { service: string; port?: number | string }[] {
+  const spec = fields(ingress.object.spec);
+  const backends: unknown[] = [spec?.defaultBackend, spec?.backend];
+  for (const rule of list(spec?.rules)) {
+    for (const path of list(fields(fields(rule)?.http)?.paths)) backends.push(fields(path)?.backend);
+  }
+  return backends.flatMap((value) => {
+    const backend = fields(value);
+    if (!backend) return [];
+    const v1 = fields(backend.service);
+    if (v1 && typeof v1.name === 'string') {
+      const port = fields(v1.port);
+      const number = typeof port?.number === 'number' ? port.number : undefined;
+      const name = typeof port?.name === 'string' ? port.name : undefined;
+      return [{ service: v1.name, port: number ?? name }];
+    }
+    if (typeof backend.serviceName === 'string') {
+      const port = backend.servicePort;
+      return [
+        {
+          service: backend.serviceName,
+          port: typeof port === 'number' || typeof port === 'string' ? port : undefined,
+        },
+      ];
+    }
+    return [];
+  });
+}
+
+/**
+ * Every way in from outside: one entry per Ingress (its backends' Services resolved to workloads by
+ * selector) and per NodePort or LoadBalancer Service. Entries that reach no workload are kept.
+ */
+export function entryPoints(snapshot: Snapshot): EntryPoint[] {
+  const entries: EntryPoint[] = [];
+  const services = new Map(snapshot.services.map((s) => [`${s.namespace}/${s.name}`, s]));
+  for (const ingress of snapshot.ingresses) {
+    const targets = new Map<string, PortSet>();
+    for (const backend of ingressBackends(ingress)) {
+      const service = services.get(`${ingress.namespace}/${backend.service}`);
+      if (!service) continue;
+      const all = servicePorts(service);
+      const used =
+        backend.port === undefined
+          ? all
+          : all.filter((p) => p.port === backend.port || p.name === backend.port);
+      const ports = portSetOfServicePorts(used);
+      for (const workload of serviceWorkloads(snapshot, service)) {
+        targets.set(workload.id, unionPorts(targets.get(workload.id) ?? NO_PORTS, ports));
+      }
+    }
+    entries.push({
+      id: `entry:Ingress/${ingress.namespace}/${ingress.name}`,
+      kind: 'Ingress',
+      ...nameOf(ingress),
+      targets,
+    });
+  }
+  for (const service of snapshot.services) {
+    const type = serviceType(service);
+    if (type !== 'NodePort' && type !== 'LoadBalancer') continue;
+    const ports = portSetOfServicePorts(servicePorts(service));
+    const targets = new Map(serviceWorkloads(snapshot, service).map((w) => [w.id, ports]));
+    entries.push({
+      id: `entry:Service/${service.namespace}/${service.name}`,
+      kind: 'Service',
+      ...nameOf(service),
+      targets,
+    });
+  }
+  return entries;
+}
+
+function nameOf(object: KeptObject): { namespace: string; name: string } {
+  return { namespace: object.namespace, name: object.name };
+}

@@ -1,0 +1,218 @@
+/**
+ * `phiwall serve`: a live map of the segmentation in the browser (API and security: docs/serve-api.md).
+ *
+ * Programmatic use (tests, the UI's browser test):
+ *
+ *   import { startServe } from '../server/index.ts';
+ *   const served = await startServe({ paths: ['examples/hipaa-clinic/insecure'], port: 0 });
+ *   // served.url: `http://127.0.0.1:PORT/` (with `?token=…` when there is a token); served.token
+ *   await served.close();
+ *
+ *   startServe(options: ServeOptions): Promise<RunningServe>
+ *     paths       manifest files or folders (default ['.']); watched, and reloaded when they change
+ *     live        read (and watch) the cluster instead: { kubeconfig?, context?, namespace? }
+ *     config      audit config file (default: ./phiwall.yaml when present, else the defaults)
+ *     flows       flow logs to compare with policy (GET /api/flows)
+ *     host        bind address (default 127.0.0.1); any non-loopback one needs a token, and one is
+ *                 generated when none is given
+ *     port        default 8750; 0 = any free port
+ *     token       required on every request when set
+ *     webRoot     the built UI (default: dist/web of this package)
+ *     watch       watch the inputs (default true)
+ *
+ *   RunningServe: { url, port, token?, state, close(): Promise<void> }
+ *
+ * Lower level: createApp(state, options) returns the Hono app (tests call `app.request`), and
+ * startServer(state, options) listens with @hono/node-server.
+ */
+
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { createAdaptorServer } from '@hono/node-server';
+import { type AuditConfig, loadAuditConfig } from '../compliance/config.ts';
+import { DEFAULT_OPTIONS, type EngineOptions } from '../engine/endpoint.ts';
+import { formatDiagnostic } from '../load/diagnostics.ts';
+import { connect } from '../load/live/connection.ts';
+import { listCluster } from '../load/live/list.ts';
+import { snapshotOfListing } from '../load/live/snapshot.ts';
+import { ClusterWatch } from '../load/live/watch.ts';
+import { loadSnapshot } from '../load/snapshot.ts';
+import type { Snapshot } from '../model/types.ts';
+import { type AppOptions, createApp } from './app.ts';
+import { DEFAULT_HOST, DEFAULT_PORT, generateToken, isLoopbackHost } from './security.ts';
+import { ServeState } from './state.ts';
+import { defaultWebRoot } from './static.ts';
+import { type InputWatch, watchInputs } from './watch-files.ts';
+
+export { type AppOptions, createApp } from './app.ts';
+export type { Graph, GraphEdge, GraphNode } from './graph.ts';
+export { type ChangeEvent, type ErrorEvent, type ServeEvent, ServeState, type View } from './state.ts';
+export { defaultWebRoot } from './static.ts';
+
+export interface ServerOptions {
+  host?: string;
+  port?: number;
+  token?: string;
+  webRoot?: string;
+  keepAliveMs?: number;
+}
+
+export interface RunningServer {
+  /** `http://HOST:PORT/`, with `?token=…` when there is a token. */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+function urlOf(host: string, port: number, token: string | undefined): string {
+  const name = host.includes(':') ? `[${host}]` : host;
+  return `http://${name}:${port}/${token ? `?token=${encodeURIComponent(token)}` : ''}`;
+}
+
+/**
+ * Listens on `host:port` (port 0: any free port). Refuses a non-loopback host without a token: whoever
+ * can reach the address could read the cluster's segmentation.
+ */
+export async function startServer(state: ServeState, options: ServerOptions = {}): Promise<RunningServer> {
+  const host = options.host ?? DEFAULT_HOST;
+  if (!isLoopbackHost(host) && !options.token)
+    throw new Error(`binding to ${host} needs a token: anyone who can reach it could read the analysis`);
+  const appOptions: AppOptions = {
+    host,
+    port: options.port ?? DEFAULT_PORT,
+    token: options.token,
+    webRoot: options.webRoot ?? defaultWebRoot(),
+    keepAliveMs: options.keepAliveMs,
+  };
+  const app = createApp(state, appOptions);
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(appOptions.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  // With port 0 the app learns its port only now; it reads it at every request (the Host check).
+  appOptions.port = (server.address() as AddressInfo).port;
+  return {
+    url: urlOf(host, appOptions.port, options.token),
+    port: appOptions.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Event streams never end by themselves.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+export interface ServeOptions extends ServerOptions {
+  paths?: string[];
+  live?: { kubeconfig?: string; context?: string; namespace?: string };
+  /** Audit config file. */
+  config?: string;
+  /** An audit config already read (wins over `config`). */
+  auditConfig?: AuditConfig;
+  flows?: string[];
+  /** Namespace for objects that name none (files). */
+  namespace?: string;
+  skipInvalid?: boolean;
+  engineOptions?: EngineOptions;
+  /** The input already loaded from `paths` (the CLI loads it to report problems its own way). */
+  snapshot?: Snapshot;
+  watch?: boolean;
+  /** Quiet time after a file change before reloading (default 150 ms). */
+  debounceMs?: number;
+  /** Status lines: reloads, warnings, the watch's reconnections (default: nowhere). */
+  log?: (text: string) => void;
+}
+
+export interface RunningServe extends RunningServer {
+  token?: string;
+  state: ServeState;
+}
+
+/** Loads the input, computes the first state, starts watching and listening. */
+export async function startServe(options: ServeOptions = {}): Promise<RunningServe> {
+  const host = options.host ?? DEFAULT_HOST;
+  const token = options.token || (isLoopbackHost(host) ? undefined : generateToken());
+  const config = options.auditConfig ?? loadAuditConfig(options.config).config;
+  const log = options.log;
+  const stateOptions = {
+    config,
+    engineOptions: options.engineOptions ?? DEFAULT_OPTIONS,
+    flowFiles: options.flows,
+    namespace: options.live ? undefined : options.namespace,
+    log,
+  };
+  const stops: (() => void)[] = [];
+  let state: ServeState;
+  if (options.live) {
+    const live = options.live;
+    const connection = await connect({ kubeconfig: live.kubeconfig, context: live.context });
+    const listing = await listCluster(connection, {
+      namespace: live.namespace,
+      progress: (text) => log?.(`phiwall: ${text}\n`),
+    });
+    const snapshot = snapshotOfListing(listing, { skipInvalid: options.skipInvalid ? true : undefined });
+    for (const warning of snapshot.warnings) log?.(`${formatDiagnostic(warning)}\n`);
+    state = await ServeState.create(snapshot, {
+      ...stateOptions,
+      source: { kind: 'live', label: `${listing.context} (${listing.server})` },
+    });
+    if (options.watch !== false) {
+      const watch = new ClusterWatch(connection, listing, {
+        onChange(changes, current) {
+          void state.reload(() => snapshotOfListing(current, { skipInvalid: true }), 'the cluster changed', {
+            objects: changes.map(({ type, kind, namespace, name }) => ({ type, kind, namespace, name })),
+          });
+        },
+        onStatus: (text) => log?.(`phiwall: ${text}\n`),
+        onFatal: (error) => state.fail(error),
+      });
+      watch.start();
+      stops.push(() => watch.stop());
+    }
+  } else {
+    const paths = options.paths && options.paths.length > 0 ? options.paths : ['.'];
+    const loadOptions = { namespace: options.namespace, skipInvalid: options.skipInvalid };
+    const load = () => loadSnapshot(paths, loadOptions);
+    state = await ServeState.create(options.snapshot ?? load(), {
+      ...stateOptions,
+      source: { kind: 'files', label: paths.join(' ') },
+    });
+    if (options.watch !== false) {
+      const flowFiles = new Set((options.flows ?? []).map((file) => resolve(file)));
+      const watch: InputWatch = watchInputs(
+        [...paths, ...flowFiles],
+        (changed) =>
+          void state.reload(load, `changed: ${changed.join(', ')}`, {
+            // New flow records change the comparison, not the objects.
+            force: changed.some((file) => flowFiles.has(resolve(file))),
+          }),
+        { debounceMs: options.debounceMs },
+      );
+      stops.push(() => watch.close());
+    }
+  }
+  let server: RunningServer;
+  try {
+    server = await startServer(state, { ...options, host, token });
+  } catch (error) {
+    for (const stop of stops) stop();
+    throw error;
+  }
+  return {
+    ...server,
+    ...(token ? { token } : {}),
+    state,
+    async close() {
+      for (const stop of stops) stop();
+      await server.close();
+    },
+  };
+}
+
+export { DEFAULT_HOST, DEFAULT_PORT } from './security.ts';

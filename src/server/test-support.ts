@@ -1,0 +1,106 @@
+/** Shared set-up of the server's tests: the clinic example as a served state, and an SSE reader. */
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadAuditConfig } from '../compliance/config.ts';
+import { DEFAULT_OPTIONS } from '../engine/endpoint.ts';
+import { loadSnapshot } from '../load/snapshot.ts';
+import { type AppOptions, createApp } from './app.ts';
+import { ServeState } from './state.ts';
+
+export const EXAMPLE = fileURLToPath(new URL('../../examples/hipaa-clinic/', import.meta.url));
+export const CONFIG_FILE = `${EXAMPLE}phiwall.yaml`;
+export const ORIGIN = 'http://127.0.0.1:8750';
+
+export async function clinicState(version: 'insecure' | 'secure', flows?: string[]): Promise<ServeState> {
+  return ServeState.create(loadSnapshot([`${EXAMPLE}${version}`]), {
+    config: loadAuditConfig(CONFIG_FILE).config,
+    engineOptions: DEFAULT_OPTIONS,
+    source: { kind: 'files', label: `examples/hipaa-clinic/${version}` },
+    flowFiles: flows,
+  });
+}
+
+/** The app over a state, and `request(path, init)` that sends what a browser on 127.0.0.1:8750 sends. */
+export function clinicApp(state: ServeState, options: Partial<AppOptions> = {}) {
+  const app = createApp(state, { host: '127.0.0.1', port: 8750, webRoot: '/nonexistent', ...options });
+  const request = (path: string, init: RequestInit = {}) => {
+    const headers = new Headers(init.headers);
+    if (!headers.has('host')) headers.set('host', '127.0.0.1:8750');
+    return app.request(`${ORIGIN}${path}`, { ...init, headers });
+  };
+  return { app, request };
+}
+
+/** A copy of one version of the example in a temporary folder, for tests that edit it. */
+export function exampleCopy(version: 'insecure' | 'secure'): string {
+  const dir = mkdtempSync(join(tmpdir(), 'phiwall-serve-'));
+  cpSync(`${EXAMPLE}${version}`, dir, { recursive: true });
+  return dir;
+}
+
+export interface SseEvent {
+  event: string;
+  data: string;
+  id?: string;
+}
+
+/** Reads server-sent events from a response body, one `next()` at a time. */
+export class SseReader {
+  private buffer = '';
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly decoder = new TextDecoder();
+  /** Comment lines seen (`: keep-alive`). */
+  comments: string[] = [];
+
+  constructor(response: Response) {
+    if (!response.body) throw new Error('no body');
+    this.reader = response.body.getReader();
+  }
+
+  /** The next event, or a rejection after `timeoutMs`. */
+  async next(timeoutMs = 2000): Promise<SseEvent> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const end = this.buffer.indexOf('\n\n');
+      if (end >= 0) {
+        const block = this.buffer.slice(0, end);
+        this.buffer = this.buffer.slice(end + 2);
+        const event: SseEvent = { event: 'message', data: '' };
+        const data: string[] = [];
+        let comment = true;
+        for (const line of block.split('\n')) {
+          if (line.startsWith(':')) {
+            this.comments.push(line.slice(1).trim());
+            continue;
+          }
+          comment = false;
+          const [field, ...rest] = line.split(':');
+          const value = rest.join(':').replace(/^ /, '');
+          if (field === 'event') event.event = value;
+          else if (field === 'data') data.push(value);
+          else if (field === 'id') event.id = value;
+        }
+        if (comment) continue;
+        event.data = data.join('\n');
+        return event;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no event within ${timeoutMs} ms`);
+      let timer: NodeJS.Timeout | undefined;
+      const chunk = await Promise.race([
+        this.reader.read(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no event within ${timeoutMs} ms`)), left);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      if (chunk.done) throw new Error('the event stream ended');
+      this.buffer += this.decoder.decode(chunk.value, { stream: true });
+    }
+  }
+
+  async cancel(): Promise<void> {
+    await this.reader.cancel().catch(() => {});
+  }
+}

@@ -1,0 +1,750 @@
+/**
+ * The UI of `phiwall serve` in a real browser (Debian's chromium, driven by playwright-core): the graph
+ * of the hipaa-clinic example, live updates, what-if, untrusted text, and the requests the page makes.
+ * The UI is built from web/ into a temporary folder first, so the test always runs the current sources.
+ * Screenshots of the main views go to artifacts/screenshots/; PHIWALL_UPDATE_SCREENSHOTS=1 also rewrites
+ * docs/screenshots/serve-hipaa-clinic.png.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { AGGREGATE_ABOVE, buildView, NO_FILTERS, portsMatch } from '../../web/src/graph.ts';
+import type { Graph, GraphEdge, GraphNode } from '../../web/src/types.ts';
+import { type RunningServe, startServe } from './index.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = resolve(import.meta.dirname, '../..');
+const EXAMPLE = join(ROOT, 'examples/hipaa-clinic');
+const CONFIG = join(EXAMPLE, 'phiwall.yaml');
+const ARTIFACTS = join(ROOT, 'artifacts/screenshots');
+const DOC_SCREENSHOT = join(ROOT, 'docs/screenshots/serve-hipaa-clinic.png');
+const EHR_API = 'ehr/ehr-api[Deployment]';
+const RECORDS_DB = 'records/records-db[StatefulSet]';
+const ANALYTICS_TO_RECORDS = 'analytics/reports[Deployment]->records/records-db[StatefulSet]';
+
+const skipBrowser = existsSync(CHROMIUM)
+  ? false
+  : `no browser: ${CHROMIUM} is missing (apt-get install chromium) — the UI's browser test is skipped`;
+
+// ---- synthetic graphs (aggregation at scale) ----------------------------------------------------
+
+/** `namespaces` namespaces of `perNamespace` workloads, each talking to a few in the next namespace. */
+function syntheticGraph(namespaces: number, perNamespace: number): Graph {
+  const nodes: GraphNode[] = [];
+  const edges: GraphEdge[] = [];
+  const id = (ns: number, w: number) => `ns-${ns}/app-${w}[Deployment]`;
+  for (let ns = 0; ns < namespaces; ns++) {
+    for (let w = 0; w < perNamespace; w++) {
+      nodes.push({
+        id: id(ns, w),
+        type: 'workload',
+        namespace: `ns-${ns}`,
+        name: `app-${w}`,
+        kind: 'Deployment',
+        phi: ns % 10 === 0 && w === 0,
+        exposed: w === 1,
+        hostNetwork: false,
+        labels: { app: `app-${w}` },
+        findings: 0,
+      });
+      for (const k of [1, 2, 3]) {
+        const target = id((ns + k) % namespaces, (w + k) % perNamespace);
+        edges.push({
+          id: `${id(ns, w)}->${target}`,
+          source: id(ns, w),
+          target,
+          ports: `TCP ${8000 + k}`,
+          protocols: ['TCP'],
+          phi: false,
+          dependsOn: [],
+        });
+      }
+    }
+  }
+  nodes.push({ id: 'external:0.0.0.0/0', type: 'external', label: '0.0.0.0/0', cidrs: ['0.0.0.0/0'] });
+  edges.push({
+    id: `external:0.0.0.0/0->${id(1, 1)}`,
+    source: 'external:0.0.0.0/0',
+    target: id(1, 1),
+    ports: 'all ports',
+    protocols: ['TCP', 'UDP', 'SCTP'],
+    phi: false,
+    dependsOn: [],
+  });
+  return {
+    generation: 1,
+    source: { kind: 'files', label: 'synthetic' },
+    namespaces: Array.from({ length: namespaces }, (_, ns) => ({
+      name: `ns-${ns}`,
+      phi: ns % 10 === 0,
+      labels: {},
+    })),
+    nodes,
+    edges,
+    summary: {
+      workloads: namespaces * perNamespace,
+      phi: 0,
+      edges: edges.length,
+      failing: 0,
+      needsReview: 0,
+    },
+  };
+}
+
+describe('UI graph model', () => {
+  test('a large graph opens at namespace level, edges merged per pair of namespaces', () => {
+    const graph = syntheticGraph(80, 25);
+    assert.ok(graph.summary.workloads > AGGREGATE_ABOVE);
+    const start = performance.now();
+    const view = buildView(graph, { filters: NO_FILTERS, aggregate: true, expanded: new Set() });
+    const elapsed = performance.now() - start;
+    const nodes = view.elements.filter((e) => e.group === 'nodes');
+    const edges = view.elements.filter((e) => e.group === 'edges');
+    assert.equal(view.counts.workloads, 0);
+    assert.equal(view.counts.hidden, 2000);
+    assert.equal(nodes.length, 80 + 1); // the namespaces and the external block
+    assert.equal(edges.length, 80 * 3 + 1);
+    assert.ok(elapsed < 500, `building the aggregated view took ${elapsed} ms`);
+
+    const open = buildView(graph, { filters: NO_FILTERS, aggregate: true, expanded: new Set(['ns-0']) });
+    assert.equal(open.counts.workloads, 25);
+    assert.equal(open.drawnNode.get('ns-0/app-0[Deployment]'), 'ns-0/app-0[Deployment]');
+    assert.equal(open.drawnNode.get('ns-5/app-0[Deployment]'), 'ns:ns-5');
+    assert.equal(
+      open.drawnEdge.get('ns-0/app-0[Deployment]->ns-1/app-1[Deployment]'),
+      'agg:ns-0/app-0[Deployment]->ns:ns-1',
+    );
+  });
+
+  test('filters keep the matching edges and their ends', () => {
+    const graph = syntheticGraph(4, 3);
+    const port = buildView(graph, {
+      filters: { ...NO_FILTERS, port: 'TCP 8002' },
+      aggregate: false,
+      expanded: new Set(),
+    });
+    assert.equal(port.counts.edges, 12 + 1); // and the external block's edge on all ports
+    const ns = buildView(graph, {
+      filters: { ...NO_FILTERS, namespace: 'ns-0' },
+      aggregate: false,
+      expanded: new Set(),
+    });
+    assert.ok(ns.elements.every((e) => e.group === 'nodes' || String(e.data.id).includes('ns-0/')));
+    assert.equal(portsMatch('TCP 1-52,54-65535 UDP 53', ['TCP', 'UDP'], { protocol: 'UDP', port: 53 }), true);
+    assert.equal(portsMatch('TCP 1-52,54-65535', ['TCP'], { port: 53 }), false);
+    assert.equal(portsMatch('all ports', ['TCP'], { protocol: 'SCTP', port: 9 }), true);
+  });
+});
+
+// ---- the browser ----------------------------------------------------------------------------
+
+interface PageLog {
+  requests: string[];
+  cspViolations: string[];
+  errors: string[];
+  dialogs: string[];
+}
+
+/** Evaluates a JavaScript expression in the page (a string: the test's TypeScript is never shipped to it). */
+function inPage<T>(page: Page, expression: string): Promise<T> {
+  return page.evaluate(expression) as Promise<T>;
+}
+
+/**
+ * Waits until a JavaScript expression is truthy in the page. Polls with evaluate: Playwright's
+ * waitForFunction compiles string predicates in the page, which the CSP (no 'unsafe-eval') refuses.
+ */
+async function waitUntil(page: Page, expression: string, timeout = 10_000, interval = 25): Promise<void> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    if (await page.evaluate(expression)) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${expression}`);
+    await new Promise((resolve) => setTimeout(resolve, interval));
+  }
+}
+
+/** Waits for two frames: Cytoscape computes edge geometry when it draws. */
+async function settle(page: Page): Promise<void> {
+  await inPage(page, 'new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
+}
+
+async function shoot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+}
+
+/** Clicks a node or an edge where the canvas draws it, as a user would. */
+async function clickElement(page: Page, id: string): Promise<void> {
+  await settle(page);
+  const point = await inPage<{ x: number; y: number }>(
+    page,
+    `(() => {
+      const cy = window.__phiwall.cy;
+      const ele = cy.getElementById(${JSON.stringify(id)});
+      if (ele.empty()) throw new Error('not drawn: ' + ${JSON.stringify(id)});
+      const p = ele.isNode() ? ele.renderedPosition() : ele.renderedMidpoint();
+      const box = cy.container().getBoundingClientRect();
+      return { x: box.left + p.x, y: box.top + p.y };
+    })()`,
+  );
+  await page.mouse.click(point.x, point.y);
+}
+
+describe('phiwall serve UI in a browser', { skip: skipBrowser, timeout: 90_000 }, () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'phiwall-ui-'));
+  const webRoot = join(tmp, 'web');
+  const servers: RunningServe[] = [];
+  const logs = new Map<Page, PageLog>();
+  let context: BrowserContext;
+  let clinic: RunningServe;
+
+  before(async () => {
+    const { build } = await import('vite');
+    await build({
+      configFile: join(ROOT, 'web/vite.config.ts'),
+      logLevel: 'error',
+      build: { outDir: webRoot, emptyOutDir: true },
+    });
+    context = await chromium.launchPersistentContext(join(tmp, 'profile'), {
+      executablePath: CHROMIUM,
+      args: [
+        '--headless=new',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+      viewport: { width: 1440, height: 900 },
+      acceptDownloads: true,
+    });
+    // Relative paths when run from the repository, for what the screenshots show as the source.
+    clinic = await serve({
+      paths: [relative(process.cwd(), join(EXAMPLE, 'insecure')) || '.'],
+      flows: [join(EXAMPLE, 'flows.csv')],
+      watch: false,
+    });
+  });
+
+  after(async () => {
+    await context?.close();
+    for (const server of servers) await server.close();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  async function serve(options: Parameters<typeof startServe>[0]): Promise<RunningServe> {
+    const server = await startServe({ config: CONFIG, port: 0, webRoot, debounceMs: 50, ...options });
+    servers.push(server);
+    return server;
+  }
+
+  /** Opens the UI of `server` in test mode and waits for the graph. */
+  async function open(server: RunningServe, options: { token?: string | false } = {}): Promise<Page> {
+    const page = await context.newPage();
+    const log: PageLog = { requests: [], cspViolations: [], errors: [], dialogs: [] };
+    logs.set(page, log);
+    page.on('request', (request) => log.requests.push(request.url()));
+    page.on('console', (message) => {
+      if (/Content.Security.Policy/i.test(message.text())) log.cspViolations.push(message.text());
+    });
+    page.on('pageerror', (error) => log.errors.push(error.message));
+    page.on('dialog', (dialog) => {
+      log.dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    const url = new URL(server.url);
+    url.searchParams.set('test', '1');
+    if (options.token === false) url.searchParams.delete('token');
+    const response = await page.goto(url.toString());
+    assert.ok(response, 'the page answered');
+    if (options.token === false) return page;
+    const csp = response.headers()['content-security-policy'] ?? '';
+    assert.match(csp, /script-src 'self'/);
+    assert.match(csp, /default-src 'none'/);
+    await waitUntil(page, 'window.__phiwall && window.__phiwall.cy.nodes().length > 0');
+    return page;
+  }
+
+  /** Every request the page made went to the server it came from; nothing inline broke the CSP. */
+  function assertSelfContained(page: Page, server: RunningServe): void {
+    const log = logs.get(page);
+    assert.ok(log);
+    const origin = new URL(server.url).origin;
+    const offOrigin = log.requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('data:'));
+    assert.deepEqual(offOrigin, [], 'requests that left the server');
+    assert.deepEqual(log.cspViolations, [], 'CSP violations');
+    assert.deepEqual(log.errors, [], 'page errors');
+    assert.deepEqual(log.dialogs, [], 'dialogs');
+  }
+
+  test('the hipaa-clinic graph: workloads, PHI marks, workload panel, edge explanation, finding highlight', async () => {
+    const page = await open(clinic);
+    // The flow report arrives after the graph.
+    await waitUntil(page, `window.__phiwall.cy.edges('.flow').length > 0`);
+    const counts = await inPage<{ workloads: number; phi: string[]; namespaces: number; flows: string[] }>(
+      page,
+      `(() => {
+        const cy = window.__phiwall.cy;
+        return {
+          workloads: cy.nodes('.workload').length,
+          phi: cy.nodes('.workload.phi').map((n) => n.id()).sort(),
+          namespaces: cy.nodes('.namespace').length,
+          flows: cy.edges('.flow').map((e) => e.classes().join(' ')),
+        };
+      })()`,
+    );
+    assert.equal(counts.workloads, 9);
+    assert.deepEqual(counts.phi, [EHR_API, RECORDS_DB]);
+    assert.equal(counts.namespaces, 8);
+    const summary = page.getByTestId('summary');
+    assert.equal(await summary.getAttribute('data-workloads'), '9');
+    assert.equal(await summary.getAttribute('data-phi'), '2');
+    // Observed flows (--flows) over the graph: one enforcement gap, the rest used allows.
+    assert.equal(counts.flows.filter((c) => c.includes('flow-gap')).length, 1);
+    assert.ok(counts.flows.some((c) => c.includes('flow-used')));
+    await shoot(page, 'flows-overlay');
+    await page.getByTestId('show-flows').uncheck();
+    assert.equal(await inPage<number>(page, `window.__phiwall.cy.edges('.flow').length`), 0);
+    await shoot(page, 'graph-overview');
+
+    // A workload: its labels, the policies that select it, its findings.
+    await clickElement(page, RECORDS_DB);
+    const panel = page.getByTestId('workload-panel');
+    await panel.getByTestId('policies').waitFor();
+    assert.match((await panel.getByTestId('labels').textContent()) ?? '', /app\s*records-db/);
+    assert.match((await panel.getByTestId('policies').textContent()) ?? '', /records-backup/);
+    assert.ok((await panel.getByTestId('finding').count()) > 0);
+    assert.equal(await inPage<string>(page, `window.__phiwall.cy.$(':selected').id()`), RECORDS_DB);
+    await shoot(page, 'workload-panel');
+    if (process.env.PHIWALL_UPDATE_SCREENSHOTS === '1' || !existsSync(DOC_SCREENSHOT)) {
+      mkdirSync(join(DOC_SCREENSHOT, '..'), { recursive: true });
+      await page.screenshot({ path: DOC_SCREENSHOT });
+    }
+
+    // An edge: the explain output for it. Pick a PHI edge whose middle no other element covers.
+    await settle(page);
+    const edge = await inPage<string>(
+      page,
+      `(() => {
+        const cy = window.__phiwall.cy;
+        const renderer = cy.renderer();
+        const hitsOnly = (e) => {
+          const m = e.midpoint();
+          const tolerance = 3 / cy.zoom();
+          for (const [dx, dy] of [[0, 0], [tolerance, 0], [-tolerance, 0], [0, tolerance], [0, -tolerance]]) {
+            const hit = renderer.findNearestElement(m.x + dx, m.y + dy, true, false);
+            if (!hit || hit.id() !== e.id()) return false;
+          }
+          return true;
+        };
+        const between = cy.edges('.phi').not('.entry-edge, .flow').filter((e) => e.source().is('.workload') && e.target().is('.workload'));
+        const pick = between.filter(hitsOnly);
+        return pick.length ? pick[0].id() : '';
+      })()`,
+    );
+    assert.ok(edge, 'a clickable PHI edge');
+    await clickElement(page, edge);
+    await waitUntil(page, `window.__phiwall.cy.$(':selected').id() === ${JSON.stringify(edge)}`, 2000);
+    const explanation = page.getByTestId('explain-text');
+    await explanation.waitFor();
+    const [source, target] = edge.split('->');
+    const text = (await explanation.textContent()) ?? '';
+    assert.ok(text.includes(`${source} -> ${target}`), text);
+    assert.match(text, /Verdict: ALLOWED/);
+    await shoot(page, 'edge-explanation');
+
+    // A finding: its objects and edges are highlighted, the rest fades.
+    await page.getByTestId('tab-findings').click();
+    await page.locator('button[data-check="HIPAA-NP-011"]').first().click();
+    await waitUntil(page, `window.__phiwall.cy.elements('.hl').length > 0`, 2000);
+    const highlighted = await inPage<{ nodes: string[]; edges: string[]; faded: number }>(
+      page,
+      `(() => {
+        const cy = window.__phiwall.cy;
+        return {
+          nodes: cy.nodes('.hl').map((n) => n.id()),
+          edges: cy.edges('.hl').map((e) => e.id()),
+          faded: cy.elements('.faded').length,
+        };
+      })()`,
+    );
+    assert.ok(highlighted.nodes.includes('ns:analytics'), JSON.stringify(highlighted));
+    assert.ok(highlighted.edges.includes('analytics/reports[Deployment]->ehr/ehr-api[Deployment]'));
+    assert.ok(highlighted.faded > 0);
+    await shoot(page, 'findings-highlight');
+    assertSelfContained(page, clinic);
+    await page.close();
+  });
+
+  test('a changed file updates the open graph within 2 s, keeping zoom, pan, layout and selection', async () => {
+    const dir = join(tmp, 'live');
+    cpSync(join(EXAMPLE, 'insecure'), dir, { recursive: true });
+    const server = await serve({ paths: [dir] });
+    const page = await open(server);
+    await clickElement(page, EHR_API);
+    await page.getByTestId('workload-panel').waitFor();
+    const before = await inPage<{
+      zoom: number;
+      pan: { x: number; y: number };
+      position: { x: number; y: number };
+      generation: number;
+    }>(
+      page,
+      `(() => {
+        const cy = window.__phiwall.cy;
+        cy.zoom(0.9);
+        cy.pan({ x: 40, y: 25 });
+        window.__samePage = true;
+        return { zoom: cy.zoom(), pan: cy.pan(), position: cy.getElementById('${EHR_API}').position(), generation: window.__phiwall.generation };
+      })()`,
+    );
+    assert.equal(
+      await inPage<boolean>(page, `window.__phiwall.cy.getElementById('${ANALYTICS_TO_RECORDS}').nonempty()`),
+      true,
+    );
+
+    // records-db now only admits ehr: every other namespace loses its edge into it.
+    const file = join(dir, '30-policies.yaml');
+    const text = readFileSync(file, 'utf8');
+    const changed = text.replace(
+      '        - namespaceSelector: {}',
+      '        - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ehr}}',
+    );
+    assert.notEqual(changed, text);
+    const start = Date.now();
+    writeFileSync(file, changed);
+    await waitUntil(page, `window.__phiwall.cy.getElementById('${ANALYTICS_TO_RECORDS}').empty()`, 2000);
+    const elapsed = Date.now() - start;
+    assert.ok(elapsed < 2000, `the graph changed after ${elapsed} ms`);
+
+    const afterChange = await inPage<{
+      zoom: number;
+      pan: { x: number; y: number };
+      position: { x: number; y: number };
+      selected: string[];
+      flashing: number;
+      samePage: boolean;
+    }>(
+      page,
+      `(() => {
+        const cy = window.__phiwall.cy;
+        return {
+          zoom: cy.zoom(),
+          pan: cy.pan(),
+          position: cy.getElementById('${EHR_API}').position(),
+          selected: cy.$(':selected').map((e) => e.id()),
+          flashing: cy.elements('.flash').length,
+          samePage: window.__samePage === true,
+        };
+      })()`,
+    );
+    assert.equal(afterChange.samePage, true, 'no reload');
+    assert.equal(afterChange.zoom, before.zoom);
+    assert.deepEqual(afterChange.pan, before.pan);
+    assert.deepEqual(afterChange.position, before.position);
+    assert.deepEqual(afterChange.selected, [EHR_API]);
+    assert.ok(afterChange.flashing > 0, 'what changed flashes');
+    await page.getByTestId('workload-panel').waitFor();
+
+    await page.getByTestId('tab-changes').click();
+    const feed = (await page.getByTestId('change-feed').textContent()) ?? '';
+    assert.match(feed, /MODIFIED NetworkPolicy records\/records-db/);
+    assert.match(feed, /−\d+ removed/);
+    assert.ok(feed.includes(ANALYTICS_TO_RECORDS), feed);
+    await shoot(page, 'change-feed');
+    assertSelfContained(page, server);
+    await page.close();
+  });
+
+  test('what-if: a policy opening PHI to another namespace shows the new edge and the new failing checks', async () => {
+    const server = await serve({
+      paths: [relative(process.cwd(), join(EXAMPLE, 'secure')) || '.'],
+      watch: false,
+    });
+    const page = await open(server);
+    assert.equal(
+      await inPage<boolean>(page, `window.__phiwall.cy.getElementById('${ANALYTICS_TO_RECORDS}').empty()`),
+      true,
+    );
+    const yaml = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: analytics-reads-records, namespace: records}
+spec:
+  podSelector: {matchLabels: {app: records-db}}
+  policyTypes: [Ingress]
+  ingress:
+    - from:
+        - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: analytics}}
+      ports: [{port: 5432}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: reports-to-records, namespace: analytics}
+spec:
+  podSelector: {matchLabels: {app: reports}}
+  policyTypes: [Egress]
+  egress:
+    - to:
+        - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: records}}
+      ports: [{port: 5432}]
+`;
+    await page.getByTestId('tab-what-if').click();
+    await page.getByTestId('whatif-yaml').fill(yaml);
+    await page.getByTestId('whatif-run').click();
+    await page.getByTestId('whatif-result').waitFor();
+    await waitUntil(page, `window.__phiwall.cy.edges('.wi-added').length > 0`, 2000);
+    const added = await inPage<string[]>(page, `window.__phiwall.cy.edges('.wi-added').map((e) => e.id())`);
+    assert.deepEqual(added, [ANALYTICS_TO_RECORDS]);
+    const newFindings = (await page.getByTestId('whatif-new-findings').textContent()) ?? '';
+    assert.match(newFindings, /fail.*HIPAA-NP-011/);
+    assert.match(newFindings, /HIPAA-NP-012/);
+    assert.match((await page.getByTestId('whatif-banner').textContent()) ?? '', /\+1 added/);
+    await shoot(page, 'what-if');
+
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Download YAML' }).click();
+    const file = await download;
+    assert.equal(file.suggestedFilename(), 'what-if.yaml');
+    assert.equal(readFileSync((await file.path()) ?? '', 'utf8'), yaml);
+    assertSelfContained(page, server);
+    await page.close();
+  });
+
+  test('untrusted text stays text: names, labels, annotations, paths and errors never become markup', async () => {
+    const payload = (n: number) => `<img src=x onerror="window.__pwned=${n}">`;
+    // A folder whose name is markup: it shows up as the source and in every file:line.
+    const dir = join(tmp, '<img src=x onerror=window.__pwned=9>');
+    mkdirSync(dir, { recursive: true });
+    const manifest = `apiVersion: v1
+kind: Namespace
+metadata:
+  name: evil
+  labels: {data-classification: phi}
+  annotations: {note: '${payload(1)}<script>window.__pwned=2</script>'}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: evil
+  annotations:
+    description: '${payload(3)}<svg onload="window.__pwned=4"></svg>'
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata:
+      labels: {app: web}
+      annotations: {x: '${payload(3)}<iframe src="javascript:window.__pwned=5"></iframe>'}
+    spec:
+      containers: [{name: c, image: nginx}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: evil}
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+  namespace: evil
+  annotations: {a: '${payload(6)}'}
+spec:
+  rules:
+    - host: evil.example
+      http:
+        paths:
+          - path: '/<img src=x onerror=window.__pwned=7>'
+            pathType: Prefix
+            backend: {service: {name: web, port: {number: 80}}}
+`;
+    writeFileSync(join(dir, 'cluster.yaml'), manifest);
+    const server = await serve({ paths: [dir], token: 'ui-test-token' });
+    assert.ok(server.url.includes('token='));
+
+    // Without the token the browser gets nothing but a 401.
+    const refused = await open(server, { token: false });
+    assert.match((await refused.content()) ?? '', /401/);
+    assert.equal(await inPage<boolean>(refused, `'__phiwall' in window`), false);
+    await refused.close();
+
+    const page = await open(server);
+    await clickElement(page, 'evil/web[Deployment]');
+    const annotations = page.getByTestId('workload-panel').getByTestId('annotations');
+    await annotations.waitFor();
+    assert.ok(((await annotations.textContent()) ?? '').includes(payload(3)));
+    // The source label and the file:line of policies and findings carry the folder's name.
+    assert.ok(((await page.locator('.source').textContent()) ?? '').includes('<img src=x'));
+    await page.getByTestId('tab-findings').click();
+    await page.locator('select[aria-label="Which findings"]').selectOption('all');
+    for (const button of await page.locator('button.finding-head').all()) await button.click();
+    await clickElement(page, 'ns:evil');
+
+    // What-if errors quote the invalid input.
+    await page.getByTestId('tab-what-if').click();
+    await page
+      .getByTestId('whatif-yaml')
+      .fill(
+        `apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: x, namespace: evil}\nspec:\n  podSelector: {matchLabels: {app: '${payload(8)}'}}\n`,
+      );
+    await page.getByTestId('whatif-run').click();
+    const errors = page.getByTestId('whatif-errors');
+    await errors.waitFor();
+    assert.ok(((await errors.textContent()) ?? '').includes('onerror'));
+
+    // So does the error event of an input that no longer loads.
+    writeFileSync(
+      join(dir, 'cluster.yaml'),
+      `${manifest}---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: evil, labels: {a: '${payload(10)}'}}\nspec: {containers: [{name: c, image: x}]}\n`,
+    );
+    await page.getByTestId('tab-changes').click();
+    await page.locator('.feed-entry.error').waitFor({ timeout: 3000 });
+    assert.ok(((await page.getByTestId('change-feed').textContent()) ?? '').includes('onerror'));
+
+    // Whatever the server sends: every string of the API made of markup.
+    const injected = await context.newPage();
+    logs.set(injected, { requests: [], cspViolations: [], errors: [], dialogs: [] });
+    const log = logs.get(injected);
+    injected.on('request', (request) => log?.requests.push(request.url()));
+    injected.on('pageerror', (error) => log?.errors.push(error.message));
+    injected.on('dialog', (dialog) => {
+      log?.dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    const bad = (n: number) => `<img src=x onerror="window.__pwned=${100 + n}">`;
+    const w = `${bad(1)}/${bad(2)}[${bad(3)}]`;
+    const graph: Graph = {
+      generation: 1,
+      source: { kind: 'files', label: bad(4) },
+      namespaces: [{ name: bad(1), phi: true, labels: { [bad(5)]: bad(6) } }],
+      nodes: [
+        {
+          id: w,
+          type: 'workload',
+          namespace: bad(1),
+          name: bad(2),
+          kind: bad(3),
+          phi: true,
+          exposed: true,
+          hostNetwork: false,
+          labels: { [bad(7)]: bad(8) },
+          findings: 1,
+        },
+        { id: `external:${bad(9)}`, type: 'external', label: bad(9), cidrs: [bad(9)] },
+      ],
+      edges: [
+        {
+          id: `external:${bad(9)}->${w}`,
+          source: `external:${bad(9)}`,
+          target: w,
+          ports: bad(10),
+          protocols: ['TCP'],
+          phi: true,
+          dependsOn: [bad(11)],
+        },
+      ],
+      summary: { workloads: 1, phi: 1, edges: 1, failing: 1, needsReview: 0 },
+    };
+    const finding = {
+      check: bad(12),
+      title: bad(13),
+      status: 'fail',
+      severity: 'high',
+      hipaa: [bad(14)],
+      objects: [w],
+      evidence: {
+        notes: [bad(15)],
+        edges: [`${bad(9)} -> ${w} all ports`],
+        rules: [{ rule: bad(16), at: bad(17) }],
+      },
+      remediation: { text: bad(18), yaml: `apiVersion: ${bad(19)}` },
+    };
+    await injected.route('**/api/**', (route) => {
+      const path = new URL(route.request().url()).pathname;
+      const json = (body: unknown) =>
+        route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
+      if (path === '/api/graph') return json(graph);
+      if (path === '/api/findings') return json([finding]);
+      if (path.startsWith('/api/workloads/'))
+        return json({
+          id: w,
+          namespace: bad(1),
+          name: bad(2),
+          kind: bad(3),
+          labels: { [bad(7)]: bad(8) },
+          annotations: { [bad(20)]: bad(21) },
+          phi: true,
+          phiReason: bad(22),
+          policies: [{ kind: bad(23), name: bad(24), namespace: bad(1), directions: [bad(25)], at: bad(26) }],
+          findings: [finding],
+        });
+      if (path === '/api/explain') return json({ text: bad(27), json: {} });
+      if (path === '/api/flows')
+        return route.fulfill({ status: 404, contentType: 'application/json', body: '{}' });
+      return route.continue();
+    });
+    const url = new URL(server.url);
+    url.searchParams.set('test', '1');
+    await injected.goto(url.toString());
+    await waitUntil(injected, 'window.__phiwall && window.__phiwall.cy.nodes().length > 0');
+    await clickElement(injected, w);
+    await injected.getByTestId('policies').waitFor();
+    assert.ok(((await injected.getByTestId('labels').textContent()) ?? '').includes(bad(8)));
+    await injected.locator('#app button.finding-head').first().click();
+    await clickElement(injected, `external:${bad(9)}->${w}`);
+    await injected.getByTestId('explain-text').waitFor();
+    await injected.getByTestId('tab-findings').click();
+    await injected.locator('button.finding-head').first().click();
+    await injected.getByTestId('search').fill('img');
+    await injected.getByTestId('search-hits').waitFor();
+    await shoot(injected, 'untrusted-text');
+
+    for (const p of [page, injected]) {
+      const result = await inPage<{ pwned: unknown; markup: number }>(
+        p,
+        `({ pwned: window.__pwned, markup: document.querySelectorAll('img, iframe, svg, object, embed, script:not([src])').length })`,
+      );
+      assert.equal(result.pwned, undefined);
+      assert.equal(result.markup, 0, 'no element was made from untrusted text');
+      assertSelfContained(p, server);
+    }
+    await page.close();
+    await injected.close();
+  });
+
+  test('2,000 workloads open at namespace level; a click expands a namespace', async () => {
+    const graph = syntheticGraph(80, 25);
+    const page = await context.newPage();
+    await page.route('**/api/graph', (route) =>
+      route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(graph) }),
+    );
+    await page.route('**/api/findings', (route) =>
+      route.fulfill({ status: 200, contentType: 'application/json', body: '[]' }),
+    );
+    const start = Date.now();
+    await page.goto(`${clinic.url}?test=1`);
+    await waitUntil(page, 'window.__phiwall && window.__phiwall.cy.nodes().length > 0');
+    const loaded = Date.now() - start;
+    const drawn = await inPage<{ namespaces: number; workloads: number }>(
+      page,
+      `({ namespaces: window.__phiwall.cy.nodes('.namespace.collapsed').length, workloads: window.__phiwall.cy.nodes('.workload').length })`,
+    );
+    assert.deepEqual(drawn, { namespaces: 80, workloads: 0 });
+    assert.ok(loaded < 8000, `the page took ${loaded} ms`);
+    await clickElement(page, 'ns:ns-3');
+    await waitUntil(page, `window.__phiwall.cy.nodes('.workload').length === 25`, 5000);
+    assert.equal(
+      await inPage<boolean>(page, `window.__phiwall.cy.getElementById('ns:ns-3').isParent()`),
+      true,
+    );
+    await shoot(page, 'aggregated-2000');
+    await page.close();
+  });
+});

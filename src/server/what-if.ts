@@ -1,0 +1,197 @@
+/**
+ * `POST /api/what-if`: the input with some objects added, replaced or deleted, analysed beside the
+ * real one. Nothing is applied anywhere.
+ */
+import { computeConnectivity } from '../analysis/connectivity.ts';
+import { runAudit } from '../compliance/audit.ts';
+import type { Finding } from '../compliance/types.ts';
+import { Engine } from '../engine/engine.ts';
+import { type Diagnostic, InputError } from '../load/diagnostics.ts';
+import { buildSnapshot } from '../load/snapshot.ts';
+import type { Namespace, Snapshot } from '../model/types.ts';
+import { buildGraph, edgeChanges, type Graph, type GraphEdge, isOpen } from './graph.ts';
+import type { ServeState } from './state.ts';
+
+/** The name the what-if text has in positioned messages. */
+export const WHAT_IF_FILE = 'what-if.yaml';
+
+export interface ObjectKey {
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
+export interface WhatIfRequest {
+  yaml: string;
+  delete: ObjectKey[];
+}
+
+export interface WhatIfResult {
+  added: GraphEdge[];
+  removed: GraphEdge[];
+  changed: { edge: GraphEdge; before: string; after: string }[];
+  newFindings: Finding[];
+  resolvedFindings: Finding[];
+  graph: Graph;
+}
+
+const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'Node',
+  'AdminNetworkPolicy',
+  'BaselineAdminNetworkPolicy',
+  'ClusterNetworkPolicy',
+]);
+
+function keyOf(kind: string, namespace: string | undefined, name: string): string {
+  return `${kind}/${CLUSTER_SCOPED.has(kind) ? '' : (namespace ?? '')}/${name}`;
+}
+
+function requestError(message: string): InputError {
+  return new InputError([{ severity: 'error', file: 'request', message }]);
+}
+
+/** Validates a request body; throws InputError naming what is wrong with it. */
+export function parseWhatIfRequest(body: unknown): WhatIfRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw requestError('the body must be a JSON object: { "yaml": "...", "delete": [...] }');
+  const { yaml = '', delete: deletes = [] } = body as Record<string, unknown>;
+  if (typeof yaml !== 'string') throw requestError('"yaml" must be a string');
+  if (!Array.isArray(deletes)) throw requestError('"delete" must be a list of { kind, namespace, name }');
+  const keys = deletes.map((entry, i): ObjectKey => {
+    const e = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
+    if (typeof e.kind !== 'string' || e.kind === '' || typeof e.name !== 'string' || e.name === '')
+      throw requestError(`delete[${i}]: needs a kind and a name`);
+    if (e.namespace !== undefined && typeof e.namespace !== 'string')
+      throw requestError(`delete[${i}].namespace: must be a string`);
+    return { kind: e.kind, namespace: e.namespace as string | undefined, name: e.name };
+  });
+  return { yaml, delete: keys };
+}
+
+/**
+ * `base` with the objects of `overlay` added or replacing the base's object of the same kind,
+ * namespace and name, and the `deletes` removed. Throws InputError for a delete that names nothing.
+ */
+export function overlaySnapshot(
+  base: Snapshot,
+  overlay: Snapshot,
+  deletes: readonly ObjectKey[],
+  defaultNamespace = 'default',
+): Snapshot {
+  const removed = new Set(deletes.map((d) => keyOf(d.kind, d.namespace ?? defaultNamespace, d.name)));
+  const found = new Set<string>();
+  const keep = (key: string, replaced: ReadonlySet<string>) => {
+    if (removed.has(key)) {
+      found.add(key);
+      return false;
+    }
+    return !replaced.has(key);
+  };
+  const merge = <T>(baseItems: readonly T[], overlayItems: readonly T[], key: (item: T) => string): T[] => {
+    const replaced = new Set(overlayItems.map(key));
+    return [...baseItems.filter((item) => keep(key(item), replaced)), ...overlayItems];
+  };
+
+  const policies = merge(base.policies, overlay.policies, (p) => keyOf('NetworkPolicy', p.namespace, p.name));
+  const clusterPolicies = merge(base.clusterPolicies, overlay.clusterPolicies, (p) =>
+    keyOf(p.kind, '', p.name),
+  );
+  const nodes = merge(base.nodes, overlay.nodes, (n) => keyOf('Node', '', n.name));
+  const services = merge(base.services, overlay.services, (s) => keyOf(s.kind, s.namespace, s.name));
+  const ingresses = merge(base.ingresses, overlay.ingresses, (s) => keyOf(s.kind, s.namespace, s.name));
+  const workloads = merge(base.workloads, overlay.workloads, (w) => keyOf(w.kind, w.namespace, w.name));
+  const kept = new Set(workloads.map((w) => w.id));
+  const pods = [...base.pods, ...overlay.pods].filter((p) => kept.has(p.workload));
+  const declaredOverlay = [...overlay.namespaces.values()].filter((ns) => ns.declared);
+  const namespaceList = merge([...base.namespaces.values()], declaredOverlay, (ns) =>
+    keyOf('Namespace', '', ns.name),
+  );
+
+  const missing = deletes.filter((d) => !found.has(keyOf(d.kind, d.namespace ?? defaultNamespace, d.name)));
+  if (missing.length > 0) {
+    throw new InputError(
+      missing.map(
+        (d): Diagnostic => ({
+          severity: 'error',
+          file: 'request',
+          message: `delete: the input has no ${d.kind} "${CLUSTER_SCOPED.has(d.kind) ? d.name : `${d.namespace ?? defaultNamespace}/${d.name}`}"`,
+        }),
+      ),
+    );
+  }
+
+  const namespaces = new Map<string, Namespace>(namespaceList.map((ns) => [ns.name, ns]));
+  // Objects in a namespace the input does not declare (or no longer does) imply it, as the loader does.
+  for (const { namespace } of [...pods, ...policies, ...services, ...ingresses]) {
+    if (!namespaces.has(namespace))
+      namespaces.set(namespace, {
+        name: namespace,
+        labels: { 'kubernetes.io/metadata.name': namespace },
+        declared: false,
+      });
+  }
+  return {
+    namespaces,
+    workloads,
+    pods,
+    policies,
+    clusterPolicies,
+    nodes,
+    services,
+    ingresses,
+    get inputs() {
+      return [...base.inputs, ...overlay.inputs];
+    },
+    warnings: [...base.warnings, ...overlay.warnings],
+    skippedKinds: base.skippedKinds,
+    partial: base.partial || overlay.partial,
+  };
+}
+
+/** Comparison key of a finding: the same check about the same objects with the same outcome. */
+function findingKey(f: Finding): string {
+  return `${f.check}\0${f.status}\0${[...f.objects].sort().join('\0')}`;
+}
+
+/** Open findings of `after` that `before` does not have. */
+function findingsOnlyIn(after: readonly Finding[], before: readonly Finding[]): Finding[] {
+  const known = new Set(before.filter(isOpen).map(findingKey));
+  return after.filter((f) => isOpen(f) && !known.has(findingKey(f)));
+}
+
+/** Answers a what-if against the state's current generation; throws InputError for a bad request. */
+export function whatIf(state: ServeState, request: WhatIfRequest): WhatIfResult {
+  const view = state.view;
+  const { config, engineOptions, namespace } = state.options;
+  const overlay = request.yaml.trim()
+    ? buildSnapshot([{ path: WHAT_IF_FILE, text: request.yaml }], { namespace })
+    : buildSnapshot([], { namespace });
+  const snapshot = overlaySnapshot(view.snapshot, overlay, request.delete, namespace);
+  const engine = new Engine(snapshot, engineOptions);
+  const connections = computeConnectivity(engine);
+  const before = state.auditWithoutFlows();
+  const after = runAudit(engine, config);
+  const graph = buildGraph({
+    snapshot,
+    connections,
+    config,
+    findings: after.findings,
+    generation: view.generation,
+    source: { kind: 'what-if', label: `${view.graph.source.label} + what-if` },
+  });
+  const changes = edgeChanges(view.graph, graph);
+  const oldEdges = new Map(view.graph.edges.map((e) => [e.id, e]));
+  const newEdges = new Map(graph.edges.map((e) => [e.id, e]));
+  return {
+    added: changes.added.map((id) => newEdges.get(id) as GraphEdge),
+    removed: changes.removed.map((id) => oldEdges.get(id) as GraphEdge),
+    changed: changes.changed.map((id) => {
+      const edge = newEdges.get(id) as GraphEdge;
+      return { edge, before: (oldEdges.get(id) as GraphEdge).ports, after: edge.ports };
+    }),
+    newFindings: findingsOnlyIn(after.findings, before.findings),
+    resolvedFindings: findingsOnlyIn(before.findings, after.findings),
+    graph,
+  };
+}
