@@ -16,3 +16,21 @@ export class ExitCode {
 export class UsageError extends Error {
   override name = 'UsageError';
 }
+
+/** Resolves when the io's signal aborts, or on SIGINT/SIGTERM for the real process. */
+export function untilStopped(io: CliIo): Promise<void> {
+  return new Promise((resolve) => {
+    if (io.signal) {
+      if (io.signal.aborted) resolve();
+      else io.signal.addEventListener('abort', () => resolve(), { once: true });
+      return;
+    }
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from '@commander-js/extra-typings';
 import { loadAuditConfig } from '../compliance/config.ts';
 import { STDIN } from '../load/sources.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, generateToken, isLoopbackHost } from '../server/security.ts';
-import { type CliIo, UsageError } from './io.ts';
+import { type CliIo, UsageError, untilStopped } from './io.ts';
 import { engineOptionsOf, loadInputs, withInputOptions } from './shared-options.ts';
 
 function parsePort(value: string): number {
@@ -11,24 +11,6 @@ function parsePort(value: string): number {
   if (!(port >= 0 && port <= 65535))
     throw new InvalidArgumentError(`"${value}" is not a port between 0 (any free port) and 65535`);
   return port;
-}
-
-/** Resolves when the io's signal aborts, or on SIGINT/SIGTERM for the real process. */
-function untilStopped(io: CliIo): Promise<void> {
-  return new Promise((resolve) => {
-    if (io.signal) {
-      if (io.signal.aborted) resolve();
-      else io.signal.addEventListener('abort', () => resolve(), { once: true });
-      return;
-    }
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
 }
 
 /** Opens the page in the desktop's browser; a machine without one (a server, CI) just has the URL. */

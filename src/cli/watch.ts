@@ -7,26 +7,8 @@ import { snapshotOfListing } from '../load/live/snapshot.ts';
 import { ClusterWatch } from '../load/live/watch.ts';
 import { renderConnectivity } from '../report/connectivity.ts';
 import { renderLiveUpdate, type WatchFormat } from '../report/live-changes.ts';
-import type { CliIo } from './io.ts';
+import { type CliIo, untilStopped } from './io.ts';
 import type { InputOptions } from './shared-options.ts';
-
-/** Resolves when the io's signal aborts, or on SIGINT/SIGTERM for the real process. */
-function untilStopped(io: CliIo): Promise<void> {
-  return new Promise((resolve) => {
-    if (io.signal) {
-      if (io.signal.aborted) resolve();
-      else io.signal.addEventListener('abort', () => resolve(), { once: true });
-      return;
-    }
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-}
 
 /**
  * `connectivity --live --watch`: the connectivity once, then, as the cluster changes, the objects that

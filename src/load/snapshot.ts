@@ -350,15 +350,7 @@ function interpret(
   }
   warnAboutClusterPolicyOrder(clusterPolicies);
   pods.push(...templatesWithoutPods(templates, pods));
-  for (const { namespace } of [...pods, ...policies, ...services, ...ingresses]) {
-    if (!namespaces.has(namespace)) {
-      namespaces.set(namespace, {
-        name: namespace,
-        labels: { 'kubernetes.io/metadata.name': namespace },
-        declared: false,
-      });
-    }
-  }
+  implyNamespaces(namespaces, [...pods, ...policies, ...services, ...ingresses]);
   return {
     namespaces,
     workloads: groupWorkloads(pods, objects),
@@ -474,4 +466,20 @@ function groupWorkloads(pods: readonly Pod[], objects: readonly PendingObject[])
       provenance: declared.get(id)?.reader.provenance() ?? first.provenance,
     };
   });
+}
+
+/** Objects in a namespace the input does not declare imply it, with the one label the API server sets. */
+export function implyNamespaces(
+  namespaces: Map<string, Namespace>,
+  objects: Iterable<{ namespace: string }>,
+): void {
+  for (const { namespace } of objects) {
+    if (!namespaces.has(namespace)) {
+      namespaces.set(namespace, {
+        name: namespace,
+        labels: { 'kubernetes.io/metadata.name': namespace },
+        declared: false,
+      });
+    }
+  }
 }

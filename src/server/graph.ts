@@ -16,69 +16,7 @@ import {
   type Snapshot,
   type Workload,
 } from '../model/types.ts';
-
-export interface GraphSource {
-  kind: 'files' | 'live' | 'what-if';
-  label: string;
-}
-
-export interface GraphNamespace {
-  name: string;
-  phi: boolean;
-  labels: Labels;
-}
-
-export interface WorkloadNode {
-  id: string;
-  type: 'workload';
-  namespace: string;
-  name: string;
-  kind: string;
-  phi: boolean;
-  exposed: boolean;
-  hostNetwork: boolean;
-  labels: Labels;
-  /** Failing or needs-review findings, not accepted, that name the workload. */
-  findings: number;
-}
-
-export interface ExternalNode {
-  id: string;
-  type: 'external';
-  label: string;
-  cidrs: string[];
-}
-
-export interface EntryNode {
-  id: string;
-  type: 'entry';
-  label: string;
-  kind: 'Ingress' | 'Service';
-  namespace: string;
-  name: string;
-  targets: string[];
-}
-
-export type GraphNode = WorkloadNode | ExternalNode | EntryNode;
-
-export interface GraphEdge {
-  id: string;
-  source: string;
-  target: string;
-  ports: string;
-  protocols: Protocol[];
-  phi: boolean;
-  dependsOn: string[];
-}
-
-export interface Graph {
-  generation: number;
-  source: GraphSource;
-  namespaces: GraphNamespace[];
-  nodes: GraphNode[];
-  edges: GraphEdge[];
-  summary: { workloads: number; phi: number; edges: number; failing: number; needsReview: number };
-}
+import type { ExternalNode, Graph, GraphEdge, GraphNode, GraphSource, WorkloadNode } from './api-types.ts';
 
 /** A way in from outside the cluster: an Ingress, or a NodePort or LoadBalancer Service. */
 export interface EntryPoint {
@@ -383,3 +321,14 @@ export function entryPoints(snapshot: Snapshot): EntryPoint[] {
 function nameOf(object: KeptObject): { namespace: string; name: string } {
   return { namespace: object.namespace, name: object.name };
 }
+
+export type {
+  EntryNode,
+  ExternalNode,
+  Graph,
+  GraphEdge,
+  GraphNamespace,
+  GraphNode,
+  GraphSource,
+  WorkloadNode,
+} from './api-types.ts';

@@ -2,14 +2,16 @@
  * `POST /api/what-if`: the input with some objects added, replaced or deleted, analysed beside the
  * real one. Nothing is applied anywhere.
  */
+
 import { computeConnectivity } from '../analysis/connectivity.ts';
 import { runAudit } from '../compliance/audit.ts';
 import type { Finding } from '../compliance/types.ts';
 import { Engine } from '../engine/engine.ts';
 import { type Diagnostic, InputError } from '../load/diagnostics.ts';
-import { buildSnapshot } from '../load/snapshot.ts';
+import { buildSnapshot, implyNamespaces } from '../load/snapshot.ts';
 import type { Namespace, Snapshot } from '../model/types.ts';
-import { buildGraph, edgeChanges, type Graph, type GraphEdge, isOpen } from './graph.ts';
+import type { WhatIfResult as ApiWhatIfResult } from './api-types.ts';
+import { buildGraph, edgeChanges, type GraphEdge, isOpen } from './graph.ts';
 import type { ServeState } from './state.ts';
 
 /** The name the what-if text has in positioned messages. */
@@ -26,14 +28,7 @@ export interface WhatIfRequest {
   delete: ObjectKey[];
 }
 
-export interface WhatIfResult {
-  added: GraphEdge[];
-  removed: GraphEdge[];
-  changed: { edge: GraphEdge; before: string; after: string }[];
-  newFindings: Finding[];
-  resolvedFindings: Finding[];
-  graph: Graph;
-}
+export type WhatIfResult = ApiWhatIfResult<Finding>;
 
 const CLUSTER_SCOPED = new Set([
   'Namespace',
@@ -123,14 +118,7 @@ export function overlaySnapshot(
 
   const namespaces = new Map<string, Namespace>(namespaceList.map((ns) => [ns.name, ns]));
   // Objects in a namespace the input does not declare (or no longer does) imply it, as the loader does.
-  for (const { namespace } of [...pods, ...policies, ...services, ...ingresses]) {
-    if (!namespaces.has(namespace))
-      namespaces.set(namespace, {
-        name: namespace,
-        labels: { 'kubernetes.io/metadata.name': namespace },
-        declared: false,
-      });
-  }
+  implyNamespaces(namespaces, [...pods, ...policies, ...services, ...ingresses]);
   return {
     namespaces,
     workloads,

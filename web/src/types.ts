@@ -1,71 +1,17 @@
 /** The shapes of the `phiwall serve` API (docs/serve-api.md). Every string in them is untrusted text. */
 
-export type Labels = Record<string, string>;
+import type { WhatIfResult as ApiWhatIfResult, Labels } from '../../src/server/api-types.ts';
 
-export interface GraphNamespace {
-  name: string;
-  phi: boolean;
-  labels: Labels;
-}
-
-export interface WorkloadNode {
-  id: string;
-  type: 'workload';
-  namespace: string;
-  name: string;
-  kind: string;
-  phi: boolean;
-  exposed: boolean;
-  hostNetwork: boolean;
-  labels: Labels;
-  findings: number;
-}
-
-export interface ExternalNode {
-  id: string;
-  type: 'external';
-  label: string;
-  cidrs: string[];
-}
-
-export interface EntryNode {
-  id: string;
-  type: 'entry';
-  label: string;
-  kind: string;
-  namespace?: string;
-  name?: string;
-  targets: string[];
-}
-
-export type GraphNode = WorkloadNode | ExternalNode | EntryNode;
-
-export interface GraphEdge {
-  id: string;
-  source: string;
-  target: string;
-  ports: string;
-  protocols: string[];
-  phi: boolean;
-  dependsOn: string[];
-}
-
-export interface GraphSummary {
-  workloads: number;
-  phi: number;
-  edges: number;
-  failing: number;
-  needsReview: number;
-}
-
-export interface Graph {
-  generation: number;
-  source: { kind: string; label: string };
-  namespaces: GraphNamespace[];
-  nodes: GraphNode[];
-  edges: GraphEdge[];
-  summary: GraphSummary;
-}
+export type {
+  EntryNode,
+  ExternalNode,
+  Graph,
+  GraphEdge,
+  GraphNamespace,
+  GraphNode,
+  Labels,
+  WorkloadNode,
+} from '../../src/server/api-types.ts';
 
 export type Status = 'pass' | 'fail' | 'needs-review' | 'not-assessable';
 
@@ -134,14 +80,7 @@ export interface WhatIfRequest {
   delete: { kind: string; namespace: string; name: string }[];
 }
 
-export interface WhatIfResult {
-  added: GraphEdge[];
-  removed: GraphEdge[];
-  changed: { edge: GraphEdge; before: string; after: string }[];
-  newFindings: Finding[];
-  resolvedFindings: Finding[];
-  graph: Graph;
-}
+export type WhatIfResult = ApiWhatIfResult<Finding>;
 
 export type FlowPeer = { workload: string } | { ip: string } | { external: string[] };
 

@@ -1,0 +1,79 @@
+/**
+ * The shapes of the graph the `phiwall serve` API sends (docs/serve-api.md), shared by the server and
+ * the UI (web/), so this module imports nothing: the UI type-checks it without Node's types.
+ */
+
+export type Labels = Record<string, string>;
+
+export interface GraphSource {
+  kind: 'files' | 'live' | 'what-if';
+  label: string;
+}
+
+export interface GraphNamespace {
+  name: string;
+  phi: boolean;
+  labels: Labels;
+}
+
+export interface WorkloadNode {
+  id: string;
+  type: 'workload';
+  namespace: string;
+  name: string;
+  kind: string;
+  phi: boolean;
+  exposed: boolean;
+  hostNetwork: boolean;
+  labels: Labels;
+  /** Failing or needs-review findings, not accepted, that name the workload. */
+  findings: number;
+}
+
+export interface ExternalNode {
+  id: string;
+  type: 'external';
+  label: string;
+  cidrs: string[];
+}
+
+export interface EntryNode {
+  id: string;
+  type: 'entry';
+  label: string;
+  kind: 'Ingress' | 'Service';
+  namespace: string;
+  name: string;
+  targets: string[];
+}
+
+export type GraphNode = WorkloadNode | ExternalNode | EntryNode;
+
+export interface GraphEdge {
+  id: string;
+  source: string;
+  target: string;
+  ports: string;
+  protocols: ('TCP' | 'UDP' | 'SCTP')[];
+  phi: boolean;
+  dependsOn: string[];
+}
+
+export interface Graph {
+  generation: number;
+  source: GraphSource;
+  namespaces: GraphNamespace[];
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+  summary: { workloads: number; phi: number; edges: number; failing: number; needsReview: number };
+}
+
+/** What `POST /api/what-if` answers; `F` is the finding shape of whoever reads it. */
+export interface WhatIfResult<F> {
+  added: GraphEdge[];
+  removed: GraphEdge[];
+  changed: { edge: GraphEdge; before: string; after: string }[];
+  newFindings: F[];
+  resolvedFindings: F[];
+  graph: Graph;
+}
