@@ -251,3 +251,141 @@ test('the diff scenario: a half-open break and PHI opened to another namespace',
   assert.equal(formatPorts(broken.halfOpen.ports), 'TCP 8080');
   assert.equal(diffFails(result, 'phi'), true);
 });
+
+/** The external changes of a diff as `kind peer -> peer before => after`, in the order given. */
+function externalChanges(result: DiffResult): string[] {
+  return result.changes
+    .filter((c) => 'external' in c.src || 'external' in c.dst)
+    .map((c) => `${c.kind} ${name(c)} ${formatPorts(c.before) || '-'} => ${formatPorts(c.after) || '-'}`);
+}
+
+/** db in vault may send TCP 443 to `blocks` (YAML ipBlock peers). */
+function egressTo(blocks: string): Snapshot {
+  return cluster(`apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: out, namespace: vault }
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress: [{ to: [${blocks}], ports: [{ port: 443 }] }]
+`);
+}
+
+const block = (cidr: string, except: string[] = []) =>
+  `{ ipBlock: { cidr: ${cidr}${except.length ? `, except: [${except.join(', ')}]` : ''} } }`;
+
+test('a narrowed ipBlock removes only the addresses it no longer covers', () => {
+  const result = diff(egressTo(block('10.0.0.0/8')), egressTo(block('10.0.0.0/9')));
+  assert.deepEqual(externalChanges(result), ['removed vault/db[Pod] -> 10.128.0.0/9 TCP 443 => -']);
+  assert.equal(diffFails(result, 'phi'), false, 'narrowing fails no PHI gate');
+});
+
+test('an except carved out of 0.0.0.0/0 removes exactly the except', () => {
+  const result = diff(egressTo(block('0.0.0.0/0')), egressTo(block('0.0.0.0/0', ['10.0.0.0/8'])));
+  assert.deepEqual(externalChanges(result), ['removed vault/db[Pod] -> 10.0.0.0/8 TCP 443 => -']);
+});
+
+test('blocks written differently over the same addresses are no change', () => {
+  const spellings = [
+    block('10.0.0.0/8'),
+    `${block('10.128.0.0/9')}, ${block('10.0.0.0/9')}`,
+    `${block('10.0.0.0/8', ['10.1.0.0/16'])}, ${block('10.1.0.0/16')}`,
+    `${block('10.0.0.0/9')}, ${block('10.0.0.0/8', ['10.0.0.0/9'])}`,
+  ];
+  for (const spelling of spellings) {
+    const result = diff(egressTo(block('10.0.0.0/8')), egressTo(spelling));
+    assert.deepEqual(result.changes, [], spelling);
+    assert.equal(diffFails(result, 'any'), false);
+  }
+  const rules = (a: string, b: string) =>
+    cluster(`apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: out, namespace: vault }
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress: [{ to: [${a}], ports: [{ port: 443 }] }, { to: [${b}], ports: [{ port: 443 }] }]
+`);
+  const reordered = diff(
+    rules(block('10.0.0.0/9'), block('192.168.0.0/16')),
+    rules(block('192.168.0.0/17'), `${block('10.0.0.0/9')}, ${block('192.168.128.0/17')}`),
+  );
+  assert.deepEqual(reordered.changes, [], 'split across rules and reordered');
+});
+
+test('an except added and another removed: the one is removed, the other added', () => {
+  const result = diff(
+    egressTo(block('10.0.0.0/8', ['10.1.0.0/16'])),
+    egressTo(block('10.0.0.0/8', ['10.2.0.0/16'])),
+  );
+  assert.deepEqual(externalChanges(result), [
+    'added vault/db[Pod] -> 10.1.0.0/16 - => TCP 443',
+    'removed vault/db[Pod] -> 10.2.0.0/16 TCP 443 => -',
+  ]);
+  assert.ok(result.changes[0]?.phiWidening, 'the added block widens PHI egress');
+});
+
+test('an ipBlock widened by one address adds that address', () => {
+  const result = diff(
+    egressTo(block('192.168.1.0/24')),
+    egressTo(`${block('192.168.1.0/24')}, ${block('192.168.2.0/32')}`),
+  );
+  assert.deepEqual(externalChanges(result), ['added vault/db[Pod] -> 192.168.2.0/32 - => TCP 443']);
+  const [added] = result.changes;
+  assert.deepEqual(
+    added?.responsible.after.egress?.admittedBy.map((r) => r.rule),
+    ['vault/out#spec.egress[0]'],
+  );
+});
+
+test('IPv6 blocks compare by address too, and never merge with IPv4', () => {
+  assert.deepEqual(
+    externalChanges(diff(egressTo(block('2001:db8::/32')), egressTo(block('2001:db8::/33')))),
+    ['removed vault/db[Pod] -> 2001:db8:8000::/33 TCP 443 => -'],
+  );
+  assert.deepEqual(
+    diff(
+      egressTo(block('2001:db8::/32')),
+      egressTo(`${block('2001:db8:8000::/33')}, ${block('2001:db8::/33')}`),
+    ).changes,
+    [],
+  );
+  const both = diff(egressTo(`${block('0.0.0.0/0')}, ${block('::/0')}`), egressTo(block('10.0.0.0/8')));
+  assert.deepEqual(externalChanges(both), [
+    'removed vault/db[Pod] -> 0.0.0.0/5,8.0.0.0/7 TCP 443 => -',
+    'removed vault/db[Pod] -> 11.0.0.0/8,12.0.0.0/6,16.0.0.0/4,32.0.0.0/3,64.0.0.0/2,128.0.0.0/1 TCP 443 => -',
+    'removed vault/db[Pod] -> ::/0 TCP 443 => -',
+  ]);
+});
+
+test('a policy that starts isolating a pod removes what external blocks could reach, per family', () => {
+  const open = buildSnapshot([{ path: 'open.yaml', text: WORKLOADS }]);
+  const isolated = buildSnapshot([
+    {
+      path: 'isolated.yaml',
+      text: `${WORKLOADS}---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: redis, namespace: app }
+spec:
+  podSelector: { matchLabels: { app: worker } }
+  ingress: [{ from: [${block('0.0.0.0/1')}] }]
+`,
+    },
+  ]);
+  const result = diff(open, isolated);
+  const external = result.changes.filter((c) => 'external' in c.src);
+  assert.deepEqual(
+    external.map((c) => `${c.kind} ${name(c)}`),
+    ['removed 128.0.0.0/1 -> app/worker[Pod]', 'removed ::/0 -> app/worker[Pod]'],
+    'nothing added: 0.0.0.0/1 was allowed before and still is',
+  );
+  const [lost] = external;
+  assert.deepEqual(lost?.responsible.before.ingress?.isolatedBy, []);
+  assert.deepEqual(
+    lost?.responsible.after.ingress?.isolatedBy.map((p) => p.policy),
+    ['app/redis'],
+  );
+  assert.deepEqual(lost?.responsible.after.ingress?.admittedBy, [], 'no rule admits the removed range');
+  assert.equal(diffFails(result, 'phi'), false);
+});

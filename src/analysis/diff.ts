@@ -1,14 +1,8 @@
 import type { Endpoint } from '../engine/endpoint.ts';
 import type { Engine, SideExplanation } from '../engine/engine.ts';
-import {
-  equalPorts,
-  intersectPorts,
-  isEmptyPorts,
-  NO_PORTS,
-  type PortSet,
-  subtractPorts,
-} from '../engine/ports.ts';
+import { intersectPorts, isEmptyPorts, NO_PORTS, type PortSet, subtractPorts } from '../engine/ports.ts';
 import { actionWord, clusterRuleId, type Direction, type Workload } from '../model/types.ts';
+import { connectionChanges } from './connection-changes.ts';
 import { type Connection, type ConnectionPeer, computeConnectivity } from './connectivity.ts';
 
 export type ChangeKind = 'added' | 'removed' | 'changed';
@@ -76,15 +70,6 @@ export interface DiffResult {
   summary: DiffSummary;
   /** Either snapshot left invalid objects out, so the diff may be incomplete. */
   partial: boolean;
-}
-
-export function peerKey(peer: ConnectionPeer): string {
-  // Matches the connectivity listing's order: workloads before external blocks.
-  return 'workload' in peer ? `0${peer.workload}` : `1${peer.external.join(',')}`;
-}
-
-function connectionKey(c: { src: ConnectionPeer; dst: ConnectionPeer }): string {
-  return `${peerKey(c.src)}\0${peerKey(c.dst)}`;
 }
 
 function sourceRef(provenance: { file: string; locate(): { line: number } }): SourceRef {
@@ -177,29 +162,15 @@ const KIND_ORDER: Record<ChangeKind, number> = { added: 0, changed: 1, removed: 
 
 /**
  * What changed in what the policies allow between two snapshots: connections added, removed, and
- * changed in their ports, each with the rules that decide it before and after. `phi` lists PHI
- * workload ids; changes touching them come first, those that widen reachability first of all.
+ * changed in their ports, each with the rules that decide it before and after. External ends are
+ * compared address by address (see connection-changes.ts). `phi` lists PHI workload ids; changes
+ * touching them come first, those that widen reachability first of all.
  */
-/** The connections that appear, disappear or change ports from one listing to the next. */
-export function connectionChanges(
-  previousList: readonly Connection[],
-  nextList: readonly Connection[],
-): { key: string; was?: Connection; now?: Connection }[] {
-  const previous = new Map(previousList.map((c) => [connectionKey(c), c]));
-  const next = new Map(nextList.map((c) => [connectionKey(c), c]));
-  const pairs: { key: string; was?: Connection; now?: Connection }[] = [];
-  for (const [key, was] of previous) {
-    const now = next.get(key);
-    if (!now || !equalPorts(was.ports, now.ports)) pairs.push({ key, was, now });
-  }
-  for (const [key, now] of next) if (!previous.has(key)) pairs.push({ key, now });
-  return pairs;
-}
-
 export function diffConnectivity(before: Engine, after: Engine, phi: ReadonlySet<string>): DiffResult {
   const pairs = connectionChanges(computeConnectivity(before), computeConnectivity(after));
 
-  const changes = pairs.map(({ was, now }): ConnectionChange => {
+  const keyOf = new Map<ConnectionChange, string>();
+  const changes = pairs.map(({ key, was, now }): ConnectionChange => {
     const { src, dst } = (now ?? was) as Connection;
     const beforePorts = was?.ports ?? NO_PORTS;
     const afterPorts = now?.ports ?? NO_PORTS;
@@ -208,7 +179,7 @@ export function diffConnectivity(before: Engine, after: Engine, phi: ReadonlySet
     const phiEnds = [src, dst].flatMap((p) => ('workload' in p && phi.has(p.workload) ? [p.workload] : []));
     const responsible = { before: responsibleIn(before, src, dst), after: responsibleIn(after, src, dst) };
     const halfOpen = halfOpenOf(lost, responsible.after);
-    return {
+    const change: ConnectionChange = {
       kind: !was ? 'added' : !now ? 'removed' : 'changed',
       src,
       dst,
@@ -221,9 +192,10 @@ export function diffConnectivity(before: Engine, after: Engine, phi: ReadonlySet
       ...(halfOpen ? { halfOpen } : {}),
       responsible,
     };
+    keyOf.set(change, key);
+    return change;
   });
   const rank = (c: ConnectionChange) => (c.phiWidening ? 0 : c.phi.length > 0 ? 1 : 2);
-  const keyOf = new Map(changes.map((c) => [c, connectionKey(c)]));
   changes.sort(
     (a, b) =>
       rank(a) - rank(b) ||

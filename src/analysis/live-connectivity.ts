@@ -1,8 +1,8 @@
 import type { EngineOptions } from '../engine/endpoint.ts';
 import { Engine } from '../engine/engine.ts';
 import type { NetworkPolicy, Snapshot } from '../model/types.ts';
+import { connectionChanges } from './connection-changes.ts';
 import { type Connection, computeConnectivity } from './connectivity.ts';
-import { connectionChanges } from './diff.ts';
 
 export interface ConnectivityDelta {
   kind: 'added' | 'removed' | 'changed';

@@ -7,7 +7,7 @@ import { selectorMatches } from './selectors.ts';
  * IPv4 and IPv6 addresses on one bigint axis, so an address set is a single interval set: IPv4 occupies
  * [0, 2^32) and IPv6 is shifted above it, so no range ever spans both families.
  */
-const V6_OFFSET = 1n << 32n;
+export const V6_OFFSET = 1n << 32n;
 const V4_SIZE = 1n << 32n;
 const V6_SIZE = 1n << 128n;
 
