@@ -10,7 +10,7 @@ import { yaml } from '../../testing/yaml.ts';
 import { type AuditResult, runAudit } from '../audit.ts';
 import { type AuditConfig, DEFAULT_CONFIG } from '../config.ts';
 import type { Finding } from '../types.ts';
-import { platformAndHygieneChecks } from './platform-and-hygiene.ts';
+import { CHECKS } from './index.ts';
 
 // Only this file's checks run, so a sibling check under construction cannot break these tests.
 function engineOf(manifests: string): Engine {
@@ -23,7 +23,7 @@ function audit(manifests: string, options: { config?: Partial<AuditConfig>; base
     { ...DEFAULT_CONFIG, ...options.config },
     {
       now: new Date('2026-11-27'),
-      checks: platformAndHygieneChecks,
+      checks: CHECKS,
       baseline: options.baseline === undefined ? undefined : engineOf(options.baseline),
     },
   );
@@ -103,7 +103,7 @@ describe('HIPAA-NP-002 NetworkPolicy-enforcing CNI', () => {
   const auditFixtures = (...names: string[]) =>
     runAudit(new Engine(loadSnapshot(names.map(fixture)), DEFAULT_OPTIONS), DEFAULT_CONFIG, {
       now: new Date('2026-11-27'),
-      checks: platformAndHygieneChecks,
+      checks: CHECKS,
     });
   /** `file:line` of the DaemonSet in a fixture: the first line of its YAML document. */
   const daemonSetAt = (name: string) => {
@@ -651,7 +651,7 @@ describe('HIPAA-NP-003 unmodelled policy kinds', () => {
     const run = (snapshot: Engine['snapshot']) =>
       runAudit(new Engine(snapshot, DEFAULT_OPTIONS), DEFAULT_CONFIG, {
         now: new Date('2026-11-27'),
-        checks: platformAndHygieneChecks,
+        checks: CHECKS,
       });
     assert.equal(only(run(engine.snapshot), 'HIPAA-NP-003').status, 'pass');
     // Even were they skipped (an older loader, a kind of that group read as unknown), they are not

@@ -63,26 +63,6 @@ export function ruleEvidence(
   );
 }
 
-/** A NetworkPolicy manifest, for remediations that can be applied as they are. */
-export function policyYaml(namespace: string, name: string, spec: string): string {
-  return `apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: ${name}
-  namespace: ${namespace}
-spec:
-${spec
-  .trim()
-  .split('\n')
-  .map((line) => `  ${line}`)
-  .join('\n')}
-`;
-}
-
-export function defaultDenyYaml(namespace: string): string {
-  return policyYaml(namespace, 'default-deny', 'podSelector: {}\npolicyTypes: [Ingress, Egress]');
-}
-
 export function addressSet(cidrs: readonly string[]): IntervalSet<bigint> {
   return normalize(
     cidrs.flatMap((text) => {

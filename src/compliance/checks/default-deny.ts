@@ -1,0 +1,157 @@
+import { where } from '../../report/explain.ts';
+import { defaultDenyYaml, policyYaml } from '../remediation/manifests.ts';
+import { uniquePolicyName } from '../remediation/workload-policies.ts';
+import type { Check, FindingDraft } from '../types.ts';
+import { phiNamespaces } from './flow-logging.ts';
+import { deniesAll } from './isolation.ts';
+import { locationOf } from './support.ts';
+import {
+  namespaceDenyByDefault,
+  type TierRule,
+  tierRuleEvidence,
+  tierRuleNote,
+  uniqueRules,
+} from './tier-support.ts';
+import { policiesIn } from './util-scope.ts';
+
+/**
+ * 007: a NetworkPolicy with podSelector {} and no rules, per direction; or its Admin/Baseline-tier
+ * equivalent (tier-support.ts `namespaceDenyByDefault`): policies whose subject is every pod of the
+ * namespace deny every peer by default. A namespace that relies on the tier passes with the rules named.
+ */
+export const check007: Check = {
+  id: 'HIPAA-NP-007',
+  run(context) {
+    const findings: FindingDraft[] = [];
+    for (const namespace of phiNamespaces(context)) {
+      const policies = policiesIn(context, namespace);
+      const ingress = policies.find((p) => deniesAll(p, 'ingress'));
+      const egress = policies.find((p) => deniesAll(p, 'egress'));
+      if (ingress && egress) continue;
+      const notes: string[] = [];
+      const tierRules: TierRule[] = [];
+      let satisfied = true;
+      for (const [direction, found] of [
+        ['ingress', ingress],
+        ['egress', egress],
+      ] as const) {
+        if (found) {
+          notes.push(
+            `${direction} denied by default by ${namespace}/${found.name} (${where(found.provenance)})`,
+          );
+          continue;
+        }
+        const tier = namespaceDenyByDefault(context, namespace, direction);
+        if (tier && 'closedBy' in tier) {
+          tierRules.push(...tier.closedBy);
+          notes.push(
+            `${direction} denied by default by the Admin/Baseline tier, for every pod of ${namespace}: ${tier.closedBy.map(tierRuleNote).join(', ')}`,
+          );
+          continue;
+        }
+        satisfied = false;
+        notes.push(
+          tier
+            ? `no policy with podSelector {} denies ${direction} by default in ${namespace}, nor does the Admin/Baseline tier: ${tier.reasons.join('; ')}`
+            : `no policy with podSelector {} denies ${direction} by default in ${namespace}`,
+        );
+      }
+      if (satisfied) {
+        findings.push({
+          status: 'pass',
+          objects: [namespace],
+          evidence: { rules: uniqueRules(tierRules).map((rule) => tierRuleEvidence(rule)), notes },
+          location: locationOf((tierRules[0] as TierRule).rule.provenance),
+        });
+        continue;
+      }
+      notes.push(`${policies.length} NetworkPolicy(ies) in ${namespace}`);
+      const anchor = ingress ?? egress ?? context.snapshot.workloads.find((w) => w.namespace === namespace);
+      const name = uniquePolicyName(context, namespace, 'default-deny');
+      const yaml =
+        name === 'default-deny'
+          ? defaultDenyYaml(namespace)
+          : policyYaml(namespace, name, 'podSelector: {}\npolicyTypes: [Ingress, Egress]');
+      findings.push({
+        status: 'fail',
+        objects: [namespace],
+        evidence: { notes },
+        remediation: {
+          text: `Add a default-deny policy to ${namespace} (every pod, both directions, no rules), then allow each needed flow explicitly, including DNS egress to kube-dns.`,
+          yaml,
+        },
+        location: anchor ? locationOf(anchor.provenance) : undefined,
+      });
+    }
+    return findings;
+  },
+};
+
+/**
+ * 008: a namespace without NetworkPolicies fails, unless the Admin/Baseline tier denies by default
+ * there in both directions (the usual role of a BaselineAdminNetworkPolicy); those pass together, named.
+ */
+export const check008: Check = {
+  id: 'HIPAA-NP-008',
+  run(context) {
+    const withPolicies = new Set(context.engine.currentPolicies.map((p) => p.namespace));
+    const excluded = new Set(context.config.excludedNamespaces);
+    const findings: FindingDraft[] = [];
+    const covered: string[] = [];
+    const coveringRules: TierRule[] = [];
+    for (const namespace of [...context.snapshot.namespaces.keys()].sort()) {
+      if (excluded.has(namespace) || withPolicies.has(namespace)) continue;
+      const tiers = (['ingress', 'egress'] as const).map((d) =>
+        namespaceDenyByDefault(context, namespace, d),
+      );
+      if (tiers.every((t) => t && 'closedBy' in t)) {
+        covered.push(namespace);
+        for (const t of tiers) if (t && 'closedBy' in t) coveringRules.push(...t.closedBy);
+        continue;
+      }
+      const workloads = context.snapshot.workloads.filter((w) => w.namespace === namespace);
+      const reasons = tiers.flatMap((t) => (t && 'reasons' in t ? t.reasons : []));
+      const what =
+        reasons.length > 0
+          ? 'are not denied by default by the Admin/Baseline tier either'
+          : 'accept and send all traffic';
+      findings.push({
+        status: 'fail',
+        objects: [namespace],
+        evidence: {
+          notes: [
+            workloads.length > 0
+              ? `no NetworkPolicy in ${namespace}: its ${workloads.length} workload(s) (${workloads
+                  .slice(0, 10)
+                  .map((w) => w.id)
+                  .join(', ')}${workloads.length > 10 ? ', …' : ''}) ${what}`
+              : reasons.length > 0
+                ? `no NetworkPolicy in ${namespace}, and the Admin/Baseline tier does not deny by default there`
+                : `no NetworkPolicy in ${namespace}: any pod created there will accept and send all traffic`,
+            ...reasons,
+          ],
+        },
+        remediation: {
+          text: `Add a default-deny policy to ${namespace}, then allow the flows its workloads need (or list it in excludedNamespaces if it is out of scope).`,
+          yaml: defaultDenyYaml(namespace),
+        },
+        location: workloads[0] ? locationOf(workloads[0].provenance) : undefined,
+      });
+    }
+    if (covered.length > 0) {
+      const rules = uniqueRules(coveringRules);
+      findings.push({
+        status: 'pass',
+        objects: covered,
+        evidence: {
+          rules: rules.map((rule) => tierRuleEvidence(rule)),
+          notes: [
+            `no NetworkPolicy in ${covered.join(', ')}; the Admin/Baseline tier denies both directions by default there (${rules.map(tierRuleNote).join(', ')})`,
+          ],
+        },
+        location: locationOf((rules[0] as TierRule).rule.provenance),
+      });
+    }
+    return findings;
+  },
+};

@@ -1,0 +1,74 @@
+import type { Check, FindingDraft } from '../types.ts';
+
+// HIPAA-NP-002 (a NetworkPolicy-enforcing CNI) is cniPresent, in cni.ts with the CNI detection.
+
+// HIPAA-NP-003: policy kinds the engine does not model
+
+/**
+ * API group → policy kinds that allow or deny traffic besides the kinds phiwall evaluates: networking.k8s.io
+ * NetworkPolicies and the policy.networking.k8s.io AdminNetworkPolicy, BaselineAdminNetworkPolicy and
+ * ClusterNetworkPolicy (modelled as the Admin and Baseline tiers; that group has no other kind).
+ */
+const UNMODELLED_POLICY_KINDS: Readonly<Record<string, { kinds: readonly string[]; effect: string }>> = {
+  'cilium.io': {
+    kinds: ['CiliumNetworkPolicy', 'CiliumClusterwideNetworkPolicy'],
+    effect: 'Cilium policies isolate and allow traffic (L3-L7) alongside NetworkPolicies',
+  },
+  'projectcalico.org': {
+    kinds: ['NetworkPolicy', 'GlobalNetworkPolicy'],
+    effect: 'Calico policies are ordered, can Deny, and are evaluated together with NetworkPolicies',
+  },
+  'crd.projectcalico.org': {
+    kinds: ['NetworkPolicy', 'GlobalNetworkPolicy'],
+    effect: 'Calico policies are ordered, can Deny, and are evaluated together with NetworkPolicies',
+  },
+  'crd.antrea.io': {
+    kinds: ['NetworkPolicy', 'ClusterNetworkPolicy'],
+    effect: 'Antrea-native policies are tiered, can Drop or Allow, and take precedence over NetworkPolicies',
+  },
+  'security.antrea.tanzu.vmware.com': {
+    kinds: ['NetworkPolicy', 'ClusterNetworkPolicy'],
+    effect: 'Antrea-native policies are tiered, can Drop or Allow, and take precedence over NetworkPolicies',
+  },
+  'k8s.ovn.org': { kinds: ['EgressFirewall'], effect: 'an OVN-Kubernetes EgressFirewall restricts egress' },
+  'network.openshift.io': {
+    kinds: ['EgressNetworkPolicy'],
+    effect: 'an OpenShift SDN EgressNetworkPolicy restricts egress',
+  },
+  'networking.gke.io': {
+    kinds: ['FQDNNetworkPolicy'],
+    effect: 'a GKE FQDNNetworkPolicy allows egress to domain names',
+  },
+  'k8s.cni.cncf.io': {
+    kinds: ['MultiNetworkPolicy'],
+    effect: 'a MultiNetworkPolicy governs secondary (Multus) networks',
+  },
+};
+
+export const unmodelledKinds: Check = {
+  id: 'HIPAA-NP-003',
+  run(context) {
+    const drafts: FindingDraft[] = [];
+    for (const [label, count] of context.snapshot.skippedKinds) {
+      const parsed = /^(.+) \((.+)\)$/.exec(label);
+      if (!parsed) continue;
+      const [, kind, apiVersion] = parsed as unknown as [string, string, string];
+      const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+      const family = UNMODELLED_POLICY_KINDS[group];
+      if (!family?.kinds.includes(kind)) continue;
+      drafts.push({
+        status: 'fail',
+        objects: [label],
+        evidence: {
+          notes: [
+            `${label} ×${count} in the input: ${family.effect}; phiwall evaluates NetworkPolicies, AdminNetworkPolicies, BaselineAdminNetworkPolicies and ClusterNetworkPolicies only, so the reachability it reports may be incomplete`,
+          ],
+        },
+        remediation: {
+          text: `Review the ${kind} objects by hand for flows into and out of PHI (or express them as NetworkPolicies), and record the review; the other checks do not see their effect.`,
+        },
+      });
+    }
+    return drafts;
+  },
+};
