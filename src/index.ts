@@ -8,6 +8,7 @@ export { Engine, type PodClass, type SideExplanation } from './engine/engine.ts'
 export { contains, type IntervalSet } from './engine/intervals.ts';
 export { ALL_PORTS, NO_PORTS, type PortSet } from './engine/ports.ts';
 export { referenceAllows } from './engine/reference.ts';
+export * as history from './history/index.ts';
 export { type ConnectivityTest, parseConnectivityTests } from './load/connectivity-tests.ts';
 export { type Diagnostic, formatDiagnostic, InputError } from './load/diagnostics.ts';
 export { buildSnapshot, type LoadOptions, loadSnapshot } from './load/snapshot.ts';

@@ -17,10 +17,10 @@ import { readFlows } from './flow-inputs.ts';
 import { type CliIo, ExitCode, UsageError } from './io.ts';
 import { engineOptionsOf, loadInputs, withInputOptions } from './shared-options.ts';
 
-const AUDIT_FORMATS = ['text', 'json', 'md', 'html', 'sarif', 'junit'] as const;
-type AuditFormat = (typeof AUDIT_FORMATS)[number];
+export const AUDIT_FORMATS = ['text', 'json', 'md', 'html', 'sarif', 'junit'] as const;
+export type AuditFormat = (typeof AUDIT_FORMATS)[number];
 
-function render(report: AuditReport, format: AuditFormat): string {
+export function renderAudit(report: AuditReport, format: AuditFormat): string {
   switch (format) {
     case 'json':
       return `${JSON.stringify(auditJson(report), null, 2)}\n`;
@@ -102,7 +102,7 @@ Examples:
       // Only the map needs structured flows, and they cost a second connectivity pass.
       const flows =
         options.format === 'html' ? phiFlows(engine, new Set(result.phi.map((p) => p.workload))) : undefined;
-      const text = render(
+      const text = renderAudit(
         { result, snapshot, config, configSource: source, generatedAt, flows },
         options.format,
       );

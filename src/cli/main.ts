@@ -1,5 +1,6 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { ResolveError } from '../analysis/resolve.ts';
+import { StoreError } from '../history/db.ts';
 import { formatDiagnostic, InputError } from '../load/diagnostics.ts';
 import { LiveError } from '../load/live/connection.ts';
 import { VERSION } from '../version.ts';
@@ -9,6 +10,7 @@ import { diffCommand } from './diff.ts';
 import { explainCommand } from './explain.ts';
 import { flowsCommand } from './flows.ts';
 import { generateCommand } from './generate.ts';
+import { historyCommand } from './history.ts';
 import { type CliIo, ExitCode, UsageError } from './io.ts';
 import { lintCommand } from './lint.ts';
 import { serveCommand } from './serve.ts';
@@ -43,14 +45,19 @@ Examples:
     .addCommand(snapshotCommand(io))
     .addCommand(flowsCommand(io))
     .addCommand(generateCommand(io))
-    .addCommand(serveCommand(io));
+    .addCommand(serveCommand(io))
+    .addCommand(historyCommand(io));
   // addCommand() does not pass the output settings down, and in-process callers must get every word.
-  for (const command of program.commands) {
-    command
-      .exitOverride()
-      .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-      .configureHelp({ showGlobalOptions: true });
-  }
+  const configure = (commands: readonly Command[]) => {
+    for (const command of commands) {
+      command
+        .exitOverride()
+        .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+        .configureHelp({ showGlobalOptions: true });
+      configure(command.commands as Command[]);
+    }
+  };
+  configure(program.commands as Command[]);
   return withEngineOptions(program);
 }
 
@@ -68,7 +75,12 @@ export async function runCli(argv: readonly string[], io: CliIo, name?: string):
       io.stderr(`phiwall: ${count} error${count === 1 ? '' : 's'} in the input; nothing was analysed\n`);
       return 2;
     }
-    if (error instanceof ResolveError || error instanceof UsageError || error instanceof LiveError) {
+    if (
+      error instanceof ResolveError ||
+      error instanceof UsageError ||
+      error instanceof LiveError ||
+      error instanceof StoreError
+    ) {
       io.stderr(`phiwall: ${error.message}\n`);
       return 2;
     }
