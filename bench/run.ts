@@ -503,7 +503,7 @@ function sizeSection(result: SizeResult): string {
   const lines = [
     `## Size ${result.size}`,
     '',
-    `${counts.namespaces} namespaces, ${counts.pods} pods, ${info.workloads ?? '?'} workloads (ReplicaSets), ` +
+    `${counts.namespaces} namespaces, ${counts.pods} pods, ${info.workloads ?? '?'} workloads (Deployments), ` +
       `${counts.policies} NetworkPolicies, ${info.classes ?? '?'} pod classes; ${counts.deployments} Deployments and ` +
       `${counts.replicaSets} ReplicaSets; ${info.fileMiB} MiB of JSON. Seed ${result.seed}, ${result.runs} run(s) per step ` +
       `(median time, largest RSS), ${result.date}, commit ${result.commit}; ${result.machine}.`,

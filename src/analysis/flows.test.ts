@@ -89,7 +89,7 @@ describe('mapping flows to workloads', () => {
     assert.equal(flows, 7);
     assert.equal(edges.length, 1);
     assert.deepEqual(edges[0], {
-      src: { workload: 'web/web-7d9f8c[ReplicaSet]' },
+      src: { workload: 'web/web[Deployment]' },
       dst: { workload: 'records/db[StatefulSet]' },
       protocol: 'TCP',
       port: 5432,
@@ -140,9 +140,9 @@ describe('comparing flows with policy', () => {
       edges.map((e) => [e.group, e.src, e.port, e.phi]),
       [
         ['gap', { workload: 'billing/invoicing[Pod]' }, 5432, ['records/db[StatefulSet]']],
-        ['needed', { workload: 'web/web-7d9f8c[ReplicaSet]' }, 22, ['records/db[StatefulSet]']],
-        ['dropped-allowed', { workload: 'web/web-7d9f8c[ReplicaSet]' }, 5432, ['records/db[StatefulSet]']],
-        ['used', { workload: 'web/web-7d9f8c[ReplicaSet]' }, 5432, ['records/db[StatefulSet]']],
+        ['needed', { workload: 'web/web[Deployment]' }, 22, ['records/db[StatefulSet]']],
+        ['dropped-allowed', { workload: 'web/web[Deployment]' }, 5432, ['records/db[StatefulSet]']],
+        ['used', { workload: 'web/web[Deployment]' }, 5432, ['records/db[StatefulSet]']],
       ],
     );
     // The gap names the policy that should have dropped it.
@@ -157,12 +157,8 @@ describe('comparing flows with policy', () => {
       (u) => `${JSON.stringify(u.connection.src)} ${JSON.stringify(u.connection.dst)}`,
     );
     // web → db was used; billing is open both ways, so its connections are all unused allows.
-    assert.ok(
-      !names.includes('{"workload":"web/web-7d9f8c[ReplicaSet]"} {"workload":"records/db[StatefulSet]"}'),
-    );
-    assert.ok(
-      names.includes('{"workload":"billing/invoicing[Pod]"} {"workload":"web/web-7d9f8c[ReplicaSet]"}'),
-    );
+    assert.ok(!names.includes('{"workload":"web/web[Deployment]"} {"workload":"records/db[StatefulSet]"}'));
+    assert.ok(names.includes('{"workload":"billing/invoicing[Pod]"} {"workload":"web/web[Deployment]"}'));
     // Connections touching PHI come first.
     assert.deepEqual(unused[0]?.phi, ['records/db[StatefulSet]']);
     const external = unused.find(

@@ -105,8 +105,8 @@ const CLUSTER = yaml`
     ingress: [{}]
 `;
 
-const WEB = 'shop/web-7d9f8c[ReplicaSet]';
-const CANARY = 'shop/web-canary-5f5f[ReplicaSet]';
+const WEB = 'shop/web[Deployment]';
+const CANARY = 'shop/web-canary[Deployment]';
 const DB = 'records/db[StatefulSet]';
 const WORKER = 'shop/worker[Deployment]';
 const WORKER_OLD = 'shop/worker-old[Pod]';

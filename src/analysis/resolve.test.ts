@@ -162,3 +162,138 @@ test('resolveWorkloadId refuses an external address and returns ids for pod IPs'
   assert.equal(resolveWorkloadId(snapshot(), '10.1.0.7'), 'shop/api-7d9f[ReplicaSet]');
   assert.throws(() => resolveWorkloadId(snapshot(), '203.0.113.9'), /is an address, not a workload/);
 });
+
+/** A Deployment in a rollout: two ReplicaSets, each with its pods, all in the input. */
+const replicaSets = (hashes: string[]) =>
+  hashes
+    .map(
+      (hash, i) => `
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: api-${hash}
+  namespace: web
+  ownerReferences: [{ kind: Deployment, name: api, controller: true }]
+spec: { template: { metadata: { labels: { app: api, pod-template-hash: "${hash}" } } } }
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: api-${hash}-a
+  namespace: web
+  labels: { app: api, pod-template-hash: "${hash}" }
+  ownerReferences: [{ kind: ReplicaSet, name: api-${hash}, controller: true }]
+status: { podIP: 10.2.0.${i + 1} }
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: api-${hash}-b
+  namespace: web
+  labels: { app: api, pod-template-hash: "${hash}" }
+  ownerReferences: [{ kind: ReplicaSet, name: api-${hash}, controller: true }]
+status: { podIP: 10.2.1.${i + 1} }`,
+    )
+    .join('');
+const deployment = (hashes: string[]) => `
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: web }
+spec: { template: { metadata: { labels: { app: api } } } }
+${replicaSets(hashes)}`;
+const DEPLOYMENT = deployment(['5c6b9d', '9f8e7d']);
+
+function resolvedPods(resolved: Resolved): [string, string[], string | undefined] {
+  assert.equal(resolved.kind, 'workload');
+  if (resolved.kind !== 'workload') return ['', [], undefined];
+  return [resolved.workload.id, resolved.pods.map((p) => p.name), resolved.part];
+}
+
+test('every name of a Deployment’s chain resolves: the Deployment, a ReplicaSet (its pods only), a pod, an IP', () => {
+  const rollout = buildSnapshot([{ path: 'cluster.yaml', text: DEPLOYMENT }]);
+  const all = ['api-5c6b9d-a', 'api-5c6b9d-b', 'api-9f8e7d-a', 'api-9f8e7d-b'];
+  assert.deepEqual(resolvedPods(resolveEndpoint(rollout, 'web/api')), [
+    'web/api[Deployment]',
+    all,
+    undefined,
+  ]);
+  assert.deepEqual(resolvedPods(resolveEndpoint(rollout, 'web/api[Deployment]')), [
+    'web/api[Deployment]',
+    all,
+    undefined,
+  ]);
+  assert.deepEqual(resolvedPods(resolveEndpoint(rollout, 'web/api-9f8e7d')), [
+    'web/api[Deployment]',
+    ['api-9f8e7d-a', 'api-9f8e7d-b'],
+    'web/api-9f8e7d[ReplicaSet]',
+  ]);
+  assert.deepEqual(resolvedPods(resolveEndpoint(rollout, 'web/api-5c6b9d[ReplicaSet]')), [
+    'web/api[Deployment]',
+    ['api-5c6b9d-a', 'api-5c6b9d-b'],
+    'web/api-5c6b9d[ReplicaSet]',
+  ]);
+  assert.deepEqual(resolvedPods(resolveEndpoint(rollout, 'web/api-5c6b9d-b')), [
+    'web/api[Deployment]',
+    ['api-5c6b9d-b'],
+    'web/api-5c6b9d-b[Pod]',
+  ]);
+  assert.deepEqual(resolvedPods(resolveEndpoint(rollout, '10.2.0.2')), [
+    'web/api[Deployment]',
+    ['api-9f8e7d-a'],
+    'web/api-9f8e7d-a[Pod]',
+  ]);
+  assert.throws(
+    () => resolveEndpoint(rollout, 'web/api[StatefulSet]'),
+    (error: unknown) =>
+      error instanceof ResolveError && /unknown workload.*web\/api\[Deployment\]/.test(error.message),
+  );
+});
+
+test('under --workload-names controller, a ReplicaSet is the workload and a Deployment in a rollout is ambiguous', () => {
+  const rollout = buildSnapshot([{ path: 'cluster.yaml', text: DEPLOYMENT }], {
+    workloadNames: 'controller',
+  });
+  assert.deepEqual(resolvedPods(resolveEndpoint(rollout, 'web/api-9f8e7d')), [
+    'web/api-9f8e7d[ReplicaSet]',
+    ['api-9f8e7d-a', 'api-9f8e7d-b'],
+    undefined,
+  ]);
+  assert.throws(
+    () => resolveEndpoint(rollout, 'web/api'),
+    (error: unknown) =>
+      error instanceof ResolveError &&
+      error.message ===
+        '"web/api" (web/api[Deployment]) spans the workloads web/api-5c6b9d[ReplicaSet], web/api-9f8e7d[ReplicaSet]: name one of them',
+  );
+  // One ReplicaSet left: the Deployment's name stands for it.
+  const one = buildSnapshot([{ path: 'cluster.yaml', text: deployment(['5c6b9d']) }], {
+    workloadNames: 'controller',
+  });
+  assert.deepEqual(resolvedPods(resolveEndpoint(one, 'web/api')), [
+    'web/api-5c6b9d[ReplicaSet]',
+    ['api-5c6b9d-a', 'api-5c6b9d-b'],
+    undefined,
+  ]);
+});
+
+test('a name that is both a workload and a controller of another is ambiguous, listing both', () => {
+  const text = `${DEPLOYMENT}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: { name: api-9f8e7d, namespace: web }
+spec: { template: { metadata: { labels: { app: other } } } }`;
+  resolveFailsIn(
+    buildSnapshot([{ path: 'cluster.yaml', text }]),
+    'web/api-9f8e7d',
+    /ambiguous: web\/api-9f8e7d\[StatefulSet\], web\/api-9f8e7d\[ReplicaSet\]; add the \[Kind\]/,
+  );
+});
+
+function resolveFailsIn(snapshot: Snapshot, text: string, pattern: RegExp) {
+  assert.throws(
+    () => resolveEndpoint(snapshot, text),
+    (error: unknown) => error instanceof ResolveError && pattern.test(error.message),
+  );
+}

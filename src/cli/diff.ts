@@ -64,7 +64,14 @@ function warn(snapshot: Snapshot, io: CliIo): Snapshot {
 
 function loadBase(ref: string, paths: readonly string[], options: InputOptions, io: CliIo): Snapshot {
   const sources = gitSources(ref, paths);
-  return warn(buildSnapshot(sources, { namespace: options.namespace, skipInvalid: options.skipInvalid }), io);
+  return warn(
+    buildSnapshot(sources, {
+      namespace: options.namespace,
+      skipInvalid: options.skipInvalid,
+      workloadNames: options.workloadNames,
+    }),
+    io,
+  );
 }
 
 export function diffCommand(io: CliIo) {

@@ -33,7 +33,7 @@ import { DIFF_FORMATS, renderDiff } from '../report/diff.ts';
 import { renderHistoryLog, renderSince, renderVerify } from '../report/history.ts';
 import { AUDIT_FORMATS, renderAudit } from './audit.ts';
 import { type CliIo, ExitCode, UsageError } from './io.ts';
-import { engineOptionsOf, listLive, withInputOptions } from './shared-options.ts';
+import { engineOptionsOf, listLive, withInputOptions, workloadNamesOf } from './shared-options.ts';
 
 interface StoreOptions {
   db?: string;
@@ -101,14 +101,21 @@ function recordCommand(io: CliIo) {
         if (paths.length > 0)
           throw new UsageError(`--live reads the cluster: leave out the paths (${paths.join(' ')})`);
         const listing = await listLive(options, io);
-        snapshot = snapshotOfListing(listing, { skipInvalid: options.skipInvalid });
+        snapshot = snapshotOfListing(listing, {
+          skipInvalid: options.skipInvalid,
+          workloadNames: workloadNamesOf(command),
+        });
         captured = liveSource(listing);
         cluster = options.cluster ?? listing.context;
       } else {
         const inputs = paths.length ? paths : ['.'];
         const { sources, errors } = readSources(inputs, io.readStdin);
         if (errors.length > 0) throw new InputError(errors);
-        snapshot = buildSnapshot(sources, { namespace: options.namespace, skipInvalid: options.skipInvalid });
+        snapshot = buildSnapshot(sources, {
+          namespace: options.namespace,
+          skipInvalid: options.skipInvalid,
+          workloadNames: workloadNamesOf(command),
+        });
         captured = fileSource(inputs, sources, snapshot);
       }
       for (const warning of snapshot.warnings) io.stderr(`${formatDiagnostic(warning)}\n`);

@@ -14,7 +14,7 @@ import { historyCommand } from './history.ts';
 import { type CliIo, ExitCode, UsageError } from './io.ts';
 import { lintCommand } from './lint.ts';
 import { serveCommand } from './serve.ts';
-import { withEngineOptions } from './shared-options.ts';
+import { withEngineOptions, withWorkloadNamesOption } from './shared-options.ts';
 import { snapshotCommand } from './snapshot.ts';
 import { testCommand } from './test-command.ts';
 
@@ -33,6 +33,7 @@ Examples:
   phiwall explain frontend/portal records/api --port 8443 examples/clinic
   phiwall test examples/clinic --tests examples/clinic-tests.yaml
   phiwall --host-network pod connectivity k8s/
+  phiwall --workload-names controller connectivity cluster-dump.json
   phiwall audit --live --context prod`,
     )
     .addCommand(connectivityCommand(io))
@@ -58,7 +59,12 @@ Examples:
     }
   };
   configure(program.commands as Command[]);
-  return withEngineOptions(program);
+  const configured = withWorkloadNamesOption(withEngineOptions(program));
+  // The loader is called with each command's own options: the program's naming rule joins them there.
+  configured.hook('preAction', (_, command) => {
+    command.setOptionValue('workloadNames', configured.opts().workloadNames);
+  });
+  return configured;
 }
 
 /** Runs the CLI and returns its exit status; never lets a stack trace reach the user. */

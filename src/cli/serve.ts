@@ -4,7 +4,7 @@ import { loadAuditConfig } from '../compliance/config.ts';
 import { STDIN } from '../load/sources.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, generateToken, isLoopbackHost } from '../server/security.ts';
 import { type CliIo, UsageError, untilStopped } from './io.ts';
-import { engineOptionsOf, loadInputs, withInputOptions } from './shared-options.ts';
+import { engineOptionsOf, loadInputs, withInputOptions, workloadNamesOf } from './shared-options.ts';
 
 function parsePort(value: string): number {
   const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
@@ -87,6 +87,7 @@ Examples:
         flows: options.flows,
         namespace: options.namespace,
         skipInvalid: options.skipInvalid,
+        workloadNames: workloadNamesOf(command),
         engineOptions: engineOptionsOf(command),
         host,
         port: options.port ?? DEFAULT_PORT,

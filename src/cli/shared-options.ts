@@ -5,7 +5,7 @@ import { connect } from '../load/live/connection.ts';
 import { type ClusterListing, listCluster } from '../load/live/list.ts';
 import { snapshotOfListing } from '../load/live/snapshot.ts';
 import { loadSnapshot } from '../load/snapshot.ts';
-import type { Snapshot } from '../model/types.ts';
+import type { Snapshot, WorkloadNames } from '../model/types.ts';
 import { type CliIo, UsageError } from './io.ts';
 
 export interface InputOptions {
@@ -15,6 +15,7 @@ export interface InputOptions {
   kubeconfig?: string;
   context?: string;
   allNamespaces?: true;
+  workloadNames?: WorkloadNames;
 }
 
 function parseBoolean(value: string): boolean {
@@ -48,6 +49,23 @@ export function withEngineOptions<Args extends unknown[], Opts extends OptionVal
         .choices(['node', 'pod'] as const)
         .default('node' as const),
     );
+}
+
+/**
+ * How workloads are named, for every command. A program option, like the engine options; the program
+ * copies it onto the command it runs (see `main.ts`), so every loader call receives it with the input options.
+ */
+export function withWorkloadNamesOption<Args extends unknown[], Opts extends OptionValues>(
+  program: Command<Args, Opts>,
+) {
+  return program.addOption(
+    new Option(
+      '--workload-names <rule>',
+      "top = after the highest controller the input shows (a Deployment, not its ReplicaSets); controller = after the pod's immediate controller (netpol-analyzer's names)",
+    )
+      .choices(['top', 'controller'] as const)
+      .default('top' as const),
+  );
 }
 
 /** Options every command that reads manifests takes. */
@@ -91,7 +109,10 @@ export async function loadInputs(
     if (paths.length > 0)
       throw new UsageError(`--live reads the cluster: leave out the paths (${paths.join(' ')})`);
     const listing = await listLive(options, io);
-    snapshot = snapshotOfListing(listing, { skipInvalid: options.skipInvalid });
+    snapshot = snapshotOfListing(listing, {
+      skipInvalid: options.skipInvalid,
+      workloadNames: options.workloadNames,
+    });
   } else {
     for (const flag of ['kubeconfig', 'context', 'allNamespaces'] as const) {
       if (options[flag])
@@ -101,6 +122,7 @@ export async function loadInputs(
       namespace: options.namespace,
       skipInvalid: options.skipInvalid,
       readStdin: io.readStdin,
+      workloadNames: options.workloadNames,
     });
   }
   for (const warning of snapshot.warnings) io.stderr(`${formatDiagnostic(warning)}\n`);
@@ -116,6 +138,10 @@ export async function listLive(options: InputOptions, io: CliIo): Promise<Cluste
     namespace: options.namespace,
     progress: (text) => io.stderr(`phiwall: ${text}\n`),
   });
+}
+
+export function workloadNamesOf(command: { optsWithGlobals(): OptionValues }): WorkloadNames {
+  return command.optsWithGlobals().workloadNames === 'controller' ? 'controller' : 'top';
 }
 
 export function engineOptionsOf(command: { optsWithGlobals(): OptionValues }): EngineOptions {

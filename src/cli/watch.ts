@@ -25,7 +25,10 @@ export async function watchConnectivity(
     namespace: options.namespace,
     progress: (text) => io.stderr(`phiwall: ${text}\n`),
   });
-  const snapshot = snapshotOfListing(listing, { skipInvalid: options.skipInvalid });
+  const snapshot = snapshotOfListing(listing, {
+    skipInvalid: options.skipInvalid,
+    workloadNames: options.workloadNames,
+  });
   for (const warning of snapshot.warnings) io.stderr(`${formatDiagnostic(warning)}\n`);
   const live = new LiveConnectivity(snapshot, semantics);
   io.stdout(
@@ -48,7 +51,7 @@ export async function watchConnectivity(
         // A cluster that stops being loadable (it cannot, short of a bug) keeps the last good answer.
         let next: ReturnType<typeof snapshotOfListing>;
         try {
-          next = snapshotOfListing(current, { skipInvalid: true });
+          next = snapshotOfListing(current, { skipInvalid: true, workloadNames: options.workloadNames });
         } catch (error) {
           io.stderr(
             `phiwall: the cluster's objects could not be read: ${error instanceof Error ? error.message : String(error)}\n`,

@@ -455,13 +455,14 @@ const dumpPod = (name: string, ip: string) => yaml`
   status: {podIP: ${ip}}
 `;
 
-test('a Deployment, its ReplicaSet and their pods are one workload, shown as the pods’ owner', () => {
-  const snapshot = load(`${DUMP}${dumpPod('web-7d9f-a', '10.0.0.1')}${dumpPod('web-7d9f-b', '10.0.0.2')}`);
+test('a Deployment, its ReplicaSet and their pods are one workload, named after the Deployment', () => {
+  const text = `${DUMP}${dumpPod('web-7d9f-a', '10.0.0.1')}${dumpPod('web-7d9f-b', '10.0.0.2')}`;
+  const snapshot = load(text);
   assert.deepEqual(
     snapshot.workloads.map((w) => [w.id, w.pods.map((p) => [p.name, p.ips])]),
     [
       [
-        'shop/web-7d9f[ReplicaSet]',
+        'shop/web[Deployment]',
         [
           ['web-7d9f-a', ['10.0.0.1']],
           ['web-7d9f-b', ['10.0.0.2']],
@@ -469,8 +470,15 @@ test('a Deployment, its ReplicaSet and their pods are one workload, shown as the
       ],
     ],
   );
-  // The workload points at the ReplicaSet object, not at its first pod.
-  assert.deepEqual(snapshot.workloads[0]?.provenance.locate(), { line: 6, column: 1 });
+  // The workload points at the Deployment object, not at its first pod.
+  assert.deepEqual(snapshot.workloads[0]?.provenance.locate(), { line: 1, column: 1 });
+  // netpol-analyzer's names: the immediate controller, pointing at the ReplicaSet object.
+  const byController = load(text, { workloadNames: 'controller' });
+  assert.deepEqual(
+    byController.workloads.map((w) => [w.id, w.pods.length]),
+    [['shop/web-7d9f[ReplicaSet]', 2]],
+  );
+  assert.deepEqual(byController.workloads[0]?.provenance.locate(), { line: 6, column: 1 });
 });
 
 test('a Deployment and its ReplicaSet without pods are one workload: the Deployment', () => {
@@ -847,8 +855,11 @@ test('a Deployment whose ReplicaSet is missing from the input is not counted aga
     metadata: {name: worker, namespace: shop}
     spec: {template: {metadata: {labels: {app: worker}}, spec: {containers: [{name: worker}]}}}
   `);
-  assert.deepEqual(snapshot.workloads.map((w) => w.id).sort(), [
-    'shop/web-5d9c7b[ReplicaSet]',
-    'shop/worker[Deployment]',
-  ]);
+  assert.deepEqual(
+    snapshot.workloads.map((w) => [w.id, w.pods.map((p) => p.name), w.namedBy]),
+    [
+      ['shop/web[Deployment]', ['web-5d9c7b-x2x9q'], 'pod-template-hash'],
+      ['shop/worker[Deployment]', ['worker'], undefined],
+    ],
+  );
 });

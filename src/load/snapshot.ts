@@ -1,5 +1,15 @@
 import { createHash } from 'node:crypto';
-import type { KeptObject, Namespace, NetworkPolicy, Node, Pod, Snapshot, Workload } from '../model/types.ts';
+import type {
+  KeptObject,
+  Namespace,
+  NamingRule,
+  NetworkPolicy,
+  Node,
+  Pod,
+  Snapshot,
+  Workload,
+  WorkloadNames,
+} from '../model/types.ts';
 import { workloadId } from '../model/types.ts';
 import {
   CLUSTER_POLICY_GROUP,
@@ -17,6 +27,7 @@ import { type Fields, isFields, ObjectReader } from './object-reader.ts';
 import { POD_TEMPLATE_PATHS, type PodFacts, readPodIps, readPodSpec } from './pod-spec.ts';
 import { readLabels } from './read-fields.ts';
 import { readSources, type SourceText } from './sources.ts';
+import { controllerOf, nameWorkload, OwnerIndex, type OwnerRef } from './workload-names.ts';
 
 export interface LoadOptions {
   /** Namespace for objects without metadata.namespace (default `default`). */
@@ -24,6 +35,8 @@ export interface LoadOptions {
   /** Analyse the valid objects and mark the result partial instead of failing on invalid ones. */
   skipInvalid?: boolean;
   readStdin?: () => string;
+  /** `top` (default): workloads are named after their highest controller; `controller`: the immediate one. */
+  workloadNames?: WorkloadNames;
 }
 
 /** Reads paths (files, folders, `-`) into a snapshot; throws InputError listing every problem found. */
@@ -46,6 +59,7 @@ export function buildSnapshot(sources: readonly SourceText[], options: LoadOptio
   const diagnostics: Diagnostic[] = [];
   const skippedKinds = new Map<string, number>();
   const objects: PendingObject[] = [];
+  const owners = new OwnerIndex();
   let invalidObjects = 0;
 
   for (const source of sources) {
@@ -59,6 +73,12 @@ export function buildSnapshot(sources: readonly SourceText[], options: LoadOptio
         if (typeof kind === 'string' && kind !== '' && !isAnalysedKind(kind, value.apiVersion)) {
           const label = `${kind} (${String(value.apiVersion ?? 'no apiVersion')})`;
           skippedKinds.set(label, (skippedKinds.get(label) ?? 0) + 1);
+          // Not analysed, but it may be the controller that names a workload (an Argo Rollout, an operator's CRD).
+          const metadata = isFields(value.metadata) ? value.metadata : undefined;
+          if (typeof metadata?.name === 'string') {
+            const namespace = typeof metadata.namespace === 'string' ? metadata.namespace : defaultNamespace;
+            owners.add(namespace || defaultNamespace, kind, metadata.name, controllerOf(value));
+          }
           continue;
         }
         const reader = new ObjectReader(doc, base, diagnostics);
@@ -73,7 +93,7 @@ export function buildSnapshot(sources: readonly SourceText[], options: LoadOptio
   }
 
   reportDuplicates(objects);
-  const model = interpret(objects, diagnostics);
+  const model = interpret(objects, owners, options.workloadNames ?? 'top', diagnostics);
   invalidObjects += objects.filter((o) => o.reader.errorCount > 0).length;
 
   if (skippedKinds.size > 0) {
@@ -253,8 +273,25 @@ function reportDuplicates(objects: readonly PendingObject[]): void {
 
 function interpret(
   objects: readonly PendingObject[],
+  owners: OwnerIndex,
+  names: WorkloadNames,
   diagnostics: Diagnostic[],
 ): Omit<Snapshot, 'inputs' | 'warnings' | 'partial' | 'skippedKinds'> {
+  for (const o of objects) if (o.namespace) owners.add(o.namespace, o.kind, o.name, controllerOf(o.object));
+  const rules = new Map<string, NamingRule>();
+  // A workload object's template stands for pods it controls: the object is their first controller.
+  const nameOf = (
+    self: string,
+    namespace: string,
+    first: OwnerRef | undefined,
+    labels: Fields,
+    template = false,
+  ) => {
+    const chain = owners.chain(namespace, first, labels, template ? [self] : []);
+    const { workload, rule } = nameWorkload(self, chain, names, owners);
+    if (rule !== 'object' && rules.get(workload) !== 'pod-template-hash') rules.set(workload, rule);
+    return { workload, controllers: chain.links };
+  };
   const namespaces = new Map<string, Namespace>();
   const pods: Pod[] = [];
   const policies: NetworkPolicy[] = [];
@@ -262,7 +299,7 @@ function interpret(
   const ingresses: KeptObject[] = [];
   const clusterPolicies: ReadClusterPolicy[] = [];
   const nodes: Node[] = [];
-  const templates: { pending: PendingObject; pod: Pod }[] = [];
+  const templates: Template[] = [];
   let finishedPods = 0;
 
   for (const pending of objects) {
@@ -303,10 +340,12 @@ function interpret(
       const finished = status?.phase === 'Succeeded' || status?.phase === 'Failed';
       const ips = readPodIps(reader, status);
       const facts = readPodSpec(reader, reader.fields(object.spec, ['spec']), ['spec']);
-      const owner = controllerOf(object, reader);
-      const workload = owner
-        ? workloadId(namespace, owner.name, owner.kind)
-        : workloadId(namespace, name, 'Pod');
+      const naming = nameOf(
+        workloadId(namespace, name, 'Pod'),
+        namespace,
+        controllerOf(object, reader),
+        labels,
+      );
       keep = () => {
         if (finished) finishedPods++;
         pods.push({
@@ -316,22 +355,24 @@ function interpret(
           annotations: stringMap((object.metadata as Fields | undefined)?.annotations),
           ips: finished ? [] : ips,
           ...facts,
-          workload,
+          ...naming,
           provenance: reader.provenance(),
         });
       };
     } else {
       const path = POD_TEMPLATE_PATHS[kind] ?? [];
       const template = readTemplate(reader, object, path);
+      const self = workloadId(namespace, name, kind);
       keep = () =>
         templates.push({
+          self,
           pending,
           pod: {
             namespace,
             name,
             ips: [],
             ...template,
-            workload: workloadId(namespace, name, kind),
+            ...nameOf(self, namespace, controllerOf(object), template.labels, true),
             provenance: reader.provenance(path),
           },
         });
@@ -353,7 +394,7 @@ function interpret(
   implyNamespaces(namespaces, [...pods, ...policies, ...services, ...ingresses]);
   return {
     namespaces,
-    workloads: groupWorkloads(pods, objects),
+    workloads: groupWorkloads(pods, objects, rules),
     pods,
     policies,
     clusterPolicies: clusterPolicies.map(({ policy }) => policy),
@@ -388,65 +429,32 @@ function readTemplate(
   };
 }
 
-/**
- * The controller ownerReference, validated as the API server does (kind and name are required).
- * Static pods name their Node as controller; a node is not a workload, so they stand alone as Pods.
- */
-function controllerOf(object: Fields, reader?: ObjectReader): { kind: string; name: string } | undefined {
-  const owners = (object.metadata as Fields | undefined)?.ownerReferences;
-  if (!Array.isArray(owners)) return undefined;
-  for (const [i, owner] of owners.entries()) {
-    if (!isFields(owner) || owner.controller !== true) continue;
-    const { kind, name } = owner;
-    if (typeof kind !== 'string' || kind === '' || typeof name !== 'string' || name === '') {
-      const missing = typeof kind !== 'string' || kind === '' ? 'kind' : 'name';
-      reader?.error(['metadata', 'ownerReferences', i, missing], 'required value');
-      return undefined;
-    }
-    return kind === 'Node' ? undefined : { kind, name };
-  }
-  return undefined;
+/** A workload object's pod template, standing for its pods; `self` is the object's own id. */
+interface Template {
+  self: string;
+  pending: PendingObject;
+  pod: Pod;
 }
 
 /**
  * A workload object stands for its pods only when the input has none of them: in a `kubectl get all`
- * dump, a Deployment, its ReplicaSet and their pods are one workload, shown as the pods' owner.
+ * dump, a Deployment, its ReplicaSet and their pods are one workload. A template whose controller is
+ * in the input is left to the controller's own template.
  */
-function templatesWithoutPods(
-  templates: readonly { pending: PendingObject; pod: Pod }[],
-  pods: readonly Pod[],
-): Pod[] {
-  const present = new Set(templates.map(({ pod }) => pod.workload));
-  const ownerOf = new Map<string, string>();
-  for (const { pending, pod } of templates) {
-    const owner = controllerOf(pending.object);
-    if (owner) ownerOf.set(pod.workload, workloadId(pending.namespace, owner.name, owner.kind));
-  }
+function templatesWithoutPods(templates: readonly Template[], pods: readonly Pod[]): Pod[] {
+  const present = new Set(templates.map(({ self }) => self));
   const hasPods = new Set<string>();
-  for (const pod of pods) {
-    for (let id: string | undefined = pod.workload; id; id = ownerOf.get(id)) hasPods.add(id);
-    const deployment = deploymentOfReplicaSetPod(pod);
-    if (deployment) hasPods.add(deployment);
-  }
+  for (const pod of pods) for (const id of pod.controllers ?? []) hasPods.add(id);
   return templates
-    .filter(({ pod }) => !hasPods.has(pod.workload) && !present.has(ownerOf.get(pod.workload) ?? ''))
+    .filter(({ self, pod }) => !hasPods.has(self) && !present.has(pod.controllers?.[1] ?? ''))
     .map(({ pod }) => pod);
 }
 
-/**
- * `kubectl get deploy,pods` has no ReplicaSets, but a Deployment names its ReplicaSets
- * `<deployment>-<pod-template-hash>` and labels their pods with that hash: enough to tell that the
- * Deployment's pods are present.
- */
-function deploymentOfReplicaSetPod(pod: Pod): string | undefined {
-  const hash = pod.labels['pod-template-hash'];
-  const suffix = `-${hash}[ReplicaSet]`;
-  if (!hash || !pod.workload.endsWith(suffix)) return undefined;
-  const name = pod.workload.slice(pod.namespace.length + 1, -suffix.length);
-  return workloadId(pod.namespace, name, 'Deployment');
-}
-
-function groupWorkloads(pods: readonly Pod[], objects: readonly PendingObject[]): Workload[] {
+function groupWorkloads(
+  pods: readonly Pod[],
+  objects: readonly PendingObject[],
+  rules: ReadonlyMap<string, NamingRule>,
+): Workload[] {
   const byId = new Map<string, Pod[]>();
   for (const pod of pods) {
     const members = byId.get(pod.workload);
@@ -463,6 +471,7 @@ function groupWorkloads(pods: readonly Pod[], objects: readonly PendingObject[])
       name: match[2] as string,
       kind: match[3] as string,
       pods: members,
+      ...(rules.has(id) ? { namedBy: rules.get(id) } : {}),
       provenance: declared.get(id)?.reader.provenance() ?? first.provenance,
     };
   });

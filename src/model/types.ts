@@ -174,8 +174,26 @@ export interface Pod {
   containers: readonly ContainerFacts[];
   /** Id of the workload the pod belongs to, e.g. `shop/web[Deployment]`. */
   workload: string;
+  /**
+   * The controllers above the pod, nearest first (`shop/web-5c6b9d[ReplicaSet]`, `shop/web[Deployment]`),
+   * as far as the input shows them; empty or absent for a pod without a controller.
+   */
+  controllers?: readonly string[];
   provenance: Provenance;
 }
+
+/**
+ * How workloads are named: `top`, after the highest controller in the pods' ownerReference chain
+ * (a Deployment, not its ReplicaSets); `controller`, after the immediate controller (netpol-analyzer's names).
+ */
+export type WorkloadNames = 'top' | 'controller';
+
+/**
+ * Which rule named a workload: `object`, an object the input holds (the controller, or the pod or
+ * workload itself); `owner-reference`, an ownerReference to an object the input does not hold;
+ * `pod-template-hash`, a Deployment read from its absent ReplicaSet's name and the pods' hash label.
+ */
+export type NamingRule = 'object' | 'owner-reference' | 'pod-template-hash';
 
 export interface Workload {
   /** `ns/name[Kind]`. */
@@ -184,6 +202,8 @@ export interface Workload {
   name: string;
   kind: string;
   pods: readonly Pod[];
+  /** The least certain rule that named one of its pods; absent means `object`. */
+  namedBy?: NamingRule;
   provenance: Provenance;
 }
 

@@ -29,6 +29,7 @@ export function renderConnectivity(report: ConnectivityReport, format: Connectiv
 }
 
 export function connectivityJson({ snapshot, connections, options }: ConnectivityReport) {
+  const inferred = snapshot.workloads.filter((w) => w.namedBy && w.namedBy !== 'object');
   return {
     connections: connections.map((c) => ({
       src: c.src,
@@ -38,6 +39,8 @@ export function connectivityJson({ snapshot, connections, options }: Connectivit
     })),
     partial: snapshot.partial,
     options,
+    // Names not read from an object of the input: which rule gave them (docs/semantics.md#workloads).
+    ...(inferred.length ? { namedBy: Object.fromEntries(inferred.map((w) => [w.id, w.namedBy])) } : {}),
     inputs: snapshot.inputs,
   };
 }

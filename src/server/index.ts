@@ -38,7 +38,7 @@ import { listCluster } from '../load/live/list.ts';
 import { snapshotOfListing } from '../load/live/snapshot.ts';
 import { ClusterWatch } from '../load/live/watch.ts';
 import { loadSnapshot } from '../load/snapshot.ts';
-import type { Snapshot } from '../model/types.ts';
+import type { Snapshot, WorkloadNames } from '../model/types.ts';
 import { type AppOptions, createApp } from './app.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, generateToken, isLoopbackHost } from './security.ts';
 import { ServeState } from './state.ts';
@@ -119,6 +119,7 @@ export interface ServeOptions extends ServerOptions {
   /** Namespace for objects that name none (files). */
   namespace?: string;
   skipInvalid?: boolean;
+  workloadNames?: WorkloadNames;
   engineOptions?: EngineOptions;
   /** The input already loaded from `paths` (the CLI loads it to report problems its own way). */
   snapshot?: Snapshot;
@@ -156,7 +157,10 @@ export async function startServe(options: ServeOptions = {}): Promise<RunningSer
       namespace: live.namespace,
       progress: (text) => log?.(`phiwall: ${text}\n`),
     });
-    const snapshot = snapshotOfListing(listing, { skipInvalid: options.skipInvalid ? true : undefined });
+    const snapshot = snapshotOfListing(listing, {
+      skipInvalid: options.skipInvalid ? true : undefined,
+      workloadNames: options.workloadNames,
+    });
     for (const warning of snapshot.warnings) log?.(`${formatDiagnostic(warning)}\n`);
     state = await ServeState.create(snapshot, {
       ...stateOptions,
@@ -165,9 +169,13 @@ export async function startServe(options: ServeOptions = {}): Promise<RunningSer
     if (options.watch !== false) {
       const watch = new ClusterWatch(connection, listing, {
         onChange(changes, current) {
-          void state.reload(() => snapshotOfListing(current, { skipInvalid: true }), 'the cluster changed', {
-            objects: changes.map(({ type, kind, namespace, name }) => ({ type, kind, namespace, name })),
-          });
+          void state.reload(
+            () => snapshotOfListing(current, { skipInvalid: true, workloadNames: options.workloadNames }),
+            'the cluster changed',
+            {
+              objects: changes.map(({ type, kind, namespace, name }) => ({ type, kind, namespace, name })),
+            },
+          );
         },
         onStatus: (text) => log?.(`phiwall: ${text}\n`),
         onFatal: (error) => state.fail(error),
@@ -177,7 +185,11 @@ export async function startServe(options: ServeOptions = {}): Promise<RunningSer
     }
   } else {
     const paths = options.paths && options.paths.length > 0 ? options.paths : ['.'];
-    const loadOptions = { namespace: options.namespace, skipInvalid: options.skipInvalid };
+    const loadOptions = {
+      namespace: options.namespace,
+      skipInvalid: options.skipInvalid,
+      workloadNames: options.workloadNames,
+    };
     const load = () => loadSnapshot(paths, loadOptions);
     state = await ServeState.create(options.snapshot ?? load(), {
       ...stateOptions,
