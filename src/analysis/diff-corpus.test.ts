@@ -111,8 +111,9 @@ function expectedFacts(text: string): Fact[] {
 
 function phiwallFacts(before: string, after: string): Fact[] {
   const result = diffConnectivity(
-    new Engine(loadSnapshot([join(CORPUS, 'manifests', before)]), SEMANTICS),
-    new Engine(loadSnapshot([join(CORPUS, 'manifests', after)]), SEMANTICS),
+    // netpol-analyzer names a workload after the pod's immediate controller (a ReplicaSet).
+    new Engine(loadSnapshot([join(CORPUS, 'manifests', before)], { workloadNames: 'controller' }), SEMANTICS),
+    new Engine(loadSnapshot([join(CORPUS, 'manifests', after)], { workloadNames: 'controller' }), SEMANTICS),
     new Set(),
   );
   const facts: Fact[] = [];
