@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { Command, Option } from '@commander-js/extra-typings';
 import { computeConnectivity, peerName } from '../analysis/connectivity.ts';
 import { compareFlows } from '../analysis/flow-comparison.ts';
@@ -14,7 +14,7 @@ import { renderAuditJunit } from '../report/audit-junit.ts';
 import { renderAuditMarkdown } from '../report/audit-md.ts';
 import { renderAuditSarif } from '../report/audit-sarif.ts';
 import { readFlows } from './flow-inputs.ts';
-import { type CliIo, ExitCode, UsageError } from './io.ts';
+import { type CliIo, ExitCode, noteInput, UsageError, writeOutputFile } from './io.ts';
 import { engineOptionsOf, loadInputs, withInputOptions } from './shared-options.ts';
 
 export const AUDIT_FORMATS = ['text', 'json', 'md', 'html', 'sarif', 'junit'] as const;
@@ -83,6 +83,7 @@ Examples:
     )
     .action(async (paths, options, command) => {
       const { config, source } = loadAuditConfig(options.config);
+      if (source) noteInput(io, source.path);
       const snapshot = await loadInputs(paths, options, io);
       const engine = new Engine(snapshot, engineOptionsOf(command));
       const generatedAt = new Date();
@@ -106,7 +107,7 @@ Examples:
         { result, snapshot, config, configSource: source, generatedAt, flows },
         options.format,
       );
-      if (options.output) writeFileSync(options.output, text);
+      if (options.output) writeOutputFile(io, options.output, text);
       else io.stdout(text);
       if (failsAt(result, options.failOn as FailOn)) throw new ExitCode(1);
     });
@@ -117,11 +118,9 @@ export function initCommand(io: CliIo) {
     .description(`Write a commented starter ${CONFIG_FILE} with every key and its default`)
     .option('--force', 'overwrite an existing file')
     .action((options) => {
-      try {
-        writeFileSync(CONFIG_FILE, STARTER_CONFIG, { flag: options.force ? 'w' : 'wx' });
-      } catch {
+      if (!options.force && existsSync(CONFIG_FILE))
         throw new UsageError(`${CONFIG_FILE} already exists (use --force to overwrite it)`);
-      }
+      writeOutputFile(io, CONFIG_FILE, STARTER_CONFIG);
       io.stdout(`wrote ${CONFIG_FILE}\n`);
     });
 }

@@ -1,18 +1,21 @@
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { osReason } from '../load/os-errors.ts';
+import { DEFAULT_MAX_INPUT_BYTES, readStdinText } from '../load/sources.ts';
 import type { CliIo } from './io.ts';
 import { runCli } from './main.ts';
 
-// `phiwall connectivity | head` closes the pipe early; that is the reader's choice, not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code !== 'EPIPE') throw error;
-  process.exit(process.exitCode ?? 0);
+  // `phiwall connectivity | head` closes the pipe early; that is the reader's choice, not an error.
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  // `> /dev/full`, a full disk: an environment problem (2), never read by a script as "findings" (1).
+  process.stderr.write(`phiwall: cannot write to standard output: ${osReason(error)}\n`);
+  process.exit(2);
 });
 
 const io: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
-  readStdin: () => readFileSync(0, 'utf8'),
+  readStdin: (maxBytes = DEFAULT_MAX_INPUT_BYTES) => readStdinText(maxBytes),
 };
 
 // kubectl runs plugins as `kubectl-NAME`: help and messages should then say how the user typed it.

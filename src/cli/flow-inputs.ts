@@ -3,7 +3,7 @@ import { FlowMapper, type MappedFlows } from '../analysis/flows.ts';
 import type { Engine } from '../engine/engine.ts';
 import { detectFlowFormat, readFlowFile } from '../load/flows/read-flows.ts';
 import type { FlowReadStats } from '../model/flows.ts';
-import type { CliIo } from './io.ts';
+import { type CliIo, noteInput } from './io.ts';
 
 /** The first few kilobytes of a file: enough to tell a flow log from manifests. */
 function head(path: string): string {
@@ -61,6 +61,7 @@ export async function readFlows(
   const mapper = new FlowMapper(engine);
   const stats: FlowReadStats[] = [];
   for (const file of flowFiles) {
+    noteInput(io, file);
     const read = await readFlowFile(file, (flow) => mapper.add(flow), { progress: progressBar(io, file) });
     stats.push(read);
     if (read.malformed.count > 0) {

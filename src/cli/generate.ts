@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import type { FlowEdge, MappedFlows } from '../analysis/flows.ts';
@@ -25,7 +25,7 @@ import {
 } from '../report/generated-policies.ts';
 import { VERSION } from '../version.ts';
 import { readFlows, splitFlowArguments } from './flow-inputs.ts';
-import { type CliIo, ExitCode, UsageError } from './io.ts';
+import { type CliIo, ExitCode, noteInput, UsageError, writeOutputFile } from './io.ts';
 import { engineOptionsOf, loadInputs, withInputOptions } from './shared-options.ts';
 
 export interface GenerateSettings {
@@ -170,7 +170,8 @@ Examples:
       if (options.format === 'json' && !options.output) {
         throw new UsageError('--format json describes the proof, and stdout holds the policies: add -o DIR');
       }
-      const { config } = loadAuditConfig(options.config);
+      const { config, source } = loadAuditConfig(options.config);
+      if (source) noteInput(io, source.path);
       const snapshot = await loadInputs(manifests, options, io);
       const engineOptions = engineOptionsOf(command);
       const { mapped, stats } = await readFlows(flowFiles, new Engine(snapshot, engineOptions), io);
@@ -201,7 +202,7 @@ Examples:
       for (const warning of run.warnings) io.stderr(`phiwall: warning: ${warning}\n`);
       if (dir) {
         mkdirSync(dir, { recursive: true });
-        for (const file of run.files) writeFileSync(file.path, file.text);
+        for (const file of run.files) writeOutputFile(io, file.path, file.text);
         const paths = run.files.map((f) => f.path);
         io.stdout(
           options.format === 'json'

@@ -109,12 +109,17 @@ function recordCommand(io: CliIo) {
         cluster = options.cluster ?? listing.context;
       } else {
         const inputs = paths.length ? paths : ['.'];
-        const { sources, errors } = readSources(inputs, io.readStdin);
+        const { sources, errors, skipped } = readSources(inputs, {
+          readStdin: (maxBytes) => io.readStdin(maxBytes),
+          maxInputBytes: options.maxInputBytes,
+        });
         if (errors.length > 0) throw new InputError(errors);
         snapshot = buildSnapshot(sources, {
           namespace: options.namespace,
           skipInvalid: options.skipInvalid,
           workloadNames: workloadNamesOf(command),
+          skipped,
+          requireObjectsFrom: inputs,
         });
         captured = fileSource(inputs, sources, snapshot);
       }

@@ -1,8 +1,24 @@
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { isSystemError, osReason } from '../load/os-errors.ts';
+
 /** The process edges a command touches, so tests can run commands in-process. */
 export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
-  readStdin(): string;
+  /** Standard input as text; the process's refuses more than `maxBytes` (`--max-input-bytes`). */
+  readStdin(maxBytes?: number): string;
   /** Ends long-running modes (`--watch`); without it they run until SIGINT or SIGTERM. */
   signal?: AbortSignal;
 }
@@ -33,4 +49,59 @@ export function untilStopped(io: CliIo): Promise<void> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+}
+
+/**
+ * A problem of the machine, not of phiwall or its input: a full disk, a folder where a file belongs, a
+ * port in use. Reported in one line with the path and the OS's reason, exit status 2.
+ */
+export class EnvironmentError extends Error {
+  override name = 'EnvironmentError';
+}
+
+/** The files each run read, so that no output is written over one of them. */
+const inputsOf = new WeakMap<CliIo, Set<string>>();
+
+export function noteInput(io: CliIo, file: string): void {
+  const key = realPath(file);
+  const inputs = inputsOf.get(io);
+  if (inputs) inputs.add(key);
+  else inputsOf.set(io, new Set([key]));
+}
+
+function realPath(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return resolve(file);
+  }
+}
+
+/**
+ * Writes an output file so that it is never lost: to a temporary file in the same folder, renamed into
+ * place only once complete. A full disk, a size limit or a kill halfway leaves the previous file as it
+ * was, and writing over one of the run's own inputs is refused.
+ */
+export function writeOutputFile(io: CliIo, path: string, text: string): void {
+  if (inputsOf.get(io)?.has(realPath(path)))
+    throw new UsageError(`refusing to write the output over ${path}: it is one of this run's inputs`);
+  const existing = statSync(path, { throwIfNoEntry: false });
+  if (existing?.isDirectory()) throw new EnvironmentError(`${path}: is a directory`);
+  const dir = dirname(path);
+  const temporary = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = openSync(temporary, 'wx', existing ? existing.mode & 0o7777 : 0o666);
+    writeFileSync(fd, text);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temporary, path);
+  } catch (error) {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(temporary, { force: true });
+    if (isSystemError(error) && error.code === 'ENOENT' && !existsSync(dir))
+      throw new EnvironmentError(`cannot write ${path}: the folder ${dir} does not exist`);
+    throw new EnvironmentError(`${osReason(error)} writing ${path}`);
+  }
 }

@@ -3,6 +3,7 @@ import { ResolveError } from '../analysis/resolve.ts';
 import { StoreError } from '../history/db.ts';
 import { formatDiagnostic, InputError } from '../load/diagnostics.ts';
 import { LiveError } from '../load/live/connection.ts';
+import { isSystemError, osReason } from '../load/os-errors.ts';
 import { VERSION } from '../version.ts';
 import { auditCommand, initCommand } from './audit.ts';
 import { connectivityCommand } from './connectivity.ts';
@@ -11,12 +12,22 @@ import { explainCommand } from './explain.ts';
 import { flowsCommand } from './flows.ts';
 import { generateCommand } from './generate.ts';
 import { historyCommand } from './history.ts';
-import { type CliIo, ExitCode, UsageError } from './io.ts';
+import { type CliIo, EnvironmentError, ExitCode, UsageError } from './io.ts';
 import { lintCommand } from './lint.ts';
 import { serveCommand } from './serve.ts';
 import { withEngineOptions, withWorkloadNamesOption } from './shared-options.ts';
 import { snapshotCommand } from './snapshot.ts';
 import { testCommand } from './test-command.ts';
+
+/** The one table of exit statuses, the same for every command (README: Exit status). */
+const EXIT_STATUS_HELP = `
+Exit statuses of every command:
+  0  success
+  1  the command's own verdict, where it has one (failed tests, findings at or above --fail-on,
+     a diff opening a path to PHI, lint errors, a flow gap into PHI, a failed proof)
+  2  bad input, bad usage or an environment problem (a missing or unreadable path, a full disk,
+     a folder where a file belongs, a port in use), with the path and the reason
+  3  a bug in phiwall: please report it`;
 
 /** `name` is how the user called phiwall: `kubectl phiwall` when kubectl runs it as a plugin. */
 export function buildProgram(io: CliIo, name = 'phiwall') {
@@ -54,17 +65,31 @@ Examples:
       command
         .exitOverride()
         .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-        .configureHelp({ showGlobalOptions: true });
+        .configureHelp({ showGlobalOptions: true })
+        .addHelpText('after', EXIT_STATUS_HELP);
       configure(command.commands as Command[]);
     }
   };
   configure(program.commands as Command[]);
+  program.addHelpText('after', EXIT_STATUS_HELP);
   const configured = withWorkloadNamesOption(withEngineOptions(program));
   // The loader is called with each command's own options: the program's naming rule joins them there.
   configured.hook('preAction', (_, command) => {
     command.setOptionValue('workloadNames', configured.opts().workloadNames);
   });
   return configured;
+}
+
+/** An OS error no command turned into a message of its own, with what it was about and why. */
+export function environmentProblem(error: NodeJS.ErrnoException): string {
+  const { port, address } = error as { port?: number; address?: string };
+  if (error.code === 'EADDRINUSE' && port !== undefined) return `port ${port} is in use: pass --port`;
+  if (error.syscall === 'listen' || error.syscall === 'bind')
+    return `cannot listen on ${address ?? ''}${port !== undefined ? `:${port}` : ''}: ${osReason(error)}`;
+  const path = error.path ?? (error as { dest?: string }).dest;
+  return path
+    ? `${path}: ${osReason(error)}`
+    : `${error.syscall ? `${error.syscall}: ` : ''}${osReason(error)}`;
 }
 
 /** Runs the CLI and returns its exit status; never lets a stack trace reach the user. */
@@ -85,9 +110,14 @@ export async function runCli(argv: readonly string[], io: CliIo, name?: string):
       error instanceof ResolveError ||
       error instanceof UsageError ||
       error instanceof LiveError ||
-      error instanceof StoreError
+      error instanceof StoreError ||
+      error instanceof EnvironmentError
     ) {
       io.stderr(`phiwall: ${error.message}\n`);
+      return 2;
+    }
+    if (isSystemError(error)) {
+      io.stderr(`phiwall: ${environmentProblem(error)}\n`);
       return 2;
     }
     if (error instanceof CommanderError) {

@@ -6,7 +6,7 @@ import { type ClusterListing, listCluster } from '../load/live/list.ts';
 import { snapshotOfListing } from '../load/live/snapshot.ts';
 import { loadSnapshot } from '../load/snapshot.ts';
 import type { Snapshot, WorkloadNames } from '../model/types.ts';
-import { type CliIo, UsageError } from './io.ts';
+import { type CliIo, noteInput, UsageError } from './io.ts';
 
 export interface InputOptions {
   namespace?: string;
@@ -16,6 +16,17 @@ export interface InputOptions {
   context?: string;
   allNamespaces?: true;
   workloadNames?: WorkloadNames;
+  maxInputBytes?: number;
+}
+
+/** `--max-input-bytes`: a positive whole number of bytes, with an optional K/M/G (binary) suffix. */
+export function parseByteCount(value: string): number {
+  const match = /^(\d+)([KMG]i?B?)?$/i.exec(value.trim());
+  if (!match) throw new InvalidArgumentError(`expected a number of bytes such as 500M or 2G, got "${value}"`);
+  const unit = (match[2] ?? '').charAt(0).toUpperCase();
+  const bytes = Number(match[1]) * 1024 ** ' KMG'.indexOf(unit || ' ');
+  if (!(bytes > 0)) throw new InvalidArgumentError(`expected more than 0 bytes, got "${value}"`);
+  return bytes;
 }
 
 function parseBoolean(value: string): boolean {
@@ -95,6 +106,12 @@ export function withInputOptions<Args extends unknown[], Opts extends OptionValu
         '-A, --all-namespaces',
         'with --live: read every namespace (the default without --namespace)',
       ),
+    )
+    .addOption(
+      new Option(
+        '--max-input-bytes <size>',
+        'stop with exit status 2 when the inputs hold more than this (e.g. 500M; default 2G)',
+      ).argParser(parseByteCount),
     );
 }
 
@@ -121,8 +138,10 @@ export async function loadInputs(
     snapshot = loadSnapshot(paths.length ? paths : ['.'], {
       namespace: options.namespace,
       skipInvalid: options.skipInvalid,
-      readStdin: io.readStdin,
+      readStdin: (maxBytes) => io.readStdin(maxBytes),
       workloadNames: options.workloadNames,
+      maxInputBytes: options.maxInputBytes,
+      onRead: (file) => noteInput(io, file),
     });
   }
   for (const warning of snapshot.warnings) io.stderr(`${formatDiagnostic(warning)}\n`);

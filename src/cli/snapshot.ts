@@ -1,9 +1,8 @@
-import { writeFileSync } from 'node:fs';
 import { Command, Option } from '@commander-js/extra-typings';
 import { formatDiagnostic } from '../load/diagnostics.ts';
 import { listingDocument } from '../load/live/list.ts';
 import { snapshotOfListing } from '../load/live/snapshot.ts';
-import { type CliIo, UsageError } from './io.ts';
+import { type CliIo, UsageError, writeOutputFile } from './io.ts';
 import { listLive } from './shared-options.ts';
 
 /**
@@ -48,7 +47,7 @@ Examples:
       for (const warning of snapshot.warnings) io.stderr(`${formatDiagnostic(warning)}\n`);
       const text = `${JSON.stringify(listingDocument(listing), null, 1)}\n`;
       if (options.output) {
-        writeFileSync(options.output, text);
+        writeOutputFile(io, options.output, text);
         const count = listing.resources.reduce((n, r) => n + r.items.length, 0);
         io.stderr(
           `phiwall: wrote ${count} objects from ${listing.server} (context "${listing.context}", ${listing.serverVersion}) to ${options.output}\n`,

@@ -124,3 +124,59 @@ test('a .json file that is only valid as YAML is still a JSON error', () => {
   assert.deepEqual(documents, []);
   assert.match(errors[0]?.message ?? '', /^invalid JSON:/);
 });
+
+test('a repeated key in JSON is an error at the repeated key, as in YAML', () => {
+  const text = '{\n  "kind": "Pod",\n  "metadata": {"name": "a", "name": "b"}\n}\n';
+  const { documents, errors } = parseSource({ path: 'd.json', text });
+  assert.deepEqual(documents, []);
+  assert.deepEqual(errors, [
+    {
+      severity: 'error',
+      file: 'd.json',
+      line: 3,
+      column: 29,
+      message: 'invalid JSON: duplicate key (a key may appear once in an object)',
+    },
+  ]);
+  // Keys in strings, escaped quotes and colons inside values are not keys.
+  const tricky = '{"a": "x\\": y", "b": ["c:", {"d\\"": 1}], "e": {}}';
+  assert.deepEqual(parseSource({ path: 't.json', text: tricky }).errors, []);
+});
+
+test('an alias without its anchor, or too many aliases, is an input error at the alias', () => {
+  const undefinedAlias = parseSource({ path: 'a.yaml', text: 'kind: Pod\nmetadata:\n  labels: *common\n' });
+  assert.deepEqual(undefinedAlias.errors, [
+    {
+      severity: 'error',
+      file: 'a.yaml',
+      line: 3,
+      column: 11,
+      message: 'invalid YAML: Unresolved alias (the anchor must be set before the alias): common',
+    },
+  ]);
+  const row = (name: string, of: string) => `${name}: &${name} [${Array(10).fill(`*${of}`).join(', ')}]`;
+  const laughs = ['a: &a [lol]', row('b', 'a'), row('c', 'b'), row('d', 'c'), row('e', 'd')].join('\n');
+  const { errors } = parseSource({ path: 'l.yaml', text: laughs });
+  assert.equal(errors.length, 1);
+  assert.deepEqual([errors[0]?.line, errors[0]?.column], [2, 8]);
+  assert.match(errors[0]?.message ?? '', /too many aliases/);
+});
+
+test('input nested deeper than the parser can follow is an error, in YAML and in JSON', () => {
+  assert.deepEqual(parseSource({ path: 'n.yaml', text: `a:\n  b: ${'['.repeat(100_000)}` }).errors, [
+    {
+      severity: 'error',
+      file: 'n.yaml',
+      line: 2,
+      column: 1006,
+      message: 'invalid YAML: nested more than 1000 levels deep',
+    },
+  ]);
+  // Brackets in quoted strings do not nest.
+  const quoted = `a: "${'['.repeat(2000)}"\n`;
+  assert.deepEqual(parseSource({ path: 'q.yaml', text: quoted }).documents[0]?.value, {
+    a: '['.repeat(2000),
+  });
+  const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+  assert.deepEqual(parseSource({ path: 'n.json', text: deep }).errors, []);
+});

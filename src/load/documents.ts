@@ -27,15 +27,105 @@ export function parseSource(source: SourceText): { documents: ParsedDocument[]; 
   if (looksLikeJson) {
     // Windows tools (PowerShell's `Out-File -Encoding utf8`) start files with a BOM that JSON.parse rejects.
     const text = source.text.replace(/^\uFEFF/, '');
+    let value: unknown;
     try {
-      return { documents: [jsonDocument({ path: source.path, text }, JSON.parse(text))], errors: [] };
+      value = JSON.parse(text);
     } catch (error) {
       if (source.path.toLowerCase().endsWith('.json'))
         return { documents: [], errors: [jsonError(source.path, text, error)] };
       // Flow-style YAML starting with a brace: let the YAML parser judge it.
     }
+    if (value !== undefined) {
+      // JSON.parse keeps the last of two equal keys; YAML, and the API server, reject them.
+      if (countKeys(value) !== countKeyTokens(text)) return duplicateJsonKey(source.path, text);
+      return { documents: [jsonDocument({ path: source.path, text }, value)], errors: [] };
+    }
+  }
+  // The YAML parser recurses: a document nested thousands deep (`[[[[…`) exhausts its stack, or memory.
+  const deep = tooDeep(source.text);
+  if (deep !== undefined) {
+    const before = source.text.slice(0, deep).split('\n');
+    const message = `invalid YAML: nested more than ${MAX_FLOW_DEPTH} levels deep`;
+    const at = { line: before.length, column: (before.at(-1)?.length ?? 0) + 1 };
+    return { documents: [], errors: [{ severity: 'error', file: source.path, ...at, message }] };
   }
   return parseYaml(source);
+}
+
+/** Far beyond any manifest, far below what the YAML parser's recursion survives. */
+const MAX_FLOW_DEPTH = 1000;
+
+/** The offset where flow brackets (`[`, `{`) outside double quotes open more than MAX_FLOW_DEPTH deep. */
+function tooDeep(text: string): number | undefined {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 91 || c === 123) {
+      if (++depth > MAX_FLOW_DEPTH) return i;
+    } else if (c === 93 || c === 125) {
+      if (depth > 0) depth--;
+    } else if (c === 34) {
+      let end = text.indexOf('"', i + 1);
+      while (end > 0 && isEscaped(text, end)) end = text.indexOf('"', end + 1);
+      if (end < 0) return undefined;
+      i = end;
+    }
+  }
+  return undefined;
+}
+
+/** Keys in a parsed JSON value, counted without recursion: JSON.parse accepts any depth. */
+function countKeys(root: unknown): number {
+  let count = 0;
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (typeof value !== 'object' || value === null) continue;
+    if (Array.isArray(value)) {
+      for (const item of value) if (typeof item === 'object' && item !== null) stack.push(item);
+      continue;
+    }
+    for (const key in value) {
+      count++;
+      const child = (value as Record<string, unknown>)[key];
+      if (typeof child === 'object' && child !== null) stack.push(child);
+    }
+  }
+  return count;
+}
+
+/** Strings followed by `:` in valid JSON text: every key as written, duplicates included. */
+function countKeyTokens(text: string): number {
+  let count = 0;
+  for (let i = text.indexOf('"'); i >= 0; i = text.indexOf('"', i + 1)) {
+    let end = text.indexOf('"', i + 1);
+    while (isEscaped(text, end)) end = text.indexOf('"', end + 1);
+    let after = end + 1;
+    while (after < text.length && ' \t\r\n'.includes(text.charAt(after))) after++;
+    if (text.charCodeAt(after) === 58 /* : */) count++;
+    i = end;
+  }
+  return count;
+}
+
+function isEscaped(text: string, quote: number): boolean {
+  let backslashes = 0;
+  while (text.charCodeAt(quote - 1 - backslashes) === 92 /* \\ */) backslashes++;
+  return backslashes % 2 === 1;
+}
+
+/** Rare, so the YAML parser (JSON is YAML) is worth its cost to say where the repeated key is. */
+function duplicateJsonKey(file: string, text: string): { documents: ParsedDocument[]; errors: Diagnostic[] } {
+  const { errors } = parseYaml({ path: file, text });
+  const positioned = errors.find((e) => e.message.includes('unique'));
+  return {
+    documents: [],
+    errors: [
+      positioned
+        ? { ...positioned, message: 'invalid JSON: duplicate key (a key may appear once in an object)' }
+        : { severity: 'error', file, message: 'invalid JSON: a key appears twice in one object' },
+    ],
+  };
 }
 
 function jsonDocument(source: SourceText, value: unknown): ParsedDocument {
@@ -86,13 +176,46 @@ function parseYaml(source: SourceText): { documents: ParsedDocument[]; errors: D
       }
       continue;
     }
-    documents.push({
-      file: source.path,
-      value: doc.toJS({ maxAliasCount: 1000 }),
-      locate: (path) => locateIn(doc, lines, path),
-    });
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 1000 });
+    } catch (error) {
+      // An alias without its anchor, or so many aliases that expanding them would exhaust memory.
+      if (!(error instanceof ReferenceError)) throw error;
+      const pos = lines.linePos(firstAlias(doc) ?? doc.range[0]);
+      errors.push({
+        severity: 'error',
+        file: source.path,
+        line: pos.line,
+        column: pos.col,
+        message: `invalid YAML: ${error.message.startsWith('Excessive') ? 'too many aliases (more than 1000 expansions): a resource exhaustion attack or a mistake' : error.message}`,
+      });
+      continue;
+    }
+    documents.push({ file: source.path, value, locate: (path) => locateIn(doc, lines, path) });
   }
   return { documents, errors };
+}
+
+/** The offset of the first alias that names no earlier anchor, else of the first alias. */
+function firstAlias(doc: Document): number | undefined {
+  const { visit } = yaml();
+  const anchors = new Set<string>();
+  let first: number | undefined;
+  let unresolved: number | undefined;
+  visit(doc, {
+    Node(_, node) {
+      if (node.anchor) anchors.add(node.anchor);
+    },
+    Alias(_, node) {
+      first ??= node.range?.[0];
+      if (!anchors.has(node.source)) {
+        unresolved = node.range?.[0];
+        return visit.BREAK;
+      }
+    },
+  });
+  return unresolved ?? first;
 }
 
 /** The position of the deepest node on `path` that exists, so a missing field points at its parent. */

@@ -26,6 +26,7 @@ import { readNetworkPolicy } from './network-policy.ts';
 import { type Fields, isFields, ObjectReader } from './object-reader.ts';
 import { POD_TEMPLATE_PATHS, type PodFacts, readPodIps, readPodSpec } from './pod-spec.ts';
 import { readLabels } from './read-fields.ts';
+import { SkippedInputs } from './skipped-inputs.ts';
 import { readSources, type SourceText } from './sources.ts';
 import { controllerOf, nameWorkload, OwnerIndex, type OwnerRef } from './workload-names.ts';
 
@@ -34,16 +35,31 @@ export interface LoadOptions {
   namespace?: string;
   /** Analyse the valid objects and mark the result partial instead of failing on invalid ones. */
   skipInvalid?: boolean;
-  readStdin?: () => string;
+  readStdin?: (maxBytes: number) => string;
   /** `top` (default): workloads are named after their highest controller; `controller`: the immediate one. */
   workloadNames?: WorkloadNames;
+  /** The most all inputs together may hold (`--max-input-bytes`, 2 GiB by default). */
+  maxInputBytes?: number;
+  /** Told of every file read, so that a command can refuse to write its output over one. */
+  onRead?: (file: string) => void;
 }
 
-/** Reads paths (files, folders, `-`) into a snapshot; throws InputError listing every problem found. */
+export interface BuildOptions extends LoadOptions {
+  /** What a folder walk left out; files that turn out to hold no object are added to it. */
+  skipped?: SkippedInputs;
+  /** The paths the user gave: reading no Kubernetes object from them is then an error, not a clean result. */
+  requireObjectsFrom?: readonly string[];
+}
+
+/**
+ * Reads paths (files, folders, `-`) into a snapshot; throws InputError listing every problem found,
+ * and when the paths hold no Kubernetes object at all: a wrong path in CI must not pass as "no problems".
+ */
 export function loadSnapshot(paths: readonly string[], options: LoadOptions = {}): Snapshot {
-  const { sources, errors } = readSources(paths, options.readStdin);
+  const { sources, errors, skipped } = readSources(paths, options);
   if (errors.length > 0) throw new InputError(errors);
-  return buildSnapshot(sources, options);
+  for (const source of sources) if (source.path !== '<stdin>') options.onRead?.(source.path);
+  return buildSnapshot(sources, { ...options, skipped, requireObjectsFrom: paths });
 }
 
 interface PendingObject {
@@ -54,16 +70,21 @@ interface PendingObject {
   reader: ObjectReader;
 }
 
-export function buildSnapshot(sources: readonly SourceText[], options: LoadOptions = {}): Snapshot {
+export function buildSnapshot(sources: readonly SourceText[], options: BuildOptions = {}): Snapshot {
   const defaultNamespace = options.namespace ?? 'default';
   const diagnostics: Diagnostic[] = [];
   const skippedKinds = new Map<string, number>();
+  const skippedFiles = options.skipped ?? new SkippedInputs();
   const objects: PendingObject[] = [];
   const owners = new OwnerIndex();
   let invalidObjects = 0;
 
   for (const source of sources) {
     const { documents, errors } = parseSource(source);
+    if (source.found && holdsNoObject(source.text, documents, errors.length > 0)) {
+      skippedFiles.file(source.path, 'no apiVersion and kind');
+      continue;
+    }
     diagnostics.push(...errors);
     for (const doc of documents) {
       for (const { value, base } of objectsOf(doc, diagnostics)) {
@@ -105,8 +126,15 @@ export function buildSnapshot(sources: readonly SourceText[], options: LoadOptio
     });
   }
 
+  diagnostics.push(...skippedFiles.warnings());
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0 && !options.skipInvalid) throw new InputError(errors);
+  const analysed = objects.length - objects.filter((o) => o.reader.errorCount > 0).length;
+  if (options.requireObjectsFrom && analysed === 0) {
+    throw new InputError([
+      nothingFound(options.requireObjectsFrom, skippedKinds, skippedFiles, invalidObjects),
+    ]);
+  }
   const partial = errors.length > 0;
   const warnings = diagnostics
     .filter((d) => d.severity === 'warning')
@@ -136,6 +164,37 @@ export function buildSnapshot(sources: readonly SourceText[], options: LoadOptio
     warnings,
     skippedKinds,
     partial,
+  };
+}
+
+/**
+ * A file found in a folder that is not meant as Kubernetes objects: no document names a kind (a CI
+ * workflow, a tool's config), or text that does not parse and never says `kind:` (a template).
+ */
+function holdsNoObject(text: string, documents: readonly ParsedDocument[], unparsable: boolean): boolean {
+  if (unparsable) return !/["']?\bkind["']?\s*:/.test(text);
+  return documents.every((doc) => !isFields(doc.value) || doc.value.kind === undefined);
+}
+
+function nothingFound(
+  paths: readonly string[],
+  skippedKinds: ReadonlyMap<string, number>,
+  skippedFiles: SkippedInputs,
+  invalid: number,
+): Diagnostic {
+  const where = paths.length === 0 ? 'the input' : paths.map((p) => (p === '-' ? '<stdin>' : p)).join(', ');
+  const notes: string[] = [];
+  if (invalid > 0) notes.push(`${invalid} invalid object(s) left out by --skip-invalid`);
+  if (skippedKinds.size > 0)
+    notes.push(
+      `only kinds phiwall does not analyse: ${[...skippedKinds].map(([k, n]) => `${k} ×${n}`).join(', ')}`,
+    );
+  const skipped = skippedFiles.describe();
+  if (skipped) notes.push(skipped);
+  return {
+    severity: 'error',
+    file: '<input>',
+    message: `no Kubernetes objects found in ${where}${notes.length ? ` (${notes.join('; ')})` : ''}`,
   };
 }
 
