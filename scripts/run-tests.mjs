@@ -11,6 +11,14 @@ function findTests(dir) {
   });
 }
 
+// A test that hangs fails after this long instead of holding the run until CI's limit; and when the
+// tests have ended, a server or watcher a failed test left open must not keep the run waiting.
+// PHIWALL_TEST_TIMEOUT_MS exists for src/testing/runner.test.ts, which proves both in a child run.
+const timeoutMs = Number(process.env.PHIWALL_TEST_TIMEOUT_MS ?? 300_000);
 const files = process.argv.length > 2 ? process.argv.slice(2) : findTests('src');
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...files], { stdio: 'inherit' });
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-force-exit', `--test-timeout=${timeoutMs}`, ...files],
+  { stdio: 'inherit' },
+);
 process.exit(result.status ?? 1);

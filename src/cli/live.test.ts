@@ -177,16 +177,16 @@ test('watch --format json prints one object per batch', async () => {
   server.delete('networking.k8s.io/v1', 'NetworkPolicy', 'billing', 'deny-all');
 });
 
-test('RBAC denials, bad credentials and unreachable servers are one clear line, exit 2', async () => {
+test('RBAC denials, bad credentials and unreachable servers are one clear line, exit 2', async (t) => {
   const denied = await FakeApiServer.start({
     tls: true,
     objects: clinicObjects(),
     forbidden: [{ verb: 'list', resource: 'pods' }],
   });
+  t.after(() => denied.close());
   const deniedConfig = join(dir, 'denied');
   writeFileSync(deniedConfig, denied.kubeconfig());
   const r = await run(['connectivity', '--live', '--kubeconfig', deniedConfig]);
-  await denied.close();
   assert.equal(r.code, 2);
   assert.match(
     r.stderr,

@@ -7,9 +7,8 @@ import type { Finding } from '../compliance/types.ts';
 import type { WorkloadDetails } from './details.ts';
 import type { Graph } from './graph.ts';
 import { startServe, startServer } from './index.ts';
-import { CONTENT_SECURITY_POLICY } from './security.ts';
 import { NOT_BUILT_TEXT } from './static.ts';
-import { clinicApp, clinicState, EXAMPLE } from './test-support.ts';
+import { assertStrictCsp, clinicApp, clinicState, EXAMPLE } from './test-support.ts';
 
 const state = await clinicState('insecure');
 const { request } = clinicApp(state);
@@ -34,7 +33,7 @@ function webRoot(): string {
 }
 
 function assertSecurityHeaders(response: Response, what: string): void {
-  assert.equal(response.headers.get('content-security-policy'), CONTENT_SECURITY_POLICY, what);
+  assertStrictCsp(response, what);
   assert.equal(response.headers.get('x-content-type-options'), 'nosniff', what);
   assert.equal(response.headers.get('referrer-policy'), 'no-referrer', what);
 }

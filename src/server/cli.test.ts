@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { runCli } from '../cli/main.ts';
 import type { Graph } from './graph.ts';
 import { CONFIG_FILE, EXAMPLE } from './test-support.ts';
 
-/** Runs `phiwall serve …` in-process until `stop` is called; resolves the URL it prints. */
-function serve(args: string[]) {
+/**
+ * Runs `phiwall serve …` in-process until `stop` is called, or the test ends (so that a failed assertion
+ * leaves no server behind); resolves the URL it prints.
+ */
+function serve(t: TestContext, args: string[]) {
   const controller = new AbortController();
   let stdout = '';
   let stderr = '';
@@ -25,18 +28,20 @@ function serve(args: string[]) {
     readStdin: () => '',
     signal: controller.signal,
   });
+  const stop = () => {
+    controller.abort();
+    return exit;
+  };
+  t.after(stop);
   return {
     url: Promise.race([url, exit.then((code) => Promise.reject(new Error(`exited ${code}: ${stderr}`)))]),
     output: () => ({ stdout, stderr }),
-    async stop() {
-      controller.abort();
-      return exit;
-    },
+    stop,
   };
 }
 
-test('phiwall serve: prints the URL, answers the API, stops when told', async () => {
-  const run = serve([`${EXAMPLE}insecure`, '-c', CONFIG_FILE, '--port', '0', '--no-open']);
+test('phiwall serve: prints the URL, answers the API, stops when told', async (t) => {
+  const run = serve(t, [`${EXAMPLE}insecure`, '-c', CONFIG_FILE, '--port', '0', '--no-open']);
   const url = await run.url;
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
   assert.match(run.output().stdout, /^phiwall: serving http:\/\/127\.0\.0\.1:\d+\/ \(Ctrl-C stops\)\n$/);
@@ -46,8 +51,8 @@ test('phiwall serve: prints the URL, answers the API, stops when told', async ()
   await assert.rejects(fetch(new URL('/api/graph', url)), 'the server is closed');
 });
 
-test('phiwall serve --host 0.0.0.0 generates a token and prints it in the URL; --token is used as given', async () => {
-  const run = serve([`${EXAMPLE}secure`, '--host', '0.0.0.0', '--port', '0', '--no-open']);
+test('phiwall serve --host 0.0.0.0 generates a token and prints it in the URL; --token is used as given', async (t) => {
+  const run = serve(t, [`${EXAMPLE}secure`, '--host', '0.0.0.0', '--port', '0', '--no-open']);
   const url = new URL(await run.url);
   const token = url.searchParams.get('token') ?? '';
   assert.ok(token.length >= 20);
@@ -60,7 +65,7 @@ test('phiwall serve --host 0.0.0.0 generates a token and prints it in the URL; -
   );
   assert.equal(await run.stop(), 0);
 
-  const given = serve([`${EXAMPLE}secure`, '--port', '0', '--token', 'my token', '--no-open']);
+  const given = serve(t, [`${EXAMPLE}secure`, '--port', '0', '--token', 'my token', '--no-open']);
   const withToken = new URL(await given.url);
   assert.equal(withToken.searchParams.get('token'), 'my token');
   assert.equal((await fetch(new URL('/api/graph', withToken))).status, 401);

@@ -105,6 +105,13 @@ test('graph edges: unique ids, ends that are nodes, PHI marks and the summary', 
 test('the secure clinic: nothing exposed but through its entry points', () => {
   const graph = graphOf(loadSnapshot([`${example}secure`]));
   const exposed = graph.nodes.filter((n) => n.type === 'workload' && n.exposed).map((n) => n.id);
+  // The EHR API behind its TLS Ingress, the ingress controller's LoadBalancer, and kube-system (no policies).
+  assert.deepEqual(exposed, [
+    'ehr/ehr-api[Deployment]',
+    'ingress-nginx/ingress-nginx-controller[Deployment]',
+    'kube-system/coredns[Deployment]',
+    'kube-system/calico-node[DaemonSet]',
+  ]);
   for (const id of exposed) {
     const byEntry = graph.edges.some((e) => e.target === id && e.source.startsWith('entry:'));
     const byExternal = graph.edges.some((e) => e.target === id && e.source.startsWith('external:'));

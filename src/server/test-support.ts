@@ -1,4 +1,5 @@
 /** Shared set-up of the server's tests: the clinic example as a served state, and an SSE reader. */
+import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,18 @@ import { ServeState } from './state.ts';
 export const EXAMPLE = fileURLToPath(new URL('../../examples/hipaa-clinic/', import.meta.url));
 export const CONFIG_FILE = `${EXAMPLE}phiwall.yaml`;
 export const ORIGIN = 'http://127.0.0.1:8750';
+
+/** The Content-Security-Policy docs/serve-api.md promises, written out rather than imported from the server. */
+const EXPECTED_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/** The response carries the documented CSP, and no directive of it allows anything `unsafe-*`. */
+export function assertStrictCsp(response: Response, what = 'the response'): void {
+  const csp = response.headers.get('content-security-policy') ?? '';
+  assert.equal(csp, EXPECTED_CSP, what);
+  const unsafe = csp.split(';').filter((directive) => /unsafe-|\*/.test(directive));
+  assert.deepEqual(unsafe, [], `${what}: no directive may allow unsafe-* sources or wildcards`);
+}
 
 export async function clinicState(version: 'insecure' | 'secure', flows?: string[]): Promise<ServeState> {
   return ServeState.create(loadSnapshot([`${EXAMPLE}${version}`]), {
