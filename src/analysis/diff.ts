@@ -15,7 +15,8 @@ export interface SourceRef {
 }
 
 /** One direction of a connection as one engine sees it, reduced to names and positions. */
-export interface SideRules extends Omit<SideExplanation, 'isolatedBy' | 'admittedBy' | 'tiers'> {
+export interface SideRules
+  extends Omit<SideExplanation, 'isolatedBy' | 'admittedBy' | 'tiers' | 'kindSteps' | 'kindIsolatedBy'> {
   direction: Direction;
   /** The workload whose policies decide this side. */
   subject: string;
@@ -96,10 +97,10 @@ function explainSideRules(
     subject: subject.id,
     hostNetwork: side.hostNetwork,
     ports: side.ports,
-    isolatedBy: side.isolatedBy.map((p) => ({
-      policy: `${p.namespace}/${p.name}`,
-      ...sourceRef(p.provenance),
-    })),
+    isolatedBy: [
+      ...side.isolatedBy.map((p) => ({ policy: `${p.namespace}/${p.name}`, ...sourceRef(p.provenance) })),
+      ...side.kindIsolatedBy.map((p) => ({ policy: p.origin.policy, ...sourceRef(p.origin.provenance) })),
+    ],
     admittedBy: side.admittedBy.map((entry) => ({
       rule: `${entry.policy.namespace}/${entry.policy.name}#spec.${entry.rule.direction}[${entry.rule.index}]`,
       ports: entry.ports,
@@ -116,6 +117,14 @@ function explainSideRules(
             ...sourceRef(step.rule.rule.provenance),
           }
         : { tier: step.tier, action: step.action, ports: step.ports },
+    ).concat(
+      side.kindSteps.map((step) => ({
+        tier: 'NetworkPolicy',
+        action: step.action,
+        rule: step.rule.origin.note ? `${step.rule.origin.rule} [${step.rule.origin.note}]` : step.rule.origin.rule,
+        ports: step.ports,
+        ...sourceRef(step.rule.origin.provenance),
+      })),
     ),
   };
 }

@@ -693,6 +693,8 @@ export function withGeneratedPolicies(
       ...generated,
     ],
     clusterPolicies: input.clusterPolicies,
+    ciliumPolicies: input.ciliumPolicies,
+    ciliumCidrGroups: input.ciliumCidrGroups,
     nodes: input.nodes,
     services: input.services,
     ingresses: input.ingresses,

@@ -15,6 +15,12 @@ export interface EngineOptions {
    * matched only by ipBlocks. `pod`: they are policed and selected like any other pod.
    */
   hostNetwork: 'node' | 'pod';
+  /**
+   * Cilium matches every selector, NetworkPolicy's too, against the labels it derives for a pod
+   * (`io.kubernetes.pod.namespace`, `io.cilium.k8s.policy.serviceaccount`, `io.cilium.k8s.policy.cluster`,
+   * `io.cilium.k8s.namespace.labels.*`) besides the pod's own: the `cilium` CNI profile sets this.
+   */
+  ciliumIdentity?: boolean;
 }
 
 export const DEFAULT_OPTIONS: EngineOptions = { ipBlockMatchesPods: true, hostNetwork: 'node' };

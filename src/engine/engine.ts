@@ -8,7 +8,7 @@ import {
   type Snapshot,
 } from '../model/types.ts';
 import { type AddressPorts, partitionAddresses, partitionByPorts } from './address-partition.ts';
-import { ALL_ADDRESSES, parseAddress } from './addresses.ts';
+import { ALL_ADDRESSES, ipBlockAddresses, parseAddress } from './addresses.ts';
 import {
   type CompiledClusterRule,
   type CompiledRule,
@@ -18,9 +18,9 @@ import {
   portsOf,
 } from './compile.ts';
 import { DEFAULT_OPTIONS, type Endpoint, type EngineOptions } from './endpoint.ts';
-import { contains } from './intervals.ts';
+import { contains, type IntervalSet } from './intervals.ts';
 import { PeerMatcher } from './peer-matcher.ts';
-import { clusterAddressCuts, groupPodClasses, ipBlockCuts, type PodClass } from './pod-classes.ts';
+import { clusterAddressCuts, cutsOf, groupPodClasses, ipBlockCuts, type PodClass } from './pod-classes.ts';
 import {
   ALL_PORTS,
   equalPorts,
@@ -30,7 +30,19 @@ import {
   type PortSet,
   unionPorts,
 } from './ports.ts';
-import { type TierMatch, type TierStep, tieredPorts } from './tiers.ts';
+import { CiliumAdapter } from './cilium/adapter.ts';
+import { ciliumNodes, peerCidrs, selectorLabels } from './cilium/identity.ts';
+import {
+  ADMIN_LEVEL,
+  BASELINE_LEVEL,
+  isKindRule,
+  type KindPolicy,
+  type KindRule,
+  NETWORK_POLICY_LEVEL,
+  NETWORK_POLICY_ORDER,
+  type TierAction,
+} from './kind-rules.ts';
+import { type TierLevel, type TierMatch, type TierStep, walkTiers } from './tiers.ts';
 
 export type { PodClass } from './pod-classes.ts';
 
@@ -46,6 +58,10 @@ export interface SideExplanation {
    * the subject in this direction; empty otherwise (NetworkPolicy alone decides).
    */
   tiers: TierStep<CompiledClusterRule>[];
+  /** Rules of other policy kinds (Cilium) that decided ports, in evaluation order. */
+  kindSteps: { rule: KindRule; action: TierAction; ports: PortSet }[];
+  /** Policies of other kinds that isolate the subject in this direction. */
+  kindIsolatedBy: KindPolicy[];
   ports: PortSet;
 }
 
@@ -73,14 +89,46 @@ interface Row {
   /** The Admin- and Baseline-tier rules of the policies whose subject is the class, in evaluation order. */
   admin: CompiledClusterRule[];
   baseline: CompiledClusterRule[];
+  /** Rules of other policy kinds, by level (ascending), and whether a policy of the level isolates the class. */
+  levels: RowLevel[];
+  /** Policies of other kinds that isolate the class in this direction. */
+  kindIsolatedBy: KindPolicy[];
 }
 
-const OPEN_ROW: Row = { open: true, isolated: false, rules: [], byIpBlock: false, admin: [], baseline: [] };
+interface RowLevel {
+  level: number;
+  tier: string;
+  rules: KindRule[];
+  isolates: boolean;
+}
+
+const OPEN_ROW: Row = {
+  open: true,
+  isolated: false,
+  rules: [],
+  byIpBlock: false,
+  admin: [],
+  baseline: [],
+  levels: [],
+  kindIsolatedBy: [],
+};
+
+/** Some level isolates the class: only what a rule allows gets through. */
+function closed(row: Row): boolean {
+  return row.isolated || row.levels.some((l) => l.isolates);
+}
 
 /** Whether some peer may be allowed whatever its identity: open, not isolated, or a rule naming no peers. */
 function mayAdmitAnyone(row: Row): boolean {
-  return row.open || !row.isolated || row.rules.some((r) => !r.classes);
+  return row.open || !closed(row) || row.rules.some((r) => !r.classes);
 }
+
+/** Whether the row needs the tier walk rather than NetworkPolicy's union of grants. */
+function tiered(row: Row): boolean {
+  return row.admin.length > 0 || row.baseline.length > 0 || row.levels.length > 0;
+}
+
+type TierRule = CompiledClusterRule | KindRule;
 
 /**
  * The fast engine: evaluates NetworkPolicies once per pod class (see pod-classes.ts), with port and
@@ -102,6 +150,8 @@ export class Engine {
   /** Named-port rules resolved per destination shape: rule id → named-ports id → ports. */
   private readonly rulePortsCache = new Map<number, PortSet[]>();
   private readonly externalCache = new Map<string, AddressPorts[]>();
+  /** Policies of other kinds (Cilium), compiled by their adapters. */
+  private readonly kindPolicies: KindPolicy[];
   private nextRuleId = 0;
 
   constructor(
@@ -111,9 +161,21 @@ export class Engine {
     const policyCuts = options.ipBlockMatchesPods ? ipBlockCuts(snapshot.policies) : [];
     this.cuts = new Set(policyCuts);
     const cuts = [
-      ...new Set([...policyCuts, ...clusterAddressCuts(snapshot.clusterPolicies, snapshot.nodes)]),
+      ...new Set([
+        ...policyCuts,
+        ...clusterAddressCuts(snapshot.clusterPolicies, snapshot.nodes),
+        ...ciliumCuts(snapshot),
+      ]),
     ].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    ({ classes: this.classes, classByPod: this.classByPod } = groupPodClasses(snapshot.pods, cuts, options));
+    const labelsOf = options.ciliumIdentity
+      ? (pod: Pod) => selectorLabels(pod, snapshot.namespaces.get(pod.namespace)?.labels ?? {})
+      : undefined;
+    ({ classes: this.classes, classByPod: this.classByPod } = groupPodClasses(
+      snapshot.pods,
+      cuts,
+      options,
+      labelsOf,
+    ));
     this.matcher = new PeerMatcher(snapshot.namespaces, this.classes, snapshot.nodes);
     this.policies = [...snapshot.policies];
     // Inserted in evaluation order (tier, then priority), which rows keep.
@@ -129,6 +191,10 @@ export class Engine {
         egress: policy.egress.map(compile),
       });
     }
+    this.kindPolicies =
+      snapshot.ciliumPolicies.length > 0
+        ? new CiliumAdapter(snapshot, this.classes).compile(() => this.nextRuleId++)
+        : [];
     this.isolation = { ingress: this.classes.map(() => []), egress: this.classes.map(() => []) };
     this.rows = { ingress: [], egress: [] };
     for (const policy of this.policies) this.compilePolicy(policy);
@@ -200,6 +266,8 @@ export class Engine {
       }
       for (const rule of row.rules) if (rule.classes) lists.push(rule.classes);
       for (const rule of row.admin) if (rule.action === 'Allow') lists.push(rule.classes);
+      for (const level of row.levels)
+        for (const rule of level.rules) if (rule.action === 'Allow') lists.push(rule.classes);
       for (const list of lists) {
         for (const dstId of list) {
           if (seen[dstId] === src.id) continue;
@@ -235,6 +303,9 @@ export class Engine {
         if (rule.action === 'Allow') add(rule.classes, this.matcher.clusterSubject(policy));
       }
     }
+    for (const policy of this.kindPolicies) {
+      for (const rule of policy.rules.ingress) if (rule.action === 'Allow') add(rule.classes, policy.subjects);
+    }
     return { everyone, from };
   }
 
@@ -268,10 +339,17 @@ export class Engine {
         for (const id of compiled.classes) memberships[id]?.push(`c${compiled.id}`);
       }
     }
+    for (const policy of this.kindPolicies) {
+      for (const rule of [...policy.rules.ingress, ...policy.rules.egress])
+        for (const id of rule.classes) memberships[id]?.push(`k${rule.id}`);
+    }
     return this.classes.map((c) => {
       const side = (direction: Direction) => {
         const row = this.row(c, direction);
         if (row.open) return 'open';
+        // Rules of other kinds are told apart by id: classes under different ones may differ.
+        const levels = row.levels.map((l) => `${l.level}${l.isolates}:${l.rules.map((r) => r.id).join(',')}`);
+        if (levels.length > 0) return `${row.isolated}:${row.rules.map((r) => r.id).join(',')}:${[...row.admin, ...row.baseline].map((r) => r.id).join(',')}:${levels.join(';')}`;
         const rules = row.rules
           .map((r) => ruleMeaning.get(r))
           .sort()
@@ -295,11 +373,13 @@ export class Engine {
     const row = this.row(subject, direction);
     if (row.open) return [{ addresses: ALL_ADDRESSES, ports: ALL_PORTS }];
     const { rules, admin, baseline } = row;
+    const kindRules = row.levels.flatMap((l) => l.rules);
     // Classes under the same rules share the answer, unless a named port resolves differently.
-    const named = [...rules, ...admin, ...baseline].some((r) => !r.numericPorts);
+    const named = [...rules, ...admin, ...baseline, ...kindRules].some((r) => !r.numericPorts);
     const namedPorts = direction === 'ingress' && named ? subject.namedPortsId : '';
     const ids = (list: readonly { id: number }[]) => list.map((r) => r.id).join(',');
-    const key = `${direction}:${row.isolated}:${ids(rules)}:${ids(admin)}:${ids(baseline)}:${namedPorts}`;
+    const levels = row.levels.map((l) => `${l.level}${l.isolates}`).join(',');
+    const key = `${direction}:${row.isolated}:${ids(rules)}:${ids(admin)}:${ids(baseline)}:${ids(kindRules)}:${levels}:${namedPorts}`;
     let result = this.externalCache.get(key);
     if (!result) {
       // Egress named ports resolve on the destination, and an external address has none.
@@ -308,27 +388,27 @@ export class Engine {
         addresses: compiled.addresses,
         ports: this.rulePorts(compiled, destination),
       }));
-      if (admin.length === 0 && baseline.length === 0) result = partitionByPorts(grants);
+      if (!tiered(row)) result = partitionByPorts(grants);
       else {
-        const matching = (tier: CompiledClusterRule[], address: bigint) =>
-          this.tierMatches(tier, destination, (r) => contains(r.addresses, address));
         result = partitionAddresses(
           [
             ALL_ADDRESSES,
             ...grants.map((g) => g.addresses),
-            ...[...admin, ...baseline].map((r) => r.addresses),
+            ...[...admin, ...baseline, ...kindRules].map((r) => r.addresses),
           ],
           (address) =>
-            tieredPorts({
-              admin: matching(admin, address),
-              isolated: row.isolated,
-              networkPolicyGrant: () =>
-                grants.reduce(
-                  (acc, g) => (contains(g.addresses, address) ? unionPorts(acc, g.ports) : acc),
-                  NO_PORTS,
-                ),
-              baseline: matching(baseline, address),
-            }),
+            walkTiers(
+              this.tierLevels(
+                row,
+                destination,
+                (r) => contains(r.addresses, address),
+                () =>
+                  grants.reduce(
+                    (acc, g) => (contains(g.addresses, address) ? unionPorts(acc, g.ports) : acc),
+                    NO_PORTS,
+                  ),
+              ),
+            ),
         );
       }
       this.externalCache.set(key, result);
@@ -338,20 +418,75 @@ export class Engine {
 
   /** The tier rules that match a peer, with the ports each applies to at `destination`. */
   private *tierMatches(
-    rules: readonly CompiledClusterRule[],
+    rules: readonly TierRule[],
     destination: PodClass | undefined,
-    matches: (rule: CompiledClusterRule) => boolean,
-  ): Generator<TierMatch<CompiledClusterRule>> {
+    matches: (rule: TierRule) => boolean,
+  ): Generator<TierMatch<TierRule>> {
     for (const rule of rules) {
-      if (matches(rule)) yield { rule, action: rule.action, ports: this.clusterRulePorts(rule, destination) };
+      if (!matches(rule)) continue;
+      const ports = isKindRule(rule)
+        ? (rule.numericPorts ?? this.portsAt(rule, destination, () => rule.ports(destination)))
+        : this.clusterRulePorts(rule, destination);
+      yield { rule, action: rule.action, ports };
     }
+  }
+
+  /**
+   * The levels of the tier walk for one side: Admin, the levels of other kinds in order, NetworkPolicy's
+   * (its grant among the rules of other kinds that share the level, by order), Baseline.
+   */
+  private tierLevels(
+    row: Row,
+    destination: PodClass | undefined,
+    matches: (rule: TierRule) => boolean,
+    networkPolicyGrant: () => PortSet,
+  ): TierLevel<TierRule>[] {
+    const fixed: RowLevel[] = [
+      { level: ADMIN_LEVEL, tier: 'Admin', rules: [], isolates: false },
+      { level: NETWORK_POLICY_LEVEL, tier: 'NetworkPolicy', rules: [], isolates: row.isolated },
+      { level: BASELINE_LEVEL, tier: 'Baseline', rules: [], isolates: false },
+    ];
+    const merged = new Map<number, RowLevel>(fixed.map((l) => [l.level, { ...l }]));
+    for (const l of row.levels) {
+      const at = merged.get(l.level);
+      if (at) merged.set(l.level, { ...at, rules: l.rules, isolates: at.isolates || l.isolates });
+      else merged.set(l.level, l);
+    }
+    const self = this;
+    return [...merged.values()]
+      .sort((a, b) => a.level - b.level)
+      .map((l) => {
+        const own: readonly TierRule[] =
+          l.level === ADMIN_LEVEL ? row.admin : l.level === BASELINE_LEVEL ? row.baseline : [];
+        function* sequence(): Generator<TierMatch<TierRule>> {
+          yield* self.tierMatches(own, destination, matches);
+          const before = l.rules.filter((r) => r.order < NETWORK_POLICY_ORDER);
+          const after = l.rules.filter((r) => r.order >= NETWORK_POLICY_ORDER);
+          if (l.level !== NETWORK_POLICY_LEVEL) {
+            yield* self.tierMatches(l.rules, destination, matches);
+            return;
+          }
+          yield* self.tierMatches(before, destination, matches);
+          if (row.isolated) yield { action: 'Allow', ports: networkPolicyGrant() };
+          yield* self.tierMatches(after, destination, matches);
+        }
+        return { tier: l.tier, matches: sequence(), isolates: l.isolates };
+      });
   }
 
   /** Every rule that takes part in the verdict for one direction of src → dst. */
   explainSide(subject: Pod, peer: Endpoint, direction: Direction): SideExplanation {
     const subjectClass = this.classOf(subject);
     if (subjectClass.hostNetwork)
-      return { hostNetwork: true, isolatedBy: [], admittedBy: [], tiers: [], ports: ALL_PORTS };
+      return {
+        hostNetwork: true,
+        isolatedBy: [],
+        admittedBy: [],
+        tiers: [],
+        kindSteps: [],
+        kindIsolatedBy: [],
+        ports: ALL_PORTS,
+      };
     const row = this.row(subjectClass, direction);
     const isolatedBy = this.isolation[direction][subjectClass.id] ?? [];
     const peerClass = 'pod' in peer ? this.classOf(peer.pod) : undefined;
@@ -370,23 +505,24 @@ export class Engine {
     const granted = row.isolated
       ? admittedBy.reduce((acc, entry) => unionPorts(acc, entry.ports), NO_PORTS)
       : ALL_PORTS;
-    const tiers: SideExplanation['tiers'] = [];
-    if (row.admin.length === 0 && row.baseline.length === 0)
-      return { hostNetwork: false, isolatedBy, admittedBy, tiers, ports: granted };
-    const matchesPeer = (rule: CompiledClusterRule) =>
+    const { kindIsolatedBy } = row;
+    if (!tiered(row))
+      return { hostNetwork: false, isolatedBy, admittedBy, tiers: [], kindSteps: [], kindIsolatedBy, ports: granted };
+    const matchesPeer = (rule: TierRule) =>
       peerClass
         ? rule.classes.has(peerClass.id)
         : peerAddress !== undefined && contains(rule.addresses, peerAddress);
-    const ports = tieredPorts(
-      {
-        admin: this.tierMatches(row.admin, destination, matchesPeer),
-        isolated: row.isolated,
-        networkPolicyGrant: () => granted,
-        baseline: this.tierMatches(row.baseline, destination, matchesPeer),
-      },
-      tiers,
-    );
-    return { hostNetwork: false, isolatedBy, admittedBy, tiers, ports };
+    const steps: TierStep<TierRule>[] = [];
+    const ports = walkTiers(this.tierLevels(row, destination, matchesPeer, () => granted), steps);
+    const kindSteps: SideExplanation['kindSteps'] = [];
+    const tiers: SideExplanation['tiers'] = [];
+    for (const step of steps) {
+      if (isKindRule(step.rule)) kindSteps.push({ rule: step.rule, action: step.action, ports: step.ports });
+      else tiers.push(step as TierStep<CompiledClusterRule>);
+    }
+    // The tier chain is shown when Admin or Baseline rules take part; otherwise the side reads as before.
+    const shown = row.admin.length > 0 || row.baseline.length > 0 ? tiers : [];
+    return { hostNetwork: false, isolatedBy, admittedBy, tiers: shown, kindSteps, kindIsolatedBy, ports };
   }
 
   /**
@@ -454,7 +590,7 @@ export class Engine {
   private peersOfRow(subject: PodClass, direction: Direction): Iterable<number> {
     const row = this.row(subject, direction);
     if (mayAdmitAnyone(row)) return this.classes.map((c) => c.id);
-    const allowing = row.admin.filter((r) => r.action === 'Allow');
+    const allowing = [...row.admin, ...row.levels.flatMap((l) => l.rules)].filter((r) => r.action === 'Allow');
     return new Set([...row.rules, ...allowing].flatMap((r) => [...(r.classes ?? [])]));
   }
 
@@ -501,7 +637,7 @@ export class Engine {
 
   /** A rule's ports at a destination, resolved once per destination shape when it names ports by name. */
   private portsAt(
-    compiled: { id: number; numericPorts?: PortSet },
+    compiled: { id: number; numericPorts?: PortSet | undefined },
     destination: PodClass | undefined,
     resolve: () => PortSet,
   ): PortSet {
@@ -532,7 +668,29 @@ export class Engine {
       if (rules[direction].length === 0 || !this.matcher.clusterSubject(policy).has(subject.id)) continue;
       (policy.tier === 'Admin' ? admin : baseline).push(...rules[direction]);
     }
-    if (isolatedBy.length > 0 || admin.length > 0 || baseline.length > 0) {
+    const byLevel = new Map<number, RowLevel>();
+    const kindIsolatedBy: KindPolicy[] = [];
+    if (!subject.hostNetwork) {
+      for (const policy of this.kindPolicies) {
+        if (!policy.subjects.has(subject.id)) continue;
+        const isolates = policy.isolates[direction];
+        if (isolates) kindIsolatedBy.push(policy);
+        if (!isolates && policy.rules[direction].length === 0) continue;
+        const level = byLevel.get(policy.level) ?? {
+          level: policy.level,
+          tier: policy.tier,
+          rules: [],
+          isolates: false,
+        };
+        level.rules.push(...policy.rules[direction]);
+        level.isolates ||= isolates;
+        byLevel.set(policy.level, level);
+      }
+    }
+    // A stable sort keeps the adapters' order among equal keys.
+    const levels = [...byLevel.values()].sort((a, b) => a.level - b.level);
+    for (const level of levels) level.rules.sort((a, b) => a.order - b.order);
+    if (isolatedBy.length > 0 || admin.length > 0 || baseline.length > 0 || levels.length > 0) {
       const rules = isolatedBy.flatMap((policy) => this.compiled.get(policy)?.[direction] ?? []);
       row = {
         open: false,
@@ -541,6 +699,8 @@ export class Engine {
         byIpBlock: rules.some((r) => r.classesByIpBlock.size > 0),
         admin,
         baseline,
+        levels,
+        kindIsolatedBy,
       };
     }
     this.rows[direction][subject.id] = row;
@@ -553,15 +713,15 @@ export class Engine {
    */
   private grant(row: Row, destination: PodClass, peer: PodClass, withPodIpBlocks: boolean): PortSet {
     if (row.open) return ALL_PORTS;
-    if (row.admin.length === 0 && row.baseline.length === 0)
-      return this.networkPolicyGrant(row, destination, peer, withPodIpBlocks);
-    const matchesPeer = (rule: CompiledClusterRule) => rule.classes.has(peer.id);
-    return tieredPorts({
-      admin: this.tierMatches(row.admin, destination, matchesPeer),
-      isolated: row.isolated,
-      networkPolicyGrant: () => this.networkPolicyGrant(row, destination, peer, withPodIpBlocks),
-      baseline: this.tierMatches(row.baseline, destination, matchesPeer),
-    });
+    if (!tiered(row)) return this.networkPolicyGrant(row, destination, peer, withPodIpBlocks);
+    return walkTiers(
+      this.tierLevels(
+        row,
+        destination,
+        (rule) => rule.classes.has(peer.id),
+        () => this.networkPolicyGrant(row, destination, peer, withPodIpBlocks),
+      ),
+    );
   }
 
   private networkPolicyGrant(
@@ -584,4 +744,25 @@ export class Engine {
 
 function admitsOnlyByIpBlock(row: Row, peer: PodClass): boolean {
   return row.rules.some((rule) => rule.classesByIpBlock.has(peer.id));
+}
+
+/** Address edges Cilium's rules depend on: Cilium nodes' addresses and every CIDR, so pods between them agree. */
+function ciliumCuts(snapshot: Snapshot): bigint[] {
+  if (snapshot.ciliumPolicies.length === 0) return [];
+  const sets: IntervalSet<bigint>[] = [];
+  for (const node of ciliumNodes(snapshot.nodes)) {
+    for (const ip of node.ips) {
+      const address = parseAddress(ip);
+      if (address !== undefined) sets.push([[address, address]]);
+    }
+  }
+  for (const policy of snapshot.ciliumPolicies) {
+    for (const rule of [...policy.ingress, ...policy.egress]) {
+      for (const peer of rule.peers ?? []) {
+        if (peer.kind !== 'cidr' && peer.kind !== 'cidrGroup') continue;
+        for (const block of peerCidrs(peer, snapshot.ciliumCidrGroups)) sets.push(ipBlockAddresses(block));
+      }
+    }
+  }
+  return cutsOf(sets);
 }

@@ -61,6 +61,8 @@ export function groupPodClasses(
   pods: readonly Pod[],
   cuts: readonly bigint[],
   options: EngineOptions,
+  /** The labels selectors see (under Cilium: with the ones it derives); the pod's own by default. */
+  labelsOf: (pod: Pod) => Labels = (pod) => pod.labels,
 ): { classes: PodClass[]; classByPod: Map<Pod, PodClass> } {
   const classes: PodClass[] = [];
   const classByPod = new Map<Pod, PodClass>();
@@ -73,17 +75,20 @@ export function groupPodClasses(
       .map((p) => `${p.name}/${p.protocol}/${p.port}`)
       .sort()
       .join(',');
-    const labels = Object.keys(pod.labels)
+    const podLabels = labelsOf(pod);
+    const labels = Object.keys(podLabels)
       .sort()
-      .map((key) => `${key}=${pod.labels[key]}`);
+      .map((key) => `${key}=${podLabels[key]}`);
     const hostNetwork = isOutsidePolicy(pod, options);
-    const key = JSON.stringify([pod.namespace, labels, namedPortsKey, hostNetwork, regions]);
+    // Cilium policies select by service account.
+    const account = pod.serviceAccount ?? 'default';
+    const key = JSON.stringify([pod.namespace, labels, namedPortsKey, hostNetwork, regions, account]);
     let podClass = byKey.get(key);
     if (!podClass) {
       podClass = {
         id: classes.length,
         namespace: pod.namespace,
-        labels: pod.labels,
+        labels: podLabels,
         namedPorts: pod.namedPorts,
         namedPortsId: idFor(namedPortsIds, namedPortsKey),
         hostNetwork,

@@ -5,6 +5,7 @@ import {
   clusterPolicyOrder,
   type Direction,
   type IpBlock,
+  type Labels,
   type NetworkPolicy,
   type Pod,
   type PodScope,
@@ -14,7 +15,10 @@ import {
   type Snapshot,
   type Tier,
 } from '../model/types.ts';
+import { selectorLabels } from './cilium/identity.ts';
+import { ciliumVerdict } from './cilium/reference.ts';
 import { type Endpoint, type EngineOptions, isOutsidePolicy } from './endpoint.ts';
+import type { Transport } from './ports.ts';
 import { selectorMatches } from './selectors.ts';
 
 /**
@@ -26,7 +30,7 @@ export function referenceAllows(
   snapshot: Snapshot,
   src: Endpoint,
   dst: Endpoint,
-  protocol: Protocol,
+  protocol: Transport,
   port: number,
   options: EngineOptions,
 ): boolean {
@@ -43,7 +47,7 @@ function sideAllows(
   subject: Pod,
   peer: Endpoint,
   direction: Direction,
-  protocol: Protocol,
+  protocol: Transport,
   port: number,
   options: EngineOptions,
 ): boolean {
@@ -70,17 +74,29 @@ function sideAllows(
     (policy) =>
       policy.namespace === subject.namespace &&
       policy.isolates[direction] &&
-      selectorMatches(policy.podSelector, subject.labels),
+      selectorMatches(policy.podSelector, labelsOf(snapshot, subject, options)),
   );
-  // Only a subject that no NetworkPolicy isolates reaches the Baseline tier; its Pass means the default.
-  if (isolating.length === 0) return tierVerdict('Baseline') !== 'Deny';
-  return isolating.some((policy) =>
-    policy[direction].some(
-      (rule) =>
-        ruleAdmitsPeer(snapshot, policy, rule, peer, options) &&
-        ruleAdmitsPort(rule, protocol, port, destination),
-    ),
+  // Cilium's policies share NetworkPolicy's tier: a deny wins over every allow, allows are unioned.
+  const cilium = ciliumVerdict(snapshot, subject, peer, direction, protocol, port, options);
+  if (cilium.denied) return false;
+  // Only a subject that nothing isolates reaches the Baseline tier; its Pass means the default.
+  if (isolating.length === 0 && !cilium.isolates) return tierVerdict('Baseline') !== 'Deny';
+  return (
+    cilium.allowed ||
+    isolating.some((policy) =>
+      policy[direction].some(
+        (rule) =>
+          ruleAdmitsPeer(snapshot, policy, rule, peer, options) &&
+          ruleAdmitsPort(rule, protocol, port, destination),
+      ),
+    )
   );
+}
+
+/** The labels selectors see: under Cilium, with the ones it derives. */
+function labelsOf(snapshot: Snapshot, pod: Pod, options: EngineOptions): Labels {
+  if (!options.ciliumIdentity) return pod.labels;
+  return selectorLabels(pod, snapshot.namespaces.get(pod.namespace)?.labels ?? {});
 }
 
 function ruleAdmitsPeer(
@@ -112,7 +128,7 @@ function peerMatches(
   } else if (pod.namespace !== policy.namespace) {
     return false;
   }
-  return peer.podSelector === undefined || selectorMatches(peer.podSelector, pod.labels);
+  return peer.podSelector === undefined || selectorMatches(peer.podSelector, labelsOf(snapshot, pod, options));
 }
 
 function ipInBlock(ip: string, block: IpBlock): boolean {
@@ -126,7 +142,7 @@ function ipInBlock(ip: string, block: IpBlock): boolean {
 
 function ruleAdmitsPort(
   rule: PolicyRule,
-  protocol: Protocol,
+  protocol: Transport,
   port: number,
   destination: Pod | undefined,
 ): boolean {
@@ -151,7 +167,7 @@ function scopeSelects(snapshot: Snapshot, scope: PodScope, pod: Pod, options: En
   const namespaceLabels = snapshot.namespaces.get(pod.namespace)?.labels ?? {};
   return (
     selectorMatches(scope.namespaceSelector, namespaceLabels) &&
-    (scope.podSelector === undefined || selectorMatches(scope.podSelector, pod.labels))
+    (scope.podSelector === undefined || selectorMatches(scope.podSelector, labelsOf(snapshot, pod, options)))
   );
 }
 
@@ -159,7 +175,7 @@ function clusterRuleMatches(
   snapshot: Snapshot,
   rule: ClusterRule,
   peer: Endpoint,
-  protocol: Protocol,
+  protocol: Transport,
   port: number,
   destination: Pod | undefined,
   options: EngineOptions,

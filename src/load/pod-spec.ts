@@ -19,6 +19,7 @@ export const POD_TEMPLATE_PATHS: Readonly<Record<string, readonly string[]>> = {
 export interface PodFacts {
   namedPorts: NamedPort[];
   hostNetwork: boolean;
+  serviceAccount?: string;
   containers: ContainerFacts[];
 }
 
@@ -64,7 +65,14 @@ export function readPodSpec(
       });
     });
   }
-  return { namedPorts, hostNetwork: spec?.hostNetwork === true, containers: facts };
+  // serviceAccount is the deprecated spelling the API server still copies into serviceAccountName.
+  const account = spec?.serviceAccountName ?? spec?.serviceAccount;
+  return {
+    namedPorts,
+    hostNetwork: spec?.hostNetwork === true,
+    ...(typeof account === 'string' && account !== '' ? { serviceAccount: account } : {}),
+    containers: facts,
+  };
 }
 
 /** What audit checks read of a container: its image and arguments (to recognise a CNI) and host ports. */

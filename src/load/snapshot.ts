@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { CiliumCidrGroup, CiliumPolicy } from '../model/cilium.ts';
 import type {
   KeptObject,
   Namespace,
@@ -19,6 +20,7 @@ import {
   readNode,
   warnAboutClusterPolicyOrder,
 } from './cluster-network-policy.ts';
+import { CILIUM_GROUP, isCiliumPolicyKind, readCidrGroup, readCiliumPolicy } from './cilium/policy.ts';
 import { type Diagnostic, InputError } from './diagnostics.ts';
 import { type FieldKey, type ParsedDocument, parseSource } from './documents.ts';
 import { dnsLabelProblem, dnsSubdomainProblem } from './names.ts';
@@ -279,6 +281,8 @@ const CLUSTER_SCOPED: ReadonlySet<string> = new Set([
   'AdminNetworkPolicy',
   'BaselineAdminNetworkPolicy',
   'ClusterNetworkPolicy',
+  'CiliumClusterwideNetworkPolicy',
+  'CiliumCIDRGroup',
 ]);
 
 /**
@@ -302,6 +306,9 @@ const ANALYSED_GROUPS: Readonly<Record<string, readonly string[]>> = {
   BaselineAdminNetworkPolicy: [CLUSTER_POLICY_GROUP],
   ClusterNetworkPolicy: [CLUSTER_POLICY_GROUP],
   Node: [''],
+  CiliumNetworkPolicy: [CILIUM_GROUP],
+  CiliumClusterwideNetworkPolicy: [CILIUM_GROUP],
+  CiliumCIDRGroup: [CILIUM_GROUP],
 };
 
 /** Objects without an apiVersion are kept (and rejected later) so the error names the missing field. */
@@ -358,6 +365,8 @@ function interpret(
   const ingresses: KeptObject[] = [];
   const clusterPolicies: ReadClusterPolicy[] = [];
   const nodes: Node[] = [];
+  const ciliumPolicies: CiliumPolicy[] = [];
+  const ciliumCidrGroups: CiliumCidrGroup[] = [];
   const templates: Template[] = [];
   let finishedPods = 0;
 
@@ -381,6 +390,12 @@ function interpret(
     } else if (isClusterPolicyKind(kind)) {
       const policy = readClusterPolicy(reader, object, kind, name);
       keep = () => clusterPolicies.push({ policy, reader });
+    } else if (isCiliumPolicyKind(kind)) {
+      const read = readCiliumPolicy(reader, object, kind, namespace, name);
+      keep = () => ciliumPolicies.push(...read.flatMap((r) => ('policy' in r ? [r.policy] : [])));
+    } else if (kind === 'CiliumCIDRGroup') {
+      const group = readCidrGroup(reader, object, name, labels);
+      keep = () => ciliumCidrGroups.push(group);
     } else if (kind === 'Node') {
       const node = readNode(reader, object, name, labels);
       keep = () => nodes.push(node);
@@ -450,13 +465,21 @@ function interpret(
   }
   warnAboutClusterPolicyOrder(clusterPolicies);
   pods.push(...templatesWithoutPods(templates, pods));
-  implyNamespaces(namespaces, [...pods, ...policies, ...services, ...ingresses]);
+  implyNamespaces(namespaces, [
+    ...pods,
+    ...policies,
+    ...services,
+    ...ingresses,
+    ...ciliumPolicies.filter((p) => p.namespace !== ''),
+  ]);
   return {
     namespaces,
     workloads: groupWorkloads(pods, objects, rules),
     pods,
     policies,
     clusterPolicies: clusterPolicies.map(({ policy }) => policy),
+    ciliumPolicies,
+    ciliumCidrGroups,
     nodes,
     services,
     ingresses,

@@ -171,6 +171,8 @@ export interface Pod {
   ips: readonly string[];
   namedPorts: readonly NamedPort[];
   hostNetwork: boolean;
+  /** spec.serviceAccountName; undefined reads as `default`. */
+  serviceAccount?: string;
   containers: readonly ContainerFacts[];
   /** Id of the workload the pod belongs to, e.g. `shop/web[Deployment]`. */
   workload: string;
@@ -231,6 +233,9 @@ export interface Snapshot {
   policies: readonly NetworkPolicy[];
   /** AdminNetworkPolicies, BaselineAdminNetworkPolicies and ClusterNetworkPolicies, in input order. */
   clusterPolicies: readonly ClusterPolicy[];
+  /** CiliumNetworkPolicies and CiliumClusterwideNetworkPolicies, one entry per spec, in input order. */
+  ciliumPolicies: readonly import('./cilium.ts').CiliumPolicy[];
+  ciliumCidrGroups: readonly import('./cilium.ts').CiliumCidrGroup[];
   nodes: readonly Node[];
   services: readonly KeptObject[];
   ingresses: readonly KeptObject[];

@@ -1,7 +1,6 @@
 import { type Connection, peerName } from '../analysis/connectivity.ts';
-import { formatPorts } from '../engine/ports.ts';
+import { formatPorts, TRANSPORTS } from '../engine/ports.ts';
 import type { Snapshot } from '../model/types.ts';
-import { PROTOCOLS } from '../model/types.ts';
 import { portsToJson } from './ports-json.ts';
 
 export const CONNECTIVITY_FORMATS = ['text', 'json', 'csv', 'md', 'dot'] as const;
@@ -63,7 +62,7 @@ function csvField(value: string): string {
 function renderCsv(connections: readonly Connection[]): string {
   const rows = [['src', 'dst', 'protocol', 'ports']];
   for (const c of connections) {
-    for (const protocol of PROTOCOLS) {
+    for (const protocol of TRANSPORTS) {
       const ranges = c.ports[protocol];
       if (ranges.length === 0) continue;
       const ports = ranges.map(([lo, hi]) => (lo === hi ? `${lo}` : `${lo}-${hi}`)).join(' ');

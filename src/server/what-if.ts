@@ -92,6 +92,12 @@ export function overlaySnapshot(
   const clusterPolicies = merge(base.clusterPolicies, overlay.clusterPolicies, (p) =>
     keyOf(p.kind, '', p.name),
   );
+  const ciliumPolicies = merge(base.ciliumPolicies, overlay.ciliumPolicies, (p) =>
+    keyOf(p.kind, p.namespace, p.name),
+  );
+  const ciliumCidrGroups = merge(base.ciliumCidrGroups, overlay.ciliumCidrGroups, (g) =>
+    keyOf('CiliumCIDRGroup', '', g.name),
+  );
   const nodes = merge(base.nodes, overlay.nodes, (n) => keyOf('Node', '', n.name));
   const services = merge(base.services, overlay.services, (s) => keyOf(s.kind, s.namespace, s.name));
   const ingresses = merge(base.ingresses, overlay.ingresses, (s) => keyOf(s.kind, s.namespace, s.name));
@@ -125,6 +131,8 @@ export function overlaySnapshot(
     pods,
     policies,
     clusterPolicies,
+    ciliumPolicies,
+    ciliumCidrGroups,
     nodes,
     services,
     ingresses,

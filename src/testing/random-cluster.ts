@@ -359,6 +359,8 @@ export function toSnapshot(cluster: Cluster, permuted: boolean): Snapshot {
     pods,
     policies,
     clusterPolicies,
+    ciliumPolicies: [],
+    ciliumCidrGroups: [],
     nodes,
     services: [],
     ingresses: [],

@@ -26,6 +26,7 @@ export const check020: Check = {
   id: 'HIPAA-NP-020',
   run(context) {
     const tls: PortSet = {
+      ...NO_PORTS,
       TCP: normalize(context.config.tlsPorts.map((p) => [p, p] as const)),
       UDP: normalize(context.config.tlsPorts.map((p) => [p, p] as const)),
       SCTP: normalize(context.config.tlsPorts.map((p) => [p, p] as const)),

@@ -1,10 +1,10 @@
 import type { IntervalSet } from '../../engine/intervals.ts';
-import type { PortSet } from '../../engine/ports.ts';
+import { NO_PORTS, type PortSet } from '../../engine/ports.ts';
 import type { PolicyPeer, Workload } from '../../model/types.ts';
 import type { AuditContext } from '../types.ts';
 import { addressSet, NAME_LABEL } from './support.ts';
 
-export const DNS_PORTS: PortSet = { TCP: [[53, 53]], UDP: [[53, 53]], SCTP: [] };
+export const DNS_PORTS: PortSet = { ...NO_PORTS, TCP: [[53, 53]], UDP: [[53, 53]] };
 
 /** CoreDNS and kube-dns both carry `k8s-app: kube-dns`; NodeLocal DNSCache carries its own value. */
 export function isClusterDns(workload: Workload): boolean {
