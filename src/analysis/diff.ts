@@ -107,25 +107,29 @@ function explainSideRules(
       byIpBlock: entry.byIpBlock,
       ...sourceRef(entry.rule.provenance),
     })),
-    tiers: side.tiers.map((step) =>
-      step.rule
-        ? {
-            tier: step.tier,
-            action: actionWord(step.rule.policy, step.action),
-            rule: clusterRuleId(step.rule.policy, step.rule.rule),
-            ports: step.ports,
-            ...sourceRef(step.rule.rule.provenance),
-          }
-        : { tier: step.tier, action: step.action, ports: step.ports },
-    ).concat(
-      side.kindSteps.map((step) => ({
-        tier: 'NetworkPolicy',
-        action: step.action,
-        rule: step.rule.origin.note ? `${step.rule.origin.rule} [${step.rule.origin.note}]` : step.rule.origin.rule,
-        ports: step.ports,
-        ...sourceRef(step.rule.origin.provenance),
-      })),
-    ),
+    tiers: side.tiers
+      .map((step) =>
+        step.rule
+          ? {
+              tier: step.tier,
+              action: actionWord(step.rule.policy, step.action),
+              rule: clusterRuleId(step.rule.policy, step.rule.rule),
+              ports: step.ports,
+              ...sourceRef(step.rule.rule.provenance),
+            }
+          : { tier: step.tier, action: step.action, ports: step.ports },
+      )
+      .concat(
+        side.kindSteps.map((step) => ({
+          tier: 'NetworkPolicy',
+          action: step.action,
+          rule: step.rule.origin.note
+            ? `${step.rule.origin.rule} [${step.rule.origin.note}]`
+            : step.rule.origin.rule,
+          ports: step.ports,
+          ...sourceRef(step.rule.origin.provenance),
+        })),
+      ),
   };
 }
 

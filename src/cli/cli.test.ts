@@ -169,7 +169,7 @@ test('connectivity --format json keeps the documented contract', async () => {
     const protocols = Object.keys(c.ports);
     assert.ok(protocols.length > 0, 'a connection allows something');
     for (const protocol of protocols) {
-      assert.ok(['TCP', 'UDP', 'SCTP'].includes(protocol));
+      assert.ok(['TCP', 'UDP', 'SCTP', 'ICMP'].includes(protocol));
       for (const range of c.ports[protocol]) {
         assert.ok(Number.isInteger(range[0]) && range[0] <= range[1] && range[1] <= 65535);
       }

@@ -89,7 +89,7 @@ test('explain shows the chain of tiers with each rule, action and position', asy
       [
         'Ingress to phi/db[Pod]: decided tier by tier (Admin, NetworkPolicy, Baseline, default)',
         `  Admin tier, priority 10: AdminNetworkPolicy/phi-guardrail ingress[0] "allow-pg-from-web" (${anp}:8): Pass on TCP 5432, handed to NetworkPolicy  <- matches`,
-        `  Admin tier, priority 10: AdminNetworkPolicy/phi-guardrail ingress[1] "deny-rest" (${anp}:12): Deny on TCP 1-5431,5433-65535 UDP 1-65535 SCTP 1-65535`,
+        `  Admin tier, priority 10: AdminNetworkPolicy/phi-guardrail ingress[1] "deny-rest" (${anp}:12): Deny on TCP 1-5431,5433-65535 UDP 1-65535 SCTP 1-65535 ICMP`,
         `  NetworkPolicy tier: TCP 5432 admitted by phi/open-db ingress[0] (${apps}:26)  <- matches`,
       ].join('\n'),
     ),

@@ -9,6 +9,8 @@ import {
 } from '../model/types.ts';
 import { type AddressPorts, partitionAddresses, partitionByPorts } from './address-partition.ts';
 import { ALL_ADDRESSES, ipBlockAddresses, parseAddress } from './addresses.ts';
+import { CiliumAdapter } from './cilium/adapter.ts';
+import { ciliumNodes, peerCidrs, selectorLabels } from './cilium/identity.ts';
 import {
   type CompiledClusterRule,
   type CompiledRule,
@@ -19,6 +21,16 @@ import {
 } from './compile.ts';
 import { DEFAULT_OPTIONS, type Endpoint, type EngineOptions } from './endpoint.ts';
 import { contains, type IntervalSet } from './intervals.ts';
+import {
+  ADMIN_LEVEL,
+  BASELINE_LEVEL,
+  isKindRule,
+  type KindPolicy,
+  type KindRule,
+  NETWORK_POLICY_LEVEL,
+  NETWORK_POLICY_ORDER,
+  type TierAction,
+} from './kind-rules.ts';
 import { PeerMatcher } from './peer-matcher.ts';
 import { clusterAddressCuts, cutsOf, groupPodClasses, ipBlockCuts, type PodClass } from './pod-classes.ts';
 import {
@@ -30,18 +42,6 @@ import {
   type PortSet,
   unionPorts,
 } from './ports.ts';
-import { CiliumAdapter } from './cilium/adapter.ts';
-import { ciliumNodes, peerCidrs, selectorLabels } from './cilium/identity.ts';
-import {
-  ADMIN_LEVEL,
-  BASELINE_LEVEL,
-  isKindRule,
-  type KindPolicy,
-  type KindRule,
-  NETWORK_POLICY_LEVEL,
-  NETWORK_POLICY_ORDER,
-  type TierAction,
-} from './kind-rules.ts';
 import { type TierLevel, type TierMatch, type TierStep, walkTiers } from './tiers.ts';
 
 export type { PodClass } from './pod-classes.ts';
@@ -304,7 +304,8 @@ export class Engine {
       }
     }
     for (const policy of this.kindPolicies) {
-      for (const rule of policy.rules.ingress) if (rule.action === 'Allow') add(rule.classes, policy.subjects);
+      for (const rule of policy.rules.ingress)
+        if (rule.action === 'Allow') add(rule.classes, policy.subjects);
     }
     return { everyone, from };
   }
@@ -349,7 +350,8 @@ export class Engine {
         if (row.open) return 'open';
         // Rules of other kinds are told apart by id: classes under different ones may differ.
         const levels = row.levels.map((l) => `${l.level}${l.isolates}:${l.rules.map((r) => r.id).join(',')}`);
-        if (levels.length > 0) return `${row.isolated}:${row.rules.map((r) => r.id).join(',')}:${[...row.admin, ...row.baseline].map((r) => r.id).join(',')}:${levels.join(';')}`;
+        if (levels.length > 0)
+          return `${row.isolated}:${row.rules.map((r) => r.id).join(',')}:${[...row.admin, ...row.baseline].map((r) => r.id).join(',')}:${levels.join(';')}`;
         const rules = row.rules
           .map((r) => ruleMeaning.get(r))
           .sort()
@@ -507,13 +509,24 @@ export class Engine {
       : ALL_PORTS;
     const { kindIsolatedBy } = row;
     if (!tiered(row))
-      return { hostNetwork: false, isolatedBy, admittedBy, tiers: [], kindSteps: [], kindIsolatedBy, ports: granted };
+      return {
+        hostNetwork: false,
+        isolatedBy,
+        admittedBy,
+        tiers: [],
+        kindSteps: [],
+        kindIsolatedBy,
+        ports: granted,
+      };
     const matchesPeer = (rule: TierRule) =>
       peerClass
         ? rule.classes.has(peerClass.id)
         : peerAddress !== undefined && contains(rule.addresses, peerAddress);
     const steps: TierStep<TierRule>[] = [];
-    const ports = walkTiers(this.tierLevels(row, destination, matchesPeer, () => granted), steps);
+    const ports = walkTiers(
+      this.tierLevels(row, destination, matchesPeer, () => granted),
+      steps,
+    );
     const kindSteps: SideExplanation['kindSteps'] = [];
     const tiers: SideExplanation['tiers'] = [];
     for (const step of steps) {
@@ -590,7 +603,9 @@ export class Engine {
   private peersOfRow(subject: PodClass, direction: Direction): Iterable<number> {
     const row = this.row(subject, direction);
     if (mayAdmitAnyone(row)) return this.classes.map((c) => c.id);
-    const allowing = [...row.admin, ...row.levels.flatMap((l) => l.rules)].filter((r) => r.action === 'Allow');
+    const allowing = [...row.admin, ...row.levels.flatMap((l) => l.rules)].filter(
+      (r) => r.action === 'Allow',
+    );
     return new Set([...row.rules, ...allowing].flatMap((r) => [...(r.classes ?? [])]));
   }
 

@@ -11,7 +11,6 @@ import {
   type PodScope,
   type PolicyPeer,
   type PolicyRule,
-  type Protocol,
   type Snapshot,
   type Tier,
 } from '../model/types.ts';
@@ -128,7 +127,9 @@ function peerMatches(
   } else if (pod.namespace !== policy.namespace) {
     return false;
   }
-  return peer.podSelector === undefined || selectorMatches(peer.podSelector, labelsOf(snapshot, pod, options));
+  return (
+    peer.podSelector === undefined || selectorMatches(peer.podSelector, labelsOf(snapshot, pod, options))
+  );
 }
 
 function ipInBlock(ip: string, block: IpBlock): boolean {

@@ -12,6 +12,7 @@ import type {
   WorkloadNames,
 } from '../model/types.ts';
 import { workloadId } from '../model/types.ts';
+import { CILIUM_GROUP, isCiliumPolicyKind, readCidrGroup, readCiliumPolicy } from './cilium/policy.ts';
 import {
   CLUSTER_POLICY_GROUP,
   isClusterPolicyKind,
@@ -20,7 +21,6 @@ import {
   readNode,
   warnAboutClusterPolicyOrder,
 } from './cluster-network-policy.ts';
-import { CILIUM_GROUP, isCiliumPolicyKind, readCidrGroup, readCiliumPolicy } from './cilium/policy.ts';
 import { type Diagnostic, InputError } from './diagnostics.ts';
 import { type FieldKey, type ParsedDocument, parseSource } from './documents.ts';
 import { dnsLabelProblem, dnsSubdomainProblem } from './names.ts';

@@ -76,13 +76,13 @@ test('json: connections carry workload or external peers and port ranges per pro
     {
       src: { workload: 'shop/db[Pod]' },
       dst: { external: ['0.0.0.0/0', '::/0'] },
-      ports: { TCP: [[1, 65535]], UDP: [[1, 65535]], SCTP: [[1, 65535]] },
+      ports: { TCP: [[1, 65535]], UDP: [[1, 65535]], SCTP: [[1, 65535]], ICMP: [[0, 255]] },
     },
     { src: { workload: 'shop/web[Pod]' }, dst: { external: ['10.96.0.10/32'] }, ports: { UDP: [[53, 53]] } },
     {
       src: { external: ['0.0.0.0/0', '::/0'] },
       dst: { workload: 'shop/db[Pod]' },
-      ports: { TCP: [[1, 65535]], UDP: [[1, 65535]], SCTP: [[1, 65535]] },
+      ports: { TCP: [[1, 65535]], UDP: [[1, 65535]], SCTP: [[1, 65535]], ICMP: [[0, 255]] },
     },
   ]);
   assert.equal(json.partial, false);
@@ -104,11 +104,14 @@ test('csv: a header, then one row per protocol with ranges separated by spaces',
   assert.equal(lines[0], 'src,dst,protocol,ports');
   assert.ok(lines.includes('shop/db[Pod],shop/web[Pod],TCP,8080 9000-9100'));
   assert.ok(lines.includes('shop/web[Pod],10.96.0.10/32,UDP,53'));
-  // Three protocols for each of the two unrestricted pairs, plus the two restricted ones.
-  assert.equal(lines.length, 1 + 2 + 3 * 2);
+  // Three protocols and ICMP (its types) for each of the two unrestricted pairs, plus the two restricted ones.
+  assert.equal(lines.length, 1 + 2 + 4 * 2);
   assert.deepEqual(
     lines.filter((l) => l.startsWith('shop/db[Pod],"0.0.0.0/0,::/0"')),
-    ['TCP', 'UDP', 'SCTP'].map((p) => `shop/db[Pod],"0.0.0.0/0,::/0",${p},1-65535`),
+    [
+      ...['TCP', 'UDP', 'SCTP'].map((p) => `shop/db[Pod],"0.0.0.0/0,::/0",${p},1-65535`),
+      'shop/db[Pod],"0.0.0.0/0,::/0",ICMP,0-255',
+    ],
   );
 });
 

@@ -598,15 +598,15 @@ describe('HIPAA-NP-002 NetworkPolicy-enforcing CNI', () => {
 describe('HIPAA-NP-003 unmodelled policy kinds', () => {
   test('fails per unmodelled policy kind, with its count', () => {
     const manifests = yaml`
-      apiVersion: cilium.io/v2
-      kind: CiliumNetworkPolicy
+      apiVersion: crd.antrea.io/v1beta1
+      kind: NetworkPolicy
       metadata: {name: a, namespace: ehr}
-      spec: {endpointSelector: {}}
+      spec: {appliedTo: []}
       ---
-      apiVersion: cilium.io/v2
-      kind: CiliumNetworkPolicy
+      apiVersion: crd.antrea.io/v1beta1
+      kind: NetworkPolicy
       metadata: {name: b, namespace: ehr}
-      spec: {endpointSelector: {}}
+      spec: {appliedTo: []}
       ---
       apiVersion: crd.projectcalico.org/v1
       kind: GlobalNetworkPolicy
@@ -621,11 +621,11 @@ describe('HIPAA-NP-003 unmodelled policy kinds', () => {
     assert.deepEqual(
       findings.map((f) => [f.status, f.objects]),
       [
-        ['fail', ['CiliumNetworkPolicy (cilium.io/v2)']],
+        ['fail', ['NetworkPolicy (crd.antrea.io/v1beta1)']],
         ['fail', ['GlobalNetworkPolicy (crd.projectcalico.org/v1)']],
       ],
     );
-    assert.match(notes(findings[0] as Finding), /CiliumNetworkPolicy \(cilium\.io\/v2\) ×2 in the input/);
+    assert.match(notes(findings[0] as Finding), /NetworkPolicy \(crd\.antrea\.io\/v1beta1\) ×2 in the input/);
     assert.match(notes(findings[1] as Finding), /Calico policies are ordered, can Deny/);
   });
 

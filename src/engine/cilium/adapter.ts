@@ -56,7 +56,10 @@ export class CiliumAdapter {
     for (const c of classes) {
       if (!c.hostNetwork) {
         const namespaceLabels = snapshot.namespaces.get(c.namespace)?.labels ?? {};
-        this.endpointLabels.set(c.id, podIdentityLabels(c.pods[0] as PodClass['pods'][number], namespaceLabels));
+        this.endpointLabels.set(
+          c.id,
+          podIdentityLabels(c.pods[0] as PodClass['pods'][number], namespaceLabels),
+        );
       } else if (c.addresses.length === 0 || c.addresses.some((a) => contains(this.nodeAddresses, a))) {
         this.nodeClasses.push(c.id);
       } else this.worldClasses.push(c.id);
@@ -137,7 +140,8 @@ export class CiliumAdapter {
     // A rule that names no layer-3 peer matches every peer, if it says anything at all (an empty rule
     // `{}` only isolates).
     if (rule.peers === undefined) {
-      if (rule.ports === undefined && rule.icmpTypes === undefined) return { classes: new Set(), addresses: [] };
+      if (rule.ports === undefined && rule.icmpTypes === undefined)
+        return { classes: new Set(), addresses: [] };
       return { classes: new Set(this.classes.map((c) => c.id)), addresses: ALL_ADDRESSES };
     }
     const classes = new Set<number>();
@@ -220,7 +224,8 @@ export class CiliumAdapter {
     let matched = this.selectorCache.get(key);
     if (!matched) {
       const classes = new Set<number>();
-      for (const [id, labels] of this.endpointLabels) if (ciliumSelectorMatches(selector, labels)) classes.add(id);
+      for (const [id, labels] of this.endpointLabels)
+        if (ciliumSelectorMatches(selector, labels)) classes.add(id);
       let addresses: IntervalSet<bigint> = [];
       if (ciliumSelectorMatches(selector, NODE_IDENTITY)) {
         for (const id of this.nodeClasses) classes.add(id);
@@ -264,6 +269,7 @@ export function rulePorts(rule: CiliumRule, destination: PodClass | undefined): 
       }
     }
   }
-  if (rule.icmpTypes) set = unionPorts(set, portSetOf('ICMP', normalize(rule.icmpTypes.map((t) => [t, t] as const))));
+  if (rule.icmpTypes)
+    set = unionPorts(set, portSetOf('ICMP', normalize(rule.icmpTypes.map((t) => [t, t] as const))));
   return set;
 }

@@ -1,8 +1,8 @@
 import {
-  CLUSTER_LABEL,
   type CiliumCidrGroup,
   type CiliumPeer,
   type CiliumSelector,
+  CLUSTER_LABEL,
   DEFAULT_CLUSTER_NAME,
   NAMESPACE_LABELS_PREFIX,
   POD_NAMESPACE_LABEL,
@@ -99,6 +99,7 @@ export function hasCiliumPolicies(snapshot: Snapshot): boolean {
 /** A pod's labels as NetworkPolicy selectors see them under Cilium: its own and the derived ones, unprefixed. */
 export function selectorLabels(pod: Pod, namespaceLabels: Labels): Labels {
   const labels: Record<string, string> = {};
-  for (const [key, value] of Object.entries(podIdentityLabels(pod, namespaceLabels))) labels[key.slice(4)] = value;
+  for (const [key, value] of Object.entries(podIdentityLabels(pod, namespaceLabels)))
+    labels[key.slice(4)] = value;
   return labels;
 }

@@ -44,7 +44,9 @@ export function ciliumVerdict(
   const verdict: CiliumVerdict = { isolates: false, denied: false, allowed: false };
   if (isOutsidePolicy(subject, options)) return verdict;
   const subjectLabels = podIdentityLabels(subject, snapshot.namespaces.get(subject.namespace)?.labels ?? {});
-  const policies = snapshot.ciliumPolicies.filter((p) => ciliumSelectorMatches(p.endpointSelector, subjectLabels));
+  const policies = snapshot.ciliumPolicies.filter((p) =>
+    ciliumSelectorMatches(p.endpointSelector, subjectLabels),
+  );
   const identity = identityOf(snapshot, peer, options);
   const destination = direction === 'ingress' ? subject : 'pod' in peer ? peer.pod : undefined;
   for (const policy of policies) {
@@ -67,7 +69,10 @@ function identityOf(snapshot: Snapshot, peer: Endpoint, options: EngineOptions):
   if ('pod' in peer) {
     const pod = peer.pod;
     if (!isOutsidePolicy(pod, options))
-      return { kind: 'endpoint', labels: podIdentityLabels(pod, snapshot.namespaces.get(pod.namespace)?.labels ?? {}) };
+      return {
+        kind: 'endpoint',
+        labels: podIdentityLabels(pod, snapshot.namespaces.get(pod.namespace)?.labels ?? {}),
+      };
     // A hostNetwork pod is its node: a Cilium node's identity, or the world's on a node without Cilium.
     if (pod.ips.length === 0 || pod.ips.some((ip) => nodeIps.has(ip))) return { kind: 'node', ips: pod.ips };
     return { kind: 'world', ips: pod.ips };
@@ -85,12 +90,22 @@ function selectorMatchesIdentity(selector: CiliumSelector, identity: Identity): 
   return false;
 }
 
-function ruleMatchesPeer(snapshot: Snapshot, policy: CiliumPolicy, rule: CiliumRule, identity: Identity): boolean {
+function ruleMatchesPeer(
+  snapshot: Snapshot,
+  policy: CiliumPolicy,
+  rule: CiliumRule,
+  identity: Identity,
+): boolean {
   if (rule.peers === undefined) return rule.ports !== undefined || rule.icmpTypes !== undefined;
   return rule.peers.some((peer) => peerMatches(snapshot, policy, peer, identity));
 }
 
-function peerMatches(snapshot: Snapshot, _policy: CiliumPolicy, peer: CiliumPeer, identity: Identity): boolean {
+function peerMatches(
+  snapshot: Snapshot,
+  _policy: CiliumPolicy,
+  peer: CiliumPeer,
+  identity: Identity,
+): boolean {
   switch (peer.kind) {
     case 'endpoints':
       return selectorMatchesIdentity(peer.selector, identity);
@@ -123,8 +138,12 @@ function peerMatches(snapshot: Snapshot, _policy: CiliumPolicy, peer: CiliumPeer
       );
     case 'nodes': {
       if (identity.kind !== 'node') return false;
-      const nodes = ciliumNodes(snapshot.nodes).filter((n) => ciliumSelectorMatches(peer.selector, nodeIdentityLabels(n)));
-      return identity.ips.length === 0 ? nodes.length > 0 : nodes.some((n) => n.ips.some((ip) => identity.ips.includes(ip)));
+      const nodes = ciliumNodes(snapshot.nodes).filter((n) =>
+        ciliumSelectorMatches(peer.selector, nodeIdentityLabels(n)),
+      );
+      return identity.ips.length === 0
+        ? nodes.length > 0
+        : nodes.some((n) => n.ips.some((ip) => identity.ips.includes(ip)));
     }
     case 'fqdn':
     case 'service':
@@ -138,14 +157,23 @@ function inCidr(ip: string, cidr: string): boolean {
   return address.kind() === range.kind() && address.match(range, bits);
 }
 
-function ruleMatchesPort(rule: CiliumRule, protocol: Transport, port: number, destination: Pod | undefined): boolean {
+function ruleMatchesPort(
+  rule: CiliumRule,
+  protocol: Transport,
+  port: number,
+  destination: Pod | undefined,
+): boolean {
   if (rule.ports === undefined && rule.icmpTypes === undefined) return true;
   if (protocol === 'ICMP') return rule.icmpTypes?.includes(port) ?? false;
   return (rule.ports ?? []).some((p) => {
     if (!p.protocols.includes(protocol)) return false;
     if (p.port === undefined) return true;
     if (typeof p.port === 'string')
-      return destination?.namedPorts.some((n) => n.name === p.port && n.protocol === protocol && n.port === port) ?? false;
+      return (
+        destination?.namedPorts.some(
+          (n) => n.name === p.port && n.protocol === protocol && n.port === port,
+        ) ?? false
+      );
     return port >= p.port && port <= (p.endPort ?? p.port);
   });
 }

@@ -39,7 +39,31 @@ const RULE_FIELDS = [
   'enableDefaultDeny',
   'log',
 ];
-const COMMON = { ingress: ['fromEndpoints', 'fromRequires', 'fromCIDR', 'fromCIDRSet', 'fromEntities', 'fromGroups', 'fromNodes', 'toPorts', 'icmps'], egress: ['toEndpoints', 'toRequires', 'toCIDR', 'toCIDRSet', 'toEntities', 'toServices', 'toGroups', 'toNodes', 'toPorts', 'icmps'] } as const;
+const COMMON = {
+  ingress: [
+    'fromEndpoints',
+    'fromRequires',
+    'fromCIDR',
+    'fromCIDRSet',
+    'fromEntities',
+    'fromGroups',
+    'fromNodes',
+    'toPorts',
+    'icmps',
+  ],
+  egress: [
+    'toEndpoints',
+    'toRequires',
+    'toCIDR',
+    'toCIDRSet',
+    'toEntities',
+    'toServices',
+    'toGroups',
+    'toNodes',
+    'toPorts',
+    'icmps',
+  ],
+} as const;
 const ALLOW_ONLY = { ingress: ['authentication'], egress: ['toFQDNs', 'authentication'] } as const;
 const PROTOCOLS: Readonly<Record<string, readonly Protocol[]>> = {
   TCP: ['TCP'],
@@ -98,7 +122,10 @@ export function readCiliumPolicy(
   name: string,
 ): ReadCiliumPolicy[] {
   if (typeof object.apiVersion === 'string' && object.apiVersion !== `${CILIUM_GROUP}/v2`)
-    reader.error(['apiVersion'], `unsupported version "${object.apiVersion}" of ${kind}: phiwall reads cilium.io/v2`);
+    reader.error(
+      ['apiVersion'],
+      `unsupported version "${object.apiVersion}" of ${kind}: phiwall reads cilium.io/v2`,
+    );
   const ns = kind === 'CiliumNetworkPolicy' ? namespace : '';
   const out: ReadCiliumPolicy[] = [];
   const hasSpec = object.spec !== undefined && object.spec !== null;
@@ -109,7 +136,7 @@ export function readCiliumPolicy(
     if (spec) out.push(readSpec(reader, spec, path, { kind, namespace: ns, name, specPath }));
   };
   if (hasSpec) read(object.spec, ['spec'], 'spec');
-  specs.forEach((raw, i) => read(raw, ['specs', i], `specs[${i}]`));
+  for (const [i, raw] of specs.entries()) read(raw, ['specs', i], `specs[${i}]`);
   return out;
 }
 
@@ -120,7 +147,12 @@ interface PolicyHeader {
   specPath: string;
 }
 
-function readSpec(reader: ObjectReader, spec: Fields, path: FieldKey[], header: PolicyHeader): ReadCiliumPolicy {
+function readSpec(
+  reader: ObjectReader,
+  spec: Fields,
+  path: FieldKey[],
+  header: PolicyHeader,
+): ReadCiliumPolicy {
   reader.onlyKnownFields(spec, path, RULE_FIELDS);
   const hasEndpoints = spec.endpointSelector !== undefined && spec.endpointSelector !== null;
   const hasNodes = spec.nodeSelector !== undefined && spec.nodeSelector !== null;
@@ -128,13 +160,17 @@ function readSpec(reader: ObjectReader, spec: Fields, path: FieldKey[], header: 
     reader.error(path, 'exactly one of endpointSelector or nodeSelector is required');
   }
   if (header.kind === 'CiliumNetworkPolicy' && hasNodes)
-    reader.error([...path, 'nodeSelector'], 'a CiliumNetworkPolicy cannot select nodes: use a CiliumClusterwideNetworkPolicy');
+    reader.error(
+      [...path, 'nodeSelector'],
+      'a CiliumNetworkPolicy cannot select nodes: use a CiliumClusterwideNetworkPolicy',
+    );
   const written = readCiliumSelector(reader, hasNodes ? spec.nodeSelector : spec.endpointSelector, [
     ...path,
     hasNodes ? 'nodeSelector' : 'endpointSelector',
   ]);
   const defaultDeny = readDefaultDeny(reader, spec.enableDefaultDeny, [...path, 'enableDefaultDeny']);
-  const matchesInit = selectorHasSource(written, 'reserved') && Object.hasOwn(written.matchLabels, 'reserved:init');
+  const matchesInit =
+    selectorHasSource(written, 'reserved') && Object.hasOwn(written.matchLabels, 'reserved:init');
   const context: RuleContext = { namespace: header.namespace, matchesInit };
   const rules = (field: 'ingress' | 'ingressDeny' | 'egress' | 'egressDeny') => {
     const direction: Direction = field.startsWith('ingress') ? 'ingress' : 'egress';
@@ -154,9 +190,7 @@ function readSpec(reader: ObjectReader, spec: Fields, path: FieldKey[], header: 
     return { hostPolicy: id };
   }
   const endpointSelector =
-    header.namespace && !matchesInit
-      ? withNamespace(written, header.namespace)
-      : written;
+    header.namespace && !matchesInit ? withNamespace(written, header.namespace) : written;
   return {
     policy: {
       ...header,
@@ -203,7 +237,10 @@ function peerSelector(selector: CiliumSelector, context: RuleContext, requires: 
   if (context.namespace) return withNamespace(selector, context.namespace);
   return {
     ...selector,
-    matchExpressions: [...selector.matchExpressions, { key: `k8s:${POD_NAMESPACE_LABEL}`, operator: 'Exists', values: [] }],
+    matchExpressions: [
+      ...selector.matchExpressions,
+      { key: `k8s:${POD_NAMESPACE_LABEL}`, operator: 'Exists', values: [] },
+    ],
   };
 }
 
@@ -233,7 +270,10 @@ function readRule(
   });
   list(field('Entities')).forEach((raw, i) => {
     if (!(CILIUM_ENTITIES as readonly unknown[]).includes(raw)) {
-      reader.error([...path, field('Entities'), i], `unknown entity ${JSON.stringify(raw)}: use ${CILIUM_ENTITIES.join(', ')}`);
+      reader.error(
+        [...path, field('Entities'), i],
+        `unknown entity ${JSON.stringify(raw)}: use ${CILIUM_ENTITIES.join(', ')}`,
+      );
       return;
     }
     peers.push({ kind: 'entity', entity: raw as CiliumEntity });
@@ -268,7 +308,10 @@ function readRule(
   }
   const groups = list(field('Groups'));
   if (groups.length > 0) {
-    reader.warn([...path, field('Groups')], `${field('Groups')} (cloud provider groups) cannot be resolved offline: it matches nothing here`);
+    reader.warn(
+      [...path, field('Groups')],
+      `${field('Groups')} (cloud provider groups) cannot be resolved offline: it matches nothing here`,
+    );
     peers.push({ kind: 'service', description: field('Groups') });
   }
   const requiresField = field('Requires');
@@ -279,7 +322,8 @@ function readRule(
   if (requires.length > 0 && peers.length === 0) namesPeers = false;
   const toPorts = readToPorts(reader, rule.toPorts, [...path, 'toPorts'], deny);
   const icmpTypes = readIcmps(reader, rule.icmps, [...path, 'icmps']);
-  if (toPorts && icmpTypes) reader.error([...path, 'icmps'], 'icmps cannot be used together with toPorts in one rule');
+  if (toPorts && icmpTypes)
+    reader.error([...path, 'icmps'], 'icmps cannot be used together with toPorts in one rule');
   return {
     ...base,
     ...(namesPeers ? { peers } : {}),
@@ -311,7 +355,9 @@ function readCidrRule(reader: ObjectReader, raw: unknown, path: FieldKey[]): Cil
     const cidr = readCidr(reader, e, [...path, 'except', i]);
     return cidr ? [cidr] : [];
   });
-  const present = ['cidr', 'cidrGroupRef', 'cidrGroupSelector'].filter((k) => fields[k] !== undefined && fields[k] !== null);
+  const present = ['cidr', 'cidrGroupRef', 'cidrGroupSelector'].filter(
+    (k) => fields[k] !== undefined && fields[k] !== null,
+  );
   if (present.length !== 1) {
     reader.error(path, 'exactly one of cidr, cidrGroupRef or cidrGroupSelector is required');
     return undefined;
@@ -380,7 +426,8 @@ function readToPorts(
     });
     const rules = reader.fields(entry.rules, [...at, 'rules']);
     for (const kind of Object.keys(rules ?? {})) l7.add(kind);
-    for (const key of ['terminatingTLS', 'originatingTLS', 'serverNames', 'listener']) if (entry[key] !== undefined) l7.add(key);
+    for (const key of ['terminatingTLS', 'originatingTLS', 'serverNames', 'listener'])
+      if (entry[key] !== undefined) l7.add(key);
   });
   return { ports, l7: [...l7] };
 }
@@ -392,13 +439,19 @@ function readPort(reader: ObjectReader, raw: unknown, path: FieldKey[]): CiliumP
   const protocolName = fields.protocol ?? 'ANY';
   const protocols = PROTOCOLS[protocolName as string];
   if (!protocols) {
-    reader.error([...path, 'protocol'], `unsupported protocol ${JSON.stringify(protocolName)}: use TCP, UDP, SCTP or ANY (icmps for ICMP)`);
+    reader.error(
+      [...path, 'protocol'],
+      `unsupported protocol ${JSON.stringify(protocolName)}: use TCP, UDP, SCTP or ANY (icmps for ICMP)`,
+    );
     return undefined;
   }
   let port: number | string | undefined;
   if (fields.port !== undefined && fields.port !== null) {
     if (typeof fields.port !== 'string') {
-      reader.error([...path, 'port'], `must be a string, not ${describe(fields.port)} (quote it: "${String(fields.port)}")`);
+      reader.error(
+        [...path, 'port'],
+        `must be a string, not ${describe(fields.port)} (quote it: "${String(fields.port)}")`,
+      );
       return undefined;
     }
     if (/^\d+$/.test(fields.port)) {
@@ -407,7 +460,11 @@ function readPort(reader: ObjectReader, raw: unknown, path: FieldKey[]): CiliumP
       port = n === 0 ? undefined : n;
     } else {
       const problem = portNameProblem(fields.port);
-      if (problem) reader.error([...path, 'port'], `"${fields.port}" is neither a port number nor a port name: ${problem}`);
+      if (problem)
+        reader.error(
+          [...path, 'port'],
+          `"${fields.port}" is neither a port number nor a port name: ${problem}`,
+        );
       port = fields.port.toLowerCase();
     }
   }
@@ -416,11 +473,17 @@ function readPort(reader: ObjectReader, raw: unknown, path: FieldKey[]): CiliumP
     const e = fields.endPort;
     if (typeof e !== 'number' || !Number.isInteger(e) || e < 0 || e > 65535)
       reader.error([...path, 'endPort'], `must be a port number (0-65535), not ${describe(e)}`);
-    else if (typeof port === 'string') reader.error([...path, 'endPort'], 'endPort cannot be used with a named port');
-    else if (port !== undefined && e !== 0 && e < port) reader.error([...path, 'endPort'], `endPort ${e} is below port ${port}`);
+    else if (typeof port === 'string')
+      reader.error([...path, 'endPort'], 'endPort cannot be used with a named port');
+    else if (port !== undefined && e !== 0 && e < port)
+      reader.error([...path, 'endPort'], `endPort ${e} is below port ${port}`);
     else if (port !== undefined && e > port) endPort = e;
   }
-  return { ...(port !== undefined ? { port } : {}), ...(endPort !== undefined ? { endPort } : {}), protocols };
+  return {
+    ...(port !== undefined ? { port } : {}),
+    ...(endPort !== undefined ? { endPort } : {}),
+    protocols,
+  };
 }
 
 function readIcmps(reader: ObjectReader, value: unknown, path: FieldKey[]): number[] | undefined {
@@ -441,9 +504,13 @@ function readIcmps(reader: ObjectReader, value: unknown, path: FieldKey[]): numb
         return;
       }
       const names = family === 'IPv4' ? ICMP_TYPE_NAMES : ICMPV6_TYPE_NAMES;
-      const type = typeof field.type === 'string' && !/^\d+$/.test(field.type) ? names[field.type] : Number(field.type);
+      const type =
+        typeof field.type === 'string' && !/^\d+$/.test(field.type) ? names[field.type] : Number(field.type);
       if (type === undefined || !Number.isInteger(type) || type < 0 || type > 255)
-        reader.error([...fat, 'type'], `${JSON.stringify(field.type)} is not an ${family} ICMP type (0-255 or a name such as ${Object.keys(names)[0]})`);
+        reader.error(
+          [...fat, 'type'],
+          `${JSON.stringify(field.type)} is not an ${family} ICMP type (0-255 or a name such as ${Object.keys(names)[0]})`,
+        );
       else types.add(type);
     });
   });
@@ -451,7 +518,12 @@ function readIcmps(reader: ObjectReader, value: unknown, path: FieldKey[]): numb
 }
 
 /** A CiliumCIDRGroup (cilium.io/v2alpha1 or v2): a named, labelled list of external CIDRs. */
-export function readCidrGroup(reader: ObjectReader, object: Fields, name: string, labels: Labels): CiliumCidrGroup {
+export function readCidrGroup(
+  reader: ObjectReader,
+  object: Fields,
+  name: string,
+  labels: Labels,
+): CiliumCidrGroup {
   const spec = reader.fields(object.spec, ['spec']) ?? {};
   reader.onlyKnownFields(spec, ['spec'], ['externalCIDRs']);
   const cidrs = (reader.list(spec.externalCIDRs, ['spec', 'externalCIDRs']) ?? []).flatMap((raw, i) => {

@@ -35,7 +35,9 @@ export function readCiliumSelector(
   const fields = reader.fields(value, path) ?? {};
   reader.onlyKnownFields(fields, path, ['matchLabels', 'matchExpressions']);
   const matchLabels: Record<string, string> = {};
-  for (const [key, raw] of Object.entries(reader.fields(fields.matchLabels, [...path, 'matchLabels']) ?? {})) {
+  for (const [key, raw] of Object.entries(
+    reader.fields(fields.matchLabels, [...path, 'matchLabels']) ?? {},
+  )) {
     const at = [...path, 'matchLabels', key];
     if (typeof raw !== 'string') {
       reader.error(at, `label value must be a string, not ${JSON.stringify(raw)} (quote it)`);
@@ -52,11 +54,15 @@ export function readCiliumSelector(
     const key = sourcedKey(reader, reader.string(expression.key, [...at, 'key']) ?? '', [...at, 'key']);
     const operator = expression.operator as SelectorOperator;
     if (!OPERATORS.includes(operator)) {
-      reader.error([...at, 'operator'], `unsupported operator ${JSON.stringify(expression.operator)}: use ${OPERATORS.join(', ')}`);
+      reader.error(
+        [...at, 'operator'],
+        `unsupported operator ${JSON.stringify(expression.operator)}: use ${OPERATORS.join(', ')}`,
+      );
       return;
     }
     const values = (reader.list(expression.values, [...at, 'values']) ?? []).map((v, j) => {
-      if (typeof v !== 'string') reader.error([...at, 'values', j], `must be a string, not ${JSON.stringify(v)}`);
+      if (typeof v !== 'string')
+        reader.error([...at, 'values', j], `must be a string, not ${JSON.stringify(v)}`);
       return String(v);
     });
     if ((operator === 'In' || operator === 'NotIn') && values.length === 0)
