@@ -51,7 +51,10 @@ export class CiliumAdapter {
   ) {
     const nodes = ciliumNodes(snapshot.nodes);
     this.nodeAddresses = points(nodes.flatMap((n) => n.ips));
-    const podAddresses = points(classes.filter((c) => !c.hostNetwork).flatMap((c) => c.ips));
+    // Every member's addresses: members share the address pieces the cuts make, not the addresses.
+    const podAddresses = points(
+      classes.filter((c) => !c.hostNetwork).flatMap((c) => c.pods.flatMap((p) => p.ips)),
+    );
     this.worldAddresses = subtract(ALL_ADDRESSES, union(this.nodeAddresses, podAddresses));
     for (const c of classes) {
       if (!c.hostNetwork) {
