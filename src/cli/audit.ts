@@ -85,13 +85,11 @@ Examples:
       const { config, source } = loadAuditConfig(options.config);
       if (source) noteInput(io, source.path);
       const snapshot = await loadInputs(paths, options, io);
-      const engine = new Engine(snapshot, engineOptionsOf(command));
+      const semantics = engineOptionsOf(command, snapshot, io);
+      const engine = new Engine(snapshot, semantics);
       const generatedAt = new Date();
       const baseline = options.baseline
-        ? new Engine(
-            await loadInputs([options.baseline], { ...options, live: undefined }, io),
-            engineOptionsOf(command),
-          )
+        ? new Engine(await loadInputs([options.baseline], { ...options, live: undefined }, io), semantics)
         : undefined;
       let observed: ObservedTraffic | undefined;
       if (options.flows) {

@@ -151,7 +151,7 @@ test('connectivity exits 0 and lists what the policies allow', async () => {
     r.stdout,
     /^shop\/db\[Pod\] => shop\/web\[Pod\] : TCP 8080,9090 {2}\(depends on: ipblock-matches-pods\)$/m,
   );
-  assert.equal(r.stderr, '');
+  assert.equal(r.stderr, 'phiwall: CNI profile: generic (no Cilium or Calico DaemonSet in the input)\n');
 });
 
 test('connectivity --format json keeps the documented contract', async () => {
@@ -460,7 +460,7 @@ test('--help of the program and of every command shows examples and exits 0', as
     ['help', 'test'],
   ]) {
     const r = await run(argv);
-    assert.equal(r.code, 0, argv.join(' '));
+    assert.equal(r.code, 0, `${argv.join(' ')}: ${r.stderr}`);
     assert.match(r.stdout, /^Usage: phiwall/m, argv.join(' '));
     assert.match(r.stdout, /^Examples:\n {2}phiwall /m, argv.join(' '));
   }

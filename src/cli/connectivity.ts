@@ -51,11 +51,15 @@ Examples:
         }
         if (paths.length > 0)
           throw new UsageError(`--live reads the cluster: leave out the paths (${paths.join(' ')})`);
-        await watchConnectivity({ ...options, format: options.format }, engineOptionsOf(command), io);
+        await watchConnectivity(
+          { ...options, format: options.format },
+          engineOptionsOf(command, undefined, io),
+          io,
+        );
         return;
       }
       const snapshot = await loadInputs(paths, options, io);
-      const semantics = engineOptionsOf(command);
+      const semantics = engineOptionsOf(command, snapshot, io);
       const engine = new Engine(snapshot, semantics);
       const focus = options.focus ? resolveWorkloadId(snapshot, options.focus) : undefined;
       const readable = options.format === 'text' || options.format === 'md';

@@ -134,7 +134,7 @@ Examples:
       }
       const { config } = loadAuditConfig(options.config);
       const phi = new Set([...phiScope(before, config).phi.keys(), ...phiScope(after, config).phi.keys()]);
-      const semantics = engineOptionsOf(command);
+      const semantics = engineOptionsOf(command, after, io);
       const result = diffConnectivity(new Engine(before, semantics), new Engine(after, semantics), phi);
       io.stdout(renderDiff({ result, before: labels[0], after: labels[1] }, options.format));
       if (diffFails(result, options.failOn as DiffFailOn)) throw new ExitCode(1);

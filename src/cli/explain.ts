@@ -41,7 +41,7 @@ Examples:
     )
     .action(async (from, to, paths, options, command) => {
       const snapshot = await loadInputs(paths, options, io);
-      const engine = new Engine(snapshot, engineOptionsOf(command));
+      const engine = new Engine(snapshot, engineOptionsOf(command, snapshot, io));
       const query =
         options.port !== undefined || options.protocol !== undefined
           ? { protocol: options.protocol ?? 'TCP', port: options.port }

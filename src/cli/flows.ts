@@ -49,7 +49,7 @@ Examples:
         );
       }
       const snapshot = await loadInputs(paths, options, io);
-      const engine = new Engine(snapshot, engineOptionsOf(command));
+      const engine = new Engine(snapshot, engineOptionsOf(command, snapshot, io));
       const { mapped, stats } = await readFlows(flowFiles, engine, io);
       const { config } = loadAuditConfig(options.config);
       const phi = new Set(phiScope(snapshot, config).phi.keys());

@@ -82,7 +82,7 @@ describe('phiwall generate --from-flows', () => {
       out,
     ]);
     assert.equal(code, 0, stderr);
-    assert.equal(stderr, '');
+    assert.equal(stderr, 'phiwall: CNI profile: generic (no Cilium or Calico DaemonSet in the input)\n');
     assert.deepEqual(readdirSync(out).sort(), [
       'analytics.yaml',
       'billing.yaml',

@@ -173,7 +173,7 @@ Examples:
       const { config, source } = loadAuditConfig(options.config);
       if (source) noteInput(io, source.path);
       const snapshot = await loadInputs(manifests, options, io);
-      const engineOptions = engineOptionsOf(command);
+      const engineOptions = engineOptionsOf(command, snapshot, io);
       const { mapped, stats } = await readFlows(flowFiles, new Engine(snapshot, engineOptions), io);
       for (const read of stats) {
         const reasons = Object.entries(read.ignored);

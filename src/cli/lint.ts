@@ -38,7 +38,7 @@ Examples:
     )
     .action(async (paths, options, command) => {
       const snapshot = await loadInputs(paths, options, io);
-      const { output, code } = runLint(snapshot, engineOptionsOf(command), options.format);
+      const { output, code } = runLint(snapshot, engineOptionsOf(command, snapshot, io), options.format);
       io.stdout(output);
       if (code !== 0) throw new ExitCode(code);
     });

@@ -88,7 +88,7 @@ Examples:
         namespace: options.namespace,
         skipInvalid: options.skipInvalid,
         workloadNames: workloadNamesOf(command),
-        engineOptions: engineOptionsOf(command),
+        engineOptions: engineOptionsOf(command, snapshot, io),
         host,
         port: options.port ?? DEFAULT_PORT,
         token,

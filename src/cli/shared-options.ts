@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError, Option, type OptionValues } from '@commander-js/extra-typings';
+import { CNI_PROFILES, type CniProfileName, cniProfile, describeProfile } from '../compliance/cni-profile.ts';
 import type { EngineOptions } from '../engine/endpoint.ts';
 import { formatDiagnostic } from '../load/diagnostics.ts';
 import { connect } from '../load/live/connection.ts';
@@ -51,6 +52,12 @@ export function withEngineOptions<Args extends unknown[], Opts extends OptionVal
       )
         .argParser(parseBoolean)
         .default(true),
+    )
+    .addOption(
+      new Option(
+        '--cni <profile>',
+        "the network plugin's choices: cilium, calico or generic (default: detected from the DaemonSets, else generic)",
+      ).choices(CNI_PROFILES),
     )
     .addOption(
       new Option(
@@ -163,10 +170,37 @@ export function workloadNamesOf(command: { optsWithGlobals(): OptionValues }): W
   return command.optsWithGlobals().workloadNames === 'controller' ? 'controller' : 'top';
 }
 
-export function engineOptionsOf(command: { optsWithGlobals(): OptionValues }): EngineOptions {
+interface OptionSource {
+  optsWithGlobals(): OptionValues;
+  getOptionValueSource(key: string): string | undefined;
+  parent: OptionSource | null;
+}
+
+/** Whether the user gave the option (on the command or the program), rather than its default. */
+function given(command: OptionSource, key: string): boolean {
+  for (let c: OptionSource | null = command; c; c = c.parent) {
+    const source = c.getOptionValueSource(key);
+    if (source && source !== 'default') return true;
+  }
+  return false;
+}
+
+/**
+ * The engine options: the CNI profile's (`--cni`, else detected from the snapshot), with the flags the
+ * user gave winning over it. The profile is printed on stderr, so every run says which one it used.
+ */
+export function engineOptionsOf(
+  command: OptionSource,
+  snapshot: Snapshot | undefined,
+  io: CliIo,
+): EngineOptions {
   const options = command.optsWithGlobals();
-  return {
-    ipBlockMatchesPods: options.ipblockMatchesPods !== false,
-    hostNetwork: options.hostNetwork === 'pod' ? 'pod' : 'node',
-  };
+  const explicit: Partial<EngineOptions> = {};
+  if (given(command, 'ipblockMatchesPods'))
+    explicit.ipBlockMatchesPods = options.ipblockMatchesPods !== false;
+  if (given(command, 'hostNetwork')) explicit.hostNetwork = options.hostNetwork === 'pod' ? 'pod' : 'node';
+  const chosen = options.cni as CniProfileName | undefined;
+  const profile = cniProfile(snapshot, chosen, explicit);
+  io.stderr(`phiwall: ${describeProfile(profile)}\n`);
+  return profile.options;
 }

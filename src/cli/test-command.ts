@@ -37,7 +37,10 @@ Examples:
       }
       const tests = parseConnectivityTests({ path: options.tests, text });
       const snapshot = await loadInputs(paths, options, io);
-      const results = runConnectivityTests(new Engine(snapshot, engineOptionsOf(command)), tests);
+      const results = runConnectivityTests(
+        new Engine(snapshot, engineOptionsOf(command, snapshot, io)),
+        tests,
+      );
       io.stdout(renderTestResults(results, options.format));
       if (results.some((r) => !r.pass)) throw new ExitCode(1);
     });
