@@ -43,6 +43,11 @@ interface Fact {
   answer: string;
 }
 
+/** The ports netpol-analyzer speaks of: TCP, UDP and SCTP (it does not model ICMP). */
+function l4Key(ports: PortSet): string {
+  return portsKey({ ...ports, ICMP: [] });
+}
+
 function parsePorts(text: string): PortSet {
   if (text === 'All Connections') return ALL_PORTS;
   if (text === 'No Connections') return NO_PORTS;
@@ -92,7 +97,7 @@ function expectedFacts(text: string): Fact[] {
     if (!match) continue;
     const [, kind, src, dst, ref1, ref2] = match as unknown as string[];
     if (kind === 'non-changed' || src?.includes('{ingress-controller}')) continue;
-    const answer = `${portsKey(parsePorts(ref1 as string))} | ${portsKey(parsePorts(ref2 as string))}`;
+    const answer = `${l4Key(parsePorts(ref1 as string))} | ${l4Key(parsePorts(ref2 as string))}`;
     const external = (peer: string) => peer.endsWith('[External]');
     if (!external(src as string) && !external(dst as string)) {
       facts.push({ key: `${src} -> ${dst}`, answer });
@@ -119,7 +124,9 @@ function phiwallFacts(before: string, after: string): Fact[] {
   const facts: Fact[] = [];
   const name = (p: ConnectionPeer) => ('workload' in p ? p.workload : '');
   for (const c of result.changes) {
-    const answer = `${portsKey(c.before)} | ${portsKey(c.after)}`;
+    // netpol-analyzer does not model ICMP: a change to ICMP alone is no change to it.
+    if (l4Key(c.before) === l4Key(c.after)) continue;
+    const answer = `${l4Key(c.before)} | ${l4Key(c.after)}`;
     const ext = 'external' in c.src ? c.src : 'external' in c.dst ? c.dst : undefined;
     if (!ext) {
       facts.push({ key: `${name(c.src)} -> ${name(c.dst)}`, answer });

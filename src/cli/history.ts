@@ -92,7 +92,6 @@ function recordCommand(io: CliIo) {
     .action(async (paths, options, command) => {
       const cutoff = retentionCutoff(options.retain, new Date());
       const loaded = loadAuditConfig(options.config);
-      const semantics = engineOptionsOf(command);
       const at = new Date();
       let captured: ReturnType<typeof fileSource>;
       let snapshot: ReturnType<typeof buildSnapshot>;
@@ -124,6 +123,7 @@ function recordCommand(io: CliIo) {
         captured = fileSource(inputs, sources, snapshot);
       }
       for (const warning of snapshot.warnings) io.stderr(`${formatDiagnostic(warning)}\n`);
+      const semantics = engineOptionsOf(command, snapshot, io);
       const signer = options.signKey ? loadSigner(options.signKey) : undefined;
       const capture = captureSnapshot({
         cluster,
