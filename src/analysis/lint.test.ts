@@ -402,3 +402,108 @@ ingress:
   );
   assert.deepEqual(problems, []);
 });
+
+describe('PW-LINT-006 and cluster DNS outside the input', () => {
+  const dnsEgress = (to: string, ports: string) =>
+    policy(
+      'dns',
+      `podSelector: {}
+policyTypes: [Egress]
+egress:
+  - to: [${to}]
+    ports: [${ports}]`,
+    );
+  const KUBE_DNS =
+    '{ namespaceSelector: { matchLabels: { kubernetes.io/metadata.name: kube-system } }, podSelector: { matchLabels: { k8s-app: kube-dns } } }';
+  const OPENSHIFT_DNS =
+    '{ namespaceSelector: { matchLabels: { kubernetes.io/metadata.name: openshift-dns } }, podSelector: { matchLabels: { dns.operator.openshift.io/daemonset-dns: default } } }';
+  const PORT_53 = '{ port: 53, protocol: UDP }, { port: 53, protocol: TCP }';
+
+  test('the standard rule to kube-dns in an absent kube-system is DNS egress, and its peer is info', () => {
+    const problems = lint(dnsEgress(KUBE_DNS, PORT_53));
+    assert.deepEqual(of(problems, 'PW-LINT-006'), []);
+    assert.deepEqual(
+      of(problems, 'PW-LINT-002'),
+      [],
+      'not "selects nothing": it selects pods phiwall cannot see',
+    );
+    const [info, ...rest] = of(problems, 'PW-LINT-013');
+    assert.equal(rest.length, 0);
+    assert.equal(info?.severity, 'info');
+    assert.equal(info?.path, 'shop/dns#spec.egress[0].to[0]');
+    assert.match(info?.message ?? '', /selects pods in kube-system, which the input holds no pods of/);
+  });
+
+  test('a matchExpressions selector on the namespace name, and "any namespace", count too', () => {
+    const byExpression =
+      '{ namespaceSelector: { matchExpressions: [{ key: kubernetes.io/metadata.name, operator: In, values: [kube-system] }] }, podSelector: { matchLabels: { k8s-app: kube-dns } } }';
+    assert.deepEqual(of(lint(dnsEgress(byExpression, PORT_53)), 'PW-LINT-006'), []);
+    const anyNamespace = '{ namespaceSelector: {} }';
+    assert.deepEqual(of(lint(dnsEgress(anyNamespace, '{ port: 53, protocol: UDP }')), 'PW-LINT-006'), []);
+  });
+
+  test('OpenShift DNS: port 5353 to openshift-dns counts; port 53 alone does not reach its pods', () => {
+    const ok = lint(dnsEgress(OPENSHIFT_DNS, '{ port: 5353, protocol: UDP }, { port: 5353, protocol: TCP }'));
+    assert.deepEqual(of(ok, 'PW-LINT-006'), []);
+    assert.deepEqual(of(ok, 'PW-LINT-002'), []);
+    assert.equal(of(ok, 'PW-LINT-013').length, 1);
+    const wrongPort = of(lint(dnsEgress(OPENSHIFT_DNS, PORT_53)), 'PW-LINT-006');
+    assert.equal(wrongPort.length, 1, 'the DNS pods listen on 5353 behind the Service port 53');
+  });
+
+  test('a custom dns: target replaces the well-known ones', () => {
+    const snapshot = buildSnapshot([
+      { path: 'apps.yaml', text: APPS },
+      {
+        path: 'np.yaml',
+        text: dnsEgress(
+          '{ namespaceSelector: { matchLabels: { kubernetes.io/metadata.name: dns-system } }, podSelector: { matchLabels: { app: unbound } } }',
+          '{ port: 8053, protocol: UDP }',
+        ),
+      },
+    ]);
+    const custom = [{ namespace: 'dns-system', podLabels: { app: 'unbound' }, ports: [8053] }];
+    const problems = lintSnapshot(snapshot, undefined, { dns: custom }).problems;
+    assert.deepEqual(of(problems, 'PW-LINT-006'), []);
+    assert.match(of(problems, 'PW-LINT-013')[0]?.message ?? '', /dns-system/);
+    assert.equal(of(lintSnapshot(snapshot).problems, 'PW-LINT-006').length, 1, 'unknown DNS by default');
+    const kubeDns = buildSnapshot([
+      { path: 'apps.yaml', text: APPS },
+      { path: 'np.yaml', text: dnsEgress(KUBE_DNS, PORT_53) },
+    ]);
+    assert.equal(
+      of(lintSnapshot(kubeDns, undefined, { dns: custom }).problems, 'PW-LINT-006').length,
+      1,
+      'with dns: configured, kube-dns is not the cluster DNS',
+    );
+  });
+
+  test('a genuinely missing DNS rule still fires, suggesting the rule for the DNS the input runs', () => {
+    const problems = lint(dnsEgress(KUBE_DNS, '{ port: 443 }'));
+    const [found, ...rest] = of(problems, 'PW-LINT-006');
+    assert.equal(rest.length, 0);
+    assert.match(found?.message ?? '', /no egress rule admits port 53/);
+    assert.match(
+      found?.fix ?? '',
+      /kubernetes\.io\/metadata\.name: kube-system.*k8s-app: kube-dns.*port: 53/,
+    );
+    const wrongPods = lint(
+      dnsEgress(
+        '{ namespaceSelector: { matchLabels: { kubernetes.io/metadata.name: kube-system } }, podSelector: { matchLabels: { k8s-app: metrics } } }',
+        PORT_53,
+      ),
+    );
+    assert.equal(of(wrongPods, 'PW-LINT-006').length, 1, 'port 53 to pods that are not the DNS');
+  });
+
+  test('a peer naming a namespace the input holds is still checked: a typo stays a warning', () => {
+    const problems = lint(
+      dnsEgress(
+        '{ namespaceSelector: { matchLabels: { kubernetes.io/metadata.name: shop } }, podSelector: { matchLabels: { app: wbe } } }',
+        '{ port: 8080 }',
+      ),
+    );
+    assert.equal(of(problems, 'PW-LINT-002').length, 1);
+    assert.deepEqual(of(problems, 'PW-LINT-013'), []);
+  });
+});

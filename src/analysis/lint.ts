@@ -27,6 +27,15 @@ import {
 import { where } from '../report/explain.ts';
 import { lintClusterPolicies } from './lint-cluster.ts';
 import {
+  admitsDnsTarget,
+  type DnsTarget,
+  dnsRuleSuggestion,
+  namedNamespaces,
+  peersReachDns,
+  portsAdmit,
+  WELL_KNOWN_DNS,
+} from './lint-dns.ts';
+import {
   emptyPeers,
   isolatingRules,
   newExternal,
@@ -38,7 +47,8 @@ import {
   selectorText,
 } from './policy-hygiene.ts';
 
-export type LintSeverity = 'error' | 'warning';
+/** `info`: worth knowing, not a problem in what the input shows (e.g. peers outside the input). */
+export type LintSeverity = 'error' | 'warning' | 'info';
 
 export interface LintRule {
   id: string;
@@ -48,6 +58,8 @@ export interface LintRule {
   title: string;
   help: string;
 }
+
+export type { DnsTarget } from './lint-dns.ts';
 
 export const LINT_RULES: readonly LintRule[] = [
   {
@@ -134,6 +146,13 @@ export const LINT_RULES: readonly LintRule[] = [
     title: 'Same-priority cluster policies overlap',
     help: 'Two policies of one tier with the same priority select the same pods in the same direction; the API leaves their order undefined, so the CNI may apply either.',
   },
+  {
+    id: 'PW-LINT-013',
+    name: 'peerOutsideInput',
+    severity: 'info',
+    title: 'Rule peer selects pods outside the input',
+    help: 'A from/to peer names a namespace the input holds no pods of (kube-system or openshift-dns in an application repository, say): it selects pods phiwall cannot see, so what it admits is not checked.',
+  },
 ];
 
 const RULE_BY_ID = new Map(LINT_RULES.map((r) => [r.id, r]));
@@ -155,11 +174,22 @@ export interface LintResult {
   problems: LintProblem[];
   errors: number;
   warnings: number;
+  infos: number;
+}
+
+export interface LintOptions {
+  /** Where the cluster DNS runs (phiwall.yaml `dns:`); default: the well-known kube-dns and OpenShift DNS. */
+  dns?: readonly DnsTarget[];
 }
 
 /** Problems in the policies themselves, sorted by file, line and rule. */
-export function lintSnapshot(snapshot: Snapshot, engine: Engine = new Engine(snapshot)): LintResult {
-  const linter = new Linter(snapshot, engine);
+export function lintSnapshot(
+  snapshot: Snapshot,
+  engine: Engine = new Engine(snapshot),
+  options: LintOptions = {},
+): LintResult {
+  const dns = options.dns && options.dns.length > 0 ? options.dns : WELL_KNOWN_DNS;
+  const linter = new Linter(snapshot, engine, dns);
   const problems = linter.run();
   problems.sort(
     (a, b) =>
@@ -173,6 +203,7 @@ export function lintSnapshot(snapshot: Snapshot, engine: Engine = new Engine(sna
     problems,
     errors: problems.filter((p) => p.severity === 'error').length,
     warnings: problems.filter((p) => p.severity === 'warning').length,
+    infos: problems.filter((p) => p.severity === 'info').length,
   };
 }
 
@@ -183,11 +214,15 @@ class Linter {
   private readonly matcher: PeerMatcher;
   private readonly classesIn: Map<string, PodClass[]>;
   private readonly pods: PodIndex;
+  /** Namespaces the input holds pods of: peers elsewhere select pods phiwall cannot see. */
+  private readonly populated: ReadonlySet<string>;
 
   constructor(
     private readonly snapshot: Snapshot,
     private readonly engine: Engine,
+    private readonly dnsTargets: readonly DnsTarget[],
   ) {
+    this.populated = new Set(snapshot.pods.map((p) => p.namespace));
     this.matcher = new PeerMatcher(snapshot.namespaces, engine.classes, snapshot.nodes);
     this.classesIn = selectableClasses(engine);
     this.pods = new PodIndex({ snapshot, engine });
@@ -275,12 +310,24 @@ class Linter {
     }
   }
 
-  // PW-LINT-002
+  // PW-LINT-002 and PW-LINT-013
   private peersSelectNothing(): void {
     for (const policy of this.engine.currentPolicies) {
       for (const rule of isolatingRules(policy)) {
         for (const { index, why } of emptyPeers(this.pods, policy, rule)) {
           const path = rulePath(policy, rule, index);
+          const outside = this.outsideInput(policy, rule, index);
+          if (outside) {
+            this.add(
+              'PW-LINT-013',
+              rule.provenance,
+              policy,
+              path,
+              `${path} selects pods in ${outside.join(', ')}, which the input holds no pods of: phiwall cannot see what it admits`,
+              `Nothing to fix if ${outside.join(', ')} exists in the cluster; add its manifests (or lint a snapshot of the cluster) to have the peer checked.`,
+            );
+            continue;
+          }
           this.add(
             'PW-LINT-002',
             rule.provenance,
@@ -292,6 +339,23 @@ class Linter {
         }
       }
     }
+  }
+
+  /**
+   * The namespaces outside the input that a peer selects pods in: those its namespaceSelector names by
+   * `kubernetes.io/metadata.name`, or the cluster DNS namespace when it selects the DNS pods.
+   */
+  private outsideInput(policy: NetworkPolicy, rule: PolicyRule, index: number): string[] | undefined {
+    const peer = rule.peers?.[index];
+    if (!peer) return undefined;
+    const named = namedNamespaces(peer);
+    if (named?.every((ns) => !this.populated.has(ns))) return named;
+    const dns = this.dnsTargets.filter(
+      (t) =>
+        !this.populated.has(t.namespace) &&
+        peersReachDns(this.snapshot, policy, { ...rule, peers: [peer] }, t),
+    );
+    return dns.length > 0 ? dns.map((t) => t.namespace) : undefined;
   }
 
   // PW-LINT-003 (rules and whole policies) and PW-LINT-004
@@ -477,28 +541,28 @@ class Linter {
           .join(
             ', ',
           )} ${workloads.length === 1 ? 'is' : 'are'} egress-isolated by ${names} and no egress rule admits port 53 (UDP or TCP): name resolution fails`,
-        'Add an egress rule for UDP and TCP port 53 to the cluster DNS, e.g. to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}, podSelector: {matchLabels: {k8s-app: kube-dns}}}].',
+        dnsRuleSuggestion(this.snapshot, this.dnsTargets),
       );
     }
   }
 
+  /**
+   * Whether an egress rule lets the subject resolve names: port 53 to anything the input shows (a rule
+   * whose peers match nothing reaches no DNS server), or the DNS port to the cluster DNS pods, which
+   * usually run outside the input.
+   */
   private admitsDns(policy: NetworkPolicy, rule: PolicyRule): boolean {
-    // A rule whose peers match nothing reaches no DNS server, whatever its ports.
+    if (admitsDnsTarget(this.snapshot, policy, rule, this.dnsTargets)) return true;
     const reachesSomething =
       rule.peers === undefined ||
       rule.peers.some((p) => p.kind === 'ipBlock') ||
       this.peerClasses(policy, rule).length > 0;
     if (!reachesSomething) return false;
-    if (rule.ports === undefined) return true;
-    return rule.ports.some((port) => {
-      if (port.protocol !== 'UDP' && port.protocol !== 'TCP') return false;
-      if (port.port === undefined) return true;
-      if (typeof port.port === 'number') return port.port <= 53 && 53 <= (port.endPort ?? port.port);
-      const name = port.port;
-      return this.engine.classes.some((c) =>
-        c.namedPorts.some((n) => n.name === name && n.protocol === port.protocol && n.port === 53),
-      );
-    });
+    return portsAdmit(rule, [53], (name, protocol) =>
+      this.engine.classes.some((c) =>
+        c.namedPorts.some((n) => n.name === name && n.protocol === protocol && n.port === 53),
+      ),
+    );
   }
 
   // PW-LINT-007

@@ -1,5 +1,6 @@
 import { Command, Option } from '@commander-js/extra-typings';
-import { type LintResult, lintSnapshot } from '../analysis/lint.ts';
+import { type LintOptions, type LintResult, lintSnapshot } from '../analysis/lint.ts';
+import { loadAuditConfig } from '../compliance/config.ts';
 import type { EngineOptions } from '../engine/endpoint.ts';
 import { Engine } from '../engine/engine.ts';
 import type { Snapshot } from '../model/types.ts';
@@ -12,8 +13,9 @@ export function runLint(
   snapshot: Snapshot,
   options: EngineOptions,
   format: LintFormat,
+  lintOptions: LintOptions = {},
 ): { output: string; code: number; result: LintResult } {
-  const result = lintSnapshot(snapshot, new Engine(snapshot, options));
+  const result = lintSnapshot(snapshot, new Engine(snapshot, options), lintOptions);
   return { output: renderLint({ snapshot, result }, format), code: result.errors > 0 ? 1 : 0, result };
 }
 
@@ -27,6 +29,7 @@ export function lintCommand(io: CliIo) {
     .addOption(
       new Option('-f, --format <format>', 'output format').choices(LINT_FORMATS).default('text' as const),
     )
+    .option('-c, --config <file>', 'configuration, for where the cluster DNS runs (default: ./phiwall.yaml)')
     .addHelpText(
       'after',
       `
@@ -38,7 +41,10 @@ Examples:
     )
     .action(async (paths, options, command) => {
       const snapshot = await loadInputs(paths, options, io);
-      const { output, code } = runLint(snapshot, engineOptionsOf(command, snapshot, io), options.format);
+      const { config } = loadAuditConfig(options.config);
+      const { output, code } = runLint(snapshot, engineOptionsOf(command, snapshot, io), options.format, {
+        dns: config.dns,
+      });
       io.stdout(output);
       if (code !== 0) throw new ExitCode(code);
     });

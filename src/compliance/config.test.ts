@@ -35,3 +35,18 @@ test('config mistakes are positioned errors, all of them', () => {
     ],
   );
 });
+
+test('dns: one target or a list, ports defaulting to 53; mistakes are positioned', () => {
+  assert.deepEqual(
+    parseAuditConfig('phiwall.yaml', 'dns: {namespace: dns-system, podLabels: {app: unbound}}\n').dns,
+    [{ namespace: 'dns-system', podLabels: { app: 'unbound' }, ports: [53] }],
+  );
+  assert.deepEqual(
+    parseAuditConfig('phiwall.yaml', 'dns:\n  - {namespace: a, ports: [5353]}\n  - {namespace: b}\n').dns,
+    [
+      { namespace: 'a', podLabels: {}, ports: [5353] },
+      { namespace: 'b', podLabels: {}, ports: [53] },
+    ],
+  );
+  assert.match(errorsOf('dns: {namespace: a, ports: [0]}\n').join('\n'), /^phiwall\.yaml:1:\d+: dns/m);
+});

@@ -21,6 +21,8 @@ export interface AuditConfig {
   excludedNamespaces: string[];
   maxPortRange: number;
   accept: { check: string; object: string; reason: string; until: string }[];
+  /** Where the cluster DNS runs, for lint's DNS egress check; empty: kube-dns and OpenShift DNS. */
+  dns: { namespace: string; podLabels: Record<string, string>; ports: number[] }[];
 }
 
 export const DEFAULT_CONFIG: AuditConfig = {
@@ -36,6 +38,7 @@ export const DEFAULT_CONFIG: AuditConfig = {
   excludedNamespaces: ['kube-system', 'kube-public', 'kube-node-lease'],
   maxPortRange: 100,
   accept: [],
+  dns: [],
 };
 
 export const CONFIG_FILE = 'phiwall.yaml';
@@ -45,6 +48,11 @@ function schema() {
   const labelMatch = z.strictObject({ key: z.string().min(1), values: z.array(z.string()).min(1) });
   const cidr = z.string().refine((text) => parseCidr(text) !== undefined, { message: 'not a valid CIDR' });
   const port = z.number().int().min(1).max(65535);
+  const dnsTarget = z.strictObject({
+    namespace: z.string().min(1),
+    podLabels: z.record(z.string(), z.string()).default({}),
+    ports: z.array(port).min(1).default([53]),
+  });
   return z.strictObject({
     phi: z
       .strictObject({
@@ -77,6 +85,11 @@ function schema() {
           until: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date, YYYY-MM-DD'),
         }),
       )
+      .default([]),
+    // One target or a list: `dns: {namespace: dns-system, podLabels: {app: unbound}, ports: [53]}`.
+    dns: z
+      .union([dnsTarget, z.array(dnsTarget)])
+      .transform((value) => (Array.isArray(value) ? value : [value]))
       .default([]),
   });
 }
@@ -143,4 +156,8 @@ maxPortRange: 100
 # Accepted findings stay in the report, marked, and count as passing until they expire:
 # - {check: HIPAA-NP-020, object: records/api[Deployment], reason: "TLS terminated in the pod", until: 2027-06-30}
 accept: []
+# Where the cluster DNS runs, for lint's DNS egress check (PW-LINT-006). Empty: kube-dns in kube-system
+# (port 53) and OpenShift's DNS in openshift-dns (port 5353). E.g.
+# - {namespace: dns-system, podLabels: {app: unbound}, ports: [53]}
+dns: []
 `;

@@ -74,7 +74,7 @@ test('text: one line per problem at file:line with severity and rule, then its f
 
 test('json: problems with file, line, severity, fix, and a summary', () => {
   const json = lintJson(reportOf(CLUSTER));
-  assert.deepEqual(json.summary, { errors: 1, warnings: 1 });
+  assert.deepEqual(json.summary, { errors: 1, warnings: 1, infos: 0 });
   assert.deepEqual(
     json.problems.map((p) => [p.rule, p.severity, p.file, p.line, p.policy]),
     [
@@ -105,6 +105,7 @@ test('sarif: valid SARIF 2.1.0, one rule per lint rule, results at file:line', (
       ['PW-LINT-010', 'warning'],
       ['PW-LINT-011', 'warning'],
       ['PW-LINT-012', 'warning'],
+      ['PW-LINT-013', 'note'],
     ],
   );
   assert.deepEqual(
@@ -145,7 +146,7 @@ test('the command exits 1 on an error-level problem, 0 on warnings only or none'
   const warningsOnly = CLUSTER.slice(0, CLUSTER.lastIndexOf('---'));
   const warned = runLint(snapshot(warningsOnly), DEFAULT_OPTIONS, 'json');
   assert.equal(warned.code, 0);
-  assert.deepEqual(JSON.parse(warned.output).summary, { errors: 0, warnings: 1 });
+  assert.deepEqual(JSON.parse(warned.output).summary, { errors: 0, warnings: 1, infos: 0 });
   assert.equal(runLint(snapshot(CLEAN), DEFAULT_OPTIONS, 'sarif').code, 0);
 });
 
@@ -169,4 +170,31 @@ test('lintCommand: bad input is an InputError (exit 2), an error-level problem E
     run('apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {}\n'),
     InputError,
   );
+});
+
+test('info-level problems are counted apart, are SARIF notes and never fail the command', () => {
+  const text = `${CLEAN}---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: dns, namespace: shop }
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress:
+    - to: [{ namespaceSelector: { matchLabels: { kubernetes.io/metadata.name: kube-system } }, podSelector: { matchLabels: { k8s-app: kube-dns } } }]
+      ports: [{ port: 53, protocol: UDP }]
+`;
+  const report = reportOf(text);
+  assert.deepEqual(
+    report.result.problems.map((p) => [p.rule, p.severity]),
+    [['PW-LINT-013', 'info']],
+  );
+  assert.match(renderLintText(report), /\n0 errors, 0 warnings, 1 info\n$/);
+  const log = lintSarif(report);
+  assertValidSarif(log);
+  assert.deepEqual(
+    log.runs[0]?.results.map((r) => r.level),
+    ['note'],
+  );
+  assert.equal(runLint(report.snapshot, DEFAULT_OPTIONS, 'text').code, 0);
 });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LINT_RULES, type LintProblem, type LintResult } from '../analysis/lint.ts';
+import { LINT_RULES, type LintProblem, type LintResult, type LintSeverity } from '../analysis/lint.ts';
 import type { Snapshot } from '../model/types.ts';
 import { VERSION } from '../version.ts';
 import { PARTIAL_NOTE } from './explain.ts';
@@ -16,7 +16,8 @@ export interface LintReport {
 
 function summary(result: LintResult): string {
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-  return `${plural(result.errors, 'error')}, ${plural(result.warnings, 'warning')}`;
+  const infos = result.infos > 0 ? `, ${result.infos} info` : '';
+  return `${plural(result.errors, 'error')}, ${plural(result.warnings, 'warning')}${infos}`;
 }
 
 export function renderLintText(report: LintReport): string {
@@ -34,7 +35,7 @@ export function lintJson(report: LintReport) {
   return {
     version: VERSION,
     partial: report.snapshot.partial,
-    summary: { errors: report.result.errors, warnings: report.result.warnings },
+    summary: { errors: report.result.errors, warnings: report.result.warnings, infos: report.result.infos },
     problems: report.result.problems.map((p) => ({ ...p })),
   };
 }
@@ -50,6 +51,11 @@ function fingerprintOf(p: LintProblem): string {
   return createHash('sha256').update(`${p.rule}\0${p.path}\0${p.message}`).digest('hex');
 }
 
+/** SARIF has no `info` level; `note` is its word for it. */
+function sarifLevel(severity: LintSeverity): 'error' | 'warning' | 'note' {
+  return severity === 'info' ? 'note' : severity;
+}
+
 /** SARIF 2.1.0: one rule per lint rule, one result per problem at its file:line. */
 export function lintSarif(report: LintReport) {
   const inputs = report.snapshot.inputs;
@@ -61,7 +67,7 @@ export function lintSarif(report: LintReport) {
     shortDescription: { text: r.title },
     fullDescription: { text: r.help },
     help: { text: `${r.title} (${r.id}, ${r.severity}). ${r.help} Each result names the fix.` },
-    defaultConfiguration: { level: r.severity },
+    defaultConfiguration: { level: sarifLevel(r.severity) },
     properties: { tags: ['network-policy', 'lint'] },
   }));
   const results = report.result.problems.map((p) => {
@@ -69,7 +75,7 @@ export function lintSarif(report: LintReport) {
     return {
       ruleId: p.rule,
       ...(ruleIndex.has(p.rule) ? { ruleIndex: ruleIndex.get(p.rule) } : {}),
-      level: p.severity,
+      level: sarifLevel(p.severity),
       message: { text: `${p.message}\nFix: ${p.fix}` },
       locations: [
         {
