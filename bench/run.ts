@@ -36,6 +36,8 @@ const TARGETS = {
   connectivityM: { floorRatio: 4, rssKiB: 1 * KIB_PER_GIB },
   connectivityL: { floorRatio: 6, rssKiB: 3 * KIB_PER_GIB },
   incrementalMs: 100,
+  /** `phiwall lint` against `phiwall connectivity` on the same input, time and memory. */
+  lintVsConnectivity: 2,
   speedup: 1000,
   versionMs: 250,
 };
@@ -301,6 +303,81 @@ function ensureData(size: Size, seed: number): Counts {
   return counts;
 }
 
+/**
+ * The cluster with one policy changed, as a pull request would change it: a port added to the first
+ * ingress rule that lists ports. Written once beside the cluster file.
+ */
+function changedCluster(cluster: string): { file: string; note: string } {
+  const file = cluster.replace(/\.json$/, '-changed.json');
+  type Policy = {
+    kind: string;
+    metadata: { namespace: string; name: string };
+    spec?: { ingress?: { ports?: unknown[] }[] };
+  };
+  const list = JSON.parse(readFileSync(cluster, 'utf8')) as { items: Policy[] };
+  let note = 'no policy with ingress ports to change';
+  for (const item of list.items) {
+    if (item.kind !== 'NetworkPolicy') continue;
+    const rule = (item.spec?.ingress ?? []).find((r) => Array.isArray(r.ports));
+    if (!rule?.ports) continue;
+    rule.ports.push({ protocol: 'TCP', port: 31337 });
+    note = `TCP 31337 added to ${item.metadata.namespace}/${item.metadata.name} ingress[0]`;
+    break;
+  }
+  writeFileSync(file, JSON.stringify(list));
+  return { file, note };
+}
+
+/** The namespace counts of lint's growth check: doubling the input should about double the time. */
+const LINT_SCALE = [2500, 5000] as const;
+
+/**
+ * `namespaces` namespaces, each with one Deployment and a policy admitting every namespace (the shape
+ * that made lint quadratic): lint must grow with the input, not its square.
+ */
+function namespaceScaleCluster(namespaces: number): string {
+  const file = join(DATA, `lint-scale-${namespaces}.json`);
+  if (existsSync(file)) return file;
+  const items: unknown[] = [];
+  for (let i = 0; i < namespaces; i++) {
+    const namespace = `team-${i}`;
+    const labels = { app: 'svc', team: namespace };
+    items.push(
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { team: namespace } } },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'svc', namespace },
+        spec: {
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: {
+              containers: [{ name: 'svc', image: 'svc', ports: [{ name: 'http', containerPort: 8080 }] }],
+            },
+          },
+        },
+      },
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'from-cluster', namespace },
+        spec: {
+          podSelector: {},
+          policyTypes: ['Ingress', 'Egress'],
+          ingress: [{ from: [{ namespaceSelector: {} }], ports: [{ port: 8080 }] }],
+          egress: [
+            { to: [{ namespaceSelector: {} }], ports: [{ port: 8080 }] },
+            { ports: [{ port: 53, protocol: 'UDP' }] },
+          ],
+        },
+      },
+    );
+  }
+  writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+  return file;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Steps
 
@@ -373,6 +450,47 @@ async function measureSize(size: Size, seed: number, runs: number): Promise<Size
   rows.push(
     processRow('cli-connectivity', '(d) `phiwall connectivity FILE --format json`', connectivity, [0]),
   );
+  const lint = await repeat(runs, [...cli, 'lint', cluster, '--format', 'json'], 'phiwall lint');
+  // Exit 1 means an error-level problem was found: the generated clusters have some on purpose.
+  rows.push(processRow('cli-lint', '(d′) `phiwall lint FILE --format json`', lint, [0, 1]));
+  const changed = changedCluster(cluster);
+  const diff = await repeat(
+    runs,
+    [...cli, 'diff', cluster, changed.file, '--format', 'json', '--fail-on', 'never'],
+    'phiwall diff',
+  );
+  rows.push(
+    processRow(
+      'cli-diff',
+      '(d″) `phiwall diff FILE FILE′ --format json`, FILE′ = FILE with one policy changed',
+      diff,
+      [0],
+      changed.note,
+    ),
+  );
+  if (size === 'M') {
+    const scale: Row[] = [];
+    for (const namespaces of LINT_SCALE) {
+      const file = namespaceScaleCluster(namespaces);
+      const scaled = await repeat(
+        runs,
+        [...cli, 'lint', file, '--format', 'json'],
+        `phiwall lint ×${namespaces}`,
+      );
+      scale.push(
+        processRow(
+          `lint-${namespaces}`,
+          `(h) \`phiwall lint\`: ${namespaces} namespaces, each a workload and a \`namespaceSelector: {}\` policy`,
+          scaled,
+          [0, 1],
+        ),
+      );
+    }
+    const [small, large] = scale;
+    if (small?.wallMs && large?.wallMs)
+      large.note = `${fmtRatio(large.wallMs / small.wallMs)}× the time of ${LINT_SCALE[0]} namespaces for ${fmtRatio((LINT_SCALE[1] as number) / (LINT_SCALE[0] as number))}× the input`;
+    rows.push(...scale);
+  }
 
   const testRuns = await repeat(
     runs,
@@ -573,6 +691,22 @@ function connectivityVerdict(
   );
 }
 
+function lintVerdict(m: SizeResult | undefined): Verdict {
+  const limit = TARGETS.lintVsConnectivity;
+  const target = `M: \`phiwall lint\` ≤ ${limit}× the time and the RSS of \`phiwall connectivity\``;
+  const [lint, connectivity] = [rowOf(m, 'cli-lint'), rowOf(m, 'cli-connectivity')];
+  if (!m) return judge(target, undefined, undefined, 'size M not run');
+  if (!lint?.wallMs || !connectivity?.wallMs || !lint.maxRSS || !connectivity.maxRSS)
+    return judge(target, undefined, undefined);
+  const time = lint.wallMs / connectivity.wallMs;
+  const rss = lint.maxRSS / connectivity.maxRSS;
+  return judge(
+    target,
+    `${fmtRatio(time)}× the time (${fmtMs(lint.wallMs)}), ${fmtRatio(rss)}× the RSS (${fmtKiB(lint.maxRSS)})`,
+    time <= limit && rss <= limit,
+  );
+}
+
 function verdicts(results: Partial<Record<Size, SizeResult>>, version: VersionResult | undefined): Verdict[] {
   const m = results.M;
   // Judged on the slowest change measured: a watch loop is only as quick as its worst edit.
@@ -618,6 +752,7 @@ function verdicts(results: Partial<Record<Size, SizeResult>>, version: VersionRe
       : judge(speedupTarget, undefined, undefined, m ? 'step (g) did not finish' : 'size M not run');
   return [
     connectivityVerdict(results.M, 'M', TARGETS.connectivityM),
+    lintVerdict(m),
     connectivityVerdict(results.L, 'L', TARGETS.connectivityL),
     incremental,
     speedup,

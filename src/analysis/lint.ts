@@ -1,5 +1,5 @@
 import { portsOf } from '../engine/compile.ts';
-import { Engine, type PodClass } from '../engine/engine.ts';
+import { Engine, type PodClass, type SideExplanation } from '../engine/engine.ts';
 import { PeerMatcher } from '../engine/peer-matcher.ts';
 import {
   formatPorts,
@@ -7,6 +7,7 @@ import {
   isEmptyPorts,
   NO_PORTS,
   type PortSet,
+  portsKey,
   subtractPorts,
   unionPorts,
 } from '../engine/ports.ts';
@@ -36,9 +37,10 @@ import {
   WELL_KNOWN_DNS,
 } from './lint-dns.ts';
 import {
+  coveredBy,
   emptyPeers,
+  isolatingPolicies,
   isolatingRules,
-  newExternal,
   PodIndex,
   policyId,
   ruleHygiene,
@@ -216,6 +218,12 @@ class Linter {
   private readonly pods: PodIndex;
   /** Namespaces the input holds pods of: peers elsewhere select pods phiwall cannot see. */
   private readonly populated: ReadonlySet<string>;
+  private readonly peerClassCache = new WeakMap<PolicyRule, ReadonlySet<number>>();
+  /** isolatingPolicies' answers per direction and class id. */
+  private readonly isolators: Record<Direction, Map<number, readonly NetworkPolicy[]>> = {
+    ingress: new Map(),
+    egress: new Map(),
+  };
 
   constructor(
     private readonly snapshot: Snapshot,
@@ -406,31 +414,38 @@ class Linter {
   }
 
   /**
-   * Policies whose removal changes no connection, computed by removing each from a scratch engine.
-   * Policies without rules are left out: a default-deny that another policy's isolation makes moot
-   * still guards the pods when that policy changes.
+   * Policies whose removal changes nothing on their subjects' side: for each direction the policy
+   * isolates, every subject stays isolated by another policy whose rules grant all that this one's do.
+   * (A subject it alone isolates would be opened up: only a rule admitting everything, with no cluster
+   * policy around, makes that a no-op.) Policies without rules are left out: a default-deny that another
+   * policy's isolation makes moot still guards the pods when that policy changes.
    */
   private redundantPolicies(empty: ReadonlySet<NetworkPolicy>): Map<NetworkPolicy, number> {
     const found = new Map<NetworkPolicy, number>();
-    const candidates = this.engine.currentPolicies.filter(
-      (p) => !empty.has(p) && isolatingRules(p).length > 0,
-    );
-    if (candidates.length === 0) return found;
-    const scratch = new Engine(this.snapshot, this.engine.options);
-    for (const policy of candidates) {
+    const context = { snapshot: this.snapshot, engine: this.engine };
+    for (const policy of this.engine.currentPolicies) {
+      if (empty.has(policy) || isolatingRules(policy).length === 0) continue;
       const subjects = this.subjectsOf(policy);
-      const external = () =>
-        subjects.flatMap((c) => [scratch.externalPorts(c, 'ingress'), scratch.externalPorts(c, 'egress')]);
-      const before = external();
-      const { rebuild, changed } = scratch.replacePolicy(policy, undefined);
-      const after = external();
-      scratch.replacePolicy(undefined, policy);
-      if (rebuild || changed.length > 0) continue;
-      const same = before.every((b, i) => {
-        const a = after[i] ?? [];
-        return newExternal(a, b).length === 0 && newExternal(b, a).length === 0;
-      });
-      if (same)
+      const redundant = (['ingress', 'egress'] as const).every(
+        (direction) =>
+          !policy.isolates[direction] ||
+          subjects.every((subject) => {
+            const isolatedBy = isolatingPolicies(this.engine, subject, direction);
+            const others = isolatedBy
+              .filter((p) => p !== policy)
+              .flatMap((p) => p[direction].map((rule) => ({ policy: p, rule })));
+            if (others.length === 0 && isolatedBy.length === 1)
+              return (
+                this.snapshot.clusterPolicies.length === 0 &&
+                policy[direction].some((r) => r.peers === undefined && r.ports === undefined)
+              );
+            const scratch = new Map<string, string>();
+            return policy[direction].every((rule) =>
+              coveredBy(context, this.matcher, subject, { policy, rule }, others, scratch),
+            );
+          }),
+      );
+      if (redundant)
         found.set(
           policy,
           subjects.reduce((n, c) => n + c.pods.length, 0),
@@ -440,77 +455,176 @@ class Linter {
   }
 
   // PW-LINT-005
+  /**
+   * For each rule, its subjects against the workloads it names. The other side's answer is assembled
+   * from per-policy grants towards the subject, computed once per subject and policy, so a rule naming
+   * thousands of workloads costs a lookup per workload, not an explanation. Workloads stand for their
+   * first pod (pods of a workload share a template). Peers with the same grant, loss and answer are
+   * reported together.
+   */
   private halfOpen(): void {
-    const workloadsIn = new Map<string, Workload[]>();
+    const { classes } = this.engine;
+    const byClass = new Map<PodClass, Workload[]>();
+    const classOf = new Map<Workload, PodClass>();
     for (const w of this.snapshot.workloads) {
-      const list = workloadsIn.get(w.namespace);
+      const pod = w.pods[0];
+      if (!pod) continue;
+      const c = this.engine.classOf(pod);
+      classOf.set(w, c);
+      const list = byClass.get(c);
       if (list) list.push(w);
-      else workloadsIn.set(w.namespace, [w]);
+      else byClass.set(c, [w]);
     }
-    const selected = (policy: NetworkPolicy) =>
-      (workloadsIn.get(policy.namespace) ?? []).filter(
-        (w) => w.pods[0] && selectorMatches(policy.podSelector, w.pods[0].labels),
-      );
-    const seen = new Set<string>();
+    const workloadsIn = (ids: Iterable<number>) =>
+      [...ids].flatMap((id) => byClass.get(classes[id] as PodClass) ?? []);
+    const index = new Map(this.snapshot.workloads.map((w, i) => [w, i]));
+    const count = this.snapshot.workloads.length;
+    const seen: Record<Direction, Set<number>> = { ingress: new Set(), egress: new Set() };
     for (const policy of this.engine.currentPolicies) {
+      const subjects = workloadsIn(this.matcher.selectedBy(policy));
+      if (subjects.length === 0) continue;
       for (const rule of isolatingRules(policy)) {
-        const named = this.snapshot.workloads.filter(
-          (w) => w.pods[0] && this.namesPod(policy, rule, w.pods[0]),
-        );
+        const named = workloadsIn(this.namedClasses(policy, rule));
         if (named.length === 0) continue;
-        for (const subject of selected(policy)) {
-          const self = subject.pods[0] as Pod;
+        const otherDirection: Direction = rule.direction === 'egress' ? 'ingress' : 'egress';
+        for (const subject of subjects) {
+          const selfClass = classOf.get(subject) as PodClass;
+          const answer = this.answerTowards(selfClass, otherDirection);
+          const groups = new Map<
+            string,
+            { peers: Workload[]; granted: PortSet; lost: PortSet; theirs: SideExplanation }
+          >();
           for (const peer of named) {
             if (peer === subject) continue;
             const other = peer.pods[0] as Pod;
-            const mine = this.engine.explainSide(self, { pod: other }, rule.direction);
-            const granted = mine.admittedBy
-              .filter((e) => e.rule === rule)
-              .reduce((acc, e) => unionPorts(acc, e.ports), NO_PORTS);
+            const peerClass = classOf.get(peer) as PodClass;
+            const isolatedBy = this.isolatingPolicies(peerClass, otherDirection);
+            if (isolatedBy.length === 0) continue;
+            const granted = portsOf(rule.ports, rule.direction === 'egress' ? peerClass : selfClass);
             if (isEmptyPorts(granted)) continue;
-            const otherDirection: Direction = rule.direction === 'egress' ? 'ingress' : 'egress';
-            const theirs = this.engine.explainSide(other, { pod: self }, otherDirection);
-            if (theirs.hostNetwork || theirs.isolatedBy.length === 0) continue;
+            const theirs = answer(other, peerClass, isolatedBy);
             const lost = subtractPorts(granted, theirs.ports);
             if (isEmptyPorts(lost)) continue;
-            const key = `${rule.direction}\0${subject.id}\0${peer.id}`;
-            if (seen.has(key)) continue;
-            seen.add(key);
-            const path = rulePath(policy, rule);
-            const isolators = theirs.isolatedBy
-              .map((p) => `${policyId(p)} (${where(p.provenance)})`)
-              .join(', ');
-            const [src, dst] = rule.direction === 'egress' ? [subject, peer] : [peer, subject];
-            const admitted = isEmptyPorts(theirs.ports) ? 'nothing' : formatPorts(theirs.ports);
-            const message =
-              rule.direction === 'egress'
-                ? `${path} lets ${src.id} connect to ${dst.id} on ${formatPorts(granted)}, but the ingress of ${dst.id} (isolated by ${isolators}) admits ${admitted} from it: ${formatPorts(lost)} is lost`
-                : `${path} admits ${src.id} into ${dst.id} on ${formatPorts(granted)}, but the egress of ${src.id} (isolated by ${isolators}) allows ${admitted} to it: ${formatPorts(lost)} is lost`;
-            const fix =
-              rule.direction === 'egress'
-                ? `Admit ${src.id} on ${formatPorts(lost)} in an ingress rule of a policy selecting ${dst.id} (e.g. ${policyId(theirs.isolatedBy[0] as NetworkPolicy)}), or drop those ports from ${path} if the flow is not wanted.`
-                : `Allow egress to ${dst.id} on ${formatPorts(lost)} in a policy selecting ${src.id} (e.g. ${policyId(theirs.isolatedBy[0] as NetworkPolicy)}), or drop those ports from ${path} if the flow is not wanted.`;
-            this.add('PW-LINT-005', rule.provenance, policy, path, message, fix);
+            const pair = (index.get(subject) as number) * count + (index.get(peer) as number);
+            if (seen[rule.direction].has(pair)) continue;
+            seen[rule.direction].add(pair);
+            const key = `${keyOf(granted)}/${keyOf(lost)}/${keyOf(theirs.ports)}`;
+            const group = groups.get(key);
+            if (group) group.peers.push(peer);
+            else groups.set(key, { peers: [peer], granted, lost, theirs });
           }
+          for (const { peers, granted, lost, theirs } of groups.values())
+            this.reportHalfOpen(policy, rule, subject, peers, granted, lost, theirs);
         }
       }
     }
   }
 
   /**
-   * Whether a rule names the pod itself: a peer with a non-empty podSelector matching it. Rules that
-   * admit whole namespaces or everything express no intent about one workload, and would flood the
-   * report with flows nobody asked for.
+   * How peers' side of a connection answers a subject: with no cluster policies, the union of what each
+   * isolating policy grants the subject, cached per policy (and named-ports shape); with them, the
+   * engine's own explanation, since tiers decide before and after NetworkPolicy.
    */
-  private namesPod(policy: NetworkPolicy, rule: PolicyRule, pod: Pod): boolean {
-    if (pod.hostNetwork && this.engine.options.hostNetwork === 'node') return false;
-    return (rule.peers ?? []).some((peer) => {
-      if (peer.kind !== 'pods' || !peer.podSelector || isMatchAll(peer.podSelector)) return false;
-      if (!selectorMatches(peer.podSelector, pod.labels)) return false;
-      if (!peer.namespaceSelector) return pod.namespace === policy.namespace;
-      const labels = this.snapshot.namespaces.get(pod.namespace)?.labels ?? {};
-      return selectorMatches(peer.namespaceSelector, labels);
-    });
+  private answerTowards(
+    subject: PodClass,
+    direction: Direction,
+  ): (peer: Pod, peerClass: PodClass, isolatedBy: readonly NetworkPolicy[]) => SideExplanation {
+    const self = subject.pods[0] as Pod;
+    if (this.snapshot.clusterPolicies.length > 0)
+      return (peer) => this.engine.explainSide(peer, { pod: self }, direction);
+    const grants = new Map<NetworkPolicy, PortSet[]>();
+    return (_peer, peerClass, isolatedBy) => {
+      // Named ports resolve on the destination: the peer for ingress, the subject for egress.
+      const destination = direction === 'ingress' ? peerClass : subject;
+      let ports = NO_PORTS;
+      for (const policy of isolatedBy) {
+        let byShape = grants.get(policy);
+        if (!byShape) {
+          byShape = [];
+          grants.set(policy, byShape);
+        }
+        let grant = byShape[destination.namedPortsId];
+        if (!grant) {
+          grant = NO_PORTS;
+          for (const rule of policy[direction]) {
+            const peers = this.ruleClasses(policy, rule);
+            if (peers && !peers.has(subject.id)) continue;
+            grant = unionPorts(grant, portsOf(rule.ports, destination));
+          }
+          byShape[destination.namedPortsId] = grant;
+        }
+        ports = unionPorts(ports, grant);
+      }
+      return { hostNetwork: false, isolatedBy: [...isolatedBy], admittedBy: [], tiers: [], ports };
+    };
+  }
+
+  /** A rule's peer classes as the engine compiles them; undefined for a rule without peers (all). */
+  private ruleClasses(policy: NetworkPolicy, rule: PolicyRule): ReadonlySet<number> | undefined {
+    if (!rule.peers) return undefined;
+    let classes = this.peerClassCache.get(rule);
+    if (!classes) {
+      classes = this.matcher.peers(policy.namespace, rule.peers, this.engine.options).classes;
+      this.peerClassCache.set(rule, classes);
+    }
+    return classes;
+  }
+
+  /** The policies that isolate a class in one direction (none for a hostNetwork class outside policy). */
+  private isolatingPolicies(peer: PodClass, direction: Direction): readonly NetworkPolicy[] {
+    const cache = this.isolators[direction];
+    let found = cache.get(peer.id);
+    if (!found) {
+      const side = this.engine.explainSide(peer.pods[0] as Pod, { ip: '0.0.0.0' }, direction);
+      found = side.hostNetwork ? [] : side.isolatedBy;
+      cache.set(peer.id, found);
+    }
+    return found;
+  }
+
+  /**
+   * Classes a rule names itself: peers with a non-empty podSelector. Rules that admit whole namespaces
+   * or everything express no intent about one workload, and would flood the report with flows nobody
+   * asked for.
+   */
+  private namedClasses(policy: NetworkPolicy, rule: PolicyRule): Set<number> {
+    const named = new Set<number>();
+    for (const peer of rule.peers ?? []) {
+      if (peer.kind !== 'pods' || !peer.podSelector || isMatchAll(peer.podSelector)) continue;
+      for (const id of this.matcher.podPeer(policy.namespace, peer.podSelector, peer.namespaceSelector))
+        named.add(id);
+    }
+    return named;
+  }
+
+  private reportHalfOpen(
+    policy: NetworkPolicy,
+    rule: PolicyRule,
+    subject: Workload,
+    peers: readonly Workload[],
+    granted: PortSet,
+    lost: PortSet,
+    theirs: SideExplanation,
+  ): void {
+    const path = rulePath(policy, rule);
+    const isolators = theirs.isolatedBy.map((p) => `${policyId(p)} (${where(p.provenance)})`).join(', ');
+    const admitted = isEmptyPorts(theirs.ports) ? 'nothing' : formatPorts(theirs.ports);
+    const self = subject.id;
+    const peer = listOf(peers.map((w) => w.id).sort());
+    // Grouped peers share what they admit, not always the policies that isolate them: the first stands.
+    const by = peers.length === 1 ? `isolated by ${isolators}` : `e.g. isolated by ${isolators}`;
+    const example = policyId(theirs.isolatedBy[0] as NetworkPolicy);
+    const [message, fix] =
+      rule.direction === 'egress'
+        ? [
+            `${path} lets ${self} connect to ${peer} on ${formatPorts(granted)}, but the ingress of ${peer} (${by}) admits ${admitted} from it: ${formatPorts(lost)} is lost`,
+            `Admit ${self} on ${formatPorts(lost)} in an ingress rule of a policy selecting ${peer} (e.g. ${example}), or drop those ports from ${path} if the flow is not wanted.`,
+          ]
+        : [
+            `${path} admits ${peer} into ${self} on ${formatPorts(granted)}, but the egress of ${peer} (${by}) allows ${admitted} to it: ${formatPorts(lost)} is lost`,
+            `Allow egress to ${self} on ${formatPorts(lost)} in a policy selecting ${peer} (e.g. ${example}), or drop those ports from ${path} if the flow is not wanted.`,
+          ];
+    this.add('PW-LINT-005', rule.provenance, policy, path, message, fix);
   }
 
   // PW-LINT-006
@@ -649,6 +763,22 @@ function declaredPorts(podClass: PodClass): PortSet | undefined {
         : acc,
     NO_PORTS,
   );
+}
+
+/** portsKey, once per port set: most sets here are a few shared objects. */
+const portsKeys = new WeakMap<PortSet, string>();
+function keyOf(ports: PortSet): string {
+  let key = portsKeys.get(ports);
+  if (key === undefined) {
+    key = portsKey(ports);
+    portsKeys.set(ports, key);
+  }
+  return key;
+}
+
+/** `a, b, c`, or the first five and how many more. */
+function listOf(ids: readonly string[]): string {
+  return ids.length <= 5 ? ids.join(', ') : `${ids.slice(0, 5).join(', ')} and ${ids.length - 5} more`;
 }
 
 function isMatchAll(selector: LabelSelector): boolean {

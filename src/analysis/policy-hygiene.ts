@@ -188,6 +188,112 @@ export function externalGrant(policy: NetworkPolicy, rule: PolicyRule, subject: 
   return { rule, policy, external: { addresses, ports } };
 }
 
+/** Peer classes a rule admits, as the engine compiles them; undefined: every class (no peers). */
+function ruleClasses(
+  context: HygieneContext,
+  matcher: PeerMatcher,
+  policy: NetworkPolicy,
+  rule: PolicyRule,
+): ReadonlySet<number> | undefined {
+  if (rule.peers === undefined) return undefined;
+  return matcher.peers(policy.namespace, rule.peers, context.engine.options).classes;
+}
+
+export interface OtherRule {
+  policy: NetworkPolicy;
+  rule: PolicyRule;
+}
+
+/**
+ * Whether, on one subject's side, everything `rule` grants (to pods and to external addresses) is
+ * granted by `others` too; the overlapping ones are added to `covering`. Other rules whose peers contain
+ * the rule's own (the same selector answer, or every class) apply wholesale: when the ports do not
+ * depend on the peer, one comparison settles every peer, so a rule towards every namespace is never
+ * compared class by class. Otherwise peers are checked one by one and the first uncovered one ends it.
+ */
+export function coveredBy(
+  context: HygieneContext,
+  matcher: PeerMatcher,
+  subject: PodClass,
+  mine: OtherRule,
+  others: readonly OtherRule[],
+  covering: Map<string, string>,
+): boolean {
+  const { classes } = context.engine;
+  const { policy, rule } = mine;
+  const own = ruleClasses(context, matcher, policy, rule);
+  const theirs = others.map((o) => ({ ...o, classes: ruleClasses(context, matcher, o.policy, o.rule) }));
+  const cover = (o: OtherRule) => covering.set(rulePath(o.policy, o.rule), where(o.rule.provenance));
+  const wholesale = theirs.filter((o) => o.classes === undefined || o.classes === own);
+  const numeric = (r: PolicyRule) => !(r.ports ?? []).some((p) => typeof p.port === 'string');
+  /** What the wholesale rules grant at a destination, and which of them overlap `granted`. */
+  const fromWholesale = (granted: PortSet, destination: PodClass | undefined) => {
+    let ports = NO_PORTS;
+    const overlapping: OtherRule[] = [];
+    for (const o of wholesale) {
+      const grant = portsOf(o.rule.ports, destination);
+      if (isEmptyPorts(intersectPorts(grant, granted))) continue;
+      ports = unionPorts(ports, grant);
+      overlapping.push(o);
+    }
+    return { ports, overlapping };
+  };
+  const peerIds = own ?? classes.map((c) => c.id);
+  const egress = rule.direction === 'egress';
+  let settled = false;
+  if (numeric(rule) && wholesale.every((o) => numeric(o.rule))) {
+    const granted = portsOf(rule.ports, undefined);
+    const { ports, overlapping } = fromWholesale(granted, undefined);
+    if (isEmptyPorts(subtractPorts(granted, ports))) {
+      settled = true;
+      for (const o of overlapping) cover(o);
+    }
+  }
+  if (!settled) {
+    for (const id of peerIds) {
+      const peer = classes[id] as PodClass;
+      const destination = egress ? peer : subject;
+      const granted = portsOf(rule.ports, destination);
+      if (isEmptyPorts(granted)) continue;
+      let { ports, overlapping } = fromWholesale(granted, destination);
+      if (!isEmptyPorts(subtractPorts(granted, ports))) {
+        for (const o of theirs) {
+          if (o.classes === undefined || o.classes === own || !o.classes.has(id)) continue;
+          const grant = portsOf(o.rule.ports, destination);
+          if (isEmptyPorts(intersectPorts(grant, granted))) continue;
+          ports = unionPorts(ports, grant);
+          overlapping = [...overlapping, o];
+        }
+        if (!isEmptyPorts(subtractPorts(granted, ports))) return false;
+      }
+      for (const o of overlapping) cover(o);
+    }
+  }
+  const external = externalGrant(policy, rule, subject);
+  if (!external) return true;
+  const grants = others
+    .map((o) => externalGrant(o.policy, o.rule, subject))
+    .filter((g): g is Grant => g !== undefined);
+  if (
+    newExternal(
+      [external.external],
+      grants.map((g) => g.external),
+    ).length > 0
+  )
+    return false;
+  for (const g of grants) {
+    const overlap = intersect(g.external.addresses, external.external.addresses);
+    if (overlap.length > 0 && !isEmptyPorts(intersectPorts(g.external.ports, external.external.ports)))
+      cover(g);
+  }
+  return true;
+}
+
+/** The policies isolating a class in one direction (the same for every peer). */
+export function isolatingPolicies(engine: Engine, subject: PodClass, direction: Direction): NetworkPolicy[] {
+  return engine.explainSide(subject.pods[0] as Pod, { ip: '0.0.0.0' }, direction).isolatedBy;
+}
+
 /**
  * Whether, on the rule's own side, everything it grants (to pods and to external addresses) is granted
  * by other rules too, and which rules those are. Whole-connection comparisons would also call a rule
@@ -200,51 +306,12 @@ export function coveredOnItsSide(
   rule: PolicyRule,
   subjects: readonly PodClass[],
 ): CoveringRules | undefined {
-  const { classes, options } = context.engine;
-  const peers =
-    rule.peers === undefined
-      ? classes
-      : [...matcher.peers(policy.namespace, rule.peers, options).classes].map(
-          (id) => classes[id] as PodClass,
-        );
   const covering = new Map<string, string>();
-  const cover = (p: NetworkPolicy, r: PolicyRule) => covering.set(rulePath(p, r), where(r.provenance));
   for (const subject of subjects) {
-    const subjectPod = subject.pods[0] as Pod;
-    let isolatedBy: readonly NetworkPolicy[] = [];
-    for (const peer of peers) {
-      const side = context.engine.explainSide(subjectPod, { pod: peer.pods[0] as Pod }, rule.direction);
-      isolatedBy = side.isolatedBy;
-      const granted = side.admittedBy
-        .filter((entry) => entry.rule === rule)
-        .reduce((acc, entry) => unionPorts(acc, entry.ports), NO_PORTS);
-      if (isEmptyPorts(granted)) continue;
-      const others = side.admittedBy.filter(
-        (entry) => entry.rule !== rule && !isEmptyPorts(intersectPorts(entry.ports, granted)),
-      );
-      const elsewhere = others.reduce((acc, entry) => unionPorts(acc, entry.ports), NO_PORTS);
-      if (!isEmptyPorts(subtractPorts(granted, elsewhere))) return undefined;
-      for (const entry of others) cover(entry.policy, entry.rule);
-    }
-    const mine = externalGrant(policy, rule, subject);
-    if (!mine) continue;
-    if (isolatedBy.length === 0)
-      isolatedBy = context.engine.explainSide(subjectPod, { ip: '0.0.0.0' }, rule.direction).isolatedBy;
-    const others = isolatedBy
-      .flatMap((p) => p[rule.direction].map((r) => (r === rule ? undefined : externalGrant(p, r, subject))))
-      .filter((g): g is Grant => g !== undefined);
-    if (
-      newExternal(
-        [mine.external],
-        others.map((g) => g.external),
-      ).length > 0
-    )
-      return undefined;
-    for (const g of others) {
-      const overlap = intersect(g.external.addresses, mine.external.addresses);
-      if (overlap.length > 0 && !isEmptyPorts(intersectPorts(g.external.ports, mine.external.ports)))
-        cover(g.policy, g.rule);
-    }
+    const others = isolatingPolicies(context.engine, subject, rule.direction).flatMap((p) =>
+      p[rule.direction].filter((r) => r !== rule).map((r) => ({ policy: p, rule: r })),
+    );
+    if (!coveredBy(context, matcher, subject, { policy, rule }, others, covering)) return undefined;
   }
   return [...covering].map(([path, at]) => ({ rule: path, at }));
 }
