@@ -436,7 +436,7 @@ class Linter {
               .flatMap((p) => p[direction].map((rule) => ({ policy: p, rule })));
             if (others.length === 0 && isolatedBy.length === 1)
               return (
-                this.snapshot.clusterPolicies.length === 0 &&
+                !hasTieredPolicies(this.snapshot) &&
                 policy[direction].some((r) => r.peers === undefined && r.ports === undefined)
               );
             const scratch = new Map<string, string>();
@@ -530,7 +530,7 @@ class Linter {
     direction: Direction,
   ): (peer: Pod, peerClass: PodClass, isolatedBy: readonly NetworkPolicy[]) => SideExplanation {
     const self = subject.pods[0] as Pod;
-    if (this.snapshot.clusterPolicies.length > 0)
+    if (hasTieredPolicies(this.snapshot))
       return (peer) => this.engine.explainSide(peer, { pod: self }, direction);
     const grants = new Map<NetworkPolicy, PortSet[]>();
     return (_peer, peerClass, isolatedBy) => {
@@ -555,7 +555,15 @@ class Linter {
         }
         ports = unionPorts(ports, grant);
       }
-      return { hostNetwork: false, isolatedBy: [...isolatedBy], admittedBy: [], tiers: [], ports };
+      return {
+        hostNetwork: false,
+        isolatedBy: [...isolatedBy],
+        admittedBy: [],
+        tiers: [],
+        kindSteps: [],
+        kindIsolatedBy: [],
+        ports,
+      };
     };
   }
 
@@ -762,6 +770,18 @@ function declaredPorts(podClass: PodClass): PortSet | undefined {
         ? unionPorts(acc, portsOf([{ protocol: protocol as Protocol, port }], undefined))
         : acc,
     NO_PORTS,
+  );
+}
+
+/**
+ * Whether the input holds policies of a kind other than NetworkPolicy (cluster policies, Cilium's, and
+ * any kind added later as a `…Policies` list): their tiers decide around NetworkPolicy, so shortcuts
+ * that read NetworkPolicy rules alone do not hold.
+ */
+function hasTieredPolicies(snapshot: Snapshot): boolean {
+  return Object.entries(snapshot).some(
+    ([key, value]) =>
+      key !== 'policies' && key.endsWith('Policies') && Array.isArray(value) && value.length > 0,
   );
 }
 
