@@ -59,6 +59,28 @@ export interface GraphEdge {
   dependsOn: string[];
 }
 
+/** Whether the network plugin enforces NetworkPolicy, as HIPAA-NP-002 judged it. */
+export type Enforcement = 'enforcing' | 'not-enforcing' | 'unknown' | 'not-assessable';
+
+/** How far the graph can be trusted: a page must say so when it is stale or partial. */
+export interface GraphStatus {
+  /** The newest input could not be loaded: the graph is the last good state, from `since`. */
+  stale?: { since: string; message: string; errors: string[] };
+  /** Objects were left out (`--skip-invalid`, kinds phiwall does not model): what, one line each. */
+  partial?: { reasons: string[] };
+  enforcement: Enforcement;
+}
+
+/** The numbers that matter first, each a list of ids the page can filter on. */
+export interface Exposure {
+  /** PHI workloads that an external block, an Ingress, a NodePort or a LoadBalancer reaches. */
+  phiFromInternet: string[];
+  /** PHI workloads that a workload of a namespace holding no PHI reaches. */
+  phiFromNonPhiNamespaces: string[];
+  /** Edges (ids) observed in flow logs although policy denies them. */
+  enforcementGaps: string[];
+}
+
 export interface Graph {
   generation: number;
   source: GraphSource;
@@ -66,6 +88,8 @@ export interface Graph {
   nodes: GraphNode[];
   edges: GraphEdge[];
   summary: { workloads: number; phi: number; edges: number; failing: number; needsReview: number };
+  exposure: Exposure;
+  status: GraphStatus;
 }
 
 /** What `POST /api/what-if` answers; `F` is the finding shape of whoever reads it. */

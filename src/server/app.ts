@@ -92,7 +92,7 @@ export function createApp(state: ServeState, options: AppOptions) {
     );
   });
 
-  app.get('/api/graph', (c) => c.json(state.view.graph));
+  app.get('/api/graph', (c) => c.json(state.graph()));
 
   app.get('/api/workloads/*', (c) => {
     const raw = new URL(c.req.url).pathname.slice('/api/workloads/'.length);

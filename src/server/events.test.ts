@@ -52,6 +52,12 @@ test('a watched file changes: a change event within 2 s names the object and the
   assert.ok(data.removed.includes(PORTAL_TO_DB), JSON.stringify(data.removed));
   assert.ok(!data.removed.includes(EHR_TO_DB));
   assert.deepEqual(data.added, []);
+  // The portal no longer reaches the database: findings about that stop failing, none starts.
+  assert.deepEqual(data.findings.started, []);
+  assert.ok(
+    data.findings.stopped.some((f) => f.objects.includes('records/records-db[StatefulSet]')),
+    JSON.stringify(data.findings.stopped),
+  );
   const graph = (await (await fetch(api('/api/graph'))).json()) as Graph;
   assert.equal(graph.generation, 2);
   assert.ok(!graph.edges.some((e) => e.id === PORTAL_TO_DB));
@@ -66,13 +72,19 @@ test('a watched file changes: a change event within 2 s names the object and the
   const error = JSON.parse(failure.data) as ErrorEvent;
   assert.match(error.message, /30-policies\.yaml:\d+:\d+: /);
   assert.equal(error.errors.length, error.message.split('\n').length);
-  assert.deepEqual((await (await fetch(api('/api/graph'))).json()) as Graph, graph);
+  // The last good graph stays, and says it is stale, since when, and why.
+  const stale = (await (await fetch(api('/api/graph'))).json()) as Graph;
+  assert.deepEqual(stale, {
+    ...graph,
+    status: { ...graph.status, stale: { since: error.time, message: error.message, errors: error.errors } },
+  });
 
   // Put right again: the browser hears that the input loads again, even though nothing else changed.
   save(policies, edited);
   const recovered = JSON.parse((await events.next(2000)).data) as ChangeEvent;
   assert.equal(recovered.generation, 3);
   assert.deepEqual([recovered.objects, recovered.added, recovered.removed], [[], [], []]);
+  assert.equal(((await (await fetch(api('/api/graph'))).json()) as Graph).status.stale, undefined);
 
   // A new file in the folder adds its objects; deleting it removes them.
   const extra = join(dir, '40-extra.yaml');
@@ -85,10 +97,17 @@ test('a watched file changes: a change event within 2 s names the object and the
     { type: 'ADDED', kind: 'NetworkPolicy', namespace: 'portal', name: 'deny-portal' },
   ]);
   assert.ok(added.removed.some((id) => id.startsWith('portal/patient-portal[Deployment]->')));
+  // Denying the portal all egress ends its unapproved flow into the EHR API; deleting the file restores it.
+  assert.deepEqual(
+    added.findings.stopped.map((f) => [f.check, f.status, f.objects]),
+    [['HIPAA-NP-012', 'fail', ['portal/patient-portal[Deployment]', 'ehr/ehr-api[Deployment]']]],
+  );
+  assert.deepEqual(added.findings.started, []);
   rmSync(extra);
   const deleted = JSON.parse((await events.next(2000)).data) as ChangeEvent;
   assert.equal(deleted.objects[0]?.type, 'DELETED');
   assert.deepEqual(deleted.added.sort(), added.removed.sort());
+  assert.deepEqual(deleted.findings, { started: added.findings.stopped, stopped: [] });
 
   assert.ok(events.comments.includes('keep-alive'), 'keep-alive comments keep the stream open');
 });

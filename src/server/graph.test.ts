@@ -17,6 +17,7 @@ import {
   type Graph,
   type WorkloadNode,
 } from './graph.ts';
+import { clinicState } from './test-support.ts';
 
 const example = fileURLToPath(new URL('../../examples/hipaa-clinic/', import.meta.url));
 const { config } = loadAuditConfig(`${example}phiwall.yaml`);
@@ -224,4 +225,41 @@ spec:
   assert.ok(changes.removed.includes('portal/patient-portal[Deployment]->records/records-db[StatefulSet]'));
   assert.ok(!changes.removed.includes('ehr/ehr-api[Deployment]->records/records-db[StatefulSet]'));
   assert.deepEqual(objectChanges(before, loadSnapshot([`${example}insecure`])), []);
+});
+
+test('exposure: PHI reached from outside and from namespaces without PHI, and observed enforcement gaps', async () => {
+  const graph = graphOf(insecure);
+  // The EHR API is behind an Ingress; records-db admits every namespace, billing and analytics among them.
+  assert.deepEqual(graph.exposure, {
+    phiFromInternet: ['ehr/ehr-api[Deployment]'],
+    phiFromNonPhiNamespaces: ['ehr/ehr-api[Deployment]', 'records/records-db[StatefulSet]'],
+    enforcementGaps: [],
+  });
+  const withFlows = await clinicState('insecure', [`${example}flows.csv`]);
+  assert.deepEqual(withFlows.graph().exposure.enforcementGaps, [
+    'monitoring/prometheus[Deployment]->portal/patient-portal[Deployment]',
+  ]);
+});
+
+test('status: whether policy is enforced, and what a partial input left out', () => {
+  // Flannel alone enforces nothing (HIPAA-NP-002 fails); the secure clinic runs Calico.
+  assert.deepEqual(graphOf(insecure).status, { enforcement: 'not-enforcing' });
+  assert.deepEqual(graphOf(loadSnapshot([`${example}secure`])).status, { enforcement: 'enforcing' });
+  const partial = buildSnapshot(
+    [
+      {
+        path: 'cluster.yaml',
+        text: 'apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: shop}\nspec: {containers: [{name: c, image: x}]}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: broken, namespace: shop}\nspec: {podSelector: 7}\n',
+      },
+    ],
+    { skipInvalid: true },
+  );
+  const status = graphOf(partial).status;
+  assert.equal(status.enforcement, 'not-assessable');
+  assert.ok(status.partial, 'a --skip-invalid result is marked partial');
+  assert.ok(
+    status.partial.reasons.some((r) => /^cluster\.yaml:\d+:\d+: warning: spec\.podSelector/.test(r)),
+    status.partial.reasons.join('\n'),
+  );
+  assert.ok(status.partial.reasons.some((r) => /left out 1 invalid input/.test(r)));
 });

@@ -4,10 +4,12 @@
  * connections as edges. Pure: everything it needs is passed in.
  */
 import type { Connection, ConnectionPeer } from '../analysis/connectivity.ts';
+import { type ComparedEdge, toConnectionPeer } from '../analysis/flow-comparison.ts';
 import type { AuditConfig } from '../compliance/config.ts';
 import { matchingLabel, phiScope } from '../compliance/phi-scope.ts';
 import type { Finding } from '../compliance/types.ts';
 import { formatPorts, NO_PORTS, type PortSet, portSetOf, unionPorts } from '../engine/ports.ts';
+import { formatDiagnostic } from '../load/diagnostics.ts';
 import {
   type KeptObject,
   type Labels,
@@ -16,7 +18,17 @@ import {
   type Snapshot,
   type Workload,
 } from '../model/types.ts';
-import type { ExternalNode, Graph, GraphEdge, GraphNode, GraphSource, WorkloadNode } from './api-types.ts';
+import type {
+  Enforcement,
+  Exposure,
+  ExternalNode,
+  Graph,
+  GraphEdge,
+  GraphNode,
+  GraphSource,
+  GraphStatus,
+  WorkloadNode,
+} from './api-types.ts';
 
 /** A way in from outside the cluster: an Ingress, or a NodePort or LoadBalancer Service. */
 export interface EntryPoint {
@@ -35,6 +47,8 @@ export interface GraphInput {
   findings: readonly Finding[];
   generation: number;
   source: GraphSource;
+  /** With flow logs: the observed edges, compared with policy (their enforcement gaps are counted). */
+  observed?: readonly ComparedEdge[];
 }
 
 export function nodeIdOf(peer: ConnectionPeer): string {
@@ -48,6 +62,17 @@ export function edgeId(source: string, target: string): string {
 /** Findings that count against a workload on the map: failing or needing review, and not accepted. */
 export function isOpen(finding: Finding): boolean {
   return (finding.status === 'fail' || finding.status === 'needs-review') && !finding.accepted;
+}
+
+/** Comparison key of a finding: the same check about the same objects with the same outcome. */
+function findingKey(f: Finding): string {
+  return `${f.check}\0${f.status}\0${[...f.objects].sort().join('\0')}`;
+}
+
+/** Open findings of `after` that `before` does not have. */
+export function findingsOnlyIn(after: readonly Finding[], before: readonly Finding[]): Finding[] {
+  const known = new Set(before.filter(isOpen).map(findingKey));
+  return after.filter((f) => isOpen(f) && !known.has(findingKey(f)));
 }
 
 export function buildGraph(input: GraphInput): Graph {
@@ -146,6 +171,8 @@ export function buildGraph(input: GraphInput): Graph {
     namespaces,
     nodes,
     edges,
+    exposure: exposureOf(nodes, edges, namespaces, input.observed ?? []),
+    status: statusOf(snapshot, findings),
     summary: {
       workloads: snapshot.workloads.length,
       phi: scope.phi.size,
@@ -154,6 +181,48 @@ export function buildGraph(input: GraphInput): Graph {
       needsReview: findings.filter((f) => f.status === 'needs-review' && !f.accepted).length,
     },
   };
+}
+
+function exposureOf(
+  nodes: readonly GraphNode[],
+  edges: readonly GraphEdge[],
+  namespaces: readonly { name: string; phi: boolean }[],
+  observed: readonly ComparedEdge[],
+): Exposure {
+  const workloads = new Map<string, WorkloadNode>();
+  for (const node of nodes) if (node.type === 'workload') workloads.set(node.id, node);
+  const phiNamespaces = new Set(namespaces.filter((ns) => ns.phi).map((ns) => ns.name));
+  const phiFromNonPhiNamespaces = new Set<string>();
+  for (const edge of edges) {
+    const source = workloads.get(edge.source);
+    const target = workloads.get(edge.target);
+    if (source && target?.phi && !source.phi && !phiNamespaces.has(source.namespace))
+      phiFromNonPhiNamespaces.add(target.id);
+  }
+  const gaps = observed
+    .filter((edge) => edge.group === 'gap')
+    .map((edge) => edgeId(nodeIdOf(toConnectionPeer(edge.src)), nodeIdOf(toConnectionPeer(edge.dst))));
+  return {
+    phiFromInternet: [...workloads.values()].filter((w) => w.phi && w.exposed).map((w) => w.id),
+    phiFromNonPhiNamespaces: [...phiFromNonPhiNamespaces].sort(),
+    enforcementGaps: [...new Set(gaps)],
+  };
+}
+
+const ENFORCEMENT: Record<Finding['status'], Enforcement> = {
+  pass: 'enforcing',
+  fail: 'not-enforcing',
+  'needs-review': 'unknown',
+  'not-assessable': 'not-assessable',
+};
+
+/** What the page must say about the graph: partial inputs, and whether policy is enforced at all. */
+function statusOf(snapshot: Snapshot, findings: readonly Finding[]): GraphStatus {
+  const plugin = findings.find((f) => f.check === 'HIPAA-NP-002');
+  const status: GraphStatus = { enforcement: plugin ? ENFORCEMENT[plugin.status] : 'not-assessable' };
+  if (snapshot.partial || snapshot.warnings.length > 0)
+    status.partial = { reasons: snapshot.warnings.map(formatDiagnostic) };
+  return status;
 }
 
 /** The labels a workload's pods carry (its first pod's: pods of a workload share a template). */

@@ -10,14 +10,14 @@ import type { CliIo } from '../cli/io.ts';
 import { type AuditResult, runAudit } from '../compliance/audit.ts';
 import type { AuditConfig } from '../compliance/config.ts';
 import { phiScope } from '../compliance/phi-scope.ts';
-import type { ObservedTraffic } from '../compliance/types.ts';
+import type { Finding, ObservedTraffic } from '../compliance/types.ts';
 import type { EngineOptions } from '../engine/endpoint.ts';
 import { Engine } from '../engine/engine.ts';
 import { formatDiagnostic, InputError } from '../load/diagnostics.ts';
 import type { FlowReadStats } from '../model/flows.ts';
 import type { Snapshot } from '../model/types.ts';
 import { type ObjectRef, objectChanges } from './changes.ts';
-import { buildGraph, edgeChanges, type Graph, type GraphSource } from './graph.ts';
+import { buildGraph, edgeChanges, findingsOnlyIn, type Graph, type GraphSource } from './graph.ts';
 
 /** Everything the API answers from, for one generation of the input. */
 export interface View {
@@ -33,6 +33,15 @@ export interface View {
   flows?: { comparison: FlowComparison; stats: FlowReadStats[] };
 }
 
+/** A finding as a change event names it: enough to list it, the rest is in /api/findings. */
+export interface FindingRef {
+  check: string;
+  title: string;
+  severity: string;
+  status: string;
+  objects: string[];
+}
+
 export interface ChangeEvent {
   generation: number;
   time: string;
@@ -41,6 +50,12 @@ export interface ChangeEvent {
   added: string[];
   removed: string[];
   changed: string[];
+  /** Open (failing or needs-review, not accepted) findings that this change started or ended. */
+  findings: { started: FindingRef[]; stopped: FindingRef[] };
+}
+
+function findingRef({ check, title, severity, status, objects }: Finding): FindingRef {
+  return { check, title, severity, status, objects };
 }
 
 export interface ErrorEvent {
@@ -74,7 +89,7 @@ export class ServeState {
   private current: View;
   private readonly listeners = new Set<(event: ServeEvent) => void>();
   private queue: Promise<unknown> = Promise.resolve();
-  private failing = false;
+  private failure: ErrorEvent | undefined;
   private withoutFlows: { generation: number; audit: AuditResult } | undefined;
 
   private constructor(
@@ -96,7 +111,15 @@ export class ServeState {
 
   /** True while the latest input could not be loaded (the view is then the last good one). */
   get inError(): boolean {
-    return this.failing;
+    return this.failure !== undefined;
+  }
+
+  /** The current graph, marked stale while the newest input cannot be loaded. */
+  graph(): Graph {
+    const { graph } = this.current;
+    if (!this.failure) return graph;
+    const { time: since, message, errors } = this.failure;
+    return { ...graph, status: { ...graph.status, stale: { since, message, errors } } };
   }
 
   subscribe(listener: (event: ServeEvent) => void): () => void {
@@ -142,11 +165,13 @@ export class ServeState {
 
   /** Reports an input that cannot be loaded; the last good state stays. */
   fail(error: unknown): void {
-    this.failing = true;
     const errors = errorLines(error);
     this.options.log?.(
       `phiwall: the input could not be loaded; keeping the last good state:\n${errors.join('\n')}\n`,
     );
+    // Stale since the first failure: later failures change the message, not when the view went stale.
+    const since = this.failure?.time ?? new Date().toISOString();
+    this.failure = { time: since, message: errors.join('\n'), errors };
     this.emit({
       type: 'error',
       data: { time: new Date().toISOString(), message: errors.join('\n'), errors },
@@ -162,7 +187,7 @@ export class ServeState {
     const objects = options.objects ?? objectChanges(before.snapshot, snapshot);
     // An edit that changes nothing (a save without changes, a touched file) is not news, unless it ends
     // an error: the browser then needs to hear that the input loads again.
-    if (objects.length === 0 && !this.failing && !options.force) return undefined;
+    if (objects.length === 0 && !this.failure && !options.force) return undefined;
     let next: View;
     try {
       next = await computeView(snapshot, before.generation + 1, this.options);
@@ -170,7 +195,7 @@ export class ServeState {
       this.fail(error);
       return undefined;
     }
-    this.failing = false;
+    this.failure = undefined;
     this.current = next;
     const event: ChangeEvent = {
       generation: next.generation,
@@ -178,9 +203,13 @@ export class ServeState {
       reason,
       objects,
       ...edgeChanges(before.graph, next.graph),
+      findings: {
+        started: findingsOnlyIn(next.audit.findings, before.audit.findings).map(findingRef),
+        stopped: findingsOnlyIn(before.audit.findings, next.audit.findings).map(findingRef),
+      },
     };
     this.options.log?.(
-      `phiwall: ${reason}: ${objects.length} object(s) changed, ${event.added.length} edge(s) added, ${event.removed.length} removed, ${event.changed.length} changed\n`,
+      `phiwall: ${reason}: ${objects.length} object(s) changed, ${event.added.length} edge(s) added, ${event.removed.length} removed, ${event.changed.length} changed; ${event.findings.started.length} finding(s) started, ${event.findings.stopped.length} stopped\n`,
     );
     this.emit({ type: 'change', data: event });
     return event;
@@ -224,6 +253,7 @@ async function computeView(snapshot: Snapshot, generation: number, options: Stat
     findings: audit.findings,
     generation,
     source: options.source,
+    observed: flows?.comparison.edges,
   });
   return { generation, time: now.toISOString(), snapshot, engine, connections, audit, graph, flows };
 }

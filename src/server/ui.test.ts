@@ -91,6 +91,8 @@ function syntheticGraph(namespaces: number, perNamespace: number): Graph {
       failing: 0,
       needsReview: 0,
     },
+    exposure: { phiFromInternet: [], phiFromNonPhiNamespaces: [], enforcementGaps: [] },
+    status: { enforcement: 'enforcing' },
   };
 }
 
@@ -652,6 +654,12 @@ spec:
         },
       ],
       summary: { workloads: 1, phi: 1, edges: 1, failing: 1, needsReview: 0 },
+      exposure: { phiFromInternet: [w], phiFromNonPhiNamespaces: [w], enforcementGaps: [bad(28)] },
+      status: {
+        enforcement: 'unknown',
+        stale: { since: bad(29), message: bad(30), errors: [bad(30)] },
+        partial: { reasons: [bad(31)] },
+      },
     };
     const finding = {
       check: bad(12),

@@ -11,7 +11,7 @@ import { type Diagnostic, InputError } from '../load/diagnostics.ts';
 import { buildSnapshot, implyNamespaces } from '../load/snapshot.ts';
 import type { Namespace, Snapshot } from '../model/types.ts';
 import type { WhatIfResult as ApiWhatIfResult } from './api-types.ts';
-import { buildGraph, edgeChanges, type GraphEdge, isOpen } from './graph.ts';
+import { buildGraph, edgeChanges, findingsOnlyIn, type GraphEdge } from './graph.ts';
 import type { ServeState } from './state.ts';
 
 /** The name the what-if text has in positioned messages. */
@@ -143,17 +143,6 @@ export function overlaySnapshot(
     skippedKinds: base.skippedKinds,
     partial: base.partial || overlay.partial,
   };
-}
-
-/** Comparison key of a finding: the same check about the same objects with the same outcome. */
-function findingKey(f: Finding): string {
-  return `${f.check}\0${f.status}\0${[...f.objects].sort().join('\0')}`;
-}
-
-/** Open findings of `after` that `before` does not have. */
-function findingsOnlyIn(after: readonly Finding[], before: readonly Finding[]): Finding[] {
-  const known = new Set(before.filter(isOpen).map(findingKey));
-  return after.filter((f) => isOpen(f) && !known.has(findingKey(f)));
 }
 
 /** Answers a what-if against the state's current generation; throws InputError for a bad request. */
