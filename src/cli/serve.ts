@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { Command, InvalidArgumentError } from '@commander-js/extra-typings';
 import { loadAuditConfig } from '../compliance/config.ts';
 import { STDIN } from '../load/sources.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, generateToken, isLoopbackHost } from '../server/security.ts';
-import { type CliIo, UsageError, untilStopped } from './io.ts';
+import { type CliIo, EnvironmentError, UsageError, untilStopped } from './io.ts';
 import { engineOptionsOf, loadInputs, withInputOptions, workloadNamesOf } from './shared-options.ts';
 
 function parsePort(value: string): number {
@@ -11,6 +13,32 @@ function parsePort(value: string): number {
   if (!(port >= 0 && port <= 65535))
     throw new InvalidArgumentError(`"${value}" is not a port between 0 (any free port) and 65535`);
   return port;
+}
+
+/** The PEM files of --tls-cert and --tls-key, read now so that a wrong path stops before listening. */
+function readTls(certFile: string | undefined, keyFile: string | undefined) {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined)
+    throw new UsageError('--tls-cert and --tls-key go together: give both');
+  const read = (file: string, flag: string) => {
+    try {
+      const text = readFileSync(file, 'utf8');
+      if (!text.includes('-----BEGIN ')) throw new UsageError(`${flag} ${file}: not a PEM file`);
+      return text;
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      throw new EnvironmentError(
+        `${flag} ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      );
+    }
+  };
+  const tls = { cert: read(certFile, '--tls-cert'), key: read(keyFile, '--tls-key') };
+  try {
+    createSecureContext(tls);
+  } catch (error) {
+    throw new UsageError(`--tls-cert ${certFile} / --tls-key ${keyFile}: ${(error as Error).message}`);
+  }
+  return tls;
 }
 
 /** Opens the page in the desktop's browser; a machine without one (a server, CI) just has the URL. */
@@ -43,6 +71,8 @@ export function serveCommand(io: CliIo) {
       '--token <token>',
       'require this token on every request (generated when --host is not a loopback address)',
     )
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM; with --tls-key)')
+    .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
     .option('--no-open', 'do not open the page in a browser')
     .addHelpText(
       'after',
@@ -64,6 +94,7 @@ Examples:
         throw new UsageError('--token: the token must not be empty');
       const generated = options.token === undefined && !isLoopbackHost(host);
       const token = options.token ?? (generated ? generateToken() : undefined);
+      const tls = readTls(options.tlsCert, options.tlsKey);
       const { config } = loadAuditConfig(options.config);
       const log = (text: string) => io.stderr(text);
       const live = options.live
@@ -92,6 +123,7 @@ Examples:
         host,
         port: options.port ?? DEFAULT_PORT,
         token,
+        tls,
         log,
       });
       if (generated)

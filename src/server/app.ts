@@ -29,6 +29,8 @@ export interface AppOptions {
   webRoot: string;
   /** Milliseconds between keep-alive comments on `/api/events` (default 15 s). */
   keepAliveMs?: number;
+  /** Served over HTTPS: the token cookie is then `Secure`. */
+  secureCookie?: boolean;
 }
 
 const MAX_BODY = 5 * 1024 * 1024;
@@ -80,7 +82,7 @@ export function createApp(state: ServeState, options: AppOptions) {
     if (query !== undefined && tokensEqual(query, expected))
       c.res.headers.append(
         'Set-Cookie',
-        `${cookieName}=${encodeURIComponent(expected)}; Path=/; HttpOnly; SameSite=Strict`,
+        `${cookieName}=${encodeURIComponent(expected)}; Path=/; HttpOnly; SameSite=Strict${options.secureCookie ? '; Secure' : ''}`,
       );
   });
 

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { runCli } from '../cli/main.ts';
+import { FAKE_APISERVER_CA, TEST_KEY } from '../testing/fake-apiserver.ts';
 import type { Graph } from './graph.ts';
 import { CONFIG_FILE, EXAMPLE } from './test-support.ts';
 
@@ -82,4 +87,68 @@ test('phiwall serve: bad input and bad options exit 2 before listening', async (
   assert.equal(await runCli(['serve', '--port', '99999'], io), 2);
   assert.equal(await runCli(['serve', '--live', EXAMPLE], io), 2);
   assert.match(messages.join(''), /--live reads the cluster/);
+});
+
+test('phiwall serve --tls-cert/--tls-key serves HTTPS, with a Secure token cookie; bad TLS files exit 2', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'phiwall-tls-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  writeFileSync(cert, FAKE_APISERVER_CA);
+  writeFileSync(key, TEST_KEY);
+  const run = serve(t, [
+    `${EXAMPLE}secure`,
+    '--tls-cert',
+    cert,
+    '--tls-key',
+    key,
+    '--host',
+    '0.0.0.0',
+    '--token',
+    'tok',
+    '--port',
+    '0',
+    '--no-open',
+  ]);
+  const url = new URL(await run.url);
+  assert.equal(url.protocol, 'https:');
+  const port = Number(url.port);
+  const get = (path: string) =>
+    new Promise<{ status: number; cookie: string; body: string }>((resolve, reject) => {
+      const request = httpsGet({ host: '127.0.0.1', port, path, ca: FAKE_APISERVER_CA }, (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => {
+          body += chunk.toString();
+        });
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            cookie: String(response.headers['set-cookie'] ?? ''),
+            body,
+          }),
+        );
+      });
+      request.on('error', reject);
+    });
+  assert.equal((await get('/api/graph')).status, 401);
+  const authorised = await get('/api/graph?token=tok');
+  assert.equal(authorised.status, 200);
+  assert.equal((JSON.parse(authorised.body) as Graph).summary.workloads, 9);
+  assert.match(authorised.cookie, /HttpOnly; SameSite=Strict; Secure$/);
+  // Plain HTTP on the same port gets no answer from the API.
+  await assert.rejects(fetch(`http://127.0.0.1:${port}/api/graph?token=tok`));
+
+  const messages: string[] = [];
+  const io = { stdout: () => {}, stderr: (text: string) => messages.push(text), readStdin: () => '' };
+  assert.equal(await runCli(['serve', `${EXAMPLE}secure`, '--tls-cert', cert, '--no-open'], io), 2);
+  assert.match(messages.join(''), /--tls-cert and --tls-key go together/);
+  assert.equal(
+    await runCli(['serve', `${EXAMPLE}secure`, '--tls-cert', key, '--tls-key', cert, '--no-open'], io),
+    2,
+  );
+  assert.equal(
+    await runCli(['serve', `${EXAMPLE}secure`, '--tls-cert', join(dir, 'none.pem'), '--tls-key', key], io),
+    2,
+  );
+  assert.match(messages.join(''), /--tls-cert \S*none\.pem: ENOENT/);
 });

@@ -17,6 +17,7 @@
  *                 generated when none is given
  *     port        default 8750; 0 = any free port
  *     token       required on every request when set
+ *     tls         { cert, key } (PEM): serve HTTPS
  *     webRoot     the built UI (default: dist/web of this package)
  *     watch       watch the inputs (default true)
  *
@@ -27,6 +28,7 @@
  */
 
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
@@ -56,6 +58,8 @@ export interface ServerOptions {
   token?: string;
   webRoot?: string;
   keepAliveMs?: number;
+  /** Serve HTTPS with this certificate chain and key (PEM): for a bind other machines reach. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 export interface RunningServer {
@@ -65,9 +69,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function urlOf(host: string, port: number, token: string | undefined): string {
+function urlOf(host: string, port: number, token: string | undefined, tls: boolean): string {
   const name = host.includes(':') ? `[${host}]` : host;
-  return `http://${name}:${port}/${token ? `?token=${encodeURIComponent(token)}` : ''}`;
+  return `${tls ? 'https' : 'http'}://${name}:${port}/${token ? `?token=${encodeURIComponent(token)}` : ''}`;
 }
 
 /**
@@ -84,9 +88,14 @@ export async function startServer(state: ServeState, options: ServerOptions = {}
     token: options.token,
     webRoot: options.webRoot ?? defaultWebRoot(),
     keepAliveMs: options.keepAliveMs,
+    secureCookie: options.tls !== undefined,
   };
   const app = createApp(state, appOptions);
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  const server = (
+    options.tls
+      ? createAdaptorServer({ fetch: app.fetch, createServer: createHttpsServer, serverOptions: options.tls })
+      : createAdaptorServer({ fetch: app.fetch })
+  ) as Server;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(appOptions.port, host, () => {
@@ -97,7 +106,7 @@ export async function startServer(state: ServeState, options: ServerOptions = {}
   // With port 0 the app learns its port only now; it reads it at every request (the Host check).
   appOptions.port = (server.address() as AddressInfo).port;
   return {
-    url: urlOf(host, appOptions.port, options.token),
+    url: urlOf(host, appOptions.port, options.token, options.tls !== undefined),
     port: appOptions.port,
     close: () =>
       new Promise<void>((resolve) => {

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, api, subscribe } from './api.ts';
 import type { GraphView } from './cy.ts';
+import { ExposureBar } from './ExposureBar.tsx';
 import { GraphCanvas, type Pending } from './GraphCanvas.tsx';
 import {
   AGGREGATE_ABOVE,
@@ -18,6 +19,7 @@ import { Details, type Selection } from './panels/Details.tsx';
 import { FindingsPanel } from './panels/Findings.tsx';
 import { FlowsPanel } from './panels/Flows.tsx';
 import { WhatIfPanel, type WhatIfState } from './panels/WhatIf.tsx';
+import { liveState, StatusBanners } from './StatusBanners.tsx';
 import { Toolbar } from './Toolbar.tsx';
 import type { ChangeEvent, Finding, FlowsReport, Graph, GraphNode, WhatIfResult } from './types.ts';
 
@@ -75,6 +77,7 @@ export function App() {
   const [whatIf, setWhatIf] = useState<WhatIfState>({ yaml: '', deletes: [], busy: false, errors: [] });
   const [tab, setTab] = useState<Tab>('findings');
   const [connected, setConnected] = useState(false);
+  const [everConnected, setEverConnected] = useState(false);
   const [loadError, setLoadError] = useState<string>();
   const pending = useRef<Pending>({ layout: 'full', flash: [] });
   const graphRef = useRef<Graph | undefined>(undefined);
@@ -139,6 +142,7 @@ export function App() {
         if (open && wasConnected.current === false && graphRef.current) void load();
         wasConnected.current = open;
         setConnected(open);
+        if (open) setEverConnected(true);
       },
     });
   }, [load]);
@@ -328,6 +332,13 @@ export function App() {
     return [...names].sort();
   }, [graph]);
 
+  const state = liveState(graph, connected, everConnected);
+  // A highlight belongs to the panel it was made in: another tab's view must not stay faded by it.
+  const switchTab = (next: Tab) => {
+    if (next !== tab) setHighlight(undefined);
+    setTab(next);
+  };
+
   const tabs: [Tab, string][] = [
     ['details', 'Details'],
     ['findings', `Findings${graph ? ` (${graph.summary.failing})` : ''}`],
@@ -359,10 +370,21 @@ export function App() {
             {view.counts.hidden > 0 && <> · drawn: {view.counts.workloads} workloads</>}
           </span>
         )}
-        <span class={`live ${connected ? 'on' : 'off'}`} data-testid="live">
-          {connected ? 'live' : 'not connected'}
+        <span class={`live ${state}`} data-testid="live" data-state={state}>
+          {state === 'connecting' ? 'connecting…' : state}
         </span>
       </header>
+      {graph && (
+        <ExposureBar
+          graph={graph}
+          filters={filters}
+          onFilters={(f) => {
+            pending.current = { layout: 'auto', flash: [] };
+            setFilters(f);
+          }}
+        />
+      )}
+      <StatusBanners graph={graph} state={state} />
       <Toolbar
         filters={filters}
         onFilters={(f) => {
@@ -432,7 +454,7 @@ export function App() {
                 aria-selected={tab === id}
                 class={tab === id ? 'tab active' : 'tab'}
                 data-testid={`tab-${id}`}
-                onClick={() => setTab(id)}
+                onClick={() => switchTab(id)}
               >
                 {label}
               </button>
@@ -459,7 +481,7 @@ export function App() {
                 highlightKey={highlight?.key}
                 onTryFix={(yaml) => {
                   setWhatIf((s) => ({ ...s, yaml }));
-                  setTab('what-if');
+                  switchTab('what-if');
                 }}
               />
             )}

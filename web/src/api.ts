@@ -24,9 +24,23 @@ export class ApiError extends Error {
   }
 }
 
-export function pageToken(search: string = location.search): string | undefined {
+function pageToken(search: string = location.search): string | undefined {
   return new URLSearchParams(search).get('token') ?? undefined;
 }
+
+/**
+ * The page URL's token, read once; the address bar then drops it, so that it stays out of the history,
+ * bookmarks and screenshots (a reload authenticates with the cookie the server set).
+ */
+const TOKEN: string | undefined = (() => {
+  const token = pageToken();
+  if (token !== undefined) {
+    const url = new URL(location.href);
+    url.searchParams.delete('token');
+    history.replaceState(history.state, '', url);
+  }
+  return token;
+})();
 
 function apiUrl(path: string, query: Record<string, string | undefined> = {}): string {
   const url = new URL(`api/${path}`, location.href);
@@ -39,7 +53,7 @@ async function request<T>(
   init: RequestInit = {},
   query: Record<string, string | undefined> = {},
 ) {
-  const token = pageToken();
+  const token = TOKEN;
   const headers = new Headers(init.headers);
   headers.set('Accept', 'application/json');
   if (token) headers.set('Authorization', `Bearer ${token}`);
@@ -99,7 +113,7 @@ export interface EventHandlers {
 
 /** Subscribes to `/api/events`; EventSource reconnects by itself after a dropped connection. */
 export function subscribe(handlers: EventHandlers): () => void {
-  const source = new EventSource(apiUrl('events', { token: pageToken() }));
+  const source = new EventSource(apiUrl('events', { token: TOKEN }));
   source.addEventListener('open', () => handlers.connection(true));
   source.addEventListener('change', (event) => {
     try {

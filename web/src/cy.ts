@@ -72,7 +72,17 @@ const STYLE: StylesheetJson = [
       color: '#7f1010',
     },
   },
-  { selector: 'node.workload.phi.exposed', style: { 'border-width': 5, 'border-style': 'double' } },
+  // Exposed PHI is told by shape and text as well as colour (a cut-corner box labelled "EXPOSED PHI").
+  {
+    selector: 'node.workload.phi-exposed',
+    style: {
+      shape: 'cut-rectangle',
+      'border-width': 6,
+      'border-style': 'double',
+      'border-color': '#4a0000',
+      'background-color': '#ffcdd2',
+    },
+  },
   { selector: 'node.host-network', style: { 'background-color': '#fff8e1' } },
   {
     selector: 'node.external',
@@ -135,6 +145,15 @@ const STYLE: StylesheetJson = [
   },
   { selector: 'node.namespace.collapsed.exposed', style: { 'border-style': 'double', 'border-width': 5 } },
   {
+    selector: 'node.namespace.collapsed.phi-exposed',
+    style: {
+      shape: 'cut-rectangle',
+      'border-color': '#4a0000',
+      'border-width': 6,
+      'background-color': '#ffcdd2',
+    },
+  },
+  {
     selector: 'edge',
     style: {
       width: 1.2,
@@ -163,6 +182,19 @@ const STYLE: StylesheetJson = [
     style: { 'line-color': RED, 'target-arrow-color': RED, width: 2.2, opacity: 0.9, 'z-index': 10 },
   },
   { selector: 'edge.agg.phi', style: { width: 3.5 } },
+  // From outside the cluster into PHI: thick, dark, with a bar at the source, apart from PHI edges inside.
+  {
+    selector: 'edge.internet-phi',
+    style: {
+      'line-color': '#4a0000',
+      'target-arrow-color': '#4a0000',
+      'source-arrow-shape': 'tee',
+      'source-arrow-color': '#4a0000',
+      width: 5,
+      opacity: 1,
+      'z-index': 25,
+    },
+  },
   {
     selector: 'edge.wi-added',
     style: {

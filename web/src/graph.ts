@@ -20,6 +20,8 @@ export interface Filters {
   exposedOnly: boolean;
   /** `TCP`, `5432`, `TCP 5432`, `udp/53`; empty for none. */
   port: string;
+  /** One of the exposure numbers, picked in the header: only these workloads (or edges) and their edges. */
+  only?: { label: string; ids: readonly string[] };
 }
 
 export const NO_FILTERS: Filters = { namespace: '', phiOnly: false, exposedOnly: false, port: '' };
@@ -111,7 +113,9 @@ export function portsMatch(ports: string, protocols: readonly string[], query: P
 // ---- filters -----------------------------------------------------------------------------------
 
 function filtersActive(filters: Filters): boolean {
-  return Boolean(filters.namespace || filters.phiOnly || filters.exposedOnly || filters.port.trim());
+  return Boolean(
+    filters.namespace || filters.phiOnly || filters.exposedOnly || filters.port.trim() || filters.only,
+  );
 }
 
 /** The nodes and edges the filters keep. */
@@ -128,7 +132,9 @@ export function applyFilters(graph: Graph, filters: Filters): { nodes: GraphNode
     const node = byId.get(id);
     return node?.type === 'workload' && node.exposed;
   };
+  const only = filters.only ? new Set(filters.only.ids) : undefined;
   const edges = graph.edges.filter((edge) => {
+    if (only && !only.has(edge.id) && !only.has(edge.target)) return false;
     if (portFilter && (!query || !portsMatch(edge.ports, edge.protocols, query))) return false;
     if (filters.namespace && !inNamespace(edge.source) && !inNamespace(edge.target)) return false;
     if (filters.phiOnly && !edge.phi) return false;
@@ -146,6 +152,7 @@ export function applyFilters(graph: Graph, filters: Filters): { nodes: GraphNode
       if (filters.namespace && node.namespace !== filters.namespace) continue;
       if (filters.phiOnly && !node.phi) continue;
       if (filters.exposedOnly && !node.exposed) continue;
+      if (only && !only.has(node.id)) continue;
       keep.add(node.id);
     }
   }
@@ -155,7 +162,8 @@ export function applyFilters(graph: Graph, filters: Filters): { nodes: GraphNode
 // ---- elements ----------------------------------------------------------------------------------
 
 function workloadLabel(node: WorkloadNode): string {
-  return `${node.phi ? 'PHI · ' : ''}${node.name}\n${node.kind}`;
+  const mark = node.phi ? (node.exposed ? '⚠ EXPOSED PHI · ' : 'PHI · ') : '';
+  return `${mark}${node.name}\n${node.kind}`;
 }
 
 function nodeClasses(node: GraphNode): string[] {
@@ -163,6 +171,7 @@ function nodeClasses(node: GraphNode): string[] {
     const classes = ['workload'];
     if (node.phi) classes.push('phi');
     if (node.exposed) classes.push('exposed');
+    if (node.phi && node.exposed) classes.push('phi-exposed');
     if (node.hostNetwork) classes.push('host-network');
     if (node.findings > 0) classes.push('has-findings');
     return classes;
@@ -190,19 +199,23 @@ export function buildView(graph: Graph, options: ViewOptions): BuiltView {
   const elements: ElementDefinition[] = [];
 
   // Namespaces in view, with what they hold.
-  const nsStats = new Map<string, { workloads: number; phi: number; exposed: number; findings: number }>();
+  const nsStats = new Map<
+    string,
+    { workloads: number; phi: number; exposed: number; phiExposed: number; findings: number }
+  >();
   for (const node of nodes) {
     const namespace = entryNamespace(node, byId);
     if (namespace === undefined) continue;
     let stats = nsStats.get(namespace);
     if (!stats) {
-      stats = { workloads: 0, phi: 0, exposed: 0, findings: 0 };
+      stats = { workloads: 0, phi: 0, exposed: 0, phiExposed: 0, findings: 0 };
       nsStats.set(namespace, stats);
     }
     if (node.type === 'workload') {
       stats.workloads++;
       if (node.phi) stats.phi++;
       if (node.exposed) stats.exposed++;
+      if (node.phi && node.exposed) stats.phiExposed++;
       stats.findings += node.findings;
     }
   }
@@ -228,10 +241,12 @@ export function buildView(graph: Graph, options: ViewOptions): BuiltView {
       classes.push('collapsed');
       if (stats.phi > 0) classes.push('phi');
       if (stats.exposed > 0) classes.push('exposed');
+      if (stats.phiExposed > 0) classes.push('phi-exposed');
       counts.hidden += stats.workloads;
     }
+    const exposedPhi = stats.phiExposed ? `\n⚠ ${stats.phiExposed} exposed PHI` : '';
     const label = isCollapsed
-      ? `${namespace}\n${stats.workloads} workload${stats.workloads === 1 ? '' : 's'}${stats.phi ? ` · ${stats.phi} PHI` : ''}`
+      ? `${namespace}\n${stats.workloads} workload${stats.workloads === 1 ? '' : 's'}${stats.phi ? ` · ${stats.phi} PHI` : ''}${exposedPhi}`
       : namespace;
     elements.push({
       group: 'nodes',
@@ -267,7 +282,12 @@ export function buildView(graph: Graph, options: ViewOptions): BuiltView {
   const edgeClasses = (edge: GraphEdge) => {
     const classes: string[] = [];
     if (edge.phi) classes.push('phi');
-    if (byId.get(edge.source)?.type === 'entry') classes.push('entry-edge');
+    const from = byId.get(edge.source)?.type;
+    if (from === 'entry') classes.push('entry-edge');
+    // From outside the cluster into PHI: drawn apart from PHI edges inside it.
+    const to = byId.get(edge.target);
+    if ((from === 'entry' || from === 'external') && to?.type === 'workload' && to.phi)
+      classes.push('internet-phi');
     if (marks?.added.has(edge.id)) classes.push('wi-added');
     if (marks?.removed.has(edge.id)) classes.push('wi-removed');
     if (marks?.changed.has(edge.id)) classes.push('wi-changed');

@@ -73,6 +73,16 @@ export interface ChangeEvent {
   added: string[];
   removed: string[];
   changed: string[];
+  /** Open findings the change started or ended (absent from servers before this field existed). */
+  findings?: { started: FindingRef[]; stopped: FindingRef[] };
+}
+
+export interface FindingRef {
+  check: string;
+  title: string;
+  severity: string;
+  status: string;
+  objects: string[];
 }
 
 export interface WhatIfRequest {

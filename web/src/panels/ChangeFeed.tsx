@@ -1,4 +1,4 @@
-import type { ChangeEvent } from '../types.ts';
+import type { ChangeEvent, FindingRef } from '../types.ts';
 
 export interface FeedEntry extends ChangeEvent {
   received: number;
@@ -24,6 +24,21 @@ function EdgeList(props: { sign: string; cls: string; ids: readonly string[] }) 
           … {props.ids.length - 8} more {props.sign}
         </li>
       )}
+    </ul>
+  );
+}
+
+function FindingList(props: { sign: string; cls: string; findings: readonly FindingRef[] }) {
+  if (props.findings.length === 0) return null;
+  return (
+    <ul class={`findings-changed ${props.cls}`} data-testid={`feed-findings-${props.cls}`}>
+      {props.findings.map((f) => (
+        <li key={`${f.check} ${f.status} ${f.objects.join(' ')}`}>
+          {props.sign} <b>{f.check}</b> {f.status} ({f.severity}): {f.title}
+          {f.objects.length > 0 && <span class="muted"> · {f.objects.slice(0, 3).join(', ')}</span>}
+          {f.objects.length > 3 && <span class="muted"> … {f.objects.length - 3} more</span>}
+        </li>
+      ))}
     </ul>
   );
 }
@@ -64,8 +79,17 @@ export function ChangeFeed(props: { entries: readonly FeedEntry[] }) {
               <span class="added-text">+{entry.added.length} added</span> ·{' '}
               <span class="removed-text">−{entry.removed.length} removed</span> · {entry.changed.length}{' '}
               changed
+              {entry.findings && (
+                <>
+                  {' '}
+                  · <span class="fail-text">{entry.findings.started.length} finding(s) started</span> ·{' '}
+                  {entry.findings.stopped.length} ended
+                </>
+              )}
             </p>
           )}
+          <FindingList sign="!" cls="started" findings={entry.findings?.started ?? []} />
+          <FindingList sign="✓" cls="stopped" findings={entry.findings?.stopped ?? []} />
           <EdgeList sign="+" cls="added" ids={entry.added} />
           <EdgeList sign="−" cls="removed" ids={entry.removed} />
           <EdgeList sign="~" cls="changed" ids={entry.changed} />
