@@ -756,4 +756,127 @@ spec:
     await shoot(page, 'aggregated-2000');
     await page.close();
   });
+
+  test('exposure first; stale, partial, unenforced and reconnecting said; findings in the feed; highlights cleared; token out of the URL; narrow layouts', async () => {
+    const dir = join(tmp, 'state');
+    cpSync(join(EXAMPLE, 'insecure'), dir, { recursive: true });
+    const server = await serve({ paths: [dir], token: 'ui-token' });
+    const page = await open(server);
+    assert.equal(new URL(page.url()).searchParams.get('token'), null, 'the token left the address bar');
+    assert.equal(new URL(page.url()).searchParams.get('test'), '1');
+
+    // The header leads with exposure; each number filters the graph to what it counts.
+    assert.equal(await page.getByTestId('exposure-internet').getAttribute('data-count'), '1');
+    assert.equal(await page.getByTestId('exposure-namespaces').getAttribute('data-count'), '2');
+    assert.equal(await page.getByTestId('exposure-gaps').getAttribute('data-count'), '0');
+    const drawn = (id: string) => `window.__phiwall.cy.getElementById(${JSON.stringify(id)}).nonempty()`;
+    assert.equal(
+      await inPage<boolean>(
+        page,
+        `window.__phiwall.cy.getElementById(${JSON.stringify(EHR_API)}).hasClass('phi-exposed')`,
+      ),
+      true,
+    );
+    assert.equal(
+      await inPage<boolean>(
+        page,
+        `window.__phiwall.cy.getElementById(${JSON.stringify(RECORDS_DB)}).hasClass('phi-exposed')`,
+      ),
+      false,
+    );
+    assert.ok((await inPage<number>(page, `window.__phiwall.cy.edges('.internet-phi').length`)) > 0);
+    assert.equal(
+      await page.getByTestId('banner-enforcement').getAttribute('data-enforcement'),
+      'not-enforcing',
+    );
+    // Only the exposed PHI workload and the ways in from outside: the internal callers leave the view.
+    await page.getByTestId('exposure-internet').click();
+    await waitUntil(page, `!(${drawn(RECORDS_DB)}) && ${drawn(EHR_API)}`, 3000);
+    assert.deepEqual(
+      await inPage<string[]>(
+        page,
+        `window.__phiwall.cy.edges().not('.flow').map((e) => e.source().id()).sort()`,
+      ),
+      ['entry:Ingress/ehr/ehr', 'entry:Service/ehr/ehr-api', 'external:0.0.0.0/0,::/0'],
+    );
+    await shoot(page, 'exposure-filter');
+    await page.getByTestId('exposure-internet').click();
+    await waitUntil(page, drawn(RECORDS_DB), 3000);
+
+    // A finding highlight belongs to its tab: switching to What-if clears it.
+    await page.getByTestId('tab-findings').click();
+    await page.locator('button[data-check="HIPAA-NP-011"]').first().click();
+    await waitUntil(page, `window.__phiwall.cy.elements('.hl').length > 0`, 2000);
+    await page.getByTestId('tab-what-if').click();
+    await waitUntil(page, `window.__phiwall.cy.elements('.hl, .faded').length === 0`, 2000);
+
+    // A change that ends failing findings lists them in the feed.
+    const policies = join(dir, '30-policies.yaml');
+    const original = readFileSync(policies, 'utf8');
+    const edited = original.replace(
+      '        - namespaceSelector: {}\n',
+      '        - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ehr}}\n          podSelector: {matchLabels: {app: ehr-api}}\n',
+    );
+    assert.notEqual(edited, original);
+    writeFileSync(policies, edited);
+    await page.getByTestId('tab-changes').click();
+    const stopped = page.getByTestId('feed-findings-stopped');
+    await stopped.waitFor({ timeout: 5000 });
+    assert.match((await stopped.textContent()) ?? '', /HIPAA-NP-0\d\d fail .*records\/records-db/);
+
+    // An input that stops loading: the page says the graph is stale, why, and since when.
+    writeFileSync(
+      policies,
+      `${edited}---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: [oops}\n`,
+    );
+    const stale = page.getByTestId('banner-stale');
+    await stale.waitFor({ timeout: 5000 });
+    assert.match((await stale.textContent()) ?? '', /30-policies\.yaml:\d+:\d+/);
+    assert.equal(await page.getByTestId('live').getAttribute('data-state'), 'stale');
+    await shoot(page, 'stale-banner');
+    writeFileSync(policies, edited);
+    await stale.waitFor({ state: 'detached', timeout: 5000 });
+    assert.equal(await page.getByTestId('live').getAttribute('data-state'), 'live');
+
+    // Phone and tablet widths: the graph keeps most of the width, the panels stack below it.
+    for (const [width, height] of [
+      [390, 844],
+      [768, 1024],
+    ] as const) {
+      await page.setViewportSize({ width, height });
+      await settle(page);
+      const canvas = await inPage<{ width: number; height: number }>(
+        page,
+        `(() => { const box = window.__phiwall.cy.container().getBoundingClientRect(); return { width: box.width, height: box.height }; })()`,
+      );
+      assert.ok(canvas.width >= width * 0.9, `canvas ${canvas.width}px wide at ${width}px`);
+      assert.ok(canvas.height >= 200, `canvas ${canvas.height}px high at ${width}px`);
+      await shoot(page, `narrow-${width}`);
+    }
+    await page.setViewportSize({ width: 1440, height: 900 });
+
+    // The server goes away: the page says it is reconnecting.
+    await server.close();
+    await page.getByTestId('banner-reconnecting').waitFor({ timeout: 5000 });
+    assert.equal(await page.getByTestId('live').getAttribute('data-state'), 'reconnecting');
+    await page.close();
+  });
+
+  test('a partial input (--skip-invalid) is marked partial, with what was left out', async () => {
+    const dir = join(tmp, 'partial');
+    cpSync(join(EXAMPLE, 'secure'), dir, { recursive: true });
+    writeFileSync(
+      join(dir, '99-broken.yaml'),
+      'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: broken, namespace: ehr}\nspec: {podSelector: 7}\n',
+    );
+    const server = await serve({ paths: [dir], skipInvalid: true });
+    const page = await open(server);
+    const partial = page.getByTestId('banner-partial');
+    await partial.waitFor();
+    await partial.locator('summary').click();
+    assert.match((await partial.textContent()) ?? '', /99-broken\.yaml:4:\d+: warning: spec\.podSelector/);
+    assert.equal(await page.getByTestId('banner-enforcement').count(), 0, 'the secure clinic runs Calico');
+    assertSelfContained(page, server);
+    await page.close();
+  });
 });

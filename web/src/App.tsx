@@ -120,7 +120,10 @@ export function App() {
         setWhatIf((state) => (state.result ? { ...state, stale: true } : state));
         void load(event);
       },
-      error: (message) =>
+      error: (message) => {
+        // The graph is now the last good state: reload it for the status that says so.
+        pending.current = { layout: 'none', flash: [] };
+        void load();
         setFeed((entries) =>
           [
             {
@@ -136,7 +139,8 @@ export function App() {
             },
             ...entries,
           ].slice(0, 200),
-        ),
+        );
+      },
       connection: (open) => {
         // Back after a lost connection: events may have been missed.
         if (open && wasConnected.current === false && graphRef.current) void load();

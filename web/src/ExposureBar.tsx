@@ -1,4 +1,4 @@
-import type { Filters } from './graph.ts';
+import { type ExposureKey, exposureSelection, type Filters } from './graph.ts';
 import type { Graph } from './types.ts';
 
 /**
@@ -11,7 +11,7 @@ export function ExposureBar(props: {
   onFilters: (filters: Filters) => void;
 }) {
   const { exposure } = props.graph;
-  const items = [
+  const items: { key: ExposureKey; label: string; ids: readonly string[] }[] = [
     { key: 'internet', label: 'PHI reachable from outside the cluster', ids: exposure.phiFromInternet },
     {
       key: 'namespaces',
@@ -36,7 +36,10 @@ export function ExposureBar(props: {
           onClick={() =>
             props.onFilters({
               ...props.filters,
-              only: active === item.label ? undefined : { label: item.label, ids: item.ids },
+              only:
+                active === item.label
+                  ? undefined
+                  : { label: item.label, ids: exposureSelection(props.graph, item.key) },
             })
           }
         >

@@ -112,6 +112,31 @@ export function portsMatch(ports: string, protocols: readonly string[], query: P
 
 // ---- filters -----------------------------------------------------------------------------------
 
+export type ExposureKey = 'internet' | 'namespaces' | 'gaps';
+
+/**
+ * What one exposure number counts, as ids to filter on: the PHI workloads and the edges that expose
+ * them (from outside the cluster; from workloads of namespaces without PHI), or the ends of the
+ * observed enforcement gaps.
+ */
+export function exposureSelection(graph: Graph, key: ExposureKey): string[] {
+  const byId = new Map(graph.nodes.map((n) => [n.id, n]));
+  if (key === 'gaps') return [...new Set(graph.exposure.enforcementGaps.flatMap((id) => id.split('->')))];
+  const targets = new Set(
+    key === 'internet' ? graph.exposure.phiFromInternet : graph.exposure.phiFromNonPhiNamespaces,
+  );
+  const phiNamespaces = new Set(graph.namespaces.filter((ns) => ns.phi).map((ns) => ns.name));
+  const exposes = (edge: GraphEdge) => {
+    const source = byId.get(edge.source);
+    if (key === 'internet') return source?.type === 'external' || source?.type === 'entry';
+    return source?.type === 'workload' && !source.phi && !phiNamespaces.has(source.namespace);
+  };
+  const edges = graph.edges
+    .filter((edge) => targets.has(edge.target) && exposes(edge))
+    .map((edge) => edge.id);
+  return [...targets, ...edges];
+}
+
 function filtersActive(filters: Filters): boolean {
   return Boolean(
     filters.namespace || filters.phiOnly || filters.exposedOnly || filters.port.trim() || filters.only,
@@ -134,7 +159,7 @@ export function applyFilters(graph: Graph, filters: Filters): { nodes: GraphNode
   };
   const only = filters.only ? new Set(filters.only.ids) : undefined;
   const edges = graph.edges.filter((edge) => {
-    if (only && !only.has(edge.id) && !only.has(edge.target)) return false;
+    if (only && !only.has(edge.id)) return false;
     if (portFilter && (!query || !portsMatch(edge.ports, edge.protocols, query))) return false;
     if (filters.namespace && !inNamespace(edge.source) && !inNamespace(edge.target)) return false;
     if (filters.phiOnly && !edge.phi) return false;
