@@ -757,6 +757,44 @@ spec:
     await page.close();
   });
 
+  test('M scale (200 namespaces, 5,000 workloads, 15,000 connections): namespace level first, expand in place; timings recorded', async (t) => {
+    const graph = syntheticGraph(200, 25);
+    const page = await context.newPage();
+    // Main-thread tasks over 50 ms, from the first script on (Chromium's Long Tasks API).
+    await page.addInitScript(
+      'window.__longTasks = []; new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longTasks.push(Math.round(e.duration)); }).observe({ type: "longtask", buffered: true });',
+    );
+    await page.route('**/api/graph', (route) =>
+      route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(graph) }),
+    );
+    await page.route('**/api/findings', (route) =>
+      route.fulfill({ status: 200, contentType: 'application/json', body: '[]' }),
+    );
+    const start = Date.now();
+    await page.goto(`${clinic.url}?test=1`);
+    await waitUntil(page, 'window.__phiwall && window.__phiwall.cy.nodes().length > 0', 30_000);
+    const firstView = Date.now() - start;
+    assert.deepEqual(
+      await inPage<{ namespaces: number; workloads: number }>(
+        page,
+        `({ namespaces: window.__phiwall.cy.nodes('.namespace.collapsed').length, workloads: window.__phiwall.cy.nodes('.workload').length })`,
+      ),
+      { namespaces: 200, workloads: 0 },
+    );
+    await shoot(page, 'm-namespace-level');
+    const expandStart = Date.now();
+    await clickElement(page, 'ns:ns-7');
+    await waitUntil(page, `window.__phiwall.cy.nodes('.workload').length === 25`, 10_000);
+    const expand = Date.now() - expandStart;
+    const longTasks = await inPage<number[]>(page, 'window.__longTasks');
+    await shoot(page, 'm-namespace-expanded');
+    const timings = { workloads: 5000, firstViewMs: firstView, expandMs: expand, longTasksMs: longTasks };
+    mkdirSync(ARTIFACTS, { recursive: true });
+    writeFileSync(join(ARTIFACTS, '..', 'ui-timings-m.json'), `${JSON.stringify(timings, null, 2)}\n`);
+    t.diagnostic(JSON.stringify(timings));
+    await page.close();
+  });
+
   test('exposure first; stale, partial, unenforced and reconnecting said; findings in the feed; highlights cleared; token out of the URL; narrow layouts', async () => {
     const dir = join(tmp, 'state');
     cpSync(join(EXAMPLE, 'insecure'), dir, { recursive: true });

@@ -30,6 +30,8 @@ function preventInlineStylesheet(): void {
 }
 
 const RED = '#c62828';
+/** Above this many drawn nodes, an expansion places the new nodes without laying out the whole graph. */
+const RELAYOUT_MAX_NODES = 150;
 const AMBER = '#ef6c00';
 
 const STYLE: StylesheetJson = [
@@ -372,7 +374,10 @@ export class GraphView {
       this.layout(true);
     } else if (addedNodes.nonempty()) {
       this.place(addedNodes);
-      if (options.layout === 'auto' && addedNodes.filter((n) => !n.isParent()).length >= 3)
+      // On a large graph a relayout costs seconds of main thread and moves everything the user was
+      // looking at: the new nodes keep the places `place` gave them (a grid where their namespace was).
+      const large = this.cy.nodes().length > RELAYOUT_MAX_NODES;
+      if (options.layout === 'auto' && !large && addedNodes.filter((n) => !n.isParent()).length >= 3)
         this.layout(false);
     }
     if (options.flash?.length) this.flash(options.flash);

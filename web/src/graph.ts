@@ -10,7 +10,7 @@ import type { ElementDefinition } from 'cytoscape';
 import type { FlowPeer, FlowsReport, Graph, GraphEdge, GraphNode, WorkloadNode } from './types.ts';
 
 /** Above this many workloads the graph opens at namespace level. */
-export const AGGREGATE_ABOVE = 300;
+export const AGGREGATE_ABOVE = 100;
 /** When aggregated, more external blocks than this are drawn as one node. */
 const MAX_EXTERNALS = 30;
 
