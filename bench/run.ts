@@ -822,9 +822,21 @@ function writeResultsMd(update: { size?: SizeResult; version?: VersionResult }):
       const r = results[size];
       return r ? [sizeSection(r), embed(r), ''] : [];
     }),
+    ...browserSection(),
   ].join('\n');
   writeFileSync(RESULTS_MD, text);
   return text;
+}
+
+/** The heading of the browser measurements, which the UI's browser test makes, not this script. */
+const BROWSER_HEADING = '## The live view in Chromium';
+
+/** The browser section as the last run left it: kept as written, since this script does not measure it. */
+function browserSection(): string[] {
+  if (!existsSync(RESULTS_MD)) return [];
+  const text = readFileSync(RESULTS_MD, 'utf8');
+  const at = text.indexOf(`\n${BROWSER_HEADING}`);
+  return at < 0 ? [] : [text.slice(at + 1).trimEnd(), ''];
 }
 
 // ---------------------------------------------------------------------------------------------------------
