@@ -93,7 +93,7 @@ Examples:
         : undefined;
       let observed: ObservedTraffic | undefined;
       if (options.flows) {
-        const { mapped } = await readFlows(options.flows, engine, io);
+        const { mapped } = await readFlows(options.flows, engine, io, options.maxInputBytes);
         const phi = new Set(phiScope(snapshot, config).phi.keys());
         observed = { files: options.flows, comparison: compareFlows(engine, mapped, phi) };
       }

@@ -394,7 +394,7 @@ test('test: bad tests are input errors with file:line, never failures', async (t
       new RegExp(`^${re(badField)}:4:\\d+: tests\\[0\\]\\.expect: `, 'm'),
     ],
     ['a YAML error', ['--tests', badYaml], new RegExp(`^${re(badYaml)}:\\d+:\\d+: invalid YAML`, 'm')],
-    ['a missing tests file', ['--tests', join(dir, 'none.yaml')], /none\.yaml: cannot read the tests file/],
+    ['a missing tests file', ['--tests', join(dir, 'none.yaml')], /none\.yaml: no such file or folder/],
   ];
   for (const [name, args, stderr] of cases) {
     await t.test(name, async () => assertBadInput(await run(['test', cluster, ...args]), stderr));

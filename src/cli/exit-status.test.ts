@@ -89,6 +89,14 @@ test('exit 2: /dev/zero, named or on stdin, ends promptly without filling memory
   const piped = phiwall(['connectivity', '-'], { shell: '< /dev/zero', timeout: 10_000 });
   assert.equal(piped.status, 2, piped.stderr);
   assert.match(piped.stderr, /<stdin>: binary data \(a NUL byte at byte 0\), not YAML or JSON/);
+  const tests = phiwall(['test', CLINIC, '--tests', '/dev/zero'], { timeout: 10_000 });
+  assert.equal(tests.status, 2, tests.stderr);
+  assert.match(tests.stderr, /^\/dev\/zero: not a regular file \(a device\)/);
+  const config = phiwall(['audit', CLINIC, '--config', '/dev/zero'], { timeout: 10_000 });
+  assert.equal(config.status, 2, config.stderr);
+  const flows = phiwall(['audit', CLINIC, '--flows', '/dev/zero'], { timeout: 10_000 });
+  assert.equal(flows.status, 2, flows.stderr);
+  assert.match(flows.stderr, /^\/dev\/zero: not a regular file \(a device\)/m);
   const limited = phiwall(['connectivity', CLINIC, '--max-input-bytes', '1K']);
   assert.equal(limited.status, 2);
   assert.match(limited.stderr, /the inputs hold more than 1024 bytes \(--max-input-bytes 1024\)/);

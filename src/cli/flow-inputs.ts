@@ -1,7 +1,9 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { FlowMapper, type MappedFlows } from '../analysis/flows.ts';
 import type { Engine } from '../engine/engine.ts';
+import { InputError } from '../load/diagnostics.ts';
 import { detectFlowFormat, readFlowFile } from '../load/flows/read-flows.ts';
+import { unreadableFile } from '../load/sources.ts';
 import type { FlowReadStats } from '../model/flows.ts';
 import { type CliIo, noteInput } from './io.ts';
 
@@ -57,9 +59,12 @@ export async function readFlows(
   flowFiles: readonly string[],
   engine: Engine,
   io: CliIo,
+  maxBytes?: number,
 ): Promise<{ mapped: MappedFlows; stats: FlowReadStats[] }> {
   const mapper = new FlowMapper(engine);
   const stats: FlowReadStats[] = [];
+  const problems = flowFiles.flatMap((file) => unreadableFile(file, maxBytes) ?? []);
+  if (problems.length > 0) throw new InputError(problems);
   for (const file of flowFiles) {
     noteInput(io, file);
     const read = await readFlowFile(file, (flow) => mapper.add(flow), { progress: progressBar(io, file) });

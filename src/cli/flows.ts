@@ -50,7 +50,7 @@ Examples:
       }
       const snapshot = await loadInputs(paths, options, io);
       const engine = new Engine(snapshot, engineOptionsOf(command, snapshot, io));
-      const { mapped, stats } = await readFlows(flowFiles, engine, io);
+      const { mapped, stats } = await readFlows(flowFiles, engine, io, options.maxInputBytes);
       const { config } = loadAuditConfig(options.config);
       const phi = new Set(phiScope(snapshot, config).phi.keys());
       const comparison = compareFlows(engine, mapped, phi);

@@ -174,7 +174,12 @@ Examples:
       if (source) noteInput(io, source.path);
       const snapshot = await loadInputs(manifests, options, io);
       const engineOptions = engineOptionsOf(command, snapshot, io);
-      const { mapped, stats } = await readFlows(flowFiles, new Engine(snapshot, engineOptions), io);
+      const { mapped, stats } = await readFlows(
+        flowFiles,
+        new Engine(snapshot, engineOptions),
+        io,
+        options.maxInputBytes,
+      );
       for (const read of stats) {
         const reasons = Object.entries(read.ignored);
         if (reasons.length === 0) continue;

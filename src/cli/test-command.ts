@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { Command, Option } from '@commander-js/extra-typings';
 import { runConnectivityTests } from '../analysis/connectivity-tests.ts';
 import { Engine } from '../engine/engine.ts';
 import { parseConnectivityTests } from '../load/connectivity-tests.ts';
-import { InputError } from '../load/diagnostics.ts';
+import { readTextFile } from '../load/sources.ts';
 import { renderTestResults, TEST_FORMATS } from '../report/connectivity-tests.ts';
-import { type CliIo, ExitCode } from './io.ts';
+import { type CliIo, ExitCode, noteInput } from './io.ts';
 import { engineOptionsOf, loadInputs, withInputOptions } from './shared-options.ts';
 
 export function testCommand(io: CliIo) {
@@ -27,14 +26,8 @@ Examples:
   phiwall test k8s/ --tests connectivity-tests.yaml --format junit > phiwall-junit.xml`,
     )
     .action(async (paths, options, command) => {
-      let text: string;
-      try {
-        text = readFileSync(options.tests, 'utf8');
-      } catch {
-        throw new InputError([
-          { severity: 'error', file: options.tests, message: 'cannot read the tests file' },
-        ]);
-      }
+      const text = readTextFile(options.tests, options.maxInputBytes);
+      noteInput(io, options.tests);
       const tests = parseConnectivityTests({ path: options.tests, text });
       const snapshot = await loadInputs(paths, options, io);
       const results = runConnectivityTests(

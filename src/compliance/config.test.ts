@@ -50,3 +50,26 @@ test('dns: one target or a list, ports defaulting to 53; mistakes are positioned
   );
   assert.match(errorsOf('dns: {namespace: a, ports: [0]}\n').join('\n'), /^phiwall\.yaml:1:\d+: dns/m);
 });
+
+test('an accepted finding names a check of the catalogue and a day of the calendar; approved flows name workloads, IPs or CIDRs', () => {
+  assert.deepEqual(
+    errorsOf(
+      [
+        'accept:',
+        '  - {check: HIPAA-NP-999, object: a/b, reason: r, until: 2027-02-28}',
+        '  - {check: HIPAA-NP-005, object: a/b, reason: r, until: 2027-02-30}',
+        'approvedFlows:',
+        "  - {from: 'not a workload', to: records/api}",
+        '  - {from: 10.0.0.0/8, to: Records/API}',
+        "  - {from: 'frontend/portal[Deployment]', to: 192.0.2.7}",
+        '',
+      ].join('\n'),
+    ),
+    [
+      'phiwall.yaml:5:12: approvedFlows[0].from: "not a workload" is not a workload (ns/name or ns/name[Kind]) or an IP address or CIDR: must be a lowercase RFC 1123 subdomain (a-z, 0-9, - and .)',
+      'phiwall.yaml:6:28: approvedFlows[1].to: "Records/API" is not a workload (ns/name or ns/name[Kind]) or an IP address or CIDR: must be a lowercase RFC 1123 label (a-z, 0-9 and -, alphanumeric at both ends)',
+      'phiwall.yaml:2:13: accept[0].check: not a check of the catalogue (HIPAA-NP-001 … HIPAA-NP-033)',
+      'phiwall.yaml:3:58: accept[1].until: not a date of the calendar',
+    ],
+  );
+});

@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { parseCidr } from '../engine/addresses.ts';
+import { endpointSchema } from '../load/connectivity-tests.ts';
 import { type Diagnostic, fieldPath, InputError } from '../load/diagnostics.ts';
 import { parseSource } from '../load/documents.ts';
 import { zod } from '../load/lazy-modules.ts';
+import { readTextFile } from '../load/sources.ts';
+import { CATALOGUE } from './catalogue.ts';
 
 export interface LabelMatch {
   key: string;
@@ -43,6 +46,12 @@ export const DEFAULT_CONFIG: AuditConfig = {
 
 export const CONFIG_FILE = 'phiwall.yaml';
 
+/** `2027-02-30` has the shape of a date, but no such day: Date would quietly roll it to March. */
+function isCalendarDate(text: string): boolean {
+  const date = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text;
+}
+
 function schema() {
   const z = zod();
   const labelMatch = z.strictObject({ key: z.string().min(1), values: z.array(z.string()).min(1) });
@@ -65,8 +74,8 @@ function schema() {
     approvedFlows: z
       .array(
         z.strictObject({
-          from: z.string().min(1),
-          to: z.string().min(1),
+          from: endpointSchema({ cidr: true }),
+          to: endpointSchema({ cidr: true }),
           port: port.optional(),
           protocol: z.enum(['TCP', 'UDP', 'SCTP']).default('TCP'),
         }),
@@ -79,10 +88,18 @@ function schema() {
     accept: z
       .array(
         z.strictObject({
-          check: z.string().regex(/^HIPAA-NP-\d{3}$/, 'a check id such as HIPAA-NP-005'),
+          check: z
+            .string()
+            .regex(/^HIPAA-NP-\d{3}$/, { message: 'a check id such as HIPAA-NP-005', abort: true })
+            .refine((id) => CATALOGUE.some((c) => c.id === id), {
+              message: `not a check of the catalogue (${CATALOGUE[0]?.id} … ${CATALOGUE.at(-1)?.id})`,
+            }),
           object: z.string().min(1),
           reason: z.string().min(1),
-          until: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date, YYYY-MM-DD'),
+          until: z
+            .string()
+            .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'a date, YYYY-MM-DD', abort: true })
+            .refine(isCalendarDate, { message: 'not a date of the calendar' }),
         }),
       )
       .default([]),
@@ -104,12 +121,7 @@ export interface LoadedConfig {
 export function loadAuditConfig(path?: string): LoadedConfig {
   const file = path ?? (existsSync(CONFIG_FILE) ? CONFIG_FILE : undefined);
   if (!file) return { config: DEFAULT_CONFIG };
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new InputError([{ severity: 'error', file, message: 'cannot read the config file' }]);
-  }
+  const text = readTextFile(file);
   return {
     config: parseAuditConfig(file, text),
     source: { path: file, sha256: createHash('sha256').update(text).digest('hex') },

@@ -199,3 +199,16 @@ test('a YAML syntax error in the tests file is positioned', () => {
   assert.equal(errors.length, 1);
   assert.match(errors[0] ?? '', /^tests\.yaml:3:1: invalid YAML: /);
 });
+
+test('a test whose end cannot be a workload or an IP address is an error at that field', () => {
+  assert.deepEqual(
+    errorsOf(
+      'tests:\n  - {from: not a workload, to: records/api, expect: deny}\n  - {from: a/b/c, to: 10.0.0.0/8, expect: deny}\n',
+    ),
+    [
+      'tests.yaml:2:12: tests[0].from: "not a workload" is not a workload (ns/name or ns/name[Kind]) or an IP address: must be a lowercase RFC 1123 subdomain (a-z, 0-9, - and .)',
+      'tests.yaml:3:12: tests[1].from: "a/b/c" is not a workload (ns/name or ns/name[Kind]) or an IP address',
+      'tests.yaml:3:23: tests[1].to: "10.0.0.0/8" is not a workload (ns/name or ns/name[Kind]) or an IP address: must be a lowercase RFC 1123 label (a-z, 0-9 and -, alphanumeric at both ends)',
+    ],
+  );
+});

@@ -1,6 +1,7 @@
 import type { Protocol, Provenance } from '../model/types.ts';
 import { type Diagnostic, fieldPath, InputError } from './diagnostics.ts';
 import { parseSource } from './documents.ts';
+import { endpointProblem } from './endpoints.ts';
 import { zod } from './lazy-modules.ts';
 import { portNameProblem } from './names.ts';
 import type { SourceText } from './sources.ts';
@@ -18,12 +19,24 @@ export interface ConnectivityTest {
   locateField(field: 'from' | 'to' | 'port'): Diagnostic;
 }
 
+/** A flow end as a string, refused with its reason when it cannot be one (`from: 'not a workload'`). */
+export function endpointSchema(options: { cidr?: boolean } = {}) {
+  return zod()
+    .string()
+    .min(1, { abort: true })
+    .superRefine((text, context) => {
+      const problem = endpointProblem(text, options);
+      if (problem) context.addIssue({ code: 'custom', message: `"${text}" is ${problem}` });
+    });
+}
+
 function testsFileSchema() {
   const z = zod();
+  const endpoint = () => endpointSchema();
   const test = z.strictObject({
     name: z.string().min(1).optional(),
-    from: z.string().min(1),
-    to: z.string().min(1),
+    from: endpoint(),
+    to: endpoint(),
     port: z
       .union([
         z.number().int().min(1).max(65535),

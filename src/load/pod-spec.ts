@@ -2,7 +2,7 @@ import { parseAddress } from '../engine/addresses.ts';
 import { type ContainerFacts, type NamedPort, PROTOCOLS, type Protocol } from '../model/types.ts';
 import type { FieldKey } from './documents.ts';
 import { portNameProblem } from './names.ts';
-import type { Fields, ObjectReader } from './object-reader.ts';
+import { describe, type Fields, type ObjectReader } from './object-reader.ts';
 import { isPortNumber } from './read-fields.ts';
 
 /** Where each workload kind keeps the pod template that policies see. */
@@ -47,6 +47,12 @@ export function readPodSpec(
         const portPath = [...containerPath, 'ports', p];
         const port = reader.fields(rawPort, portPath);
         if (!port) return;
+        // The API server rejects a quoted number (`containerPort: "8080"`) when it decodes the object.
+        for (const field of ['containerPort', 'hostPort'] as const) {
+          const value = port[field];
+          if (value !== undefined && !(typeof value === 'number' && Number.isInteger(value)))
+            reader.error([...portPath, field], `must be an integer, not ${describe(value)}`);
+        }
         // Only the names and numbers of ports matter to policies, so a malformed container port is
         // left out with a warning (it can only narrow what a named-port rule allows), not fatal.
         const protocol = port.protocol ?? 'TCP';

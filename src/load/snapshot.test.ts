@@ -139,7 +139,7 @@ test('an item of a plain List without a kind is an error, and so is an item that
     ),
     [
       'x.yaml:4:5: kind: required value: every object needs a kind',
-      'x.yaml:5:5: items[1]: must be an object',
+      'x.yaml:5:5: items[1]: must be an object, not string "just a string"',
     ],
   );
 });
@@ -319,16 +319,25 @@ test('other kinds are skipped with one warning that counts them per kind and api
   ]);
 });
 
-test('a NetworkPolicy of the old extensions group is read; one without an apiVersion is an error', () => {
-  const snapshot = load(yaml`
-    apiVersion: extensions/v1beta1
-    kind: NetworkPolicy
-    metadata: {name: old}
-    spec: {podSelector: {}}
-  `);
+test('a NetworkPolicy of an API version Kubernetes does not serve is named as such; one without an apiVersion is an error', () => {
   assert.deepEqual(
-    snapshot.policies.map((p) => p.name),
-    ['old'],
+    lines(
+      errorsOf(yaml`
+        apiVersion: extensions/v1beta1
+        kind: NetworkPolicy
+        metadata: {name: old}
+        spec: {podSelector: {}}
+        ---
+        apiVersion: networking.k8s.io/v1beta1
+        kind: NetworkPolicy
+        metadata: {name: beta}
+        spec: {podSelector: {}}
+      `),
+    ),
+    [
+      'x.yaml:1:13: apiVersion: NetworkPolicy extensions/v1beta1 is no longer served (removed in Kubernetes 1.16): use networking.k8s.io/v1, which phiwall reads',
+      'x.yaml:6:13: apiVersion: NetworkPolicy networking.k8s.io/v1beta1 is not an API version Kubernetes serves: use networking.k8s.io/v1, which phiwall reads',
+    ],
   );
   assert.deepEqual(
     lines(
@@ -860,6 +869,33 @@ test('a Deployment whose ReplicaSet is missing from the input is not counted aga
     [
       ['shop/web[Deployment]', ['web-5d9c7b-x2x9q'], 'pod-template-hash'],
       ['shop/worker[Deployment]', ['worker'], undefined],
+    ],
+  );
+});
+
+test('what kubectl rejects is rejected: unknown metadata fields, quoted port numbers, null List items', () => {
+  assert.deepEqual(
+    lines(
+      errorsOf(yaml`
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: web, lables: {app: web}}
+        spec:
+          containers:
+            - name: c
+              ports: [{name: http, containerPort: "8080"}, {containerPort: 80, hostPort: 8.5}]
+        ---
+        apiVersion: v1
+        kind: List
+        items:
+          - null
+      `),
+    ),
+    [
+      'x.yaml:3:31: metadata.lables: unknown field "lables"',
+      'x.yaml:12:5: items[0]: must be an object, not null',
+      'x.yaml:7:43: spec.containers[0].ports[0].containerPort: must be an integer, not string "8080"',
+      'x.yaml:7:82: spec.containers[0].ports[1].hostPort: must be an integer, not number 8.5',
     ],
   );
 });

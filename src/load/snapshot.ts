@@ -25,7 +25,7 @@ import { type Diagnostic, InputError } from './diagnostics.ts';
 import { type FieldKey, type ParsedDocument, parseSource } from './documents.ts';
 import { dnsLabelProblem, dnsSubdomainProblem } from './names.ts';
 import { readNetworkPolicy } from './network-policy.ts';
-import { type Fields, isFields, ObjectReader } from './object-reader.ts';
+import { describe, type Fields, isFields, ObjectReader } from './object-reader.ts';
 import { POD_TEMPLATE_PATHS, type PodFacts, readPodIps, readPodSpec } from './pod-spec.ts';
 import { readLabels } from './read-fields.ts';
 import { SkippedInputs } from './skipped-inputs.ts';
@@ -224,13 +224,14 @@ function* objectsOf(
     for (const [i, item] of value.items.entries()) {
       // API list responses leave the kind out of their items: a NamespaceList holds Namespaces.
       if (isFields(item)) yield { value: withListDefaults(item, value), base: ['items', i] };
-      else if (item !== null) {
+      else {
+        // The API server rejects a null item too: it must not vanish from the analysis unseen.
         diagnostics.push({
           severity: 'error',
           file: doc.file,
           ...doc.locate(['items', i]),
           field: `items[${i}]`,
-          message: 'must be an object',
+          message: `must be an object, not ${describe(item)}`,
         });
       }
     }
@@ -257,8 +258,13 @@ function readHeader(
   }
   if (typeof object.apiVersion !== 'string' || object.apiVersion === '') {
     reader.error(['apiVersion'], `required value: this ${kind} has no apiVersion`);
+  } else {
+    const unserved = UNSERVED_VERSIONS[kind]?.[object.apiVersion];
+    if (unserved) reader.error(['apiVersion'], `${kind} ${object.apiVersion} ${unserved}`);
   }
   const metadata = reader.fields(object.metadata, ['metadata']);
+  // `metadata.lables` is rejected by kubectl's strict field validation, as a typo under spec is.
+  if (metadata) reader.onlyKnownFields(metadata, ['metadata'], OBJECT_META_FIELDS);
   const name = reader.string(metadata?.name, ['metadata', 'name']);
   if (!name) {
     reader.error(['metadata', 'name'], `required value: this ${kind} has no name`);
@@ -273,6 +279,38 @@ function readHeader(
     reader.error(['metadata', 'namespace'], `invalid namespace "${namespace}": ${namespaceProblem}`);
   return { kind, namespace: CLUSTER_SCOPED.has(kind) ? '' : namespace, name, object, reader };
 }
+
+/** The fields of ObjectMeta (meta/v1), including those the API server sets, which dumps carry. */
+const OBJECT_META_FIELDS = [
+  'name',
+  'generateName',
+  'namespace',
+  'selfLink',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'labels',
+  'annotations',
+  'ownerReferences',
+  'finalizers',
+  'managedFields',
+];
+
+/**
+ * API versions of analysed kinds that Kubernetes does not serve (any more): reading them as the served
+ * version would analyse what no cluster accepts.
+ */
+const UNSERVED_VERSIONS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  NetworkPolicy: {
+    'extensions/v1beta1':
+      'is no longer served (removed in Kubernetes 1.16): use networking.k8s.io/v1, which phiwall reads',
+    'networking.k8s.io/v1beta1':
+      'is not an API version Kubernetes serves: use networking.k8s.io/v1, which phiwall reads',
+  },
+};
 
 /** Kinds without a namespace: duplicates are keyed by name alone, and no namespace is implied. */
 const CLUSTER_SCOPED: ReadonlySet<string> = new Set([

@@ -213,6 +213,40 @@ class SourceReader {
   }
 }
 
+/**
+ * Why a single named file (a tests file, a config, a flow log) cannot be read whole: missing, not a
+ * regular file (a FIFO would block forever, a device never ends), or larger than `maxBytes`.
+ */
+export function unreadableFile(path: string, maxBytes = DEFAULT_MAX_INPUT_BYTES): Diagnostic | undefined {
+  let stats: Stats;
+  try {
+    stats = statSync(path);
+  } catch (error) {
+    const reason = isSystemError(error) && error.code === 'ENOENT' ? missing(path) : osReason(error);
+    return { severity: 'error', file: path, message: reason };
+  }
+  if (stats.isDirectory()) return { severity: 'error', file: path, message: 'is a directory, not a file' };
+  if (!stats.isFile()) return { severity: 'error', file: path, message: notRegular(stats) };
+  if (stats.size > maxBytes)
+    return {
+      severity: 'error',
+      file: path,
+      message: `holds ${stats.size} bytes, more than --max-input-bytes ${maxBytes}`,
+    };
+  return undefined;
+}
+
+/** A named file's text, or an InputError saying why it cannot be read. */
+export function readTextFile(path: string, maxBytes?: number): string {
+  const problem = unreadableFile(path, maxBytes);
+  if (problem) throw new InputError([problem]);
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new InputError([{ severity: 'error', file: path, message: osReason(error) }]);
+  }
+}
+
 function missing(path: string): string {
   // lstat finds what stat did not: the path is a symlink to nothing.
   return lstatSync(path, { throwIfNoEntry: false }) ? 'dangling symlink' : 'no such file or folder';
