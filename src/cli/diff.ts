@@ -36,7 +36,11 @@ function git(args: readonly string[], cwd: string): string {
  */
 export function gitSources(ref: string, paths: readonly string[], cwd = process.cwd()): SourceText[] {
   const top = realpathSync(git(['rev-parse', '--show-toplevel'], cwd).trim());
-  git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], top);
+  try {
+    git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], top);
+  } catch {
+    throw new UsageError(`--base ${ref}: git does not know this revision in ${top}`);
+  }
   const here = realpathSync(cwd);
   const files = new Set<string>();
   for (const path of paths) {

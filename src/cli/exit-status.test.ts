@@ -184,3 +184,15 @@ test('exit 2: serve on a port in use says to pass --port', async () => {
     server.close();
   }
 });
+
+test('exit 2: arguments out of order, and a revision git does not know, each in one line', async () => {
+  const explain = await runPhiwall(['explain', CLINIC, 'frontend/portal', 'records/api']);
+  assert.equal(explain.code, 2);
+  assert.equal(
+    explain.stderr,
+    `phiwall: "${CLINIC}" is a path where a workload belongs: the arguments are out of order; explain takes FROM TO [PATHS...], e.g. phiwall explain frontend/portal records/api k8s/\n`,
+  );
+  const diff = await runPhiwall(['diff', '--base', 'no-such-revision', CLINIC]);
+  assert.equal(diff.code, 2);
+  assert.match(diff.stderr, /^phiwall: --base no-such-revision: git does not know this revision in .+\n$/);
+});

@@ -1,10 +1,11 @@
+import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import { explainConnection } from '../analysis/explain.ts';
 import { resolveEndpoint } from '../analysis/resolve.ts';
 import { Engine } from '../engine/engine.ts';
 import { PROTOCOLS } from '../model/types.ts';
 import { explanationJson, renderExplanationText } from '../report/explain.ts';
-import type { CliIo } from './io.ts';
+import { type CliIo, UsageError } from './io.ts';
 import { engineOptionsOf, loadInputs, withInputOptions } from './shared-options.ts';
 
 function parsePort(value: string): number {
@@ -14,6 +15,11 @@ function parsePort(value: string): number {
   if (!(port >= 1 && port <= 65535))
     throw new InvalidArgumentError(`"${value}" is not a port between 1 and 65535`);
   return port;
+}
+
+/** `-`, a manifest file name, or a file or folder that exists: no workload is written like that. */
+function isPathLike(text: string): boolean {
+  return text === '-' || /\.(ya?ml|json)$/i.test(text) || existsSync(text);
 }
 
 export function explainCommand(io: CliIo) {
@@ -40,6 +46,12 @@ Examples:
   phiwall explain 'records/api[Deployment]' records/db examples/clinic --format json`,
     )
     .action(async (from, to, paths, options, command) => {
+      const misplaced = [from, to].find(isPathLike);
+      if (misplaced) {
+        throw new UsageError(
+          `"${misplaced}" is a path where a workload belongs: the arguments are out of order; explain takes FROM TO [PATHS...], e.g. phiwall explain frontend/portal records/api k8s/`,
+        );
+      }
       const snapshot = await loadInputs(paths, options, io);
       const engine = new Engine(snapshot, engineOptionsOf(command, snapshot, io));
       const query =
