@@ -12,6 +12,13 @@ import type {
   WorkloadNames,
 } from '../model/types.ts';
 import { workloadId } from '../model/types.ts';
+import { CalicoCollector } from './calico/collect.ts';
+import {
+  CALICO_KINDS,
+  CALICO_NOT_ANALYSED,
+  CLUSTER_SCOPED_CALICO_KINDS,
+  isCalicoGroup,
+} from './calico/read-resources.ts';
 import { CILIUM_GROUP, isCiliumPolicyKind, readCidrGroup, readCiliumPolicy } from './cilium/policy.ts';
 import {
   CLUSTER_POLICY_GROUP,
@@ -94,6 +101,16 @@ export function buildSnapshot(sources: readonly SourceText[], options: BuildOpti
         // Skipped before the header is validated: other kinds have other name rules (`system:coredns`
         // is a valid ClusterRole name) and some, like a folder's Kustomization, have no name at all.
         if (typeof kind === 'string' && kind !== '' && !isAnalysedKind(kind, value.apiVersion)) {
+          const reason = isCalicoGroup(value.apiVersion) ? CALICO_NOT_ANALYSED[kind] : undefined;
+          if (reason) {
+            const name = (value.metadata as Fields | undefined)?.name;
+            diagnostics.push({
+              severity: 'warning',
+              file: doc.file,
+              ...doc.locate(base),
+              message: `${kind} ${JSON.stringify(name)} not analysed: ${reason}`,
+            });
+          }
           const label = `${kind} (${String(value.apiVersion ?? 'no apiVersion')})`;
           skippedKinds.set(label, (skippedKinds.get(label) ?? 0) + 1);
           // Not analysed, but it may be the controller that names a workload (an Argo Rollout, an operator's CRD).
@@ -321,6 +338,7 @@ const CLUSTER_SCOPED: ReadonlySet<string> = new Set([
   'ClusterNetworkPolicy',
   'CiliumClusterwideNetworkPolicy',
   'CiliumCIDRGroup',
+  ...CLUSTER_SCOPED_CALICO_KINDS,
 ]);
 
 /**
@@ -351,6 +369,7 @@ const ANALYSED_GROUPS: Readonly<Record<string, readonly string[]>> = {
 
 /** Objects without an apiVersion are kept (and rejected later) so the error names the missing field. */
 function isAnalysedKind(kind: string, apiVersion: unknown): boolean {
+  if (isCalicoGroup(apiVersion)) return CALICO_KINDS.includes(kind);
   const groups = ANALYSED_GROUPS[kind];
   if (!groups) return false;
   if (typeof apiVersion !== 'string') return true;
@@ -360,7 +379,9 @@ function isAnalysedKind(kind: string, apiVersion: unknown): boolean {
 function reportDuplicates(objects: readonly PendingObject[]): void {
   const seen = new Map<string, PendingObject>();
   for (const o of objects) {
-    const key = `${o.kind}/${o.namespace}/${o.name}`;
+    // A Calico NetworkPolicy and a Kubernetes one of the same name are different objects.
+    const group = isCalicoGroup(o.object.apiVersion) ? 'projectcalico.org:' : '';
+    const key = `${group}${o.kind}/${o.namespace}/${o.name}`;
     const first = seen.get(key);
     if (!first) {
       seen.set(key, o);
@@ -405,6 +426,7 @@ function interpret(
   const nodes: Node[] = [];
   const ciliumPolicies: CiliumPolicy[] = [];
   const ciliumCidrGroups: CiliumCidrGroup[] = [];
+  const calico = new CalicoCollector();
   const templates: Template[] = [];
   let finishedPods = 0;
 
@@ -415,7 +437,9 @@ function interpret(
       'labels',
     ]);
     let keep: () => void;
-    if (kind === 'Namespace') {
+    if (isCalicoGroup(object.apiVersion)) {
+      keep = calico.read(reader, object, kind, namespace, name, labels);
+    } else if (kind === 'Namespace') {
       keep = () =>
         namespaces.set(name, {
           name,
@@ -503,12 +527,14 @@ function interpret(
   }
   warnAboutClusterPolicyOrder(clusterPolicies);
   pods.push(...templatesWithoutPods(templates, pods));
+  const calicoResources = calico.finish(diagnostics);
   implyNamespaces(namespaces, [
     ...pods,
     ...policies,
     ...services,
     ...ingresses,
     ...ciliumPolicies.filter((p) => p.namespace !== ''),
+    ...(calicoResources?.policies ?? []).flatMap((p) => (p.namespace ? [{ namespace: p.namespace }] : [])),
   ]);
   return {
     namespaces,
@@ -518,6 +544,7 @@ function interpret(
     clusterPolicies: clusterPolicies.map(({ policy }) => policy),
     ciliumPolicies,
     ciliumCidrGroups,
+    ...(calicoResources && { calico: calicoResources }),
     nodes,
     services,
     ingresses,

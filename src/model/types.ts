@@ -236,6 +236,8 @@ export interface Snapshot {
   /** CiliumNetworkPolicies and CiliumClusterwideNetworkPolicies, one entry per spec, in input order. */
   ciliumPolicies: readonly import('./cilium.ts').CiliumPolicy[];
   ciliumCidrGroups: readonly import('./cilium.ts').CiliumCidrGroup[];
+  /** Calico's own resources, when the input has any. */
+  calico?: import('./calico.ts').CalicoResources;
   nodes: readonly Node[];
   services: readonly KeptObject[];
   ingresses: readonly KeptObject[];
