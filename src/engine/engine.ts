@@ -9,6 +9,7 @@ import {
 } from '../model/types.ts';
 import { type AddressPorts, partitionAddresses, partitionByPorts } from './address-partition.ts';
 import { ALL_ADDRESSES, ipBlockAddresses, parseAddress } from './addresses.ts';
+import { CalicoAdapter, calicoCuts } from './calico/adapter.ts';
 import { CiliumAdapter } from './cilium/adapter.ts';
 import { ciliumNodes, peerCidrs, selectorLabels } from './cilium/identity.ts';
 import {
@@ -165,6 +166,7 @@ export class Engine {
         ...policyCuts,
         ...clusterAddressCuts(snapshot.clusterPolicies, snapshot.nodes),
         ...ciliumCuts(snapshot),
+        ...(snapshot.calico ? cutsOf(calicoCuts(snapshot.calico)) : []),
       ]),
     ].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const labelsOf = options.ciliumIdentity
@@ -191,10 +193,15 @@ export class Engine {
         egress: policy.egress.map(compile),
       });
     }
-    this.kindPolicies =
-      snapshot.ciliumPolicies.length > 0
-        ? new CiliumAdapter(snapshot, this.classes).compile(() => this.nextRuleId++)
-        : [];
+    const nextId = () => this.nextRuleId++;
+    this.kindPolicies = [
+      ...(snapshot.ciliumPolicies.length > 0
+        ? new CiliumAdapter(snapshot, this.classes).compile(nextId)
+        : []),
+      ...(snapshot.calico
+        ? new CalicoAdapter(snapshot, snapshot.calico, this.classes, options, nextId).compile()
+        : []),
+    ];
     this.isolation = { ingress: this.classes.map(() => []), egress: this.classes.map(() => []) };
     this.rows = { ingress: [], egress: [] };
     for (const policy of this.policies) this.compilePolicy(policy);
@@ -265,7 +272,9 @@ export class Engine {
         lists.push(admitting.everyone, ...(admitting.from.get(src.id) ?? []));
       }
       for (const rule of row.rules) if (rule.classes) lists.push(rule.classes);
-      for (const rule of row.admin) if (rule.action === 'Allow') lists.push(rule.classes);
+      // Baseline rules count too: a level after them (Calico's profiles) can close a row they allow in.
+      for (const rule of [...row.admin, ...row.baseline])
+        if (rule.action === 'Allow') lists.push(rule.classes);
       for (const level of row.levels)
         for (const rule of level.rules) if (rule.action === 'Allow') lists.push(rule.classes);
       for (const list of lists) {
@@ -298,7 +307,6 @@ export class Engine {
       for (const rule of rules.ingress) add(rule.classes ?? [], this.matcher.selectedBy(policy));
     }
     for (const [policy, rules] of this.clusterCompiled) {
-      if (policy.tier !== 'Admin') continue;
       for (const rule of rules.ingress) {
         if (rule.action === 'Allow') add(rule.classes, this.matcher.clusterSubject(policy));
       }
@@ -603,7 +611,7 @@ export class Engine {
   private peersOfRow(subject: PodClass, direction: Direction): Iterable<number> {
     const row = this.row(subject, direction);
     if (mayAdmitAnyone(row)) return this.classes.map((c) => c.id);
-    const allowing = [...row.admin, ...row.levels.flatMap((l) => l.rules)].filter(
+    const allowing = [...row.admin, ...row.baseline, ...row.levels.flatMap((l) => l.rules)].filter(
       (r) => r.action === 'Allow',
     );
     return new Set([...row.rules, ...allowing].flatMap((r) => [...(r.classes ?? [])]));

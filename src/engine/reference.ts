@@ -14,6 +14,7 @@ import {
   type Snapshot,
   type Tier,
 } from '../model/types.ts';
+import { calicoSideAllows } from './calico/reference.ts';
 import { selectorLabels } from './cilium/identity.ts';
 import { ciliumVerdict } from './cilium/reference.ts';
 import { type Endpoint, type EngineOptions, isOutsidePolicy } from './endpoint.ts';
@@ -66,30 +67,36 @@ function sideAllows(
     }
     return undefined;
   };
-  const admin = tierVerdict('Admin');
-  if (admin === 'Allow') return true;
-  if (admin === 'Deny') return false;
   const isolating = snapshot.policies.filter(
     (policy) =>
       policy.namespace === subject.namespace &&
       policy.isolates[direction] &&
       selectorMatches(policy.podSelector, labelsOf(snapshot, subject, options)),
   );
+  const admits = (policy: NetworkPolicy) =>
+    policy[direction].some(
+      (rule) =>
+        ruleAdmitsPeer(snapshot, policy, rule, peer, options) &&
+        ruleAdmitsPort(rule, protocol, port, destination),
+    );
+  if (snapshot.calico) {
+    const kube = {
+      admin: () => tierVerdict('Admin'),
+      baseline: () => tierVerdict('Baseline'),
+      isolating,
+      admits,
+    };
+    return calicoSideAllows(snapshot, subject, peer, direction, protocol, port, options, kube);
+  }
+  const admin = tierVerdict('Admin');
+  if (admin === 'Allow') return true;
+  if (admin === 'Deny') return false;
   // Cilium's policies share NetworkPolicy's tier: a deny wins over every allow, allows are unioned.
   const cilium = ciliumVerdict(snapshot, subject, peer, direction, protocol, port, options);
   if (cilium.denied) return false;
   // Only a subject that nothing isolates reaches the Baseline tier; its Pass means the default.
   if (isolating.length === 0 && !cilium.isolates) return tierVerdict('Baseline') !== 'Deny';
-  return (
-    cilium.allowed ||
-    isolating.some((policy) =>
-      policy[direction].some(
-        (rule) =>
-          ruleAdmitsPeer(snapshot, policy, rule, peer, options) &&
-          ruleAdmitsPort(rule, protocol, port, destination),
-      ),
-    )
-  );
+  return cilium.allowed || isolating.some(admits);
 }
 
 /** The labels selectors see: under Cilium, with the ones it derives. */

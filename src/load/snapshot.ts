@@ -17,7 +17,9 @@ import {
   CALICO_KINDS,
   CALICO_NOT_ANALYSED,
   CLUSTER_SCOPED_CALICO_KINDS,
+  calicoNameProblem,
   isCalicoGroup,
+  readWorkloadEndpoint,
 } from './calico/read-resources.ts';
 import { CILIUM_GROUP, isCiliumPolicyKind, readCidrGroup, readCiliumPolicy } from './cilium/policy.ts';
 import {
@@ -288,8 +290,11 @@ function readHeader(
     return undefined;
   }
   const namespace = reader.string(metadata?.namespace, ['metadata', 'namespace']) || defaultNamespace;
-  const problem =
-    kind === 'Namespace' || kind === 'Service' ? dnsLabelProblem(name) : dnsSubdomainProblem(name);
+  const problem = isCalicoGroup(object.apiVersion)
+    ? calicoNameProblem(name)
+    : kind === 'Namespace' || kind === 'Service'
+      ? dnsLabelProblem(name)
+      : dnsSubdomainProblem(name);
   if (problem) reader.error(['metadata', 'name'], `invalid name "${name}": ${problem}`);
   const namespaceProblem = dnsLabelProblem(namespace);
   if (namespaceProblem)
@@ -437,7 +442,10 @@ function interpret(
       'labels',
     ]);
     let keep: () => void;
-    if (isCalicoGroup(object.apiVersion)) {
+    if (isCalicoGroup(object.apiVersion) && kind === 'WorkloadEndpoint') {
+      const pod = readWorkloadEndpoint(reader, object, namespace, name, labels);
+      keep = () => pods.push(pod);
+    } else if (isCalicoGroup(object.apiVersion)) {
       keep = calico.read(reader, object, kind, namespace, name, labels);
     } else if (kind === 'Namespace') {
       keep = () =>

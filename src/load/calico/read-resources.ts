@@ -1,3 +1,4 @@
+import { parseAddress } from '../../engine/addresses.ts';
 import type {
   CalicoNetworkSet,
   CalicoPolicy,
@@ -7,9 +8,18 @@ import type {
   CalicoTier,
 } from '../../model/calico.ts';
 import { DEFAULT_TIER } from '../../model/calico.ts';
-import type { Direction, Labels } from '../../model/types.ts';
+import {
+  type Direction,
+  type Labels,
+  type NamedPort,
+  type Pod,
+  PROTOCOLS,
+  type Protocol,
+  workloadId,
+} from '../../model/types.ts';
 import { dnsLabelProblem } from '../names.ts';
 import { describe, type Fields, type ObjectReader } from '../object-reader.ts';
+import { isPortNumber } from '../read-fields.ts';
 import { readCalicoRule, readCalicoSelector, readNets } from './read-rule.ts';
 
 /** Calico's two API groups: the aggregated API server's, and the CRDs it stores them in. */
@@ -23,6 +33,7 @@ export const CALICO_KINDS: readonly string[] = [
   'GlobalNetworkSet',
   'Tier',
   'Profile',
+  'WorkloadEndpoint',
 ];
 
 /** Calico kinds that never police pod traffic: read so that the output can say they were left out. */
@@ -39,6 +50,12 @@ export const CLUSTER_SCOPED_CALICO_KINDS: readonly string[] = [
   'Tier',
   'Profile',
 ];
+
+/** Calico's documented name syntax for its resources: alphanumerics with `.`, `_` and `-`. */
+export function calicoNameProblem(name: string): string | undefined {
+  if (name.length > 253) return 'must be no more than 253 characters';
+  return /^[a-zA-Z0-9._-]+$/.test(name) ? undefined : 'must be alphanumerics with optional ".", "_" or "-"';
+}
 
 export function isCalicoGroup(apiVersion: unknown): boolean {
   return typeof apiVersion === 'string' && CALICO_GROUPS.includes(apiVersion.split('/')[0] as string);
@@ -230,6 +247,58 @@ export function readProfile(reader: ObjectReader, object: Fields, name: string):
     name,
     ingress: readRules(reader, spec.ingress, 'ingress'),
     egress: readRules(reader, spec.egress, 'egress'),
+    provenance: reader.provenance(),
+  };
+}
+
+/**
+ * A WorkloadEndpoint (`calicoctl get workloadendpoints`) read as the pod it stands for: its labels
+ * without the ones Calico adds, its addresses, named ports and service account.
+ */
+export function readWorkloadEndpoint(
+  reader: ObjectReader,
+  object: Fields,
+  namespace: string,
+  name: string,
+  labels: Labels,
+): Pod {
+  const spec = reader.fields(object.spec, ['spec']) ?? {};
+  const ips = (reader.list(spec.ipNetworks, ['spec', 'ipNetworks']) ?? []).flatMap((raw, i) => {
+    const text = reader.string(raw, ['spec', 'ipNetworks', i]);
+    const ip = text?.split('/')[0];
+    if (ip === undefined || parseAddress(ip) === undefined) {
+      if (text !== undefined)
+        reader.error(['spec', 'ipNetworks', i], `invalid address ${JSON.stringify(text)}`);
+      return [];
+    }
+    return [ip];
+  });
+  const namedPorts: NamedPort[] = (reader.list(spec.ports, ['spec', 'ports']) ?? []).flatMap((raw, i) => {
+    const port = reader.fields(raw, ['spec', 'ports', i]);
+    if (!port || typeof port.name !== 'string' || !isPortNumber(port.port)) return [];
+    const protocol = port.protocol ?? 'TCP';
+    if (!PROTOCOLS.includes(protocol as Protocol)) return [];
+    return [{ name: port.name, protocol: protocol as Protocol, port: port.port }];
+  });
+  const own = Object.fromEntries(
+    Object.entries(labels).filter(([key]) => !key.startsWith('projectcalico.org/')),
+  );
+  const account = labels['projectcalico.org/serviceaccount'];
+  const podName = reader.string(spec.pod, ['spec', 'pod']) || name;
+  // Replicas share the generated name's stem, which is their workload's name.
+  const generated = (object.metadata as Fields | undefined)?.generateName;
+  const workload = typeof generated === 'string' && generated !== '' ? generated.replace(/-$/, '') : podName;
+  return {
+    namespace,
+    name: podName,
+    labels: own,
+    annotations: {},
+    ips,
+    namedPorts,
+    hostNetwork: false,
+    ...(account && { serviceAccount: account }),
+    containers: [],
+    workload: workloadId(namespace, workload, 'WorkloadEndpoint'),
     provenance: reader.provenance(),
   };
 }

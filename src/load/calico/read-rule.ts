@@ -117,6 +117,12 @@ export function readCalicoRule(
   const source = readEntity(reader, fields.source, [...path, 'source'], protocol, ipVersion);
   const destination = readEntity(reader, fields.destination, [...path, 'destination'], protocol, ipVersion);
   checkServices(reader, path, direction, source, destination);
+  if (source.ports || source.notPorts) {
+    reader.warn(
+      [...path, 'source', source.ports ? 'ports' : 'notPorts'],
+      "source ports are a connection's ephemeral port, which phiwall does not know: this rule is taken to match no connection",
+    );
+  }
   if (!ACTIONS.includes(action as CalicoAction)) return undefined;
   return {
     direction,
