@@ -104,6 +104,9 @@ export function readCalicoRule(
     if (value && protocol !== 'ICMP' && protocol !== 'ICMPv6') {
       reader.error([...path, key], `${key} is only valid with protocol ICMP or ICMPv6`);
     }
+    if (value?.code !== undefined) {
+      reader.warn([...path, key, 'code'], 'ICMP codes are not modelled: read as the whole ICMP type');
+    }
   }
   let ipVersion: 4 | 6 | undefined;
   if (fields.ipVersion !== undefined) {
