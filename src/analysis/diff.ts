@@ -16,7 +16,10 @@ export interface SourceRef {
 
 /** One direction of a connection as one engine sees it, reduced to names and positions. */
 export interface SideRules
-  extends Omit<SideExplanation, 'isolatedBy' | 'admittedBy' | 'tiers' | 'kindSteps' | 'kindIsolatedBy'> {
+  extends Omit<
+    SideExplanation,
+    'isolatedBy' | 'admittedBy' | 'tiers' | 'chain' | 'kindSteps' | 'kindIsolatedBy'
+  > {
   direction: Direction;
   /** The workload whose policies decide this side. */
   subject: string;

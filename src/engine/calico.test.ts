@@ -1,6 +1,9 @@
+import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ALL_OPTIONS } from '../testing/random-cluster.ts';
 import { type Case, cluster, dedent, expectVerdicts, namespace, pod, policy } from '../testing/verdicts.ts';
+import { Engine } from './engine.ts';
+import { isEmptyPorts } from './ports.ts';
 
 /** A projectcalico.org/v3 object whose spec is written as an indented YAML block. */
 function calico(kind: string, name: string, spec: string, ns?: string, labels?: string): string {
@@ -44,7 +47,21 @@ const base = [
 
 function check(cases: readonly Case[], ...documents: string[]): void {
   const snapshot = cluster(...base, ...documents);
-  for (const options of ALL_OPTIONS) expectVerdicts(snapshot, cases, options);
+  for (const options of ALL_OPTIONS) {
+    expectVerdicts(snapshot, cases, options);
+    listsEveryAllowedPair(new Engine(snapshot, options));
+  }
+}
+
+/** allowedClassPairs visits only candidates: it must still find what Pass rules hand on to later tiers. */
+function listsEveryAllowedPair(engine: Engine): void {
+  const listed = new Set([...engine.allowedClassPairs()].map((p) => `${p.src.id}:${p.dst.id}`));
+  for (const a of engine.classes) {
+    for (const b of engine.classes) {
+      const allowed = !isEmptyPorts(engine.classPorts(a, b).ports);
+      assert.equal(listed.has(`${a.id}:${b.id}`), allowed, `allowedClassPairs ${a.id} → ${b.id}`);
+    }
+  }
 }
 
 describe('Calico policy semantics', () => {
@@ -126,6 +143,26 @@ describe('Calico policy semantics', () => {
         - action: Deny
           source: {selector: app == 'api'}
         `,
+      ),
+    );
+  });
+
+  test('a tier that passes everything hands the connection on, and the listing still finds it', () => {
+    check(
+      [
+        ['web/frontend', 'phi/db', 'TCP/5432', true],
+        ['web/frontend', 'phi/db', 'TCP/80', false],
+        ['phi/db', 'web/frontend', 'TCP/80', true],
+      ],
+      tier('security', 'order: 100'),
+      gnp(
+        'security.pass',
+        'tier: security\nselector: all()\ntypes: [Ingress, Egress]\ningress: [{action: Pass}]\negress: [{action: Pass}]',
+      ),
+      cnp(
+        'db',
+        'phi',
+        "selector: app == 'db'\ningress: [{action: Allow, protocol: TCP, destination: {ports: [5432]}}]",
       ),
     );
   });

@@ -59,6 +59,8 @@ export interface SideExplanation {
    * the subject in this direction; empty otherwise (NetworkPolicy alone decides).
    */
   tiers: TierStep<CompiledClusterRule>[];
+  /** Every decision of the tier walk in evaluation order, every kind's; empty when it was not walked. */
+  chain: TierStep<TierRule>[];
   /** Rules of other policy kinds (Cilium) that decided ports, in evaluation order. */
   kindSteps: { rule: KindRule; action: TierAction; ports: PortSet }[];
   /** Policies of other kinds that isolate the subject in this direction. */
@@ -114,9 +116,12 @@ const OPEN_ROW: Row = {
   kindIsolatedBy: [],
 };
 
-/** Some level isolates the class: only what a rule allows gets through. */
+/** Some level isolates the class and nothing passes it on: only what a rule allows gets through. */
 function closed(row: Row): boolean {
-  return row.isolated || row.levels.some((l) => l.isolates);
+  // A level with Pass rules may hand a peer on past its end, so only a level without them closes the row.
+  const passes = (l: RowLevel) => l.rules.some((r) => r.action === 'Pass');
+  const networkPolicyPasses = row.levels.some((l) => l.level === NETWORK_POLICY_LEVEL && passes(l));
+  return (row.isolated && !networkPolicyPasses) || row.levels.some((l) => l.isolates && !passes(l));
 }
 
 /** Whether some peer may be allowed whatever its identity: open, not isolated, or a rule naming no peers. */
@@ -129,7 +134,7 @@ function tiered(row: Row): boolean {
   return row.admin.length > 0 || row.baseline.length > 0 || row.levels.length > 0;
 }
 
-type TierRule = CompiledClusterRule | KindRule;
+export type TierRule = CompiledClusterRule | KindRule;
 
 /**
  * The fast engine: evaluates NetworkPolicies once per pod class (see pod-classes.ts), with port and
@@ -493,6 +498,7 @@ export class Engine {
         isolatedBy: [],
         admittedBy: [],
         tiers: [],
+        chain: [],
         kindSteps: [],
         kindIsolatedBy: [],
         ports: ALL_PORTS,
@@ -522,6 +528,7 @@ export class Engine {
         isolatedBy,
         admittedBy,
         tiers: [],
+        chain: [],
         kindSteps: [],
         kindIsolatedBy,
         ports: granted,
@@ -543,7 +550,16 @@ export class Engine {
     }
     // The tier chain is shown when Admin or Baseline rules take part; otherwise the side reads as before.
     const shown = row.admin.length > 0 || row.baseline.length > 0 ? tiers : [];
-    return { hostNetwork: false, isolatedBy, admittedBy, tiers: shown, kindSteps, kindIsolatedBy, ports };
+    return {
+      hostNetwork: false,
+      isolatedBy,
+      admittedBy,
+      tiers: shown,
+      chain: steps,
+      kindSteps,
+      kindIsolatedBy,
+      ports,
+    };
   }
 
   /**

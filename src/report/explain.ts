@@ -2,6 +2,7 @@ import type { Explanation } from '../analysis/explain.ts';
 import type { Resolved } from '../analysis/resolve.ts';
 import type { SideExplanation } from '../engine/engine.ts';
 import { contains } from '../engine/intervals.ts';
+import { isKindRule } from '../engine/kind-rules.ts';
 import { formatPorts, isEmptyPorts, type PortSet } from '../engine/ports.ts';
 import {
   actionWord,
@@ -68,12 +69,47 @@ function tierStepText(side: SideExplanation, step: TierStep, peer: string): stri
   return `NetworkPolicy tier: ${ports} admitted by ${rules.join(', ')}`;
 }
 
+type ChainStep = SideExplanation['chain'][number];
+
+/**
+ * One decision of the walk over every kind's tiers (Calico's and Cilium's beside the Kubernetes ones):
+ * `Calico tier security: GlobalNetworkPolicy guard (tier security, order 10) ingress[0] (file:12): Deny on TCP 80`.
+ */
+function chainStepText(side: SideExplanation, step: ChainStep, peer: string): string {
+  const ports = formatPorts(step.ports);
+  const next = step.action === 'Pass' ? ', passed to the next tier' : '';
+  if (step.rule && isKindRule(step.rule)) {
+    const { origin } = step.rule;
+    const note = origin.note ? ` [${origin.note}]` : '';
+    return `${step.tier}: ${origin.rule}${note} (${where(origin.provenance)}): ${step.action} on ${ports}${next}`;
+  }
+  if (step.rule || step.tier === 'Default' || (step.tier === 'NetworkPolicy' && step.action === 'Allow'))
+    return tierStepText(side, step as TierStep, peer);
+  if (step.tier === 'Default') return `no tier decided ${ports}: allowed by default`;
+  // A level that applies to the subject and decided nothing ends in Deny.
+  const by = [
+    ...side.isolatedBy.map((p) => `${policyName(p)} (${where(p.provenance)})`),
+    ...side.kindIsolatedBy
+      .filter((p) => p.tier === step.tier || step.tier === 'NetworkPolicy')
+      .map((p) => `${p.origin.policy} (${where(p.origin.provenance)})`),
+  ];
+  return `${step.tier}: applies (${by.join(', ')}); no rule decided ${ports} for ${peer}: denied`;
+}
+
 function sideLines(e: Explanation, direction: Direction, side: SideExplanation | undefined): string[] {
   const [subject, peer] = direction === 'egress' ? [e.from, e.to] : [e.to, e.from];
   const title = `${direction === 'egress' ? 'Egress from' : 'Ingress to'} ${endpointName(subject)}`;
   if (!side) return [`${title}: an external address; NetworkPolicy does not govern it`];
   if (side.hostNetwork)
     return [`${title}: a hostNetwork pod; NetworkPolicy does not apply to it (CNI-dependent)`];
+  if (side.kindSteps.length > 0 || side.kindIsolatedBy.length > 0) {
+    return [
+      `${title}: decided tier by tier, in order`,
+      ...side.chain.map(
+        (step) => `  ${chainStepText(side, step, endpointName(peer))}${queryHit(e, step.ports)}`,
+      ),
+    ];
+  }
   if (side.tiers.length > 0) {
     return [
       `${title}: decided tier by tier (Admin, NetworkPolicy, Baseline, default)`,
