@@ -26,6 +26,7 @@ import {
   type Workload,
 } from '../model/types.ts';
 import { where } from '../report/explain.ts';
+import { lintCalicoPolicies } from './lint-calico.ts';
 import { lintClusterPolicies } from './lint-cluster.ts';
 import {
   admitsDnsTarget,
@@ -155,6 +156,34 @@ export const LINT_RULES: readonly LintRule[] = [
     title: 'Rule peer selects pods outside the input',
     help: 'A from/to peer names a namespace the input holds no pods of (kube-system or openshift-dns in an application repository, say): it selects pods phiwall cannot see, so what it admits is not checked.',
   },
+  {
+    id: 'PW-LINT-020',
+    name: 'calicoPolicySelectsNothing',
+    severity: 'warning',
+    title: 'Calico policy selects no workload',
+    help: 'The selector, namespaceSelector, serviceAccountSelector and types of a Calico NetworkPolicy or GlobalNetworkPolicy match no pod in the input: the policy governs nothing, often because of a misspelt label.',
+  },
+  {
+    id: 'PW-LINT-021',
+    name: 'calicoRuleMatchesNothing',
+    severity: 'warning',
+    title: 'Calico rule matches no connection',
+    help: 'The rule’s source or destination match no pod, network set or address in the input (or it matches on source ports or a protocol phiwall does not analyse), so it never applies.',
+  },
+  {
+    id: 'PW-LINT-022',
+    name: 'calicoPassToNoTier',
+    severity: 'warning',
+    title: 'Calico Pass with no later tier deciding',
+    help: 'A Pass hands a connection to the next tier that applies to the endpoint; when none does, the endpoint’s profiles decide, and the namespace profile Calico generates allows everything.',
+  },
+  {
+    id: 'PW-LINT-023',
+    name: 'calicoShadowedRule',
+    severity: 'warning',
+    title: 'Calico rule shadowed by an earlier one',
+    help: 'An earlier rule of the same tier and order matches every connection this rule matches, for every pod it applies to, so this rule never decides anything.',
+  },
 ];
 
 const RULE_BY_ID = new Map(LINT_RULES.map((r) => [r.id, r]));
@@ -246,7 +275,10 @@ class Linter {
     this.namedPorts(empty);
     this.undeclaredPorts(empty);
     const context = { snapshot: this.snapshot, engine: this.engine, matcher: this.matcher, pods: this.pods };
-    for (const found of lintClusterPolicies(context)) {
+    for (const found of [
+      ...lintClusterPolicies(context),
+      ...lintCalicoPolicies(this.snapshot, this.engine),
+    ]) {
       this.problems.push({
         rule: found.rule,
         severity: (RULE_BY_ID.get(found.rule) as LintRule).severity,

@@ -63,6 +63,8 @@ const V4_ADDRESSES: IntervalSet<bigint> = [[0n, V6_START - 1n]];
  */
 export class CalicoAdapter {
   private readonly out: KindPolicy[] = [];
+  /** What each engine rule was compiled from, for lint and explanations. */
+  readonly sources = new Map<KindRule, { rule: CalicoRule; tier: string; subjects: ReadonlySet<number> }>();
   private readonly entityCache = new Map<string, Set<number>>();
 
   constructor(
@@ -169,6 +171,7 @@ export class CalicoAdapter {
         ports,
         origin,
       };
+      this.sources.set(engineRule, { rule, tier, subjects: subjectIds });
       this.out.push({
         level,
         tier,
