@@ -61,3 +61,25 @@ test('the secure clinic passes at --fail-on low, apart from informational checks
   );
   assert.equal(failsAt(result, 'low'), false);
 });
+
+test('the Calico clinic: its tiered GlobalNetworkPolicy guardrail and default deny pass isolation, default deny and guardrail checks', () => {
+  const result = audit('calico');
+  const failing = result.findings.filter((f) => f.status === 'fail' && !f.accepted && f.severity !== 'info');
+  assert.deepEqual(
+    failing.map((f) => `${f.check} ${f.objects.join(',')}`),
+    [],
+  );
+  assert.equal(failsAt(result, 'low'), false);
+  const passing = (check: string) =>
+    result.findings.filter((f) => f.check === check).every((f) => f.status === 'pass');
+  for (const check of ['HIPAA-NP-005', 'HIPAA-NP-006', 'HIPAA-NP-007', 'HIPAA-NP-008', 'HIPAA-NP-033'])
+    assert.ok(passing(check), `${check} passes`);
+  const guardrail = result.findings.filter((f) => f.check === 'HIPAA-NP-033');
+  assert.deepEqual(
+    guardrail.map((f) => [f.status, f.objects.join(','), f.evidence.rules?.map((r) => r.rule)]),
+    [
+      ['pass', 'ehr', ['GlobalNetworkPolicy security.phi-guardrail ingress[1] (Deny)']],
+      ['pass', 'records', ['GlobalNetworkPolicy security.phi-guardrail ingress[1] (Deny)']],
+    ],
+  );
+});

@@ -489,6 +489,38 @@ export class Engine {
       });
   }
 
+  /**
+   * The first level of the tier walk that isolates a class in a direction with no Pass rule to hand a
+   * peer on past it, so that whatever its rules and earlier ones do not allow is denied: with the
+   * policies of other kinds (Calico, Cilium) that make it isolate. Undefined when something can fall
+   * through every level to the default allow.
+   */
+  closingLevel(
+    subject: PodClass,
+    direction: Direction,
+  ): { tier: string; policies: KindPolicy[] } | undefined {
+    if (subject.hostNetwork) return undefined;
+    const row = this.row(subject, direction);
+    if (row.open) return undefined;
+    const levels = new Map<number, { tier: string; isolates: boolean; passes: boolean }>();
+    if (row.isolated)
+      levels.set(NETWORK_POLICY_LEVEL, { tier: 'NetworkPolicy', isolates: true, passes: false });
+    for (const l of row.levels) {
+      const at = levels.get(l.level);
+      const passes = l.rules.some((r) => r.action === 'Pass');
+      levels.set(l.level, {
+        tier: at?.tier ?? l.tier,
+        isolates: (at?.isolates ?? false) || l.isolates,
+        passes: (at?.passes ?? false) || passes,
+      });
+    }
+    for (const [level, l] of [...levels].sort((a, b) => a[0] - b[0])) {
+      if (!l.isolates || l.passes) continue;
+      return { tier: l.tier, policies: row.kindIsolatedBy.filter((p) => p.level === level) };
+    }
+    return undefined;
+  }
+
   /** Every rule that takes part in the verdict for one direction of src → dst. */
   explainSide(subject: Pod, peer: Endpoint, direction: Direction): SideExplanation {
     const subjectClass = this.classOf(subject);

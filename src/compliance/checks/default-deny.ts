@@ -1,7 +1,10 @@
+import { type CalicoPolicy, calicoPolicyId } from '../../model/calico.ts';
+import type { Provenance } from '../../model/types.ts';
 import { where } from '../../report/explain.ts';
 import { defaultDenyYaml, policyYaml } from '../remediation/manifests.ts';
 import { uniquePolicyName } from '../remediation/workload-policies.ts';
 import type { Check, FindingDraft } from '../types.ts';
+import { calicoNamespaceDenyByDefault } from './calico-support.ts';
 import { phiNamespaces } from './flow-logging.ts';
 import { deniesAll } from './isolation.ts';
 import { locationOf } from './support.ts';
@@ -30,6 +33,8 @@ export const check007: Check = {
       if (ingress && egress) continue;
       const notes: string[] = [];
       const tierRules: TierRule[] = [];
+      const calicoRules: { rule: string; at: string }[] = [];
+      let calicoAnchor: Provenance | undefined;
       let satisfied = true;
       for (const [direction, found] of [
         ['ingress', ingress],
@@ -38,6 +43,15 @@ export const check007: Check = {
         if (found) {
           notes.push(
             `${direction} denied by default by ${namespace}/${found.name} (${where(found.provenance)})`,
+          );
+          continue;
+        }
+        const calico = calicoNamespaceDenyByDefault(context, namespace, direction);
+        if (calico && 'by' in calico) {
+          calicoRules.push(...calico.by.map((p) => ({ rule: calicoPolicyId(p), at: where(p.provenance) })));
+          calicoAnchor ??= calico.by[0]?.provenance;
+          notes.push(
+            `${direction} denied by default by Calico's tiers, for every pod of ${namespace}: ${calico.by.map((p) => `${calicoPolicyId(p)} (${where(p.provenance)})`).join(', ')}`,
           );
           continue;
         }
@@ -60,8 +74,11 @@ export const check007: Check = {
         findings.push({
           status: 'pass',
           objects: [namespace],
-          evidence: { rules: uniqueRules(tierRules).map((rule) => tierRuleEvidence(rule)), notes },
-          location: locationOf((tierRules[0] as TierRule).rule.provenance),
+          evidence: {
+            rules: [...uniqueRules(tierRules).map((rule) => tierRuleEvidence(rule)), ...calicoRules],
+            notes,
+          },
+          location: locationOf(tierRules[0]?.rule.provenance ?? (calicoAnchor as Provenance)),
         });
         continue;
       }
@@ -89,7 +106,8 @@ export const check007: Check = {
 
 /**
  * 008: a namespace without NetworkPolicies fails, unless the Admin/Baseline tier denies by default
- * there in both directions (the usual role of a BaselineAdminNetworkPolicy); those pass together, named.
+ * there in both directions (the usual role of a BaselineAdminNetworkPolicy), or Calico's tiers do;
+ * those pass together, named.
  */
 export const check008: Check = {
   id: 'HIPAA-NP-008',
@@ -99,8 +117,18 @@ export const check008: Check = {
     const findings: FindingDraft[] = [];
     const covered: string[] = [];
     const coveringRules: TierRule[] = [];
+    const calicoCovered: string[] = [];
+    const byCalicoPolicies = new Set<CalicoPolicy>();
     for (const namespace of [...context.snapshot.namespaces.keys()].sort()) {
       if (excluded.has(namespace) || withPolicies.has(namespace)) continue;
+      const byCalico = (['ingress', 'egress'] as const).map((d) =>
+        calicoNamespaceDenyByDefault(context, namespace, d),
+      );
+      if (byCalico.every((c) => c && 'by' in c)) {
+        for (const c of byCalico) if (c && 'by' in c) for (const p of c.by) byCalicoPolicies.add(p);
+        calicoCovered.push(namespace);
+        continue;
+      }
       const tiers = (['ingress', 'egress'] as const).map((d) =>
         namespaceDenyByDefault(context, namespace, d),
       );
@@ -150,6 +178,20 @@ export const check008: Check = {
           ],
         },
         location: locationOf((rules[0] as TierRule).rule.provenance),
+      });
+    }
+    if (calicoCovered.length > 0) {
+      const policies = [...byCalicoPolicies];
+      findings.push({
+        status: 'pass',
+        objects: calicoCovered,
+        evidence: {
+          rules: policies.map((p) => ({ rule: calicoPolicyId(p), at: where(p.provenance) })),
+          notes: [
+            `no Kubernetes NetworkPolicy in ${calicoCovered.join(', ')}; Calico policies deny both directions by default for every pod there (${policies.map(calicoPolicyId).join(', ')})`,
+          ],
+        },
+        location: locationOf((policies[0] as CalicoPolicy).provenance),
       });
     }
     return findings;

@@ -19,6 +19,7 @@ import {
 } from '../../model/types.ts';
 import { where } from '../../report/explain.ts';
 import type { AuditContext, Check, FindingDraft } from '../types.ts';
+import { calicoGuardrail } from './calico-support.ts';
 import { isPhi, locationOf, NAME_LABEL, onePodPerClass, phiWorkloads } from './support.ts';
 import {
   adminGuardWalk,
@@ -267,6 +268,14 @@ const check033: Check = {
     const exempt = context.config.allowedIngressNamespaces;
     const findings: FindingDraft[] = [];
     for (const [namespace, workloads] of [...byNamespace].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const phiPods = workloads.flatMap((workload) =>
+        onePodPerClass(context, workload).map((pod) => ({ workload, pod })),
+      );
+      const byCalico = calicoGuardrail(context, namespace, phiPods, sourcesOnce());
+      if (byCalico) {
+        findings.push(byCalico);
+        continue;
+      }
       const coverage: Coverage = { gaps: [], denying: new Map(), selecting: new Set(), unselected: [] };
       for (const workload of workloads)
         for (const pod of onePodPerClass(context, workload))

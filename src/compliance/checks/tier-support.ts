@@ -15,6 +15,7 @@ import { clusterPortsOf } from '../../engine/compile.ts';
 import type { Endpoint } from '../../engine/endpoint.ts';
 import type { SideExplanation } from '../../engine/engine.ts';
 import { type IntervalSet, intersect, subtract, union } from '../../engine/intervals.ts';
+import type { KindPolicy } from '../../engine/kind-rules.ts';
 import {
   ALL_PORTS,
   equalPorts,
@@ -413,6 +414,8 @@ export type Isolation =
   | { kind: 'networkPolicy'; policies: readonly NetworkPolicy[] }
   /** No NetworkPolicy isolates it, but Admin/Baseline Deny rules deny what is not allowed. */
   | { kind: 'tiers'; rules: TierRule[] }
+  /** Policies of another kind (Calico, Cilium) isolate it: the first level that denies what it leaves. */
+  | { kind: 'kindPolicies'; tier: string; policies: KindPolicy[] }
   /** Everything not denied is allowed; `rules` are the cluster rules that select it, if any. */
   | { kind: 'open'; rules: TierRule[]; reasons: string[] };
 
@@ -442,6 +445,8 @@ function computeIsolation(context: AuditContext, pod: Pod, direction: Direction)
   const side = context.engine.explainSide(pod, PROBE, direction);
   if (side.hostNetwork) return { kind: 'hostNetwork' };
   if (side.isolatedBy.length > 0) return { kind: 'networkPolicy', policies: side.isolatedBy };
+  const closing = context.engine.closingLevel(context.engine.classOf(pod), direction);
+  if (closing) return { kind: 'kindPolicies', ...closing };
   const rules = clusterRulesOf(context, pod, direction);
   if (rules.length === 0) return { kind: 'open', rules, reasons: [] };
   const verdict = tierDenyByDefault(context, rules, direction, pod);
@@ -451,7 +456,9 @@ function computeIsolation(context: AuditContext, pod: Pod, direction: Direction)
 }
 
 export function isIsolated(isolation: Isolation): boolean {
-  return isolation.kind === 'networkPolicy' || isolation.kind === 'tiers';
+  return (
+    isolation.kind === 'networkPolicy' || isolation.kind === 'tiers' || isolation.kind === 'kindPolicies'
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------
