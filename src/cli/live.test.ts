@@ -97,7 +97,8 @@ async function watching(script: (output: () => Run) => Promise<void>, ...extra: 
     );
     // Every resource's watch is open before the script acts (dropWatches needs them to be there).
     await until(
-      () => watchRequests() - watchesBefore >= LIVE_RESOURCES.length,
+      // Calico's CRDs are not read where its API server serves the same resources, as the fake one does.
+      () => watchRequests() - watchesBefore >= LIVE_RESOURCES.filter((r) => !r.unlessServedBy).length,
       () => latest,
     );
     await script(() => latest);

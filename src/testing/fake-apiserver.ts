@@ -94,7 +94,13 @@ const RESOURCES: ResourceType[] = `
   networking.k8s.io/v1 ingresses Ingress namespaced ing
   policy.networking.k8s.io/v1alpha1 adminnetworkpolicies AdminNetworkPolicy cluster anp
   policy.networking.k8s.io/v1alpha1 baselineadminnetworkpolicies BaselineAdminNetworkPolicy cluster banp
-  policy.networking.k8s.io/v1alpha2 clusternetworkpolicies ClusterNetworkPolicy cluster cnp`
+  policy.networking.k8s.io/v1alpha2 clusternetworkpolicies ClusterNetworkPolicy cluster cnp
+  projectcalico.org/v3 networkpolicies NetworkPolicy namespaced cnp
+  projectcalico.org/v3 globalnetworkpolicies GlobalNetworkPolicy cluster gnp
+  projectcalico.org/v3 networksets NetworkSet namespaced netsets
+  projectcalico.org/v3 globalnetworksets GlobalNetworkSet cluster
+  projectcalico.org/v3 tiers Tier cluster
+  projectcalico.org/v3 profiles Profile cluster`
   .trim()
   .split('\n')
   .map((line) => {
@@ -113,7 +119,7 @@ const RESOURCES: ResourceType[] = `
       kind,
       namespaced: scope === 'namespaced',
       shortNames: short ? [short] : [],
-      ...(group === 'policy.networking.k8s.io' ? { crd: true } : {}),
+      ...(group === 'policy.networking.k8s.io' || group === 'projectcalico.org' ? { crd: true } : {}),
       ...(resource === 'pods'
         ? { fields: ['status.phase', 'spec.nodeName', 'spec.serviceAccountName'] }
         : {}),

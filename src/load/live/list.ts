@@ -50,8 +50,10 @@ export async function listCluster(
   const takenAt = (options.now?.() ?? new Date()).toISOString();
   const resources: ListedResource[] = [];
   const absent: string[] = [];
-  const installed = new Map<string, boolean>();
+  const installed = new Map<string, Promise<readonly unknown[]>>();
   for (const resource of LIVE_RESOURCES) {
+    const preferred = resource.unlessServedBy && { ...resource, ...resource.unlessServedBy };
+    if (preferred && (await isServed(connection, preferred, installed))) continue;
     if (resource.optional && !(await isServed(connection, resource, installed))) {
       absent.push(`${resource.resource}.${resource.group}`);
       continue;
@@ -80,17 +82,21 @@ export async function listCluster(
 async function isServed(
   connection: ClusterConnection,
   resource: LiveResource,
-  cache: Map<string, boolean>,
+  cache: Map<string, Promise<readonly unknown[]>>,
 ): Promise<boolean> {
-  const key = `${apiVersionOf(resource)}/${resource.resource}`;
-  if (!cache.has(key)) {
-    const discovery = await connection.getOptional(`/apis/${resource.group}/${resource.version}`);
-    const names = Array.isArray(discovery?.resources)
-      ? (discovery.resources as { name?: unknown }[]).map((r) => r.name)
-      : [];
-    cache.set(key, names.includes(resource.resource));
+  const key = `${resource.group}/${resource.version}`;
+  let names = cache.get(key);
+  if (!names) {
+    names = connection
+      .getOptional(`/apis/${key}`)
+      .then((discovery) =>
+        Array.isArray(discovery?.resources)
+          ? (discovery.resources as { name?: unknown }[]).map((r) => r.name)
+          : [],
+      );
+    cache.set(key, names);
   }
-  return cache.get(key) === true;
+  return (await names).includes(resource.resource);
 }
 
 export async function listResource(

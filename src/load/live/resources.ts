@@ -13,6 +13,37 @@ export interface LiveResource {
   optional?: true;
   /** Read in every namespace even when `--namespace` narrows the rest (CNI detection needs them). */
   clusterWide?: true;
+  /** Left unread when this group serves the same resource: the same objects, in the view to prefer. */
+  unlessServedBy?: { group: string; version: string };
+}
+
+/**
+ * Calico's resources: through Calico's API server (projectcalico.org/v3) when it runs, else from the
+ * CRDs they are stored in (crd.projectcalico.org/v1), never both, which would list each object twice.
+ */
+const CALICO_RESOURCES: readonly [resource: string, kind: string, namespaced: boolean][] = [
+  ['networkpolicies', 'NetworkPolicy', true],
+  ['globalnetworkpolicies', 'GlobalNetworkPolicy', false],
+  ['networksets', 'NetworkSet', true],
+  ['globalnetworksets', 'GlobalNetworkSet', false],
+  ['tiers', 'Tier', false],
+  ['profiles', 'Profile', false],
+];
+const CALICO_API = { group: 'projectcalico.org', version: 'v3' };
+
+function calicoResources(): LiveResource[] {
+  return CALICO_RESOURCES.flatMap(([resource, kind, namespaced]): LiveResource[] => [
+    { ...CALICO_API, resource, kind, namespaced, optional: true },
+    {
+      group: 'crd.projectcalico.org',
+      version: 'v1',
+      resource,
+      kind,
+      namespaced,
+      optional: true,
+      unlessServedBy: CALICO_API,
+    },
+  ]);
 }
 
 export const LIVE_RESOURCES: readonly LiveResource[] = [
@@ -72,6 +103,7 @@ export const LIVE_RESOURCES: readonly LiveResource[] = [
     namespaced: false,
     optional: true,
   },
+  ...calicoResources(),
 ];
 
 export function apiVersionOf(resource: LiveResource): string {
