@@ -11,6 +11,7 @@ import {
   unionPorts,
 } from '../engine/ports.ts';
 import { selectorMatches } from '../engine/selectors.ts';
+import { type CalicoPolicy, type CalicoResources, DEFAULT_TIER_DEFINITION } from '../model/calico.ts';
 import {
   type LabelSelector,
   type NetworkPolicy,
@@ -679,7 +680,30 @@ export function withGeneratedPolicies(
   generated: readonly NetworkPolicy[],
   namespaces: ReadonlySet<string>,
   keepExisting = false,
+  /** The same policies written as Calico NetworkPolicies (`generate --flavor calico`). */
+  generatedCalico: readonly CalicoPolicy[] = [],
 ): Snapshot {
+  const calico: CalicoResources | undefined =
+    generatedCalico.length > 0
+      ? {
+          ...(input.calico ?? {
+            tiers: [DEFAULT_TIER_DEFINITION],
+            networkSets: [],
+            profiles: [],
+            policies: [],
+          }),
+          policies: [
+            ...(input.calico?.policies ?? []).filter(
+              (p) =>
+                p.namespace === undefined ||
+                (keepExisting
+                  ? !generatedCalico.some((g) => g.namespace === p.namespace && g.name === p.name)
+                  : !namespaces.has(p.namespace)),
+            ),
+            ...generatedCalico,
+          ],
+        }
+      : input.calico;
   // Applying a policy of the same name replaces the existing one, kept or not.
   const overwritten = new Set(generated.map((p) => `${p.namespace}/${p.name}`));
   return {
@@ -693,6 +717,7 @@ export function withGeneratedPolicies(
       ...generated,
     ],
     clusterPolicies: input.clusterPolicies,
+    ...(calico && { calico }),
     ciliumPolicies: input.ciliumPolicies,
     ciliumCidrGroups: input.ciliumCidrGroups,
     nodes: input.nodes,

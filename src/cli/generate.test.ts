@@ -149,6 +149,32 @@ describe('phiwall generate --from-flows', () => {
     );
   });
 
+  test('--flavor calico writes Calico NetworkPolicies with the same meaning, proven by the engine', async () => {
+    const { code, stdout, stderr } = await run([
+      'generate',
+      '--from-flows',
+      CSV,
+      CLINIC,
+      '-c',
+      CONFIG,
+      '--flavor',
+      'calico',
+    ]);
+    assert.equal(code, 0, stderr);
+    const loaded = buildSnapshot([{ path: 'generated.yaml', text: stdout }]);
+    assert.deepEqual(loaded.warnings, []);
+    assert.equal(loaded.policies.length, 0);
+    assert.equal(loaded.calico?.policies.length, 19);
+    const controller = loaded.calico?.policies.find(
+      (p) => p.namespace === 'ingress-nginx' && p.name === 'ingress-nginx-controller-observed',
+    );
+    assert.equal(controller?.order, 1000);
+    assert.match(
+      stderr,
+      /proof: 5 observed edge\(s\) allowed; 3 connection\(s\) into 2 PHI workload\(s\), all observed/,
+    );
+  });
+
   test('--include-dropped allows the drop, which the proof then counts as observed', async () => {
     const out = join(dir, 'dropped');
     const { code, stdout } = await run([

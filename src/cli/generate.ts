@@ -17,6 +17,7 @@ import { formatDiagnostic } from '../load/diagnostics.ts';
 import { buildSnapshot } from '../load/snapshot.ts';
 import type { Snapshot } from '../model/types.ts';
 import {
+  type PolicyFlavor,
   proofJson,
   proofSummary,
   renderNamespaceBody,
@@ -37,6 +38,8 @@ export interface GenerateSettings {
   /** Where each namespace's file goes (`<dir>/<ns>.yaml`); also the provenance the proof reports. */
   fileOf: (namespace: string) => string;
   generatedAt?: Date;
+  /** Write the policies as Kubernetes NetworkPolicies (default) or as Calico NetworkPolicies. */
+  flavor?: PolicyFlavor;
 }
 
 export interface GenerateRun {
@@ -64,7 +67,7 @@ export function runGenerate(
   });
   const bodies = generation.namespaces.map((ns) => ({
     path: settings.fileOf(ns.namespace),
-    text: renderNamespaceBody(ns),
+    text: renderNamespaceBody(ns, settings.flavor),
   }));
   const loaded = buildSnapshot(bodies);
   const warnings = [
@@ -76,6 +79,7 @@ export function runGenerate(
     loaded.policies,
     new Set(generation.namespaces.map((ns) => ns.namespace)),
     settings.keepExisting,
+    loaded.calico?.policies,
   );
   const phi = new Set(phiScope(snapshot, settings.config).phi.keys());
   const proof = proveGeneration(
@@ -95,7 +99,7 @@ export function runGenerate(
   const files = generation.namespaces.map((ns) => ({
     namespace: ns.namespace,
     path: settings.fileOf(ns.namespace),
-    text: renderNamespaceFile(ns, facts),
+    text: renderNamespaceFile(ns, facts, settings.flavor),
   }));
   return { generation, proof, files, warnings };
 }
@@ -134,6 +138,11 @@ export function generateCommand(io: CliIo) {
     .option(
       '--keep-existing',
       "prove the generated policies added to the input's NetworkPolicies (as kubectl apply leaves them) instead of replacing them",
+    )
+    .addOption(
+      new Option('--flavor <kind>', 'write Kubernetes NetworkPolicies or Calico NetworkPolicies')
+        .choices(['kubernetes', 'calico'] as const)
+        .default('kubernetes' as const),
     )
     .addOption(
       new Option('-f, --format <format>', 'format of the proof (json needs -o)')
@@ -201,6 +210,7 @@ Examples:
         config,
         includeDropped: options.includeDropped,
         keepExisting: options.keepExisting,
+        flavor: options.flavor,
         flowFiles,
         fileOf: (namespace) => (dir ? join(dir, `${namespace}.yaml`) : `${namespace}.yaml`),
       });

@@ -102,6 +102,12 @@ export const DEFAULT_TIER = 'default';
 /** Calico's order for the default tier, and for Kubernetes NetworkPolicies inside it. */
 export const DEFAULT_TIER_ORDER = 1_000_000;
 export const KUBERNETES_POLICY_ORDER = 1000;
+/** The default tier as Calico creates it when no Tier object says otherwise. */
+export const DEFAULT_TIER_DEFINITION: CalicoTier = {
+  name: DEFAULT_TIER,
+  order: DEFAULT_TIER_ORDER,
+  defaultAction: 'Deny',
+};
 
 /** `NetworkPolicy ns/name` or `GlobalNetworkPolicy name`. */
 export function calicoPolicyId(policy: CalicoPolicy): string {

@@ -10,6 +10,7 @@ import type {
 } from '../analysis/generate.ts';
 import { formatPorts } from '../engine/ports.ts';
 import type { LabelSelector } from '../model/types.ts';
+import { renderCalicoPolicy } from './calico-policies.ts';
 
 /**
  * YAML for generated NetworkPolicies, written by hand rather than through a serializer so that every
@@ -105,9 +106,16 @@ export function renderPolicy(policy: GeneratedPolicy): string {
 }
 
 /** Documents of one namespace, without a header: what the proof loads back. */
-export function renderNamespaceBody(namespace: GeneratedNamespace): string {
-  return namespace.policies.map((policy) => `---\n${renderPolicy(policy)}`).join('');
+export function renderNamespaceBody(
+  namespace: GeneratedNamespace,
+  flavor: PolicyFlavor = 'kubernetes',
+): string {
+  const render = flavor === 'calico' ? renderCalicoPolicy : renderPolicy;
+  return namespace.policies.map((policy) => `---\n${render(policy)}`).join('');
 }
+
+/** Which kind the generated policies are written as. */
+export type PolicyFlavor = 'kubernetes' | 'calico';
 
 export interface HeaderFacts {
   version: string;
@@ -149,8 +157,12 @@ export function namespaceHeader(namespace: GeneratedNamespace, facts: HeaderFact
   return `${lines.flatMap((line) => comment(line, '')).join('\n')}\n`;
 }
 
-export function renderNamespaceFile(namespace: GeneratedNamespace, facts: HeaderFacts): string {
-  return `${namespaceHeader(namespace, facts)}${renderNamespaceBody(namespace)}`;
+export function renderNamespaceFile(
+  namespace: GeneratedNamespace,
+  facts: HeaderFacts,
+  flavor: PolicyFlavor = 'kubernetes',
+): string {
+  return `${namespaceHeader(namespace, facts)}${renderNamespaceBody(namespace, flavor)}`;
 }
 
 /** `proof: 12 observed edges allowed; 3 connections into PHI, all observed`, or what failed. */

@@ -15,7 +15,7 @@ import type {
   CalicoTier,
   EntityRule,
 } from '../model/calico.ts';
-import { DEFAULT_TIER, DEFAULT_TIER_ORDER } from '../model/calico.ts';
+import { DEFAULT_TIER, DEFAULT_TIER_DEFINITION } from '../model/calico.ts';
 import { type CalicoSelector, type SelectorExpr, selectorKey } from '../model/calico-selector.ts';
 import type { Direction, Provenance, Snapshot } from '../model/types.ts';
 
@@ -213,7 +213,7 @@ export type CalicoCluster = typeof calicoArb extends fc.Arbitrary<infer T> ? T :
 /** The snapshot with service accounts on its pods and the Calico resources added. */
 export function withCalico(snapshot: Snapshot, raw: CalicoCluster): Snapshot {
   const tiers: CalicoTier[] = [
-    { name: DEFAULT_TIER, order: DEFAULT_TIER_ORDER, defaultAction: 'Deny' },
+    DEFAULT_TIER_DEFINITION,
     ...raw.tiers.map((t, i) => ({
       name: `t${i}`,
       ...(t.order !== undefined && { order: t.order }),

@@ -6,7 +6,7 @@ import type {
   CalicoResources,
   CalicoTier,
 } from '../../model/calico.ts';
-import { compareOrder, DEFAULT_TIER, DEFAULT_TIER_ORDER } from '../../model/calico.ts';
+import { compareOrder, DEFAULT_TIER, DEFAULT_TIER_DEFINITION } from '../../model/calico.ts';
 import type { Labels } from '../../model/types.ts';
 import type { Diagnostic } from '../diagnostics.ts';
 import type { Fields, ObjectReader } from '../object-reader.ts';
@@ -53,7 +53,7 @@ export class CalicoCollector {
     if (!this.seen) return undefined;
     const declared = new Set(this.tiers.map((t) => t.name));
     if (!declared.has(DEFAULT_TIER)) {
-      this.tiers.push({ name: DEFAULT_TIER, order: DEFAULT_TIER_ORDER, defaultAction: 'Deny' });
+      this.tiers.push(DEFAULT_TIER_DEFINITION);
       declared.add(DEFAULT_TIER);
     }
     const policies: CalicoPolicy[] = [];
