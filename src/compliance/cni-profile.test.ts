@@ -58,3 +58,15 @@ test('--cni wins over detection, and explicit options win over the profile', () 
   const profile = cniProfile(snapshot, undefined, { ipBlockMatchesPods: true });
   assert.deepEqual(profile.options, { ipBlockMatchesPods: true, hostNetwork: 'node', ciliumIdentity: true });
 });
+
+test('without a DaemonSet, Calico policies in the input select the calico profile', () => {
+  const gnp = yaml`
+    apiVersion: projectcalico.org/v3
+    kind: GlobalNetworkPolicy
+    metadata: {name: deny}
+    spec: {selector: all(), types: [Ingress]}
+  `;
+  const profile = cniProfile(snapshotOf(gnp), undefined);
+  assert.equal(profile.name, 'calico');
+  assert.equal(profile.source, 'the input holds Calico policies');
+});

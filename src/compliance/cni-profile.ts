@@ -25,7 +25,8 @@ const PROFILE_OPTIONS: Readonly<Record<CniProfileName, EngineOptions>> = {
 
 /**
  * The profile: `--cni` when given; else the plugin the input's DaemonSets run (as HIPAA-NP-002 detects
- * it); else Cilium when the input holds Cilium policies (only Cilium enforces them); else generic.
+ * it); else Cilium when the input holds Cilium policies (only Cilium enforces them), Calico when it
+ * holds Calico policies; else generic.
  * Options given explicitly win over the profile's.
  */
 export function cniProfile(
@@ -48,6 +49,8 @@ export function cniProfile(
     }
     if (snapshot.ciliumPolicies.length > 0)
       return { name: 'cilium', source: 'the input holds Cilium policies' };
+    if (snapshot.calico && snapshot.calico.policies.length > 0)
+      return { name: 'calico', source: 'the input holds Calico policies' };
     return { name: 'generic', source: 'no Cilium or Calico DaemonSet in the input' };
   };
   const { name, source } = pick();
