@@ -190,6 +190,22 @@ function sideJson(side: SideExplanation | undefined) {
         : {}),
       ports: portsToJson(step.ports),
     })),
+    ...(side.kindSteps.length > 0 || side.kindIsolatedBy.length > 0
+      ? {
+          chain: side.chain.map((step) => ({
+            tier: step.tier,
+            action: step.action,
+            ...(step.rule && isKindRule(step.rule)
+              ? {
+                  policy: step.rule.origin.policy,
+                  rule: step.rule.origin.rule,
+                  at: where(step.rule.origin.provenance),
+                }
+              : {}),
+            ports: portsToJson(step.ports),
+          })),
+        }
+      : {}),
     ports: portsToJson(side.ports),
   };
 }

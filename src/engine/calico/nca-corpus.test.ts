@@ -267,7 +267,7 @@ function expectedFacts(
     // Expected address pieces are compared on the engine's own pieces: each lies in a rule's range or not.
     for (const pod of snapshot.pods.filter((podSide as { pods: (p: Pod) => boolean }).pods)) {
       for (const key of actual.keys()) {
-        const m = new RegExp(`^${escape(id(pod))} ${direction} (\\d+)-(\\d+)$`).exec(key);
+        const m = new RegExp(`^${escapeRegExp(id(pod))} ${direction} (\\d+)-(\\d+)$`).exec(key);
         if (!m) continue;
         const lo = BigInt(m[1] as string);
         if (ranges.some(([rlo, rhi]) => lo >= rlo && lo <= rhi)) add(key, ports);
@@ -289,7 +289,7 @@ function ncaSelector(spec: string) {
   return parseCalicoSelector(calico).expr;
 }
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
