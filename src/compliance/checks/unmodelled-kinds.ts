@@ -8,17 +8,10 @@ import type { Check, FindingDraft } from '../types.ts';
  * API group → policy kinds that allow or deny traffic besides the kinds phiwall evaluates: networking.k8s.io
  * NetworkPolicies and the policy.networking.k8s.io AdminNetworkPolicy, BaselineAdminNetworkPolicy and
  * ClusterNetworkPolicy (modelled as the Admin and Baseline tiers; that group has no other kind), and
- * Cilium's CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy (host policies are warned about).
+ * Cilium's CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy (host policies are warned about), and
+ * Calico's NetworkPolicy and GlobalNetworkPolicy (staged policies and host endpoints are warned about).
  */
 const UNMODELLED_POLICY_KINDS: Readonly<Record<string, { kinds: readonly string[]; effect: string }>> = {
-  'projectcalico.org': {
-    kinds: ['NetworkPolicy', 'GlobalNetworkPolicy'],
-    effect: 'Calico policies are ordered, can Deny, and are evaluated together with NetworkPolicies',
-  },
-  'crd.projectcalico.org': {
-    kinds: ['NetworkPolicy', 'GlobalNetworkPolicy'],
-    effect: 'Calico policies are ordered, can Deny, and are evaluated together with NetworkPolicies',
-  },
   'crd.antrea.io': {
     kinds: ['NetworkPolicy', 'ClusterNetworkPolicy'],
     effect: 'Antrea-native policies are tiered, can Drop or Allow, and take precedence over NetworkPolicies',
@@ -58,7 +51,7 @@ export const unmodelledKinds: Check = {
         objects: [label],
         evidence: {
           notes: [
-            `${label} ×${count} in the input: ${family.effect}; phiwall evaluates NetworkPolicies, AdminNetworkPolicies, BaselineAdminNetworkPolicies, ClusterNetworkPolicies, CiliumNetworkPolicies and CiliumClusterwideNetworkPolicies only, so the reachability it reports may be incomplete`,
+            `${label} ×${count} in the input: ${family.effect}; phiwall evaluates NetworkPolicies, AdminNetworkPolicies, BaselineAdminNetworkPolicies, ClusterNetworkPolicies, CiliumNetworkPolicies, CiliumClusterwideNetworkPolicies and Calico's policies only, so the reachability it reports may be incomplete`,
           ],
         },
         remediation: {
