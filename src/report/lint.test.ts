@@ -106,6 +106,10 @@ test('sarif: valid SARIF 2.1.0, one rule per lint rule, results at file:line', (
       ['PW-LINT-011', 'warning'],
       ['PW-LINT-012', 'warning'],
       ['PW-LINT-013', 'note'],
+      ['PW-LINT-020', 'warning'],
+      ['PW-LINT-021', 'warning'],
+      ['PW-LINT-022', 'warning'],
+      ['PW-LINT-023', 'warning'],
     ],
   );
   assert.deepEqual(
