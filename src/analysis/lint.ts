@@ -592,6 +592,7 @@ class Linter {
         isolatedBy: [...isolatedBy],
         admittedBy: [],
         tiers: [],
+        chain: [],
         kindSteps: [],
         kindIsolatedBy: [],
         ports,
@@ -811,9 +812,13 @@ function declaredPorts(podClass: PodClass): PortSet | undefined {
  * that read NetworkPolicy rules alone do not hold.
  */
 function hasTieredPolicies(snapshot: Snapshot): boolean {
-  return Object.entries(snapshot).some(
-    ([key, value]) =>
-      key !== 'policies' && key.endsWith('Policies') && Array.isArray(value) && value.length > 0,
+  // Calico's tiers count whenever Calico resources are present: a declared profile decides too.
+  return (
+    snapshot.calico !== undefined ||
+    Object.entries(snapshot).some(
+      ([key, value]) =>
+        key !== 'policies' && key.endsWith('Policies') && Array.isArray(value) && value.length > 0,
+    )
   );
 }
 
