@@ -112,11 +112,22 @@ function check(snapshot: Snapshot): void {
   }
 }
 
+/**
+ * Whether a hostNetwork pod holds an address a pod-network pod also holds. No cluster can: a hostNetwork
+ * pod has its node's address, which the pod network never hands out. Cilium tells identities apart by
+ * address, so for such an address there is no right answer to compare against.
+ */
+function hostNetworkSharesPodAddress(snapshot: Snapshot): boolean {
+  const podNetwork = new Set(snapshot.pods.filter((p) => !p.hostNetwork).flatMap((p) => p.ips));
+  return snapshot.pods.some((p) => p.hostNetwork && p.ips.some((ip) => podNetwork.has(ip)));
+}
+
 test('Cilium policies: the fast engine agrees with the reference evaluator on random clusters', () => {
   let withRules = 0;
   fc.assert(
     fc.property(clusterArb, ciliumArb, (cluster, cilium) => {
       const snapshot = withCilium(toSnapshot(cluster, false), cilium);
+      fc.pre(!hostNetworkSharesPodAddress(snapshot));
       if (snapshot.ciliumPolicies.some((p) => p.ingress.length + p.egress.length > 0)) withRules++;
       check(snapshot);
     }),
