@@ -56,6 +56,12 @@ export function auditCommand(io: CliIo) {
       new Option('-f, --format <format>', 'output format').choices(AUDIT_FORMATS).default('text' as const),
     )
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
+    .addOption(
+      new Option('--by <view>', 'lead with root causes, or list findings per check')
+        .choices(['root-cause', 'check'] as const)
+        .default('root-cause' as const),
+    )
+    .option('--no-remediation', 'leave remediation manifests out of the text and Markdown reports')
     .option('--baseline <path>', 'manifests of the approved baseline, for HIPAA-NP-030 (new reachability)')
     .option(
       '--flows <files...>',
@@ -102,7 +108,16 @@ Examples:
       const flows =
         options.format === 'html' ? phiFlows(engine, new Set(result.phi.map((p) => p.workload))) : undefined;
       const text = renderAudit(
-        { result, snapshot, config, configSource: source, generatedAt, flows },
+        {
+          result,
+          snapshot,
+          config,
+          configSource: source,
+          generatedAt,
+          flows,
+          by: options.by,
+          remediation: options.remediation,
+        },
         options.format,
       );
       if (options.output) writeOutputFile(io, options.output, text);

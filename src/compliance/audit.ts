@@ -8,6 +8,8 @@ import { CATALOGUE } from './catalogue.ts';
 import { CHECKS } from './checks/index.ts';
 import type { AuditConfig } from './config.ts';
 import { phiScope } from './phi-scope.ts';
+import { groupRootCauses, type RootCause } from './root-causes.ts';
+import { summaryOf } from './summary.ts';
 import {
   type AuditContext,
   type Check,
@@ -51,13 +53,22 @@ export interface PhiTraffic {
 
 export interface AuditResult {
   findings: Finding[];
+  /** Failing and needs-review findings grouped by what one change fixes; reports lead with them. */
+  rootCauses: RootCause[];
   phi: { workload: string; reason: string }[];
   traffic?: PhiTraffic;
   summary: {
+    /** Findings per status. */
     byStatus: Record<Status, number>;
     /** Failing findings that are not accepted, per severity. */
     failingBySeverity: Record<Severity, number>;
     accepted: number;
+    /** Catalogue checks per status: a check fails when one of its findings fails and is not accepted. */
+    checksByStatus: Record<Status, number>;
+    /** Root causes per severity. */
+    rootCausesBySeverity: Record<Severity, number>;
+    /** Failing and needs-review findings that are not accepted, per severity. */
+    findingsBySeverity: Record<Severity, number>;
   };
 }
 
@@ -115,17 +126,15 @@ export function runAudit(
       findings.push(finding);
     }
   }
-  const byStatus: Record<Status, number> = { pass: 0, fail: 0, 'needs-review': 0, 'not-assessable': 0 };
-  const failingBySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
-  for (const finding of findings) {
-    byStatus[finding.status]++;
-    if (finding.status === 'fail' && !finding.accepted) failingBySeverity[finding.severity]++;
-  }
+  const rootCauses = groupRootCauses(findings, context);
+  for (const cause of rootCauses)
+    for (const index of cause.findings) (findings[index] as Finding).rootCause = cause.id;
   return {
     findings,
+    rootCauses,
     phi: [...phi.phi].map(([workload, reason]) => ({ workload, reason })),
     ...(options.observed ? { traffic: phiTraffic(options.observed) } : {}),
-    summary: { byStatus, failingBySeverity, accepted: findings.filter((f) => f.accepted).length },
+    summary: summaryOf(findings, rootCauses),
   };
 }
 

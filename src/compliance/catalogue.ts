@@ -47,9 +47,47 @@ const rows: [string, string, Severity, string][] = [
   ['033', 'PHI namespaces protected by an Admin-tier guardrail', 'info', '312(a)(1); 308(a)(4)'],
 ];
 
+/** What a failing finding of each check says is wrong, in a few words: root-cause titles are built from them. */
+const problems: Record<string, string> = {
+  '001': 'no PHI workload is identified',
+  '002': 'NetworkPolicy enforcement is not confirmed',
+  '003': 'policy kinds phiwall does not model are present',
+  '004': 'mixes PHI and non-PHI workloads',
+  '005': 'not ingress-isolated',
+  '006': 'not egress-isolated',
+  '007': 'no default-deny',
+  '008': 'no NetworkPolicy',
+  '009': 'accepts ingress from every address',
+  '010': 'accepts ingress from every namespace',
+  '011': 'reaches PHI from outside allowedIngressNamespaces',
+  '012': 'admits flows not in approvedFlows',
+  '013': 'selects namespaces by a mutable label',
+  '014': 'open on every port or a wide range',
+  '015': 'admits an ipBlock broader than /16 or /48',
+  '016': 'reaches internet addresses outside allowedEgress',
+  '017': 'allows DNS to any host',
+  '018': 'reaches cloud metadata addresses',
+  '019': 'reaches namespaces outside allowedEgress',
+  '020': 'open on ports outside tlsPorts',
+  '021': 'routes to PHI without TLS',
+  '022': 'exposes PHI on nodes or external IPs',
+  '023': 'uses hostNetwork',
+  '024': 'declares a hostPort',
+  '025': 'selects no workload',
+  '026': 'has a peer that selects nothing',
+  '027': 'has a redundant rule',
+  '028': 'allows traffic to every pod of a PHI namespace',
+  '029': 'no flow logging found',
+  '030': 'new reachability since the baseline',
+  '031': 'reachable from outside the cluster through other workloads',
+  '032': 'ePHI flow map',
+  '033': 'no Admin-tier guardrail',
+};
+
 export const CATALOGUE: readonly CheckDefinition[] = rows.map(([n, title, severity, refs]) => ({
   id: `HIPAA-NP-${n}`,
   title,
+  problem: problems[n] ?? title,
   severity,
   hipaa: refs.split('; ').map((ref) => `164.${ref}`),
 }));

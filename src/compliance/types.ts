@@ -14,6 +14,8 @@ export type Status = 'pass' | 'fail' | 'needs-review' | 'not-assessable';
 export interface CheckDefinition {
   id: string;
   title: string;
+  /** What a failing finding says is wrong, in a few words ("not ingress-isolated"). */
+  problem: string;
   severity: Severity;
   /** Sections of 45 CFR 164, e.g. `164.312(a)(1)`. */
   hipaa: readonly string[];
@@ -47,6 +49,8 @@ export interface Finding {
   location?: { file: string; line: number };
   /** Set when an `accept` entry of the config covers the finding and has not expired. */
   accepted?: { reason: string; until: string };
+  /** The id of the root cause the finding is grouped under (failing and needs-review findings). */
+  rootCause?: string;
 }
 
 export interface AuditContext {

@@ -1,15 +1,11 @@
 // Test support for the report renderers. Results are built by hand, not by running the checks, so the
-// renderer tests hold whichever checks are implemented; it imports no check code for the same reason.
+// renderer tests hold whichever checks are implemented; it imports no check for the same reason.
 import type { AuditResult } from '../compliance/audit.ts';
 import { definitionOf } from '../compliance/catalogue.ts';
 import { DEFAULT_CONFIG } from '../compliance/config.ts';
-import {
-  type Finding,
-  type FindingDraft,
-  SEVERITIES,
-  type Severity,
-  type Status,
-} from '../compliance/types.ts';
+import { groupRootCauses } from '../compliance/root-causes.ts';
+import { summaryOf } from '../compliance/summary.ts';
+import type { Finding, FindingDraft } from '../compliance/types.ts';
 import { buildSnapshot } from '../load/snapshot.ts';
 import type { AuditReport, FlowEdge } from './audit.ts';
 
@@ -52,19 +48,12 @@ export function findingOf(check: string, draft: FindingDraft): Finding {
   return { check, title: d.title, hipaa: d.hipaa, ...draft, severity: draft.severity ?? d.severity };
 }
 
-/** The summary runAudit would compute for these findings. */
+/** The root causes and summary runAudit would compute for these findings (without the engine's view). */
 export function resultOf(findings: Finding[], phi: AuditResult['phi'] = []): AuditResult {
-  const byStatus: Record<Status, number> = { pass: 0, fail: 0, 'needs-review': 0, 'not-assessable': 0 };
-  const failingBySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
-  for (const f of findings) {
-    byStatus[f.status]++;
-    if (f.status === 'fail' && !f.accepted) failingBySeverity[f.severity]++;
-  }
-  return {
-    findings,
-    phi,
-    summary: { byStatus, failingBySeverity, accepted: findings.filter((f) => f.accepted).length },
-  };
+  const rootCauses = groupRootCauses(findings);
+  for (const cause of rootCauses)
+    for (const i of cause.findings) (findings[i] as Finding).rootCause = cause.id;
+  return { findings, rootCauses, phi, summary: summaryOf(findings, rootCauses) };
 }
 
 const DB = 'phi/db[Deployment]';

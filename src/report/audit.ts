@@ -1,6 +1,7 @@
 import type { AuditResult, PhiTraffic, TrafficEdge } from '../compliance/audit.ts';
+import { CATALOGUE } from '../compliance/catalogue.ts';
 import type { AuditConfig } from '../compliance/config.ts';
-import { type Finding, SEVERITIES } from '../compliance/types.ts';
+import { type Finding, type Remediation, SEVERITIES, type Severity } from '../compliance/types.ts';
 import type { Snapshot } from '../model/types.ts';
 import { VERSION } from '../version.ts';
 import { responsibleJson, responsibleLines } from './diff.ts';
@@ -16,6 +17,10 @@ export interface AuditReport {
    * computing them repeats the connectivity analysis; without them the map is read from HIPAA-NP-032's edges.
    */
   flows?: FlowEdge[];
+  /** `root-cause` (default): root causes first, their findings nested; `check`: the per-check view. */
+  by?: 'root-cause' | 'check';
+  /** False leaves remediation manifests out of the text and Markdown reports (`--no-remediation`). */
+  remediation?: boolean;
 }
 
 /** One allowed connection; a peer is a workload id or external CIDRs joined by commas. */
@@ -50,40 +55,113 @@ export function auditJson(report: AuditReport) {
     summary: report.result.summary,
     phi: report.result.phi,
     findings: report.result.findings,
+    rootCauses: report.result.rootCauses,
     ...(report.result.traffic ? { traffic: trafficJson(report.result.traffic) } : {}),
     partial: report.snapshot.partial,
     retention: RETENTION_NOTE,
   };
 }
 
+/** Counts, each labelled as what it counts: checks, root causes and findings are different things. */
+export function summaryLines(result: AuditResult): string[] {
+  const { summary } = result;
+  const severities = (counts: Record<Severity, number>) =>
+    SEVERITIES.filter((s) => counts[s] > 0)
+      .map((s) => `${s} ${counts[s]}`)
+      .join(', ') || 'none';
+  const open = SEVERITIES.reduce((n, s) => n + summary.findingsBySeverity[s], 0);
+  return [
+    `PHI workloads: ${result.phi.length}`,
+    `Checks (${CATALOGUE_SIZE}): ${Object.entries(summary.checksByStatus)
+      .map(([status, n]) => `${n} ${status}`)
+      .join(', ')}`,
+    `Root causes: ${result.rootCauses.length} (${severities(summary.rootCausesBySeverity)})`,
+    `Findings failing or needing review: ${open} (${severities(summary.findingsBySeverity)})${summary.accepted ? `; ${summary.accepted} accepted` : ''}`,
+  ];
+}
+
+const CATALOGUE_SIZE = CATALOGUE.length;
+
+/** Where a finding points, or why it points nowhere. */
+export function findingAt(f: Finding): string {
+  return f.location ? `${f.location.file}:${f.location.line}` : 'no file (an implicit object)';
+}
+
+function findingLines(f: Finding, indent: string, fix: 'text' | 'yaml' | 'none'): string[] {
+  const mark = f.accepted ? ` [accepted until ${f.accepted.until}: ${f.accepted.reason}]` : '';
+  const lines = [`${indent}${f.status.toUpperCase()} ${f.severity} ${f.check} ${f.title}${mark}`];
+  const inner = `${indent}  `;
+  if (f.objects.length) lines.push(`${inner}objects: ${f.objects.join(', ')}`);
+  lines.push(`${inner}at: ${findingAt(f)}`);
+  for (const edge of f.evidence.edges ?? []) lines.push(`${inner}edge: ${edge}`);
+  for (const rule of f.evidence.rules ?? []) lines.push(`${inner}rule: ${rule.rule} (${rule.at})`);
+  for (const note of f.evidence.notes ?? []) lines.push(`${inner}${note}`);
+  if (f.remediation && fix !== 'none') lines.push(...remediationLines(f.remediation, inner, fix === 'yaml'));
+  return lines;
+}
+
+function remediationLines(remediation: Remediation, indent: string, yaml: boolean): string[] {
+  const lines = [`${indent}fix: ${remediation.text}`];
+  if (yaml && remediation.yaml)
+    lines.push(
+      ...remediation.yaml
+        .trimEnd()
+        .split('\n')
+        .map((line) => `${indent}    ${line}`),
+    );
+  return lines;
+}
+
+/** The banner every format shows when enforcement is unknown: every other result assumes it. */
+export function enforcementBanner(result: AuditResult): string | undefined {
+  const cni = result.findings.find((f) => f.check === 'HIPAA-NP-002');
+  if (cni?.status !== 'not-assessable') return undefined;
+  return 'ENFORCEMENT NOT ASSESSED: no network plugin was found in the input (HIPAA-NP-002 not-assessable); every result below assumes that NetworkPolicies are enforced.';
+}
+
 export function renderAuditText(report: AuditReport): string {
-  const { summary, findings, phi } = report.result;
+  const { findings, rootCauses } = report.result;
+  const yaml = report.remediation !== false;
   const lines = [
     `phiwall ${VERSION} HIPAA network-segmentation audit — ${report.generatedAt.toISOString()}`,
     DISCLAIMER,
   ];
+  const banner = enforcementBanner(report.result);
+  if (banner) lines.push(banner);
   if (report.snapshot.partial) lines.push('PARTIAL: invalid objects were left out (--skip-invalid)');
-  lines.push(
-    '',
-    `PHI workloads: ${phi.length}`,
-    `Checks: ${Object.entries(summary.byStatus)
-      .map(([status, n]) => `${n} ${status}`)
-      .join(', ')}${summary.accepted ? ` (${summary.accepted} accepted)` : ''}`,
-    `Failing by severity: ${SEVERITIES.map((s) => `${s} ${summary.failingBySeverity[s]}`).join(', ')}`,
-    '',
-  );
-  for (const f of sortFindings(findings)) {
-    if (f.status === 'pass') continue;
-    const mark = f.accepted ? ` [accepted until ${f.accepted.until}: ${f.accepted.reason}]` : '';
-    lines.push(`${f.status.toUpperCase()} ${f.severity} ${f.check} ${f.title}${mark}`);
-    if (f.objects.length) lines.push(`  objects: ${f.objects.join(', ')}`);
-    for (const edge of f.evidence.edges ?? []) lines.push(`  edge: ${edge}`);
-    for (const rule of f.evidence.rules ?? []) lines.push(`  rule: ${rule.rule} (${rule.at})`);
-    for (const note of f.evidence.notes ?? []) lines.push(`  ${note}`);
-    if (f.remediation) lines.push(`  fix: ${f.remediation.text}`);
+  lines.push('', ...summaryLines(report.result), '');
+  if (report.by === 'check') {
+    for (const f of sortFindings(findings)) {
+      if (f.status === 'pass') continue;
+      lines.push(...findingLines(f, '', yaml ? 'yaml' : 'text'));
+    }
+  } else {
+    if (rootCauses.length) lines.push('Root causes:');
+    rootCauses.forEach((cause, i) => {
+      lines.push(
+        `${String(i + 1).padStart(3)}. ${cause.severity.toUpperCase()} ${cause.title} — ${cause.findings.length} finding(s): ${cause.checks.join(', ')}`,
+      );
+    });
+    rootCauses.forEach((cause, i) => {
+      lines.push('', `${i + 1}. ${cause.severity.toUpperCase()} ${cause.title} [${cause.id}]`);
+      lines.push(`  objects: ${cause.objects.join(', ')}`);
+      if (cause.remediation) lines.push(...remediationLines(cause.remediation, '  ', yaml));
+      lines.push('  findings:');
+      for (const index of cause.findings) {
+        const f = findings[index] as Finding;
+        // One remediation per root cause; a finding's own advice is shown in words where it differs.
+        const own = f.remediation && f.remediation.text !== cause.remediation?.text;
+        lines.push(...findingLines(f, '    ', own ? 'text' : 'none'));
+      }
+    });
+    const notAssessable = findings.filter((f) => f.status === 'not-assessable');
+    if (notAssessable.length) {
+      lines.push('', 'Not assessable:');
+      for (const f of notAssessable) lines.push(...findingLines(f, '  ', 'text'));
+    }
   }
   const passed = findings.filter((f) => f.status === 'pass').map((f) => f.check);
-  if (passed.length) lines.push('', `Passed: ${passed.join(', ')}`);
+  if (passed.length) lines.push('', `Passed: ${[...new Set(passed)].join(', ')}`);
   if (report.result.traffic) lines.push('', ...trafficLines(report.result.traffic));
   lines.push('', RETENTION_NOTE);
   return `${lines.join('\n')}\n`;
