@@ -37,7 +37,16 @@ export const DEFAULT_CONFIG: AuditConfig = {
   allowedEgress: [],
   approvedFlows: [],
   tlsPorts: [443, 8443, 5671, 6443, 9093, 9443],
-  metadataCIDRs: ['169.254.169.254/32', 'fd00:ec2::254/128', '100.100.100.200/32'],
+  // EC2 IMDS (v4, v6), EKS Pod Identity (v4, v6), ECS task credentials, Alibaba Cloud, Azure WireServer.
+  metadataCIDRs: [
+    '169.254.169.254/32',
+    'fd00:ec2::254/128',
+    '169.254.170.23/32',
+    'fd00:ec2::23/128',
+    '169.254.170.2/32',
+    '100.100.100.200/32',
+    '168.63.129.16/32',
+  ],
   excludedNamespaces: ['kube-system', 'kube-public', 'kube-node-lease'],
   maxPortRange: 100,
   accept: [],
@@ -161,7 +170,8 @@ allowedEgress: []
 # Approved flows into PHI: {from: ns/name, to: ns/name, port: 8443, protocol: TCP}.
 approvedFlows: []
 tlsPorts: [443, 8443, 5671, 6443, 9093, 9443]
-metadataCIDRs: [169.254.169.254/32, fd00:ec2::254/128, 100.100.100.200/32]
+# Cloud metadata and credential endpoints: EC2 IMDS, EKS Pod Identity, ECS task credentials, Alibaba, Azure WireServer.
+metadataCIDRs: [169.254.169.254/32, fd00:ec2::254/128, 169.254.170.23/32, fd00:ec2::23/128, 169.254.170.2/32, 100.100.100.200/32, 168.63.129.16/32]
 excludedNamespaces: [kube-system, kube-public, kube-node-lease]
 # PHI ingress over a port range wider than this is a finding.
 maxPortRange: 100

@@ -310,31 +310,52 @@ describe('HIPAA-NP-018 cloud metadata', () => {
     const f = finding(yaml, 'HIPAA-NP-018');
     assert.equal(f.status, 'fail');
     assert.deepEqual(f.objects, [API]);
-    assert.deepEqual(f.evidence.edges, ['records/api[Deployment] -> 169.254.169.254/32 all ports']);
+    assert.deepEqual(f.evidence.edges, [
+      'records/api[Deployment] -> 169.254.169.254/32,169.254.170.2/32,169.254.170.23/32 all ports',
+    ]);
     assert.deepEqual(f.evidence.rules, [
       {
         rule: 'records/api#spec.egress[0] (all ports)',
         at: `cluster.yaml:${lineOf(yaml, 'cidr: 169.254.0.0/16')}`,
       },
     ]);
-    assert.match(f.remediation?.yaml ?? '', /except: \["169.254.169.254\/32"\]/);
+    assert.match(
+      f.remediation?.yaml ?? '',
+      /except: \["169.254.169.254\/32", "169.254.170.2\/32", "169.254.170.23\/32"\]/,
+    );
     assertPass(applied(yaml, f.remediation?.yaml ?? ''), 'HIPAA-NP-018');
   });
 
   test('fails when not egress-isolated; the suggested policy passes', () => {
     const f = finding(WORKLOADS, 'HIPAA-NP-018');
     assert.deepEqual(f.evidence.edges, [
-      'records/api[Deployment] -> 100.100.100.200/32,169.254.169.254/32,fd00:ec2::254/128 all ports',
+      'records/api[Deployment] -> 100.100.100.200/32,168.63.129.16/32,169.254.169.254/32,169.254.170.2/32,169.254.170.23/32,fd00:ec2::23/128,fd00:ec2::254/128 all ports',
     ]);
-    assert.match(f.remediation?.yaml ?? '', /except: \["100.100.100.200\/32", "169.254.169.254\/32"\]/);
+    assert.match(f.remediation?.yaml ?? '', /"100.100.100.200\/32", "168.63.129.16\/32", "169.254.169.254\/32"/);
     assertPass(`${WORKLOADS}---\n${f.remediation?.yaml}`, 'HIPAA-NP-018');
   });
 
-  test('passes when the metadata address is excepted', () => {
+  test('passes when the metadata addresses are excepted', () => {
     assertPass(
-      cluster(NO_RULES, `  - to: [{ipBlock: {cidr: 169.254.0.0/16, except: [169.254.169.254/32]}}]`),
+      cluster(
+        NO_RULES,
+        `  - to: [{ipBlock: {cidr: 169.254.0.0/16, except: [169.254.169.254/32, 169.254.170.0/24]}}]`,
+      ),
       'HIPAA-NP-018',
     );
+  });
+
+  test('the defaults include EKS Pod Identity, ECS task credentials and Azure WireServer', () => {
+    for (const [cidr, address] of [
+      ['169.254.170.0/24', '169.254.170.23/32'],
+      ['fd00:ec2::/64', 'fd00:ec2::23/128'],
+      ['169.254.170.0/24', '169.254.170.2/32'],
+      ['168.63.129.0/24', '168.63.129.16/32'],
+    ]) {
+      const f = finding(cluster(NO_RULES, `  - to: [{ipBlock: {cidr: ${cidr}}}]`), 'HIPAA-NP-018');
+      assert.equal(f.status, 'fail', address);
+      assert.ok(f.evidence.edges?.[0]?.includes(address), `${address} in ${f.evidence.edges}`);
+    }
   });
 });
 
