@@ -1,7 +1,7 @@
 import type { Check, FindingDraft } from '../types.ts';
 import { connectionsOf, edgeText, locationOf } from './support.ts';
 import { cappedEdges } from './util-attribution.ts';
-import { type Fields, objectId, phiWorkloadsOfService, specOf } from './util-services.ts';
+import { type Fields, nodeExposure, objectId, phiWorkloadsOfService, specOf } from './util-services.ts';
 
 /** HIPAA-NP-022: node-level exposure SNATs clients to node addresses, so `from` rules no longer see them. */
 export const check022: Check = {
@@ -21,13 +21,8 @@ export const check022: Check = {
     const findings: FindingDraft[] = [];
     for (const service of context.snapshot.services) {
       const spec = specOf(service);
-      const type = typeof spec.type === 'string' ? spec.type : 'ClusterIP';
-      const externalIPs = Array.isArray(spec.externalIPs) ? (spec.externalIPs as unknown[]).map(String) : [];
-      const exposure = [
-        ...(type === 'NodePort' || type === 'LoadBalancer' ? [`type ${type}`] : []),
-        ...(externalIPs.length ? [`externalIPs ${externalIPs.join(', ')}`] : []),
-      ];
-      if (exposure.length === 0) continue;
+      const exposure = nodeExposure(service);
+      if (exposure === undefined) continue;
       const workloads = phiWorkloadsOfService(context, service);
       if (workloads.length === 0) continue;
       const ports = (Array.isArray(spec.ports) ? (spec.ports as Fields[]) : []).map(
@@ -46,7 +41,7 @@ export const check022: Check = {
         evidence: {
           edges: capped.edges,
           notes: [
-            `Service ${objectId(service)} is exposed by ${exposure.join(' and ')} on ${ports.join(', ') || 'no ports'} and selects PHI: ${workloads.map((w) => w.id).join(', ')}`,
+            `Service ${objectId(service)} is exposed by ${exposure} on ${ports.join(', ') || 'no ports'} and selects PHI: ${workloads.map((w) => w.id).join(', ')}`,
             ...(spec.externalTrafficPolicy === 'Local'
               ? []
               : ["externalTrafficPolicy is not Local: client addresses are SNAT'd to node addresses"]),

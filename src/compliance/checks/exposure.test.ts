@@ -331,7 +331,10 @@ describe('HIPAA-NP-018 cloud metadata', () => {
     assert.deepEqual(f.evidence.edges, [
       'records/api[Deployment] -> 100.100.100.200/32,168.63.129.16/32,169.254.169.254/32,169.254.170.2/32,169.254.170.23/32,fd00:ec2::23/128,fd00:ec2::254/128 all ports',
     ]);
-    assert.match(f.remediation?.yaml ?? '', /"100.100.100.200\/32", "168.63.129.16\/32", "169.254.169.254\/32"/);
+    assert.match(
+      f.remediation?.yaml ?? '',
+      /"100.100.100.200\/32", "168.63.129.16\/32", "169.254.169.254\/32"/,
+    );
     assertPass(`${WORKLOADS}---\n${f.remediation?.yaml}`, 'HIPAA-NP-018');
   });
 
@@ -354,7 +357,7 @@ describe('HIPAA-NP-018 cloud metadata', () => {
     ]) {
       const f = finding(cluster(NO_RULES, `  - to: [{ipBlock: {cidr: ${cidr}}}]`), 'HIPAA-NP-018');
       assert.equal(f.status, 'fail', address);
-      assert.ok(f.evidence.edges?.[0]?.includes(address), `${address} in ${f.evidence.edges}`);
+      assert.ok(f.evidence.edges?.[0]?.includes(address as string), `${address} in ${f.evidence.edges}`);
     }
   });
 });
@@ -408,10 +411,45 @@ spec:
   ports: [{port: 80, targetPort: http${appProtocol}}]
 `;
 
-  test('needs review for a port outside tlsPorts, saying Services are missing', () => {
+  const fromPods = `  - from: [{namespaceSelector: {}}]
+    ports: [{protocol: TCP, port: 8080}]`;
+  const exposed = (type: string) => `---
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: records}
+spec:
+  type: ${type}
+  selector: {app: api}
+  ports: [{port: 80, targetPort: 8080}]
+`;
+
+  test('needs review for a port outside tlsPorts that only pods reach', () => {
+    const f = finding(cluster(fromPods, NO_RULES), 'HIPAA-NP-020');
+    assert.equal(f.status, 'needs-review');
+    assert.ok(f.evidence.edges?.includes('web/ui[Deployment] -> records/api[Deployment] TCP 8080'));
+    assert.equal(
+      finding(cluster(fromPods, NO_RULES, exposed('ClusterIP')), 'HIPAA-NP-020').status,
+      'needs-review',
+    );
+  });
+
+  test('fails where a LoadBalancer or NodePort publishes the plain port', () => {
+    for (const type of ['LoadBalancer', 'NodePort']) {
+      const f = finding(cluster(fromPods, NO_RULES, exposed(type)), 'HIPAA-NP-020');
+      assert.equal(f.status, 'fail', type);
+      assert.ok(
+        f.evidence.notes?.some(
+          (n) => n.includes('published outside the cluster on TCP 8080') && n.includes(type),
+        ),
+        JSON.stringify(f.evidence.notes),
+      );
+    }
+  });
+
+  test('fails for a port outside tlsPorts open to every address, saying Services are missing', () => {
     const yaml = cluster(plain, NO_RULES);
     const f = finding(yaml, 'HIPAA-NP-020');
-    assert.equal(f.status, 'needs-review');
+    assert.equal(f.status, 'fail');
     assert.deepEqual(f.objects, [API]);
     assert.ok(f.evidence.edges?.includes('web/ui[Deployment] -> records/api[Deployment] TCP 8080'));
     assert.ok(f.evidence.edges?.includes('0.0.0.0/0,::/0 -> records/api[Deployment] TCP 8080'));
@@ -427,7 +465,7 @@ spec:
   test('passes on TLS ports, and where a Service marks the port appProtocol: https', () => {
     assertPass(cluster(`  - ports: [{protocol: TCP, port: 8443}]`, NO_RULES), 'HIPAA-NP-020');
     assertPass(cluster(plain, NO_RULES, service(', appProtocol: https')), 'HIPAA-NP-020');
-    assert.equal(finding(cluster(plain, NO_RULES, service('')), 'HIPAA-NP-020').status, 'needs-review');
+    assert.equal(finding(cluster(fromPods, NO_RULES, service('')), 'HIPAA-NP-020').status, 'needs-review');
   });
 });
 

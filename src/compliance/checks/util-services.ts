@@ -36,10 +36,14 @@ export function phiWorkloadsOfService(context: AuditContext, service: KeptObject
 
 const TLS_APP_PROTOCOLS = new Set(['https', 'kubernetes.io/wss', 'tls']);
 
-/** Pod ports that a Service selecting the workload marks as carrying TLS (appProtocol https …). */
-export function tlsServicePorts(
+/**
+ * Pod ports of `workload` that Services selecting it send to, for the Service ports `describe` picks
+ * (it returns why the port counts, or undefined): named target ports resolve on the pods.
+ */
+function servicePorts(
   context: AuditContext,
   workload: Workload,
+  describe: (service: KeptObject, entry: Fields) => string | undefined,
 ): { ports: PortSet; services: string[] } {
   let ports = NO_PORTS;
   const services: string[] = [];
@@ -48,8 +52,8 @@ export function tlsServicePorts(
     if (pods.length === 0) continue;
     const entries = Array.isArray(specOf(service).ports) ? (specOf(service).ports as Fields[]) : [];
     for (const entry of entries) {
-      const appProtocol = typeof entry.appProtocol === 'string' ? entry.appProtocol.toLowerCase() : '';
-      if (!TLS_APP_PROTOCOLS.has(appProtocol)) continue;
+      const why = describe(service, entry);
+      if (why === undefined) continue;
       const protocol = (PROTOCOLS as readonly unknown[]).includes(entry.protocol)
         ? (entry.protocol as Protocol)
         : 'TCP';
@@ -62,13 +66,45 @@ export function tlsServicePorts(
             );
       for (const port of numbers) {
         ports = unionPorts(ports, { ...NO_PORTS, [protocol]: [[port, port]] });
-        services.push(
-          `Service ${objectId(service)} port ${String(entry.port)} -> ${port} appProtocol ${appProtocol}`,
-        );
+        services.push(`Service ${objectId(service)} port ${String(entry.port)} -> ${port} ${why}`);
       }
     }
   }
   return { ports, services };
+}
+
+/** Pod ports that a Service selecting the workload marks as carrying TLS (appProtocol https …). */
+export function tlsServicePorts(context: AuditContext, workload: Workload) {
+  return servicePorts(context, workload, (_, entry) => {
+    const appProtocol = typeof entry.appProtocol === 'string' ? entry.appProtocol.toLowerCase() : '';
+    return TLS_APP_PROTOCOLS.has(appProtocol) ? `appProtocol ${appProtocol}` : undefined;
+  });
+}
+
+/** How a Service is published outside the cluster: NodePort, LoadBalancer or externalIPs, if at all. */
+export function nodeExposure(service: KeptObject): string | undefined {
+  const spec = specOf(service);
+  const type = typeof spec.type === 'string' ? spec.type : 'ClusterIP';
+  const externalIPs = Array.isArray(spec.externalIPs) ? (spec.externalIPs as unknown[]).map(String) : [];
+  const how = [
+    ...(type === 'NodePort' || type === 'LoadBalancer' ? [`type ${type}`] : []),
+    ...(externalIPs.length ? [`externalIPs ${externalIPs.join(', ')}`] : []),
+  ];
+  return how.length ? how.join(' and ') : undefined;
+}
+
+/** Pod ports published outside the cluster: by NodePort, LoadBalancer or externalIPs Services, or Ingress backends. */
+export function publishedPorts(context: AuditContext, workload: Workload) {
+  const backends = new Set(
+    context.snapshot.ingresses.flatMap((ingress) =>
+      routesOf(ingress).map((route) => `${ingress.namespace}/${route.service}`),
+    ),
+  );
+  return servicePorts(context, workload, (service) => {
+    const how = nodeExposure(service);
+    if (how) return `(${how})`;
+    return backends.has(objectId(service)) ? '(an Ingress backend)' : undefined;
+  });
 }
 
 /** `*.example.com` covers exactly one more label, as TLS certificates do. */
