@@ -85,6 +85,7 @@ export function runAudit(
 ): AuditResult {
   const { snapshot } = engine;
   const phi = phiScope(snapshot, config);
+  const today = (options.now ?? new Date()).toISOString().slice(0, 10);
   const context: AuditContext = {
     snapshot,
     engine,
@@ -94,9 +95,9 @@ export function runAudit(
     workloadById: new Map(snapshot.workloads.map((w) => [w.id, w])),
     baseline: options.baseline ? computeConnectivity(options.baseline) : undefined,
     observed: options.observed,
+    today,
   };
   const checks = new Map((options.checks ?? CHECKS).map((check) => [check.id, check]));
-  const today = (options.now ?? new Date()).toISOString().slice(0, 10);
   const findings: Finding[] = [];
   for (const definition of CATALOGUE) {
     const check = checks.get(definition.id);

@@ -65,6 +65,8 @@ export interface AuditContext {
   baseline?: readonly Connection[];
   /** Observed flows compared with policy, when flow logs are given (HIPAA-NP-029, HIPAA-NP-002). */
   observed?: ObservedTraffic;
+  /** The audit's date (YYYY-MM-DD): `accept` entries expiring before it no longer count. */
+  today: string;
 }
 
 /** Flow logs given to the audit, and how what they recorded compares with policy. */

@@ -15,11 +15,11 @@ import { edgeText, isPhi, locationOf, phiWorkloads } from './support.ts';
 import { connectionsOfIndexed, rulesOf } from './util-evidence.ts';
 
 /** `ns/name[Kind]` or `ns/name`, as approvedFlows may name a workload either way. */
-function namesWorkload(name: string, workload: Workload): boolean {
+export function namesWorkload(name: string, workload: Workload): boolean {
   return name === workload.id || name === `${workload.namespace}/${workload.name}`;
 }
 
-function approvedPorts(config: AuditConfig, src: Workload, dst: Workload): PortSet {
+export function approvedPorts(config: AuditConfig, src: Workload, dst: Workload): PortSet {
   let ports = NO_PORTS;
   for (const flow of config.approvedFlows) {
     if (!namesWorkload(flow.from, src) || !namesWorkload(flow.to, dst)) continue;

@@ -1070,7 +1070,7 @@ describe('HIPAA-NP-031 transitive exposure', () => {
     ]);
     assert.match(
       notes(finding),
-      /reachable from outside: Service web\/frontend \(LoadBalancer\) at cluster\.yaml:\d+/,
+      /reachable from outside: Service web\/frontend \(type LoadBalancer\) at cluster\.yaml:\d+/,
     );
     assert.deepEqual(finding.evidence.rules, [
       {
@@ -1099,8 +1099,76 @@ describe('HIPAA-NP-031 transitive exposure', () => {
     assert.equal(open.status, 'fail');
     assert.match(
       notes(open),
-      /ingress from public addresses: 0\.0\.0\.0\/0 -> web\/frontend\[Deployment\] TCP 443/,
+      /a rule admits public addresses: 0\.0\.0\.0\/0 -> web\/frontend\[Deployment\] TCP 443/,
     );
+  });
+
+  test('honours approvedFlows and accepted findings on each hop into PHI', () => {
+    const manifests = cluster(loadBalancer);
+    const flow = { from: 'web/backend', to: 'ehr/db', port: 5432, protocol: 'TCP' as const };
+    const status = (config: Partial<AuditConfig>) =>
+      only(audit(manifests, { config }), 'HIPAA-NP-031').status;
+    assert.equal(status({ approvedFlows: [flow] }), 'pass');
+    assert.equal(status({ approvedFlows: [{ ...flow, port: 5433 }] }), 'fail');
+    const acceptance = {
+      check: 'HIPAA-NP-012',
+      object: 'web/backend[Deployment]',
+      reason: 'r',
+      until: '2999-01-01',
+    };
+    assert.equal(status({ accept: [acceptance] }), 'pass');
+    assert.equal(status({ accept: [{ ...acceptance, until: '2000-01-01' }] }), 'fail');
+  });
+
+  test('starts only at entry points: a workload that is merely not isolated is not one', () => {
+    // A provisioner no policy selects accepts every address, but nothing publishes it.
+    const provisioner = yaml`
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: provisioner, namespace: storage}
+      spec:
+        selector: {matchLabels: {app: provisioner}}
+        template:
+          metadata: {labels: {app: provisioner}}
+          spec: {containers: [{name: p, image: p:1}]}
+    `;
+    // It may reach the database, one hop shorter than the path from the LoadBalancer.
+    const manifests = cluster(`${loadBalancer}---\n${provisioner}`).replace(
+      '- from: [{namespaceSelector',
+      '- from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: storage}}}, {namespaceSelector',
+    );
+    assert.ok(
+      audit(manifests).findings.some((f) =>
+        f.evidence.edges?.includes('storage/provisioner[Deployment] -> ehr/db[Deployment] TCP 5432'),
+      ),
+    );
+    const finding = only(audit(manifests), 'HIPAA-NP-031');
+    assert.equal(finding.status, 'fail');
+    assert.deepEqual(finding.objects, ['ehr/db[Deployment]', 'web/frontend[Deployment]']);
+  });
+
+  test('follows connections in the direction they are opened', () => {
+    // The database may open connections to the exposed frontend; that is no way in to the database.
+    const reversed = cluster(loadBalancer)
+      .replace(
+        'ingress: [{from: [{podSelector: {matchLabels: {app: frontend}}}], ports: [{port: 8080}]}]',
+        'ingress: []',
+      )
+      .replace(
+        'ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8}}], ports: [{port: 443}]}]',
+        'ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8}}, {namespaceSelector: {}}], ports: [{port: 443}]}]',
+      );
+    const result = audit(reversed);
+    assert.equal(findingsOf(result, 'HIPAA-NP-031').length, 1);
+    assert.ok(
+      result.findings.some(
+        (f) =>
+          f.check === 'HIPAA-NP-032' &&
+          f.evidence.edges?.includes('ehr/db[Deployment] -> web/frontend[Deployment] TCP 443'),
+      ),
+      'the database opens connections to the frontend',
+    );
+    assert.equal(only(result, 'HIPAA-NP-031').status, 'pass');
   });
 
   test('passes when the chain to PHI starts only from private addresses', () => {

@@ -1,11 +1,14 @@
 import { type Connection, peerName } from '../../analysis/connectivity.ts';
 import { subtract } from '../../engine/intervals.ts';
+import { isEmptyPorts, subtractPorts } from '../../engine/ports.ts';
 import type { Workload } from '../../model/types.ts';
 import { where } from '../../report/explain.ts';
 import type { AuditContext, Check, FindingDraft } from '../types.ts';
+import { approvedPorts, namesWorkload } from './approved-flows.ts';
 import {
   addressSet,
   edgeText,
+  isPhi,
   locationOf,
   NON_PUBLIC_ADDRESSES,
   onePodPerClass,
@@ -13,25 +16,28 @@ import {
   ruleEvidence,
 } from './support.ts';
 import { isIsolated, isolationOf } from './tier-support.ts';
-import { routesOf, serviceWorkloads } from './util-services.ts';
+import { workloadIsolation } from './util-attribution.ts';
+import { nodeExposure, routesOf, serviceWorkloads } from './util-services.ts';
 
-/** Workloads reachable from outside the cluster, each with how. */
+/**
+ * Workloads reachable from outside the cluster, each with how: selected by a NodePort, LoadBalancer or
+ * externalIPs Service, behind an Ingress, or admitted from public addresses by a rule that names them.
+ * A workload that is merely not isolated is not one: pod addresses are not routed from outside unless
+ * something publishes them, and 009 reports PHI workloads open to every address.
+ */
 export function entryPoints(context: AuditContext): Map<string, string[]> {
   const entries = new Map<string, string[]>();
   const add = (id: string, why: string) => entries.set(id, [...(entries.get(id) ?? []), why]);
   for (const c of context.connections) {
     if (!('external' in c.src) || !('workload' in c.dst)) continue;
-    const outside = subtract(addressSet(c.src.external), NON_PUBLIC_ADDRESSES);
-    if (outside.length > 0) add(c.dst.workload, `ingress from public addresses: ${edgeText(c)}`);
+    if (subtract(addressSet(c.src.external), NON_PUBLIC_ADDRESSES).length === 0) continue;
+    const workload = context.workloadById.get(c.dst.workload);
+    if (workload && workloadIsolation(context, workload, 'ingress').isolated)
+      add(c.dst.workload, `a rule admits public addresses: ${edgeText(c)}`);
   }
   for (const service of context.snapshot.services) {
-    const spec = service.object.spec as { type?: unknown; externalIPs?: unknown } | undefined;
-    const externalIPs = Array.isArray(spec?.externalIPs) && spec.externalIPs.length > 0;
-    if (spec?.type !== 'NodePort' && spec?.type !== 'LoadBalancer' && !externalIPs) continue;
-    const how =
-      externalIPs && spec?.type !== 'NodePort' && spec?.type !== 'LoadBalancer'
-        ? 'externalIPs'
-        : String(spec?.type);
+    const how = nodeExposure(service);
+    if (how === undefined) continue;
     for (const w of serviceWorkloads(context.snapshot.workloads, service))
       add(w.id, `Service ${service.namespace}/${service.name} (${how}) at ${where(service.provenance)}`);
   }
@@ -51,26 +57,57 @@ export function entryPoints(context: AuditContext): Map<string, string[]> {
   return entries;
 }
 
-/** Shortest paths from a set of sources, as predecessor links (sources map to undefined). */
+interface Step {
+  connection: Connection;
+  /** The key of the state it came from. */
+  from: string;
+}
+
+/**
+ * Shortest paths from the sources along connections in the direction they are opened, in two layers:
+ * before and after the first hop into PHI that is not sanctioned (approved or accepted). A target counts
+ * only when reached in the second layer: a path whose every hop into PHI is approved is the design.
+ */
 function breadthFirst(
+  context: AuditContext,
   adjacency: ReadonlyMap<string, Connection[]>,
   sources: Iterable<string>,
-): Map<string, Connection | undefined> {
-  const reached = new Map<string, Connection | undefined>();
+): Map<string, Step | undefined> {
+  const reached = new Map<string, Step | undefined>();
   const queue: string[] = [];
   for (const source of sources) {
-    reached.set(source, undefined);
-    queue.push(source);
+    reached.set(`0\0${source}`, undefined);
+    queue.push(`0\0${source}`);
   }
   for (let head = 0; head < queue.length; head++) {
-    for (const c of adjacency.get(queue[head] as string) ?? []) {
+    const key = queue[head] as string;
+    const layer = key[0];
+    const node = key.slice(2);
+    for (const c of adjacency.get(node) ?? []) {
       const next = peerName(c.dst);
-      if (reached.has(next)) continue;
-      reached.set(next, c);
-      queue.push(next);
+      const unsanctioned = layer === '1' || (isPhi(context, next) && !sanctioned(context, c));
+      const nextKey = `${unsanctioned ? 1 : 0}\0${next}`;
+      if (reached.has(nextKey)) continue;
+      reached.set(nextKey, { connection: c, from: key });
+      queue.push(nextKey);
     }
   }
   return reached;
+}
+
+/** A hop into PHI that approvedFlows cover on all its ports, or that an unexpired 012 acceptance names. */
+function sanctioned(context: AuditContext, c: Connection): boolean {
+  if (!('workload' in c.src && 'workload' in c.dst)) return false;
+  const src = context.workloadById.get(c.src.workload);
+  const dst = context.workloadById.get(c.dst.workload);
+  if (!src || !dst) return false;
+  if (isEmptyPorts(subtractPorts(c.ports, approvedPorts(context.config, src, dst)))) return true;
+  return context.config.accept.some(
+    (a) =>
+      (a.check === 'HIPAA-NP-012' || a.check === 'HIPAA-NP-031') &&
+      a.until >= context.today &&
+      (namesWorkload(a.object, src) || (a.check === 'HIPAA-NP-012' && namesWorkload(a.object, dst))),
+  );
 }
 
 /** Why an edge into `target` has no rule behind it: nothing isolates it, or it fell to the default. */
@@ -95,19 +132,20 @@ export const transitiveExposure: Check = {
       if (list) list.push(c);
       else adjacency.set(c.src.workload, [c]);
     }
-    const fromAll = breadthFirst(adjacency, entries.keys());
+    const fromAll = breadthFirst(context, adjacency, entries.keys());
     const drafts: FindingDraft[] = [];
     for (const target of phiWorkloads(context)) {
       // A PHI entry point is directly exposed (009, 021, 022); here only paths of one hop or more count.
       const reached = entries.has(target.id)
         ? breadthFirst(
+            context,
             adjacency,
             [...entries.keys()].filter((id) => id !== target.id),
           )
         : fromAll;
-      if (!reached.has(target.id)) continue;
       const hops: Connection[] = [];
-      for (let at = reached.get(target.id); at; at = reached.get(peerName(at.src))) hops.unshift(at);
+      for (let at = reached.get(`1\0${target.id}`); at; at = reached.get(at.from))
+        hops.unshift(at.connection);
       const first = hops[0];
       if (!first) continue;
       const entry = peerName(first.src);
