@@ -2,11 +2,13 @@ import { createHash } from 'node:crypto';
 import type { CiliumCidrGroup, CiliumPolicy } from '../model/cilium.ts';
 import type {
   KeptObject,
+  LabelSelector,
   Namespace,
   NamingRule,
   NetworkPolicy,
   Node,
   Pod,
+  SelectorOperator,
   Snapshot,
   Workload,
   WorkloadNames,
@@ -628,8 +630,33 @@ function groupWorkloads(
       pods: members,
       ...(rules.has(id) ? { namedBy: rules.get(id) } : {}),
       provenance: declared.get(id)?.reader.provenance() ?? first.provenance,
+      ...controllerSelector(declared.get(id)?.object),
     };
   });
+}
+
+/** A controller's `spec.selector`, when it has one phiwall can read as written. */
+function controllerSelector(object: Fields | undefined): { selector?: LabelSelector } {
+  const spec = object?.spec as Fields | undefined;
+  const selector = spec?.selector as Fields | undefined;
+  if (!selector || typeof selector !== 'object') return {};
+  const labels = selector.matchLabels ?? {};
+  const expressions = selector.matchExpressions ?? [];
+  if (typeof labels !== 'object' || !Array.isArray(expressions)) return {};
+  const matchLabels = Object.fromEntries(Object.entries(labels as Fields).map(([k, v]) => [k, String(v)]));
+  const matchExpressions = expressions.flatMap((e: Fields) =>
+    typeof e?.key === 'string' && ['In', 'NotIn', 'Exists', 'DoesNotExist'].includes(e.operator as string)
+      ? [
+          {
+            key: e.key,
+            operator: e.operator as SelectorOperator,
+            values: Array.isArray(e.values) ? e.values.map(String) : [],
+          },
+        ]
+      : [],
+  );
+  if (Object.keys(matchLabels).length === 0 && matchExpressions.length === 0) return {};
+  return { selector: { matchLabels, matchExpressions } };
 }
 
 /** Objects in a namespace the input does not declare imply it, with the one label the API server sets. */

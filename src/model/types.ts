@@ -207,6 +207,11 @@ export interface Workload {
   /** The least certain rule that named one of its pods; absent means `object`. */
   namedBy?: NamingRule;
   provenance: Provenance;
+  /**
+   * The controller's `spec.selector`, when the input declares the controller: what selects its pods
+   * across rollouts, unlike template labels such as a version or chart.
+   */
+  selector?: LabelSelector;
 }
 
 export interface Namespace {

@@ -2,16 +2,10 @@ import type { LabelSelector, Workload } from '../../model/types.ts';
 import { NAME_LABEL } from '../checks/support.ts';
 import { policiesIn } from '../checks/util-scope.ts';
 import type { AuditContext } from '../types.ts';
-import { policyYaml, scalar } from './manifests.ts';
+import { policyYaml, scalar, selectorYaml } from './manifests.ts';
 
-/** A pod selector for the workload alone, when its pods carry labels that can name it. */
-export function workloadSelector(workload: Workload): LabelSelector | undefined {
-  const labels = workload.pods[0]?.labels ?? {};
-  const own = Object.fromEntries(Object.entries(labels).filter(([key]) => key !== 'pod-template-hash'));
-  return Object.keys(own).length ? { matchLabels: own, matchExpressions: [] } : undefined;
-}
-
-// Labels a controller sets per pod or per revision: a remediation selecting on them breaks on rollout.
+// Labels that change with a rollout, a chart upgrade or per pod: a remediation selecting on them stops
+// selecting the pods when they change, silently.
 const VOLATILE_LABELS = new Set([
   'pod-template-hash',
   'controller-revision-hash',
@@ -19,19 +13,44 @@ const VOLATILE_LABELS = new Set([
   'apps.kubernetes.io/pod-index',
   'controller-uid',
   'batch.kubernetes.io/controller-uid',
+  'batch.kubernetes.io/job-name',
+  'job-name',
+  'app.kubernetes.io/version',
+  'helm.sh/chart',
+  'chart',
+  'version',
+  'service.istio.io/canonical-revision',
 ]);
 
-function stableLabels(workload: Workload): [string, string][] {
+/**
+ * The selector a remediation selects the workload by: its controller's `spec.selector`, which the
+ * controller itself keeps matching across rollouts; else the template labels every pod shares, without
+ * the volatile ones. Undefined when nothing is left.
+ */
+export function workloadSelector(workload: Workload): LabelSelector | undefined {
+  if (workload.selector) {
+    const matchLabels = Object.fromEntries(
+      Object.entries(workload.selector.matchLabels).filter(([key]) => !VOLATILE_LABELS.has(key)),
+    );
+    const matchExpressions = workload.selector.matchExpressions.filter((e) => !VOLATILE_LABELS.has(e.key));
+    if (Object.keys(matchLabels).length > 0 || matchExpressions.length > 0)
+      return { matchLabels, matchExpressions };
+  }
   const [first, ...rest] = workload.pods;
-  if (!first) return [];
-  return Object.entries(first.labels)
+  if (!first) return undefined;
+  const labels = Object.entries(first.labels)
     .filter(([key, value]) => !VOLATILE_LABELS.has(key) && rest.every((p) => p.labels[key] === value))
     .sort(([a], [b]) => (a < b ? -1 : 1));
+  return labels.length ? { matchLabels: Object.fromEntries(labels), matchExpressions: [] } : undefined;
 }
 
-function matchLabelsYaml(labels: readonly [string, string][], indent: string): string {
-  if (labels.length === 0) return ' {}';
-  return `\n${indent}  matchLabels:\n${labels.map(([k, v]) => `${indent}    ${scalar(k)}: ${scalar(v)}`).join('\n')}`;
+/** `podSelector:` and what follows, block style where the selector is plain labels. */
+function podSelectorYaml(workload: Workload): string {
+  const selector = workloadSelector(workload);
+  if (!selector) return 'podSelector: {}';
+  if (selector.matchExpressions.length > 0) return `podSelector: ${selectorYaml(selector)}`;
+  const labels = Object.entries(selector.matchLabels);
+  return `podSelector:\n  matchLabels:\n${labels.map(([k, v]) => `    ${scalar(k)}: ${scalar(v)}`).join('\n')}`;
 }
 
 export function uniquePolicyName(context: AuditContext, namespace: string, base: string): string {
@@ -42,16 +61,18 @@ export function uniquePolicyName(context: AuditContext, namespace: string, base:
 }
 
 export function selectorNote(workload: Workload): string {
-  return stableLabels(workload).length === 0
-    ? `${workload.id} has no stable pod labels, so the policy below selects every pod of namespace ${workload.namespace}; label the workload and narrow the selector.`
-    : `The policy below selects the pod labels of ${workload.id}; check that they select no other workload.`;
+  if (!workloadSelector(workload))
+    return `${workload.id} has no stable pod labels, so the policy below selects every pod of namespace ${workload.namespace}; label the workload and narrow the selector.`;
+  return workload.selector
+    ? `The policy below selects ${workload.id} by its controller's spec.selector, which survives rollouts and chart upgrades.`
+    : `The policy below selects the stable pod labels of ${workload.id} (no version, chart or per-pod labels); check that they select no other workload.`;
 }
 
 export function denyIngressYaml(context: AuditContext, workload: Workload): string {
   return policyYaml(
     workload.namespace,
     uniquePolicyName(context, workload.namespace, `${workload.name}-ingress`),
-    `podSelector:${matchLabelsYaml(stableLabels(workload), '')}
+    `${podSelectorYaml(workload)}
 policyTypes: [Ingress]
 # Isolates the workload; add an ingress rule per flow it needs (HIPAA-NP-012 lists them).
 ingress: []`,
@@ -62,7 +83,7 @@ export function dnsOnlyEgressYaml(context: AuditContext, workload: Workload): st
   return policyYaml(
     workload.namespace,
     uniquePolicyName(context, workload.namespace, `${workload.name}-egress`),
-    `podSelector:${matchLabelsYaml(stableLabels(workload), '')}
+    `${podSelectorYaml(workload)}
 policyTypes: [Egress]
 # Only cluster DNS; add an egress rule per destination the workload needs (allowedEgress).
 egress:
@@ -94,7 +115,7 @@ export function restrictedIngressYaml(context: AuditContext, workload: Workload)
   return policyYaml(
     workload.namespace,
     uniquePolicyName(context, workload.namespace, `${workload.name}-ingress-allowed-namespaces`),
-    `podSelector:${matchLabelsYaml(stableLabels(workload), '')}
+    `${podSelectorYaml(workload)}
 policyTypes: [Ingress]
 ingress:
   # Add the service ports under "ports:" so that only they are open (HIPAA-NP-014).
