@@ -15,6 +15,7 @@ import { renderAuditMarkdown } from '../report/audit-md.ts';
 import { renderAuditSarif } from '../report/audit-sarif.ts';
 import { readFlows } from './flow-inputs.ts';
 import { type CliIo, ExitCode, noteInput, UsageError, writeOutputFile } from './io.ts';
+import { runDetails } from './run-details.ts';
 import { engineOptionsOf, loadInputs, withInputOptions } from './shared-options.ts';
 
 export const AUDIT_FORMATS = ['text', 'json', 'md', 'html', 'sarif', 'junit'] as const;
@@ -88,6 +89,7 @@ Examples:
   phiwall audit --live --flows hubble-24h.json --format html --output audit.html`,
     )
     .action(async (paths, options, command) => {
+      const startedAt = new Date();
       const { config, source } = loadAuditConfig(options.config);
       if (source) noteInput(io, source.path);
       const snapshot = await loadInputs(paths, options, io);
@@ -117,6 +119,14 @@ Examples:
           flows,
           by: options.by,
           remediation: options.remediation,
+          run: runDetails({
+            args: (command.parent as { rawArgs?: string[] } | null)?.rawArgs ?? [],
+            paths,
+            live: options.live,
+            context: options.context,
+            startedAt,
+            engineOptions: { ...engine.options },
+          }),
         },
         options.format,
       );

@@ -5,12 +5,14 @@ import { VERSION } from '../version.ts';
 import {
   type AuditReport,
   DISCLAIMER,
+  enforcementBanner,
   type FlowEdge,
   RETENTION_NOTE,
   sortFindings,
   TRAFFIC_GROUPS,
   trafficEdgeText,
 } from './audit.ts';
+import { coverageLines, coverageOf } from './audit-coverage.ts';
 import { responsibleLines } from './diff.ts';
 
 /** Every name in the report comes from manifests or config: untrusted, escaped in text and attributes. */
@@ -248,6 +250,8 @@ export function renderAuditHtml(report: AuditReport): string {
   const anchor = new Map(sorted.map((f, i) => [f, `finding-${i + 1}`]));
   const flows = flowsOf(report);
   const generated = report.generatedAt.toISOString();
+  const causes = report.result.rootCauses;
+  const banner = enforcementBanner(report.result);
 
   const sections = [...new Set(findings.flatMap((f) => f.hipaa))].sort(bySection);
   const sectionHtml = sections.map((section) => {
@@ -300,6 +304,10 @@ ${report.snapshot.partial ? '<p class="warning">Partial input: invalid objects w
 <table class="summary"><thead><tr><th>Failing, not accepted</th>${SEVERITIES.map((s) => `<th>${s}</th>`).join('')}</tr></thead>
 <tbody><tr><th>findings</th>${SEVERITIES.map((s) => `<td class="num">${summary.failingBySeverity[s]}</td>`).join('')}</tr></tbody></table>
 
+${banner ? `<p class="banner"><strong>${esc(banner)}</strong></p>` : ''}
+<h2>Root causes</h2>
+${causes.length ? `<table><thead><tr><th>#</th><th>Severity</th><th>Root cause</th><th>Findings</th><th>Checks</th></tr></thead><tbody>${causes.map((c, i) => `<tr><td class="num">${i + 1}</td><td>${c.severity}</td><td>${esc(c.title)}</td><td class="num">${c.findings.length}</td><td>${esc(c.checks.join(', '))}</td></tr>`).join('\n')}</tbody></table>` : '<p>None: nothing fails or needs review.</p>'}
+
 <h2>ePHI flow map</h2>
 <p>Allowed connections into, out of and between PHI workloads, as computed from the NetworkPolicies (${flows.length} flows). Hover an edge or a box for its full name.</p>
 <div class="map">
@@ -323,6 +331,10 @@ ${details.length ? details.join('\n') : '<p>Every check passed.</p>'}
 <table><thead><tr><th>File</th><th>sha256</th></tr></thead><tbody>
 ${report.snapshot.inputs.map((i) => `<tr><td><code>${esc(i.path)}</code></td><td><code>${esc(i.sha256)}</code></td></tr>`).join('\n')}
 </tbody></table>
+<h2>Coverage</h2>
+<ul class="coverage">${coverageLines(coverageOf(report, VERSION))
+    .map((l) => `<li>${esc(l)}</li>`)
+    .join('\n')}</ul>
 <h2>Configuration</h2>
 <table><tbody>${configRows.join('\n')}</tbody></table>
 <pre>${esc(configJson)}</pre>

@@ -1,6 +1,8 @@
 import { CATALOGUE } from '../compliance/catalogue.ts';
 import type { Finding } from '../compliance/types.ts';
+import { VERSION } from '../version.ts';
 import { type AuditReport, DISCLAIMER, RETENTION_NOTE } from './audit.ts';
+import { coverageLines, coverageOf } from './audit-coverage.ts';
 
 /** XML 1.0 cannot carry most control characters even escaped, so they are dropped. */
 export function xmlText(text: string): string {
@@ -86,6 +88,9 @@ export function renderAuditJunit(report: AuditReport): string {
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<!-- ${xmlText(`${DISCLAIMER} ${RETENTION_NOTE}`).replace(/--/g, '- -')} -->`,
+    `<!-- Coverage:\n${coverageLines(coverageOf(report, VERSION))
+      .map((l) => `  ${xmlText(l).replace(/--/g, '- -')}`)
+      .join('\n')}\n-->`,
     `<testsuites name="phiwall audit" tests="${totals.tests}" failures="${totals.failures}" errors="0" skipped="${totals.skipped}" time="0" timestamp="${timestamp}">`,
     ...suites,
     '</testsuites>',

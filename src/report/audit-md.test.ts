@@ -22,7 +22,7 @@ test('summary tables, failing findings before needs-review, evidence folded per 
     ['HIPAA-NP-010', 'HIPAA-NP-024', 'HIPAA-NP-009', 'HIPAA-NP-012'],
   );
   assert.match(rows[2] ?? '', /\(accepted\)/);
-  assert.equal(md.match(/<details>/g)?.length, 5, 'four open findings and the not-assessable list');
+  assert.equal(md.match(/<details>/g)?.length, 6, 'four open findings, the not-assessable list, coverage');
   assert.match(md, /- rule: phi\/db-in\\#spec\.ingress\\\[0\\\]\.from\\\[0\\\] \(cluster\.yaml:37\)/);
   assert.match(md, /no kube-system DaemonSets in input/);
   assert.match(md, /^\*\*Passed:\*\* HIPAA-NP-023, HIPAA-NP-032$/m);

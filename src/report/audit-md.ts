@@ -4,11 +4,13 @@ import { VERSION } from '../version.ts';
 import {
   type AuditReport,
   DISCLAIMER,
+  enforcementBanner,
   RETENTION_NOTE,
   sortFindings,
   TRAFFIC_GROUPS,
   trafficEdgeText,
 } from './audit.ts';
+import { coverageLines, coverageOf, withDigest } from './audit-coverage.ts';
 
 /**
  * Text from manifests, as inline Markdown that renders literally: no HTML, links, emphasis or table
@@ -88,6 +90,8 @@ export function renderAuditMarkdown(report: AuditReport): string {
   ];
   if (report.snapshot.partial)
     lines.push('> [!WARNING]', '> Partial input: invalid objects were left out (--skip-invalid).', '');
+  const banner = enforcementBanner(report.result);
+  if (banner) lines.push('> [!CAUTION]', `> ${mdText(banner)}`, '');
   lines.push(
     `| PHI workloads | Pass | Fail | Needs review | Not assessable | Accepted |`,
     '|---:|---:|---:|---:|---:|---:|',
@@ -99,6 +103,23 @@ export function renderAuditMarkdown(report: AuditReport): string {
     '',
   );
 
+  const causes = report.result.rootCauses;
+  if (causes.length) {
+    lines.push(
+      `### Root causes (${causes.length})`,
+      '',
+      '| # | Severity | Root cause | Findings | Checks |',
+      '|---:|---|---|---:|---|',
+      ...causes
+        .slice(0, TABLE_ROWS)
+        .map(
+          (c, i) =>
+            `| ${i + 1} | ${c.severity} | ${mdText(c.title)} | ${c.findings.length} | ${c.checks.map((id) => id.replace('HIPAA-NP-', '')).join(', ')} |`,
+        ),
+      ...(causes.length > TABLE_ROWS ? ['', `…and ${causes.length - TABLE_ROWS} more root causes.`] : []),
+      '',
+    );
+  }
   const sorted = sortFindings(findings);
   const open = sorted.filter((f) => f.status === 'fail' || f.status === 'needs-review');
   if (open.length) {
@@ -161,6 +182,18 @@ export function renderAuditMarkdown(report: AuditReport): string {
     }
     lines.push(`- **Allowed but never seen:** ${traffic.unused.length}`, '');
   }
-  lines.push(`<sub>${RETENTION_NOTE}</sub>`);
-  return `${lines.join('\n')}\n`;
+  lines.push(
+    '<details>',
+    '<summary>Coverage</summary>',
+    '',
+    ...coverageLines(coverageOf(report, VERSION)).map((l) => `- ${mdText(l)}`),
+    '',
+    '</details>',
+    '',
+  );
+  lines.push(`<sub>${RETENTION_NOTE}</sub>`, '');
+  return withDigest(`${lines.join('\n')}`, '<sub>Report SHA-256 (of the text above): ').replace(
+    /\n$/,
+    '</sub>\n',
+  );
 }

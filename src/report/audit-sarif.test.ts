@@ -33,6 +33,15 @@ test('the schema check rejects what SARIF forbids, so passing it means something
   assert.equal(validateSarif(badUri), false);
 });
 
+// GitHub code scanning maps these to Critical (over 9), High (7 to 8.9), Medium (4 to 6.9), Low.
+const SECURITY: Record<string, string> = {
+  critical: '9.5',
+  high: '8.0',
+  medium: '5.5',
+  low: '3.0',
+  info: '0.0',
+};
+
 test('one rule per documented check, with text help, severity and HIPAA sections as docs/hipaa-checks.md gives them', () => {
   const log = auditSarif(sampleReport());
   const rules = log.runs[0]?.tool.driver.rules ?? [];
@@ -47,7 +56,9 @@ test('one rule per documented check, with text help, severity and HIPAA sections
     assert.equal(rule.properties.severity, definition.severity);
     assert.deepEqual(rule.properties.hipaa, definition.hipaa);
     assert.match(rule.help.text, new RegExp(definition.id));
-    assert.ok(!('helpUri' in rule));
+    assert.match(rule.helpUri, /docs\/hipaa-checks\.md#checks$/);
+    assert.equal(rule.properties['security-severity'], SECURITY[definition.severity]);
+    assert.ok(rule.properties.tags.includes('security'));
   }
 });
 
@@ -117,4 +128,60 @@ test('a real audit of a small cluster is valid SARIF with a result per open find
   assertValidSarif(log);
   const open = result.findings.filter((f) => f.status === 'fail' || f.status === 'needs-review');
   assert.equal(log.runs[0]?.results.length, open.length);
+});
+
+test('paths under the source root are repository-relative with %SRCROOT%, as code scanning needs', () => {
+  const report = sampleReport();
+  const root = '/home/ci/work/repo';
+  const snapshot = {
+    ...report.snapshot,
+    inputs: [
+      { path: `${root}/k8s/cluster.yaml`, sha256: 'a'.repeat(64) },
+      { path: '/elsewhere/extra.yaml', sha256: 'b'.repeat(64) },
+    ],
+  };
+  const finding = findingOf('HIPAA-NP-024', {
+    status: 'fail',
+    objects: ['phi/db[Deployment]'],
+    evidence: {},
+    location: { file: `${root}/k8s/cluster.yaml`, line: 12 },
+    remediation: { text: 'Apply the policy below.', yaml: 'kind: NetworkPolicy\n' },
+  });
+  const log = auditSarif({
+    ...report,
+    snapshot,
+    result: resultOf([finding]),
+    run: {
+      repository: { root, commit: 'c0ffee' },
+      commandLine: 'phiwall audit k8s',
+      user: 'ci',
+      host: 'runner',
+    },
+  });
+  assertValidSarif(log);
+  const run = log.runs[0];
+  assert.ok(run);
+  assert.deepEqual(run.originalUriBaseIds, { '%SRCROOT%': { uri: 'file:///home/ci/work/repo/' } });
+  assert.deepEqual(
+    run.artifacts.map((a) => a.location),
+    [{ uri: 'k8s/cluster.yaml', uriBaseId: '%SRCROOT%' }, { uri: 'file:///elsewhere/extra.yaml' }],
+  );
+  const result = run.results[0] as unknown as {
+    locations: { physicalLocation: { artifactLocation: unknown } }[];
+    message: { text: string; markdown?: string };
+    properties: { rootCause?: string };
+  };
+  assert.deepEqual(result.locations[0]?.physicalLocation.artifactLocation, {
+    uri: 'k8s/cluster.yaml',
+    uriBaseId: '%SRCROOT%',
+    index: 0,
+  });
+  // The manifest the fix refers to is in the message code scanning shows, not only in properties.
+  assert.match(result.message.text, /kind: NetworkPolicy/);
+  assert.match(result.message.markdown ?? '', /```yaml\nkind: NetworkPolicy\n```/);
+  assert.equal(result.properties.rootCause, 'object:phi/db[Deployment]');
+  assert.deepEqual(run.versionControlProvenance, [
+    { repositoryUri: 'file:///home/ci/work/repo/', revisionId: 'c0ffee' },
+  ]);
+  assert.equal(run.invocations[0]?.commandLine, 'phiwall audit k8s');
 });

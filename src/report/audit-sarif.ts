@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { isAbsolute } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CATALOGUE } from '../compliance/catalogue.ts';
 import type { Finding, Severity } from '../compliance/types.ts';
 import { VERSION } from '../version.ts';
 import { type AuditReport, DISCLAIMER, sortFindings } from './audit.ts';
+import { coverageOf } from './audit-coverage.ts';
 
 type Level = 'error' | 'warning' | 'note';
 
@@ -16,22 +17,60 @@ const LEVEL: Record<Severity, Level> = {
   info: 'note',
 };
 
-/** Relative paths stay relative, so code scanning resolves them against the checkout. */
-function uriOf(path: string): string {
-  if (isAbsolute(path)) return pathToFileURL(path).href;
+/** GitHub's code-scanning thresholds: above 9 critical, 7 to 8.9 high, 4 to 6.9 medium, below 4 low. */
+const SECURITY_SEVERITY: Record<Severity, string> = {
+  critical: '9.5',
+  high: '8.0',
+  medium: '5.5',
+  low: '3.0',
+  info: '0.0',
+};
+
+/** The catalogue's checks, for each rule's help link (no per-check anchors: the table is one section). */
+export const CATALOGUE_URI = 'https://github.com/phiwall/phiwall/blob/main/docs/hipaa-checks.md#checks';
+
+function encodePath(path: string): string {
   return encodeURI(path.replace(/\\/g, '/')).replace(/[?#]/g, encodeURIComponent);
+}
+
+/**
+ * Paths under the source root become relative to it with `uriBaseId: %SRCROOT%`, which code scanning
+ * maps onto the checkout; other relative paths stay relative; only paths outside the root stay absolute.
+ */
+function locationOf(path: string, root: string | undefined): { uri: string; uriBaseId?: string } {
+  if (root !== undefined) {
+    const inside = relative(root, resolve(root, path));
+    if (!inside.startsWith('..') && !isAbsolute(inside))
+      return { uri: encodePath(inside), uriBaseId: '%SRCROOT%' };
+  }
+  if (isAbsolute(path)) return { uri: pathToFileURL(path).href };
+  return { uri: encodePath(path) };
 }
 
 function messageOf(f: Finding): string {
   const parts = [
     `${f.status === 'needs-review' ? 'Needs review: ' : ''}${f.title}`,
+    f.rootCause ? `Root cause: ${f.rootCause}.` : '',
     f.objects.length ? `Objects: ${f.objects.join(', ')}.` : '',
     ...(f.evidence.edges ?? []).map((edge) => `Edge: ${edge}.`),
     ...(f.evidence.rules ?? []).map((r) => `Rule: ${r.rule} (${r.at}).`),
     ...(f.evidence.notes ?? []),
     f.remediation ? `Fix: ${f.remediation.text}` : '',
+    // Code scanning shows the message, not properties: the manifest the fix refers to goes here.
+    f.remediation?.yaml ? `\n${f.remediation.yaml}` : '',
   ];
   return parts.filter(Boolean).join('\n');
+}
+
+function markdownOf(f: Finding): string | undefined {
+  if (!f.remediation?.yaml) return undefined;
+  const text = messageOf({ ...f, remediation: { text: f.remediation.text } });
+  return `${text.split('\n').join('  \n')}\n\n\`\`\`yaml\n${f.remediation.yaml.trimEnd()}\n\`\`\`\n`;
+}
+
+function rootUri(root: string): string {
+  const href = pathToFileURL(root).href;
+  return href.endsWith('/') ? href : `${href}/`;
 }
 
 /** Stable across runs for the same check and objects, so code scanning tracks one alert over time. */
@@ -47,6 +86,8 @@ function fingerprintOf(f: Finding): string {
  */
 export function auditSarif(report: AuditReport) {
   const inputs = report.snapshot.inputs;
+  const root = report.run?.repository?.root ?? report.run?.sourceRoot;
+  const coverage = coverageOf(report, VERSION);
   const artifactIndex = new Map(inputs.map((input, i) => [input.path, i]));
   const ruleIndex = new Map(CATALOGUE.map((d, i) => [d.id, i]));
   const rules = CATALOGUE.map((d) => {
@@ -56,11 +97,18 @@ export function auditSarif(report: AuditReport) {
       name: d.id.replace(/-/g, ''),
       shortDescription: { text: d.title },
       fullDescription: { text: `${d.title}. Supports HIPAA Security Rule safeguards ${sections}.` },
+      helpUri: CATALOGUE_URI,
       help: {
         text: `${d.title} (${d.id}, severity ${d.severity}). HIPAA references: ${sections}. Each result names the affected objects, the evidence (allowed edges, responsible rules with file:line) and a remediation. ${DISCLAIMER}`,
       },
       defaultConfiguration: { level: LEVEL[d.severity] },
-      properties: { severity: d.severity, hipaa: [...d.hipaa], tags: ['hipaa', 'network-policy'] },
+      properties: {
+        severity: d.severity,
+        'security-severity': SECURITY_SEVERITY[d.severity],
+        precision: 'high',
+        hipaa: [...d.hipaa],
+        tags: ['security', 'hipaa', 'network-policy', ...d.hipaa.map((h) => `hipaa-${h}`)],
+      },
     };
   });
   const results = sortFindings(report.result.findings)
@@ -73,7 +121,7 @@ export function auditSarif(report: AuditReport) {
           ? undefined
           : {
               physicalLocation: {
-                artifactLocation: { uri: uriOf(file), ...(index === undefined ? {} : { index }) },
+                artifactLocation: { ...locationOf(file, root), ...(index === undefined ? {} : { index }) },
                 region: { startLine: Math.max(1, f.location?.line ?? 1) },
               },
             };
@@ -81,7 +129,7 @@ export function auditSarif(report: AuditReport) {
         ruleId: f.check,
         ...(ruleIndex.has(f.check) ? { ruleIndex: ruleIndex.get(f.check) } : {}),
         level: LEVEL[f.severity],
-        message: { text: messageOf(f) },
+        message: { text: messageOf(f), ...(markdownOf(f) ? { markdown: markdownOf(f) } : {}) },
         ...(location ? { locations: [location] } : {}),
         partialFingerprints: { 'phiwall/v1': fingerprintOf(f) },
         ...(f.accepted
@@ -100,6 +148,7 @@ export function auditSarif(report: AuditReport) {
           severity: f.severity,
           hipaa: [...f.hipaa],
           objects: f.objects,
+          ...(f.rootCause ? { rootCause: f.rootCause } : {}),
           ...(f.remediation?.yaml ? { remediationYaml: f.remediation.yaml } : {}),
         },
       };
@@ -110,13 +159,43 @@ export function auditSarif(report: AuditReport) {
     runs: [
       {
         tool: { driver: { name: 'phiwall', version: VERSION, semanticVersion: VERSION, rules } },
-        invocations: [{ executionSuccessful: true, endTimeUtc: report.generatedAt.toISOString() }],
+        invocations: [
+          {
+            executionSuccessful: true,
+            ...(coverage.commandLine ? { commandLine: coverage.commandLine } : {}),
+            ...(coverage.startedAt ? { startTimeUtc: coverage.startedAt } : {}),
+            endTimeUtc: report.generatedAt.toISOString(),
+            ...(coverage.host ? { machine: coverage.host } : {}),
+            ...(coverage.user ? { account: coverage.user } : {}),
+          },
+        ],
+        ...(root === undefined ? {} : { originalUriBaseIds: { '%SRCROOT%': { uri: rootUri(root) } } }),
+        ...(report.run?.repository
+          ? {
+              versionControlProvenance: [
+                {
+                  repositoryUri: rootUri(report.run.repository.root),
+                  revisionId: report.run.repository.commit,
+                },
+              ],
+            }
+          : {}),
         artifacts: inputs.map((input) => ({
-          location: { uri: uriOf(input.path) },
+          location: locationOf(input.path, root),
           hashes: { 'sha-256': input.sha256 },
         })),
         results,
-        properties: { partial: report.snapshot.partial },
+        properties: {
+          partial: report.snapshot.partial,
+          rootCauses: report.result.rootCauses.map(({ id, title, severity, checks, findings }) => ({
+            id,
+            title,
+            severity,
+            checks,
+            findings: findings.length,
+          })),
+          coverage,
+        },
       },
     ],
   };

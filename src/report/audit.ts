@@ -4,6 +4,7 @@ import type { AuditConfig } from '../compliance/config.ts';
 import { type Finding, type Remediation, SEVERITIES, type Severity } from '../compliance/types.ts';
 import type { Snapshot } from '../model/types.ts';
 import { VERSION } from '../version.ts';
+import { coverageLines, coverageOf, type RunDetails, sha256, withDigest } from './audit-coverage.ts';
 import { responsibleJson, responsibleLines } from './diff.ts';
 
 export interface AuditReport {
@@ -21,6 +22,8 @@ export interface AuditReport {
   by?: 'root-cause' | 'check';
   /** False leaves remediation manifests out of the text and Markdown reports (`--no-remediation`). */
   remediation?: boolean;
+  /** How and where the audit ran, for the coverage statement. */
+  run?: RunDetails;
 }
 
 /** One allowed connection; a peer is a workload id or external CIDRs joined by commas. */
@@ -48,7 +51,7 @@ export const RETENTION_NOTE =
   'HIPAA requires documentation of these safeguards to be kept 6 years (45 CFR 164.316(b)(2)).';
 
 export function auditJson(report: AuditReport) {
-  return {
+  const body = {
     tool: { name: 'phiwall', version: VERSION, generatedAt: report.generatedAt.toISOString() },
     inputs: report.snapshot.inputs,
     config: { ...report.config, ...(report.configSource ? { source: report.configSource } : {}) },
@@ -59,7 +62,13 @@ export function auditJson(report: AuditReport) {
     ...(report.result.traffic ? { traffic: trafficJson(report.result.traffic) } : {}),
     partial: report.snapshot.partial,
     retention: RETENTION_NOTE,
+    coverage: coverageOf(report, VERSION),
   };
+  // The digest covers the whole document as written without it: replace it with "" to check a copy.
+  const digest = sha256(
+    JSON.stringify({ ...body, coverage: { ...body.coverage, reportSha256: '' } }, null, 2),
+  );
+  return { ...body, coverage: { ...body.coverage, reportSha256: digest } };
 }
 
 /** Counts, each labelled as what it counts: checks, root causes and findings are different things. */
@@ -92,7 +101,7 @@ function findingLines(f: Finding, indent: string, fix: 'text' | 'yaml' | 'none')
   const lines = [`${indent}${f.status.toUpperCase()} ${f.severity} ${f.check} ${f.title}${mark}`];
   const inner = `${indent}  `;
   if (f.objects.length) lines.push(`${inner}objects: ${f.objects.join(', ')}`);
-  lines.push(`${inner}at: ${findingAt(f)}`);
+  if (f.location || f.objects.length) lines.push(`${inner}at: ${findingAt(f)}`);
   for (const edge of f.evidence.edges ?? []) lines.push(`${inner}edge: ${edge}`);
   for (const rule of f.evidence.rules ?? []) lines.push(`${inner}rule: ${rule.rule} (${rule.at})`);
   for (const note of f.evidence.notes ?? []) lines.push(`${inner}${note}`);
@@ -163,8 +172,9 @@ export function renderAuditText(report: AuditReport): string {
   const passed = findings.filter((f) => f.status === 'pass').map((f) => f.check);
   if (passed.length) lines.push('', `Passed: ${[...new Set(passed)].join(', ')}`);
   if (report.result.traffic) lines.push('', ...trafficLines(report.result.traffic));
+  lines.push('', 'Coverage:', ...coverageLines(coverageOf(report, VERSION)).map((l) => `  ${l}`));
   lines.push('', RETENTION_NOTE);
-  return `${lines.join('\n')}\n`;
+  return withDigest(`${lines.join('\n')}\n`);
 }
 
 export const TRAFFIC_GROUPS = [
