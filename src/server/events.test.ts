@@ -97,10 +97,14 @@ test('a watched file changes: a change event within 2 s names the object and the
     { type: 'ADDED', kind: 'NetworkPolicy', namespace: 'portal', name: 'deny-portal' },
   ]);
   assert.ok(added.removed.some((id) => id.startsWith('portal/patient-portal[Deployment]->')));
-  // Denying the portal all egress ends its unapproved flow into the EHR API; deleting the file restores it.
+  // Denying the portal all egress ends its unapproved flow into the EHR API, and the path from the
+  // published portal to the records database; deleting the file restores both.
   assert.deepEqual(
     added.findings.stopped.map((f) => [f.check, f.status, f.objects]),
-    [['HIPAA-NP-012', 'fail', ['portal/patient-portal[Deployment]', 'ehr/ehr-api[Deployment]']]],
+    [
+      ['HIPAA-NP-012', 'fail', ['portal/patient-portal[Deployment]', 'ehr/ehr-api[Deployment]']],
+      ['HIPAA-NP-031', 'fail', ['records/records-db[StatefulSet]', 'portal/patient-portal[Deployment]']],
+    ],
   );
   assert.deepEqual(added.findings.started, []);
   rmSync(extra);
