@@ -63,6 +63,7 @@ export function auditCommand(io: CliIo) {
         .default('root-cause' as const),
     )
     .option('--no-remediation', 'leave remediation manifests out of the text and Markdown reports')
+    .option('--summary', 'text only: the counts and the root-cause list, without details or coverage')
     .option('--baseline <path>', 'manifests of the approved baseline, for HIPAA-NP-030 (new reachability)')
     .option(
       '--flows <files...>',
@@ -119,6 +120,7 @@ Examples:
           flows,
           by: options.by,
           remediation: options.remediation,
+          summaryOnly: options.summary === true,
           run: runDetails({
             args: (command.parent as { rawArgs?: string[] } | null)?.rawArgs ?? [],
             paths,

@@ -22,6 +22,7 @@ test('every console block of the README is a phiwall session this file checks, b
       'explain frontend/portal',
       'explain billing/invoices',
       'test examples/clinic',
+      'audit examples/hipaa-clinic/insecure',
       'flows examples/hipaa-clinic/flows.csv',
       'generate --from-flows',
     ],

@@ -1,6 +1,7 @@
 import type { AuditResult, PhiTraffic, TrafficEdge } from '../compliance/audit.ts';
 import { CATALOGUE } from '../compliance/catalogue.ts';
 import type { AuditConfig } from '../compliance/config.ts';
+import type { RootCause } from '../compliance/root-causes.ts';
 import { type Finding, type Remediation, SEVERITIES, type Severity } from '../compliance/types.ts';
 import type { Snapshot } from '../model/types.ts';
 import { VERSION } from '../version.ts';
@@ -24,6 +25,8 @@ export interface AuditReport {
   remediation?: boolean;
   /** How and where the audit ran, for the coverage statement. */
   run?: RunDetails;
+  /** Text only: the counts and the root-cause list, nothing that changes from run to run (`--summary`). */
+  summaryOnly?: boolean;
 }
 
 /** One allowed connection; a peer is a workload id or external CIDRs joined by commas. */
@@ -128,13 +131,34 @@ export function enforcementBanner(result: AuditResult): string | undefined {
   return 'ENFORCEMENT NOT ASSESSED: no network plugin was found in the input (HIPAA-NP-002 not-assessable); every result below assumes that NetworkPolicies are enforced.';
 }
 
+/** Root causes shown in the summary list; the rest are counted, and all are detailed below it. */
+const SUMMARY_ROOT_CAUSES = 20;
+
+/** The root-cause list that leads the text report, short enough for one screen. */
+function rootCauseSummary(rootCauses: readonly RootCause[]): string[] {
+  if (rootCauses.length === 0) return [];
+  const lines = ['Root causes:'];
+  rootCauses.slice(0, SUMMARY_ROOT_CAUSES).forEach((cause, i) => {
+    lines.push(
+      `${String(i + 1).padStart(3)}. ${cause.severity.toUpperCase()} ${cause.title} — ${cause.findings.length} finding(s): ${cause.checks.map((c) => c.replace('HIPAA-NP-', '')).join(', ')}`,
+    );
+  });
+  if (rootCauses.length > SUMMARY_ROOT_CAUSES)
+    lines.push(
+      `     … and ${rootCauses.length - SUMMARY_ROOT_CAUSES} more root causes (all of them below, and in --format json)`,
+    );
+  return lines;
+}
+
 export function renderAuditText(report: AuditReport): string {
   const { findings, rootCauses } = report.result;
   const yaml = report.remediation !== false;
-  const lines = [
-    `phiwall ${VERSION} HIPAA network-segmentation audit — ${report.generatedAt.toISOString()}`,
-    DISCLAIMER,
-  ];
+  const lines = report.summaryOnly
+    ? [DISCLAIMER]
+    : [
+        `phiwall ${VERSION} HIPAA network-segmentation audit — ${report.generatedAt.toISOString()}`,
+        DISCLAIMER,
+      ];
   const banner = enforcementBanner(report.result);
   if (banner) lines.push(banner);
   if (report.snapshot.partial) lines.push('PARTIAL: invalid objects were left out (--skip-invalid)');
@@ -145,12 +169,8 @@ export function renderAuditText(report: AuditReport): string {
       lines.push(...findingLines(f, '', yaml ? 'yaml' : 'text'));
     }
   } else {
-    if (rootCauses.length) lines.push('Root causes:');
-    rootCauses.forEach((cause, i) => {
-      lines.push(
-        `${String(i + 1).padStart(3)}. ${cause.severity.toUpperCase()} ${cause.title} — ${cause.findings.length} finding(s): ${cause.checks.join(', ')}`,
-      );
-    });
+    lines.push(...rootCauseSummary(rootCauses));
+    if (report.summaryOnly) return `${lines.join('\n')}\n`;
     rootCauses.forEach((cause, i) => {
       lines.push('', `${i + 1}. ${cause.severity.toUpperCase()} ${cause.title} [${cause.id}]`);
       lines.push(`  objects: ${cause.objects.join(', ')}`);
