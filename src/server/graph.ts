@@ -3,6 +3,7 @@
  * blocks and entry points (Ingresses, NodePort and LoadBalancer Services) as nodes, allowed
  * connections as edges. Pure: everything it needs is passed in.
  */
+import { connectionChanges } from '../analysis/connection-changes.ts';
 import type { Connection, ConnectionPeer } from '../analysis/connectivity.ts';
 import { type ComparedEdge, toConnectionPeer } from '../analysis/flow-comparison.ts';
 import type { AuditConfig } from '../compliance/config.ts';
@@ -75,6 +76,37 @@ export function findingsOnlyIn(after: readonly Finding[], before: readonly Findi
   return after.filter((f) => isOpen(f) && !known.has(findingKey(f)));
 }
 
+/** The external address nodes a connection's ends need. */
+export function externalNodesOf(c: Connection): ExternalNode[] {
+  return [c.src, c.dst].flatMap((peer) =>
+    'external' in peer
+      ? [
+          {
+            id: nodeIdOf(peer),
+            type: 'external' as const,
+            label: peer.external.join(', '),
+            cidrs: [...peer.external],
+          },
+        ]
+      : [],
+  );
+}
+
+/** A connection as a graph edge. */
+export function connectionEdge(c: Connection, isPhi: (workload: string) => boolean): GraphEdge {
+  const source = nodeIdOf(c.src);
+  const target = nodeIdOf(c.dst);
+  return {
+    id: edgeId(source, target),
+    source,
+    target,
+    ports: formatPorts(c.ports),
+    protocols: protocolsOf(c.ports),
+    phi: [c.src, c.dst].some((p) => 'workload' in p && isPhi(p.workload)),
+    dependsOn: [...c.dependsOn],
+  };
+}
+
 export function buildGraph(input: GraphInput): Graph {
   const { snapshot, connections, config, findings } = input;
   const scope = phiScope(snapshot, config);
@@ -109,29 +141,8 @@ export function buildGraph(input: GraphInput): Graph {
   const externals = new Map<string, ExternalNode>();
   const edges: GraphEdge[] = [];
   for (const c of connections) {
-    for (const peer of [c.src, c.dst]) {
-      if ('external' in peer) {
-        const id = nodeIdOf(peer);
-        if (!externals.has(id))
-          externals.set(id, {
-            id,
-            type: 'external',
-            label: peer.external.join(', '),
-            cidrs: [...peer.external],
-          });
-      }
-    }
-    const source = nodeIdOf(c.src);
-    const target = nodeIdOf(c.dst);
-    edges.push({
-      id: edgeId(source, target),
-      source,
-      target,
-      ports: formatPorts(c.ports),
-      protocols: protocolsOf(c.ports),
-      phi: [c.src, c.dst].some((p) => 'workload' in p && isPhi(p.workload)),
-      dependsOn: [...c.dependsOn],
-    });
+    for (const node of externalNodesOf(c)) if (!externals.has(node.id)) externals.set(node.id, node);
+    edges.push(connectionEdge(c, isPhi));
   }
   nodes.push(...[...externals.values()].sort((a, b) => a.id.localeCompare(b.id)));
   for (const entry of entries) {
@@ -234,13 +245,30 @@ function protocolsOf(ports: PortSet): Protocol[] {
   return PROTOCOLS.filter((p) => ports[p].length > 0);
 }
 
-/** What changed between two graphs, by edge id: edges added, removed, and with other ports. */
+/** Whether a workload is PHI in any of the graphs (an edge's PHI mark, for edges of neither graph). */
+export function phiIn(...graphs: Graph[]): (workload: string) => boolean {
+  const phi = new Set(
+    graphs.flatMap((g) => g.nodes.filter((n) => n.type === 'workload' && n.phi).map((n) => n.id)),
+  );
+  return (workload) => phi.has(workload);
+}
+
+/** Whether an edge has an external address block at one end. */
+export function isExternalEdge(edge: GraphEdge): boolean {
+  return edge.source.startsWith('external:') || edge.target.startsWith('external:');
+}
+
+/**
+ * What changed between two graphs, by edge id: edges added, removed, and with other ports. Edges to
+ * external blocks are left out: blocks are cut differently whenever any rule's blocks change, so their
+ * ids say nothing; `externalChanges` compares them address by address.
+ */
 export function edgeChanges(
   before: Graph,
   after: Graph,
 ): { added: string[]; removed: string[]; changed: string[] } {
-  const old = new Map(before.edges.map((e) => [e.id, e]));
-  const now = new Map(after.edges.map((e) => [e.id, e]));
+  const old = new Map(before.edges.filter((e) => !isExternalEdge(e)).map((e) => [e.id, e]));
+  const now = new Map(after.edges.filter((e) => !isExternalEdge(e)).map((e) => [e.id, e]));
   const added = [...now.keys()].filter((id) => !old.has(id));
   const removed = [...old.keys()].filter((id) => !now.has(id));
   const changed = [...now.values()]
@@ -250,6 +278,43 @@ export function edgeChanges(
     })
     .map((e) => e.id);
   return { added, removed, changed };
+}
+
+/**
+ * The connections to and from external addresses that changed, address by address (see
+ * analysis/connection-changes.ts), as edges: an end is the range over which the answer changed the same
+ * way, which need not be a node of either graph (`nodes` are those ends).
+ */
+export function externalChanges(
+  before: readonly Connection[],
+  after: readonly Connection[],
+  isPhi: (workload: string) => boolean,
+): {
+  added: GraphEdge[];
+  removed: GraphEdge[];
+  changed: { edge: GraphEdge; before: string; after: string }[];
+  nodes: ExternalNode[];
+} {
+  const external = (c: Connection) => 'external' in c.src || 'external' in c.dst;
+  const result = {
+    added: [] as GraphEdge[],
+    removed: [] as GraphEdge[],
+    changed: [] as { edge: GraphEdge; before: string; after: string }[],
+    nodes: [] as ExternalNode[],
+  };
+  for (const { was, now } of connectionChanges(before.filter(external), after.filter(external))) {
+    const c = (now ?? was) as Connection;
+    result.nodes.push(...externalNodesOf(c));
+    if (!was) result.added.push(connectionEdge(c, isPhi));
+    else if (!now) result.removed.push(connectionEdge(c, isPhi));
+    else
+      result.changed.push({
+        edge: connectionEdge(c, isPhi),
+        before: formatPorts(was.ports),
+        after: formatPorts(now.ports),
+      });
+  }
+  return result;
 }
 
 // ---- Entry points: Ingresses and NodePort / LoadBalancer Services, resolved to workloads ----

@@ -17,7 +17,15 @@ import { formatDiagnostic, InputError } from '../load/diagnostics.ts';
 import type { FlowReadStats } from '../model/flows.ts';
 import type { Snapshot } from '../model/types.ts';
 import { type ObjectRef, objectChanges } from './changes.ts';
-import { buildGraph, edgeChanges, findingsOnlyIn, type Graph, type GraphSource } from './graph.ts';
+import {
+  buildGraph,
+  edgeChanges,
+  externalChanges,
+  findingsOnlyIn,
+  type Graph,
+  type GraphSource,
+  phiIn,
+} from './graph.ts';
 
 /** Everything the API answers from, for one generation of the input. */
 export interface View {
@@ -202,7 +210,7 @@ export class ServeState {
       time: next.time,
       reason,
       objects,
-      ...edgeChanges(before.graph, next.graph),
+      ...feedChanges(before, next),
       findings: {
         started: findingsOnlyIn(next.audit.findings, before.audit.findings).map(findingRef),
         stopped: findingsOnlyIn(before.audit.findings, next.audit.findings).map(findingRef),
@@ -224,6 +232,17 @@ export class ServeState {
     }
     return this.withoutFlows.audit;
   }
+}
+
+/** Edge ids added, removed and changed; edges to external blocks compared address by address. */
+function feedChanges(before: View, next: View): { added: string[]; removed: string[]; changed: string[] } {
+  const edges = edgeChanges(before.graph, next.graph);
+  const external = externalChanges(before.connections, next.connections, phiIn(before.graph, next.graph));
+  return {
+    added: [...edges.added, ...external.added.map((e) => e.id)],
+    removed: [...edges.removed, ...external.removed.map((e) => e.id)],
+    changed: [...edges.changed, ...external.changed.map((c) => c.edge.id)],
+  };
 }
 
 /** A CliIo that sends what the library prints to a log function. */

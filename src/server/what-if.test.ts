@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { DEFAULT_CONFIG } from '../compliance/config.ts';
 import type { Finding } from '../compliance/types.ts';
+import { DEFAULT_OPTIONS } from '../engine/endpoint.ts';
+import { buildSnapshot } from '../load/snapshot.ts';
 import type { Graph, GraphEdge } from './graph.ts';
+import { ServeState } from './state.ts';
 import { clinicApp, clinicState } from './test-support.ts';
 import type { WhatIfResult } from './what-if.ts';
 
@@ -134,4 +138,53 @@ spec:
   }
   const notJson = await request('/api/what-if', { method: 'POST', body: 'yaml=x' });
   assert.equal(notJson.status, 415, 'a cross-site form post cannot send JSON without a preflight');
+});
+
+test('what-if: external blocks compare by address: a re-spelling is no change, a narrowing removes the rest', async () => {
+  const egress = (to: string) => `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: out, namespace: app}
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress: [{to: [${to}], ports: [{port: 443}]}]
+`;
+  const base = `apiVersion: v1
+kind: Namespace
+metadata: {name: app}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: app, labels: {app: web}}
+spec: {containers: [{name: c, image: web}]}
+---
+${egress('{ipBlock: {cidr: 10.0.0.0/8}}')}`;
+  const served = await ServeState.create(buildSnapshot([{ path: 'base.yaml', text: base }]), {
+    config: DEFAULT_CONFIG,
+    engineOptions: DEFAULT_OPTIONS,
+    source: { kind: 'files', label: 'base' },
+  });
+  const ask = async (yaml: string) => {
+    const response = await clinicApp(served).request('/api/what-if', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ yaml }),
+    });
+    assert.equal(response.status, 200);
+    return (await response.json()) as WhatIfResult;
+  };
+  const respelled = await ask(egress('{ipBlock: {cidr: 10.128.0.0/9}}, {ipBlock: {cidr: 10.0.0.0/9}}'));
+  assert.deepEqual([respelled.added, respelled.removed, respelled.changed], [[], [], []]);
+
+  const narrowed = await ask(egress('{ipBlock: {cidr: 10.0.0.0/9}}'));
+  assert.deepEqual(narrowed.added, []);
+  assert.deepEqual(narrowed.changed, []);
+  assert.deepEqual(
+    narrowed.removed.map((e) => [e.source, e.target, e.ports]),
+    [['app/web[Pod]', 'external:10.128.0.0/9', 'TCP 443']],
+  );
+  assert.ok(
+    narrowed.graph.nodes.some((n) => n.id === 'external:10.128.0.0/9'),
+    'the range that changed has a node to draw the edge to',
+  );
 });

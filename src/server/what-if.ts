@@ -11,7 +11,7 @@ import { type Diagnostic, InputError } from '../load/diagnostics.ts';
 import { buildSnapshot, implyNamespaces } from '../load/snapshot.ts';
 import type { Namespace, Snapshot } from '../model/types.ts';
 import type { WhatIfResult as ApiWhatIfResult } from './api-types.ts';
-import { buildGraph, edgeChanges, findingsOnlyIn, type GraphEdge } from './graph.ts';
+import { buildGraph, edgeChanges, externalChanges, findingsOnlyIn, type GraphEdge, phiIn } from './graph.ts';
 import type { ServeState } from './state.ts';
 
 /** The name the what-if text has in positioned messages. */
@@ -166,15 +166,26 @@ export function whatIf(state: ServeState, request: WhatIfRequest): WhatIfResult 
     source: { kind: 'what-if', label: `${view.graph.source.label} + what-if` },
   });
   const changes = edgeChanges(view.graph, graph);
+  const external = externalChanges(view.connections, connections, phiIn(view.graph, graph));
   const oldEdges = new Map(view.graph.edges.map((e) => [e.id, e]));
   const newEdges = new Map(graph.edges.map((e) => [e.id, e]));
+  // The UI draws what-if edges over the base graph: the address ranges that changed need nodes of their own.
+  const known = new Set(graph.nodes.map((n) => n.id));
+  for (const node of external.nodes) {
+    if (known.has(node.id)) continue;
+    known.add(node.id);
+    graph.nodes.push(node);
+  }
   return {
-    added: changes.added.map((id) => newEdges.get(id) as GraphEdge),
-    removed: changes.removed.map((id) => oldEdges.get(id) as GraphEdge),
-    changed: changes.changed.map((id) => {
-      const edge = newEdges.get(id) as GraphEdge;
-      return { edge, before: (oldEdges.get(id) as GraphEdge).ports, after: edge.ports };
-    }),
+    added: [...changes.added.map((id) => newEdges.get(id) as GraphEdge), ...external.added],
+    removed: [...changes.removed.map((id) => oldEdges.get(id) as GraphEdge), ...external.removed],
+    changed: [
+      ...changes.changed.map((id) => {
+        const edge = newEdges.get(id) as GraphEdge;
+        return { edge, before: (oldEdges.get(id) as GraphEdge).ports, after: edge.ports };
+      }),
+      ...external.changed,
+    ],
     newFindings: findingsOnlyIn(after.findings, before.findings),
     resolvedFindings: findingsOnlyIn(before.findings, after.findings),
     graph,
