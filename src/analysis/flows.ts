@@ -12,8 +12,10 @@ export interface FlowEdge {
   protocol: Protocol;
   port: number;
   observed: ObservedVerdict;
-  /** Flows the log records for this edge (Calico records count several). */
+  /** Connections the log records for this edge (one Hubble connection of many events, a Calico aggregate of several). */
   count: number;
+  /** The log's records behind them. */
+  events: number;
   /** Whether the policies (all tiers) allow it, evaluated on the pods the log named. */
   policyAllows: boolean;
   firstSeen?: string;
@@ -31,7 +33,7 @@ export interface UnmappedFlows {
 export interface MappedFlows {
   edges: FlowEdge[];
   unmapped: UnmappedFlows;
-  /** Records seen, and flows they stand for. */
+  /** The log records read, and the connections they stand for. */
   records: number;
   flows: number;
 }
@@ -112,7 +114,7 @@ export class FlowMapper {
   }
 
   add(flow: ObservedFlow): void {
-    this.records++;
+    this.records += flow.events;
     this.flows += flow.count;
     const src = this.resolve(flow.src);
     const dst = this.resolve(flow.dst);
@@ -127,11 +129,13 @@ export class FlowMapper {
       'pod' in dst ? { workload: dst.pod.workload } : { ip: (dst as { ip: string }).ip };
     const key = JSON.stringify([srcPeer, dstPeer, flow.protocol, flow.port, flow.verdict]);
     const existing = this.edges.get(key);
+    const last = flow.until ?? flow.time;
     if (existing) {
       existing.count += flow.count;
+      existing.events += flow.events;
       if (flow.time && (!existing.firstSeen || flow.time < existing.firstSeen))
         existing.firstSeen = flow.time;
-      if (flow.time && (!existing.lastSeen || flow.time > existing.lastSeen)) existing.lastSeen = flow.time;
+      if (last && (!existing.lastSeen || last > existing.lastSeen)) existing.lastSeen = last;
       return;
     }
     this.edges.set(key, {
@@ -141,19 +145,25 @@ export class FlowMapper {
       port: flow.port,
       observed: flow.verdict,
       count: flow.count,
+      events: flow.events,
       policyAllows: this.allows(
         src as { pod: Pod } | { ip: string },
         dst as { pod: Pod } | { ip: string },
         flow,
       ),
-      ...(flow.time ? { firstSeen: flow.time, lastSeen: flow.time } : {}),
+      ...(flow.time ? { firstSeen: flow.time, lastSeen: last } : {}),
       at: { file: flow.file, line: flow.line },
     });
   }
 
   result(): MappedFlows {
     const edges = [...this.edges.values()].sort((a, b) => edgeSortKey(a).localeCompare(edgeSortKey(b)));
-    return { edges, unmapped: this.unmapped, records: this.records, flows: this.flows };
+    return {
+      edges,
+      unmapped: this.unmapped,
+      records: this.records,
+      flows: this.flows,
+    };
   }
 
   private resolve(end: ObservedFlow['src']): Resolved {

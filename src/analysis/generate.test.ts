@@ -133,6 +133,7 @@ function edge(
     port,
     observed: 'forwarded',
     count: 1,
+    events: 1,
     policyAllows: true,
     at: { file: 'flows.csv', line },
     ...extra,
@@ -249,7 +250,7 @@ describe('generating policies from observed edges', () => {
       { protocol: 'UDP', port: 9000 },
     ]);
     assert.deepEqual(web.egress[0]?.comments, [
-      'to records/db[StatefulSet]: 13 flow(s): TCP 5432 ×10, TCP 5433 ×1, TCP 5434 ×1, UDP 9000 ×1; seen 2026-11-27T10:00:00Z … 2026-11-27T11:00:00Z',
+      'to records/db[StatefulSet]: 13 connection(s): TCP 5432 ×10, TCP 5433 ×1, TCP 5434 ×1, UDP 9000 ×1; seen 2026-11-27T10:00:00Z … 2026-11-27T11:00:00Z',
     ]);
     assert.deepEqual(
       web.ingress.map((r) => r.peers),
@@ -347,7 +348,7 @@ describe('generating policies from observed edges', () => {
     const shop = renderNamespaceBody(generation.namespaces[1] as Generation['namespaces'][number]);
     assert.match(
       shop,
-      /# from 198\.51\.100\.2 \(no pod of the input\): 3 flow\(s\): TCP 443 ×3\n {4}- from:\n {8}- ipBlock:\n {12}cidr: 198\.51\.100\.2\/32\n/,
+      /# from 198\.51\.100\.2 \(no pod of the input\): 3 connection\(s\): TCP 443 ×3\n {4}- from:\n {8}- ipBlock:\n {12}cidr: 198\.51\.100\.2\/32\n/,
     );
     assert.match(shop, /cidr: "2001:db8::1\/128"/);
     assert.match(shop, /- \{protocol: TCP, port: 5432, endPort: 5434\}\n {8}- \{protocol: UDP, port: 9000\}/);

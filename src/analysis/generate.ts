@@ -292,7 +292,7 @@ function trafficComment(direction: 'ingress' | 'egress', traffic: PeerTraffic): 
         ? `; seen ${traffic.firstSeen}`
         : `; seen ${traffic.firstSeen} … ${traffic.lastSeen}`;
   const lines = [
-    `${direction === 'ingress' ? 'from' : 'to'} ${traffic.label}: ${traffic.count} flow(s): ${portsText}${seen}`,
+    `${direction === 'ingress' ? 'from' : 'to'} ${traffic.label}: ${traffic.count} connection(s): ${portsText}${seen}`,
   ];
   if (traffic.note) lines.push(traffic.note);
   return lines;

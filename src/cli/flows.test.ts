@@ -22,11 +22,11 @@ test('flows finds the enforcement gap in the clinic: a port the portal policy do
   assert.equal(r.code, 0, r.stderr);
   assert.match(
     r.stdout,
-    /^1 flow log\(s\): 10 records \(2824 flows\) from 2026-11-26T08:00:04\.000Z to 2026-11-26T09:12:40\.000Z; 10 distinct edges$/m,
+    /^1 flow log\(s\): 10 records, 2824 connections from 2026-11-26T08:00:04\.000Z to 2026-11-26T09:12:40\.000Z; 10 distinct edges$/m,
   );
   assert.match(
     r.stdout,
-    /^Observed but denied by policy \(enforcement gap\): 1\n {2}monitoring\/prometheus\[Deployment\] -> portal\/patient-portal\[Deployment\] TCP 9090: 96 flows, .*first at .*flows\.csv:10\n.*\n {6}ingress of portal\/patient-portal\[Deployment\]: admitted by portal\/patient-portal#spec\.ingress\[0\] .*: TCP 8443$/m,
+    /^Observed but denied by policy \(enforcement gap\): 1\n {2}monitoring\/prometheus\[Deployment\] -> portal\/patient-portal\[Deployment\] TCP 9090: 96 connections \(1 record\), .*first at .*flows\.csv:10\n.*\n {6}ingress of portal\/patient-portal\[Deployment\]: admitted by portal\/patient-portal#spec\.ingress\[0\] .*: TCP 8443$/m,
   );
   assert.match(r.stdout, /^Allowed and used: 9$/m);
   assert.match(

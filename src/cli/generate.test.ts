@@ -107,11 +107,11 @@ describe('phiwall generate --from-flows', () => {
     assert.match(records, /flows observed in .*flows\.csv, .*hubble\.jsonl/);
     assert.match(records, /kubectl delete networkpolicy -n records records-backup records-db\n/);
     assert.match(records, /# proof: 6 observed edge\(s\) allowed/);
-    assert.match(records, /# from ehr\/ehr-api\[Deployment\]: 300 flow\(s\): TCP 5432 ×300/);
+    assert.match(records, /# from ehr\/ehr-api\[Deployment\]: 300 connection\(s\): TCP 5432 ×300/);
     const ehr = readFileSync(join(out, 'ehr.yaml'), 'utf8');
     assert.match(
       ehr,
-      /# from ingress-nginx\/ingress-nginx-controller\[Deployment\]: 1 flow\(s\): TCP 8443 ×1/,
+      /# from ingress-nginx\/ingress-nginx-controller\[Deployment\]: 1 connection\(s\): TCP 8443 ×1/,
     );
 
     // The example with its policies replaced by the generated ones.

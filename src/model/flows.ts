@@ -18,16 +18,25 @@ export interface FlowEndpoint {
 
 /** One record of a flow log: a connection attempt (or an aggregate of them) on one protocol and port. */
 export interface ObservedFlow {
-  /** ISO 8601, when the log gives a time. */
+  /** ISO 8601, when the log gives a time: the first record's. */
   time?: string;
+  /** The last record's time, when it stands for several records of different times. */
+  until?: string;
   src: FlowEndpoint;
   dst: FlowEndpoint;
   protocol: Protocol;
   /** Destination port. */
   port: number;
   verdict: ObservedVerdict;
-  /** How many flows the record stands for (Calico aggregates; Hubble and CSV records are 1 unless said). */
+  /** Why a dropped connection was dropped, when the log says (Hubble's drop reason: `POLICY_DENIED` …). */
+  dropReason?: string;
+  /**
+   * How many connections it stands for: Hubble's events of one connection are read as one; Calico
+   * aggregates count their connections (`num_flows`); a CSV row says (`count`, else 1).
+   */
   count: number;
+  /** How many records of the log it was read from (Hubble: every event of the connection). */
+  events: number;
   /** Where the record is: for messages and evidence. */
   file: string;
   line: number;
@@ -38,7 +47,12 @@ export interface FlowReadStats {
   file: string;
   format: 'hubble' | 'calico' | 'csv';
   lines: number;
+  /** Flows passed on (connections, or aggregates of them), the connections they stand for, their records. */
   flows: number;
+  connections: number;
+  events: number;
+  /** How the format's records are counted as connections, in words, for the report. */
+  counting: string;
   /** Lines that are not valid records of the format: counted, the first one named. */
   malformed: { count: number; firstLine?: number; firstProblem?: string };
   /** Valid records phiwall does not compare (ICMP, L7-only, no port …), counted per reason. */

@@ -48,11 +48,12 @@ function edgeName(edge: ComparedEdge): string {
 }
 
 function counted(edge: ComparedEdge): string {
-  const what = edge.observed === 'forwarded' ? 'flow' : 'drop';
+  const what = edge.observed === 'forwarded' ? 'connection' : 'dropped connection';
   const window = edge.firstSeen
     ? `, ${edge.firstSeen}${edge.lastSeen !== edge.firstSeen ? ` to ${edge.lastSeen}` : ''}`
     : '';
-  return `${edge.count} ${what}${edge.count === 1 ? '' : 's'}${window}, first at ${edge.at.file}:${edge.at.line}`;
+  const records = `${edge.events} record${edge.events === 1 ? '' : 's'}`;
+  return `${edge.count} ${what}${edge.count === 1 ? '' : 's'} (${records})${window}, first at ${edge.at.file}:${edge.at.line}`;
 }
 
 function summaryLines({ comparison, stats }: FlowReport): string[] {
@@ -60,10 +61,13 @@ function summaryLines({ comparison, stats }: FlowReport): string[] {
   const malformed = stats.reduce((n, s) => n + s.malformed.count, 0);
   const ignored = stats.reduce((n, s) => n + Object.values(s.ignored).reduce((a, b) => a + b, 0), 0);
   const lines = [
-    `${stats.length} flow log(s): ${mapped.records} records (${mapped.flows} flows)${window ? ` from ${window.from} to ${window.to}` : ''}; ${mapped.edges.length} distinct edges`,
+    `${stats.length} flow log(s): ${mapped.records} records, ${mapped.flows} connections${window ? ` from ${window.from} to ${window.to}` : ''}; ${mapped.edges.length} distinct edges`,
+    ...[...new Set(stats.map((s) => s.counting))].map((rule) => `counted: ${rule}`),
   ];
   if (malformed + ignored > 0)
-    lines.push(`skipped: ${malformed} malformed record(s), ${ignored} not comparable (replies, ICMP …)`);
+    lines.push(
+      `skipped: ${malformed} malformed record(s), ${ignored} not comparable (replies, ICMP …; --format json counts them per reason)`,
+    );
   if (mapped.unmapped.count > 0) {
     const reasons = Object.entries(mapped.unmapped.reasons).map(
       ([reason, { count, example }]) => `${count} with ${reason} (first at ${example.file}:${example.line})`,
@@ -169,6 +173,7 @@ export function flowsJson({ comparison, stats }: FlowReport) {
     observed: e.observed,
     policy: e.policyAllows ? 'allow' : 'deny',
     count: e.count,
+    records: e.events,
     phi: e.phi,
     ...(e.firstSeen ? { firstSeen: e.firstSeen, lastSeen: e.lastSeen } : {}),
     at: `${e.at.file}:${e.at.line}`,

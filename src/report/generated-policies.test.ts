@@ -152,6 +152,7 @@ const EDGE: FlowEdge = {
   port: 443,
   observed: 'forwarded',
   count: 2,
+  events: 1,
   policyAllows: true,
   at: { file: 'flows.json', line: 7 },
 };

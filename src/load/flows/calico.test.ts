@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import type { ObservedFlow } from '../../model/flows.ts';
-import { mapCalicoRecord } from './calico.ts';
+import { mapCalicoRecord, NO_PORT } from './calico.ts';
+import { BOTH_REPORTERS, CALICO_COUNTING, SOURCE_ONLY } from './calico-reporters.ts';
 import { guarded, type RecordResult } from './records.ts';
 import { fixture, readAll, readLines } from './test-support.ts';
 
@@ -70,9 +71,12 @@ test('calico: the Felix flow log fixture maps every field', async () => {
     format: 'calico',
     lines: 11,
     flows: 7,
+    connections: 64,
+    events: 7,
+    counting: CALICO_COUNTING,
     malformed: { count: 0 },
     ignored: {
-      "allowed at the source towards a pod (the destination's record decides)": 2,
+      [BOTH_REPORTERS]: 2,
       ICMP: 1,
       'source has neither an IP nor a pod': 1,
     },
@@ -97,8 +101,10 @@ test('calico: the Felix flow log fixture maps every field', async () => {
     port: 8443,
     verdict: 'forwarded',
     count: 3,
+    events: 1,
     file: path,
     line: 1,
+    until: '2024-05-10T09:15:00.000Z',
   });
   // Aggregated by pod prefix: no IPs, no pod names, only the workload's prefix.
   assert.deepEqual(flows[2], {
@@ -113,8 +119,10 @@ test('calico: the Felix flow log fixture maps every field', async () => {
     port: 8443,
     verdict: 'forwarded',
     count: 41,
+    events: 1,
     file: path,
     line: 5,
+    until: '2024-05-10T09:20:00.000Z',
   });
   // A public network (`pub`) is its address; a network set is its address.
   assert.deepEqual(flows[3]?.src, { ip: '203.0.113.7' });
@@ -171,25 +179,49 @@ test('calico: actions', () => {
   });
 });
 
-test("calico: an allow reported by the source's node towards a pod waits for the destination's record", () => {
+test("calico: a connection reported by both nodes is read once, from the destination's report", async () => {
   const srcAllow = felix({ reporter: 'src', action: 'allow' });
-  assert.deepEqual(map(srcAllow), {
-    kind: 'ignored',
-    reason: "allowed at the source towards a pod (the destination's record decides)",
-  });
+  const dstDeny = felix({ reporter: 'dst', action: 'deny', start_time: 1715332207 });
+  const both = await readLines('flows.log', [srcAllow, dstDeny]);
+  assert.deepEqual(
+    both.flows.map((f) => [f.line, f.verdict, f.count]),
+    [[2, 'dropped', 2]],
+  );
+  assert.deepEqual(both.stats.ignored, { [BOTH_REPORTERS]: 1 });
+  // Allowed at both ends, over two intervals: the destination's reports, summed.
+  const allowed = await readLines('flows.log', [
+    srcAllow,
+    felix({ reporter: 'dst', action: 'allow' }),
+    felix({ reporter: 'src', action: 'allow', start_time: 1715332500, end_time: 1715332800 }),
+    felix({ reporter: 'dst', action: 'allow', start_time: 1715332500, end_time: 1715332800, num_flows: 5 }),
+  ]);
+  assert.deepEqual(
+    allowed.flows.map((f) => [f.line, f.verdict, f.count, f.events, f.time, f.until]),
+    [[2, 'forwarded', 7, 2, '2024-05-10T09:10:00.000Z', '2024-05-10T09:20:00.000Z']],
+  );
+  assert.deepEqual(allowed.stats.ignored, { [BOTH_REPORTERS]: 2 });
+  // The source's allow alone, towards a pod: the destination may have denied it.
+  const alone = await readLines('flows.log', [srcAllow]);
+  assert.deepEqual([alone.flows, alone.stats.ignored], [[], { [SOURCE_ONLY]: 1 }]);
   // A deny at the source is final: the packet never reached the destination.
-  assert.equal(flowOf(map(felix({ reporter: 'src', action: 'deny' }))).verdict, 'dropped');
+  const srcDeny = await readLines('flows.log', [felix({ reporter: 'src', action: 'deny' })]);
+  assert.deepEqual(
+    srcDeny.flows.map((f) => f.verdict),
+    ['dropped'],
+  );
   // Towards a network or a host, the source's record is the only one.
-  const toNet = felix({
+  const toNet = {
     reporter: 'src',
     action: 'allow',
     dest_type: 'net',
     dest_name_aggr: 'pub',
     dest_ip: '1.1.1.1',
-  });
-  assert.deepEqual(flowOf(map(toNet)).dst, { ip: '1.1.1.1' });
-  assert.equal(flowOf(map(felix({ reporter: 'dst', action: 'allow' }))).verdict, 'forwarded');
-  assert.equal(flowOf(map(felix({ reporter: undefined, action: 'allow' }))).verdict, 'forwarded');
+  };
+  const net = await readLines('flows.log', [felix(toNet)]);
+  assert.deepEqual(
+    net.flows.map((f) => [f.dst, f.verdict]),
+    [[{ ip: '1.1.1.1' }, 'forwarded']],
+  );
   assert.deepEqual(map(felix({ reporter: 'both' })), {
     kind: 'malformed',
     problem: 'reporter: expected src or dst, not "both"',
@@ -205,8 +237,10 @@ test('calico: the whole record, and the time and count it carries', () => {
     port: 5432,
     verdict: 'dropped',
     count: 2,
+    events: 1,
     file: 'flows.log',
     line: 3,
+    until: '2024-05-10T09:15:00.000Z',
   });
   assert.equal(flowOf(map(felix({ num_flows: undefined, num_flows_started: 5 }))).count, 5);
   assert.equal(flowOf(map(felix({ num_flows: undefined, num_flows_started: undefined }))).count, 1);
@@ -218,6 +252,10 @@ test('calico: the whole record, and the time and count it carries', () => {
   // Elasticsearch keeps start_time as a date.
   assert.equal(flowOf(map(felix({ start_time: '2024-05-10T09:10:00Z' }))).time, '2024-05-10T09:10:00.000Z');
   assert.equal(flowOf(map(felix({ start_time: undefined }))).time, undefined);
+  assert.deepEqual(map(felix({ start_time: 'yesterday' })), {
+    kind: 'malformed',
+    problem: 'start_time: not a time: "yesterday"',
+  });
 });
 
 test('calico: protocols and ports', () => {
@@ -243,10 +281,13 @@ test('calico: protocols and ports', () => {
   assert.equal(proto('4'), 'IP protocol 4');
   assert.equal(proto(undefined), 'proto: missing protocol');
   assert.equal(proto('t c p'), 'proto: not a protocol: "t c p"');
-  assert.deepEqual(map(felix({ dest_port: null })), { kind: 'malformed', problem: 'missing dest_port' });
-  assert.deepEqual(map(felix({ dest_port: 0 })), {
+  assert.deepEqual(map(felix({ dest_port: undefined })), { kind: 'malformed', problem: 'missing dest_port' });
+  // Aggregated above the port: null in Felix's log, 0 in the Elasticsearch index. Not broken records.
+  assert.deepEqual(map(felix({ dest_port: null })), { kind: 'ignored', reason: NO_PORT });
+  assert.deepEqual(map(felix({ dest_port: 0 })), { kind: 'ignored', reason: NO_PORT });
+  assert.deepEqual(map(felix({ dest_port: 70000 })), {
     kind: 'malformed',
-    problem: 'dest_port: not a port (1-65535): 0',
+    problem: 'dest_port: not a port (1-65535): 70000',
   });
   assert.equal(flowOf(map(felix({ dest_port: '5432' }))).port, 5432);
   // ICMP has no port at all; that is not a broken record.
@@ -320,8 +361,10 @@ test('calico: flows of the open-source flow log API (Goldmane), snake_case and c
     port: 8443,
     verdict: 'forwarded' as const,
     count: 4,
+    events: 1,
     file: 'flows.log',
     line: 3,
+    until: '2024-05-10T09:10:15.000Z',
   };
   const snake = {
     id: 17,
@@ -370,9 +413,11 @@ test('calico: flows of the open-source flow log API (Goldmane), snake_case and c
     },
   };
   assert.deepEqual(flowOf(map(camel)), expected);
-  assert.deepEqual(map({ flow: { Key: { ...snake.flow.Key, reporter: 'Src' } } }), {
-    kind: 'ignored',
-    reason: "allowed at the source towards a pod (the destination's record decides)",
+  const fromSource = map({ flow: { Key: { ...snake.flow.Key, reporter: 'Src' } } });
+  assert.deepEqual(fromSource.kind === 'flow' ? fromSource.part : fromSource, {
+    format: 'calico',
+    key: 'TCP 8443 portal/frontend-7d9f8c6b5-*// records/records-api-5c8d7f9b4-*//',
+    reporter: 'src',
   });
   assert.deepEqual(map({ Key: 'x' }), { kind: 'malformed', problem: 'Key: not an object: "x"' });
 });

@@ -1,10 +1,10 @@
 import type { FlowEndpoint, ObservedVerdict } from '../../model/flows.ts';
 import {
+  type CalicoPart,
   endpoint,
   flowOf,
   ignored,
   isObject,
-  isoTime,
   type JsonObject,
   malformed,
   type RecordPlace,
@@ -13,6 +13,7 @@ import {
   readIp,
   readPort,
   readProtocol,
+  readTime,
   shown,
   text,
 } from './records.ts';
@@ -20,8 +21,9 @@ import {
 /**
  * Calico flow logs: the JSON records Felix writes (`/var/log/calico/flowlogs/flows.log`, the Elasticsearch
  * `tigera_secure_ee_flows*` index of Calico Enterprise and Cloud, with or without the `_source` envelope),
- * and the flows of the open-source flow log API (Goldmane, behind Whisker): `{"Key": {...}, "start_time": ...}`,
- * alone or in a FlowResult `{"id": ..., "flow": {...}}`, in snake_case or protojson camelCase.
+ * the flows of the open-source flow log API (Goldmane: `{"Key": {...}, "start_time": ...}`, alone or in a
+ * FlowResult `{"id": ..., "flow": {...}}`, in snake_case or protojson camelCase), and the records of
+ * Whisker's `/flows` API (flat, `protocol`, labels as one `a=b | c=d` string, ISO times).
  */
 
 type EndpointType = 'wep' | 'hep' | 'ns' | 'net';
@@ -105,37 +107,38 @@ export function mapCalicoRecord(value: unknown, at: RecordPlace): RecordResult {
   const fields = new Fields(record, rawKey);
 
   const verdict = readAction(fields.get('action'));
-  const protocol = readProtocol(fields.get('proto'), 'proto');
+  // Whisker's `/flows` API writes `protocol`; Felix, Elasticsearch and Goldmane `proto`.
+  const protocol = readProtocol(fields.get('proto') ?? fields.get('protocol'), 'proto');
   if (typeof protocol !== 'string') return ignored(protocol.ignored);
   const rawPort = fields.get('dest_port');
-  if (rawPort === undefined || rawPort === null) return malformed('missing dest_port');
+  if (rawPort === undefined) return malformed('missing dest_port');
+  // Aggregation above the port level leaves it null (Felix) or 0 (the Elasticsearch index).
+  if (rawPort === null || rawPort === 0 || rawPort === '0') return ignored(NO_PORT);
   const port = readPort(rawPort, 'dest_port');
 
   const srcType = readType(fields.get('source_type'), 'source_type');
   const dstType = readType(fields.get('dest_type'), 'dest_type');
   const src = readEnd(fields, 'source', srcType, goldmane);
   const dst = readEnd(fields, 'dest', dstType, goldmane);
+  const time = readTime(fields.get('start_time'), 'start_time');
+  const until = readTime(fields.get('end_time'), 'end_time');
 
-  // A connection between two pods is logged twice: by the source's node (reporter src, after egress policy)
-  // and by the destination's node (reporter dst, after ingress policy). An allow at the source only says the
-  // first hop let it out; the destination's record has the verdict that counts.
   const reporter = readReporter(fields.get('reporter'));
-  if (reporter === 'src' && verdict === 'forwarded' && dstType === 'wep') {
-    return ignored("allowed at the source towards a pod (the destination's record decides)");
-  }
+  const part: CalicoPart = {
+    format: 'calico',
+    key: `${protocol} ${port} ${endKey(src)} ${endKey(dst)}`,
+  };
+  if (reporter !== undefined) part.reporter = reporter;
+  const result = flowOf({ time, src, dst, protocol, port, verdict, count: readFlowCount(fields) }, at, part);
+  if (result.kind === 'flow' && until !== undefined && until !== time) result.flow.until = until;
+  return result;
+}
 
-  return flowOf(
-    {
-      time: isoTime(fields.get('start_time')),
-      src,
-      dst,
-      protocol,
-      port,
-      verdict,
-      count: readFlowCount(fields),
-    },
-    at,
-  );
+export const NO_PORT = 'no destination port (aggregated away)';
+
+/** What names an end in both reporters' records. */
+function endKey(end: FlowEndpoint): string {
+  return `${end.namespace ?? ''}/${end.workload ?? ''}/${end.pod ?? ''}/${end.ip ?? ''}`;
 }
 
 /** An enum field, by name (any case) or number. */
@@ -211,7 +214,9 @@ function readLabels(value: unknown, field: string): Record<string, string> | und
   const add = (key: string, val: string) => {
     if (key !== '' && key !== '__proto__' && !calicoOwnLabel(key)) labels[key] = val;
   };
-  if (typeof list === 'string') list = list === '' || list === '-' ? [] : list.split(',');
+  // Whisker joins them into one string: `app=web | team=storefront`.
+  if (typeof list === 'string')
+    list = list === '' || list === '-' ? [] : list.split(list.includes('|') ? '|' : ',');
   if (Array.isArray(list)) {
     for (const label of list) {
       if (typeof label !== 'string') return malformed(`${field}: not a string: ${shown(label)}`);

@@ -9,7 +9,10 @@ import { fixture, readAll, readLines, scratch } from './test-support.ts';
 
 const HEADER = 'time,src_namespace,src_pod,src_ip,dst_namespace,dst_pod,dst_ip,protocol,port,verdict';
 
-const strip = ({ file: _file, ...rest }: ObservedFlow) => rest;
+const strip = ({ file: _file, events, ...rest }: ObservedFlow) => {
+  assert.equal(events, 1);
+  return rest;
+};
 
 async function csv(lines: string[]) {
   const { flows, stats } = await readLines('flows.csv', lines);
@@ -34,6 +37,9 @@ test('csv: the fixture maps every column, by name', async () => {
     format: 'csv',
     lines: 8,
     flows: 6,
+    connections: 60,
+    events: 6,
+    counting: 'CSV: the count column per row (1 when empty)',
     malformed: { count: 0 },
     ignored: { ICMP: 1 },
   });
@@ -50,6 +56,7 @@ test('csv: the fixture maps every column, by name', async () => {
     port: 8443,
     verdict: 'forwarded',
     count: 3,
+    events: 1,
     file: path,
     line: 2,
   });

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import type { ObservedFlow } from '../../model/flows.ts';
 import { mapHubbleRecord } from './hubble.ts';
+import { HUBBLE_COUNTING, TRANSIT_ONLY } from './hubble-connections.ts';
 import { guarded, type RecordResult } from './records.ts';
 import { fixture, readAll, readLines } from './test-support.ts';
 
@@ -54,7 +55,6 @@ const RECORDS_API = {
 };
 
 const FLAT_IGNORED = {
-  "egress verdict towards a pod (the destination's ingress decides)": 2,
   reply: 1,
   ICMP: 1,
   'dropped, not by policy (CT_MAP_INSERTION_FAILED)': 1,
@@ -70,13 +70,27 @@ test('hubble: the flat `hubble observe -o json` fixture maps every field', async
     file: path,
     format: 'hubble',
     lines: 16,
-    flows: 8,
+    flows: 7,
+    connections: 7,
+    events: 10,
+    counting: HUBBLE_COUNTING,
     malformed: { count: 0 },
     ignored: FLAT_IGNORED,
   });
+  // Lines 1-3 are one connection (the source's egress verdict, the destination's ingress verdict, the
+  // TO_ENDPOINT trace); 6-7 one DNS query (TO_STACK, then TO_ENDPOINT); line 14 reuses line 1's 5-tuple
+  // three minutes later, past the 60 s a SYN keeps it open: a new connection.
   assert.deepEqual(
-    flows.map((f) => f.line),
-    [2, 3, 5, 7, 9, 10, 11, 14],
+    flows.map((f) => [f.line, f.events]),
+    [
+      [1, 3],
+      [5, 1],
+      [6, 2],
+      [9, 1],
+      [10, 1],
+      [11, 1],
+      [14, 1],
+    ],
   );
   assert.deepEqual(flows[0], {
     time: '2024-05-10T09:12:33.101Z',
@@ -86,10 +100,12 @@ test('hubble: the flat `hubble observe -o json` fixture maps every field', async
     port: 8443,
     verdict: 'forwarded',
     count: 1,
+    events: 3,
     file: path,
-    line: 2,
+    line: 1,
+    until: '2024-05-10T09:12:33.102Z',
   });
-  assert.deepEqual(flows[2], {
+  assert.deepEqual(flows[1], {
     time: '2024-05-10T09:13:02.448Z',
     src: {
       ip: '10.0.3.22',
@@ -108,12 +124,14 @@ test('hubble: the flat `hubble observe -o json` fixture maps every field', async
     protocol: 'TCP',
     port: 5432,
     verdict: 'dropped',
+    dropReason: 'POLICY_DENIED',
     count: 1,
+    events: 1,
     file: path,
     line: 5,
   });
   // reserved:world: outside the cluster, known by its address only.
-  assert.deepEqual(flows[4], {
+  assert.deepEqual(flows[3], {
     time: '2024-05-10T09:14:11.301Z',
     src: { ip: '203.0.113.7' },
     dst: FRONTEND,
@@ -121,13 +139,13 @@ test('hubble: the flat `hubble observe -o json` fixture maps every field', async
     port: 443,
     verdict: 'forwarded',
     count: 1,
+    events: 1,
     file: path,
     line: 9,
   });
   assert.deepEqual(
     flows.map((f) => [f.protocol, f.port, f.verdict]),
     [
-      ['TCP', 8443, 'forwarded'],
       ['TCP', 8443, 'forwarded'],
       ['TCP', 5432, 'dropped'],
       ['UDP', 53, 'forwarded'],
@@ -153,6 +171,7 @@ test('hubble: the wrapped GetFlowsResponse form reads as the flat form, events t
   });
   // The node_status line comes first, so each record is one line further down.
   const strip = ({ file: _file, line, ...rest }: ObservedFlow) => ({ ...rest, line });
+  assert.ok(flows.length > 0);
   assert.deepEqual(
     flows.map(strip),
     flat.flows.map((f) => ({ ...strip(f), line: f.line + 1 })),
@@ -209,47 +228,181 @@ test('hubble: replies are ignored, by is_reply or the deprecated reply field', (
   assert.equal(map(hubbleFlow({ is_reply: undefined })).kind, 'flow');
 });
 
-test('hubble: a forwarded egress verdict towards a pod waits for the ingress side', () => {
-  const egress = { traffic_direction: 'EGRESS' };
-  assert.deepEqual(map(hubbleFlow(egress)), {
-    kind: 'ignored',
-    reason: "egress verdict towards a pod (the destination's ingress decides)",
-  });
-  assert.deepEqual(map(hubbleFlow({ traffic_direction: 2 })), map(hubbleFlow(egress)));
-  // A pod Hubble knows by identity only (no pod name yet) is still a pod.
-  assert.deepEqual(
-    map(hubbleFlow({ ...egress, destination: { namespace: 'records', labels: ['k8s:app=records-api'] } })),
-    map(hubbleFlow(egress)),
+/** The events of one connection as Cilium writes them, at times 0, 1, 2 … ms after 09:12:33. */
+function events(...overrides: Record<string, unknown>[]): Record<string, unknown>[] {
+  return overrides.map((o, i) =>
+    hubbleFlow({ time: `2024-05-10T09:12:33.${String(i).padStart(3, '0')}Z`, ...o }),
   );
-  // A drop at egress is final.
-  assert.equal(flowOf(map(hubbleFlow({ ...egress, verdict: 'DROPPED' }))).verdict, 'dropped');
-  // Towards an address outside the pods, egress is the only policy on the way.
-  const world = flowOf(
-    map(
-      hubbleFlow({
-        ...egress,
-        IP: { source: '10.0.1.15', destination: '198.51.100.20' },
-        destination: { identity: 2, labels: ['reserved:world'] },
-      }),
+}
+
+const EGRESS_VERDICT = { event_type: { type: 5 }, traffic_direction: 'EGRESS' };
+const INGRESS_VERDICT = { event_type: { type: 5 }, traffic_direction: 'INGRESS' };
+const FROM_ENDPOINT = {
+  event_type: { type: 4 },
+  traffic_direction: 'EGRESS',
+  trace_observation_point: 'FROM_ENDPOINT',
+};
+const TO_OVERLAY = {
+  event_type: { type: 4 },
+  traffic_direction: 'EGRESS',
+  trace_observation_point: 'TO_OVERLAY',
+};
+const TO_ENDPOINT = {
+  event_type: { type: 4 },
+  traffic_direction: 'INGRESS',
+  trace_observation_point: 'TO_ENDPOINT',
+};
+const ESTABLISHED = { l4: { TCP: { source_port: 51234, destination_port: 8443, flags: { ACK: true } } } };
+const FIN = { l4: { TCP: { source_port: 51234, destination_port: 8443, flags: { FIN: true, ACK: true } } } };
+const SYN_ACK_REPLY = {
+  ...TO_ENDPOINT,
+  is_reply: true,
+  IP: { source: '10.0.2.31', destination: '10.0.1.15' },
+  l4: { TCP: { source_port: 8443, destination_port: 51234, flags: { SYN: true, ACK: true } } },
+};
+
+test('hubble: the events of one connection at every observation point and both ends are one connection', async () => {
+  const { flows, stats } = await readLines(
+    'flows.jsonl',
+    events(
+      EGRESS_VERDICT,
+      FROM_ENDPOINT,
+      TO_OVERLAY,
+      INGRESS_VERDICT,
+      TO_ENDPOINT,
+      SYN_ACK_REPLY,
+      { ...FROM_ENDPOINT, ...ESTABLISHED },
+      { ...TO_ENDPOINT, ...ESTABLISHED },
+      { ...TO_ENDPOINT, ...FIN },
     ),
   );
-  assert.deepEqual(world.dst, { ip: '198.51.100.20' });
-  assert.equal(world.verdict, 'forwarded');
-  // Without a direction the record is taken as it is.
-  assert.equal(map(hubbleFlow({ traffic_direction: undefined })).kind, 'flow');
+  assert.deepEqual(
+    flows.map((f) => [f.line, f.verdict, f.count, f.events, f.time, f.until]),
+    [[1, 'forwarded', 1, 8, '2024-05-10T09:12:33.000Z', '2024-05-10T09:12:33.008Z']],
+  );
+  assert.deepEqual([stats.connections, stats.events, stats.ignored], [1, 8, { reply: 1 }]);
 });
 
-test('hubble: drops for reasons other than policy say nothing about policy', () => {
+test('hubble: a same-node delivery (TO_ENDPOINT with traffic_direction EGRESS) is a delivery', async () => {
+  const sameNode = { ...TO_ENDPOINT, traffic_direction: 'EGRESS' };
+  const { flows } = await readLines('flows.jsonl', events(FROM_ENDPOINT, sameNode));
+  assert.deepEqual(
+    flows.map((f) => [f.verdict, f.events]),
+    [['forwarded', 2]],
+  );
+  // Traces only, no policy verdicts: still one connection.
+  const traces = await readLines('flows.jsonl', events(FROM_ENDPOINT, TO_OVERLAY, TO_ENDPOINT));
+  assert.deepEqual(
+    traces.flows.map((f) => [f.verdict, f.events]),
+    [['forwarded', 3]],
+  );
+});
+
+test('hubble: allowed at the source and dropped by the destination is a drop; seen only leaving, it is counted apart', async () => {
+  const denied = { ...INGRESS_VERDICT, verdict: 'DROPPED', drop_reason_desc: 'POLICY_DENIED' };
+  const { flows } = await readLines('flows.jsonl', events(EGRESS_VERDICT, FROM_ENDPOINT, denied, denied));
+  assert.deepEqual(
+    flows.map((f) => [f.verdict, f.dropReason, f.events]),
+    [['dropped', 'POLICY_DENIED', 4]],
+  );
+  // Only the source's node in the log: the destination may have dropped it, so it is not a forwarded flow.
+  const leaving = await readLines('flows.jsonl', events(EGRESS_VERDICT, FROM_ENDPOINT, TO_OVERLAY));
+  assert.deepEqual(leaving.flows, []);
+  assert.deepEqual(leaving.stats.ignored, { [TRANSIT_ONLY]: 3 });
+  // Towards an address outside the pods, the source's side is all there is.
+  const world = await readLines(
+    'flows.jsonl',
+    events({
+      ...EGRESS_VERDICT,
+      IP: { source: '10.0.1.15', destination: '198.51.100.20' },
+      destination: { identity: 2, labels: ['reserved:world'] },
+    }),
+  );
+  assert.deepEqual(
+    world.flows.map((f) => [f.dst, f.verdict]),
+    [[{ ip: '198.51.100.20' }, 'forwarded']],
+  );
+  // A pod Hubble knows by identity only (no pod name yet) is still a pod.
+  const byIdentity = await readLines(
+    'flows.jsonl',
+    events({ ...EGRESS_VERDICT, destination: { namespace: 'records', labels: ['k8s:app=records-api'] } }),
+  );
+  assert.deepEqual(byIdentity.stats.ignored, { [TRANSIT_ONLY]: 1 });
+});
+
+test('hubble: a SYN after the connection carried packets, or a 5-tuple idle past the conntrack timeout, is a new connection', async () => {
+  const at = (time: string, o: Record<string, unknown>) => hubbleFlow({ ...TO_ENDPOINT, ...o, time });
+  const { flows } = await readLines('flows.jsonl', [
+    at('2024-05-10T09:00:00Z', {}),
+    at('2024-05-10T09:00:01Z', {}), // a retransmitted SYN: the same connection
+    at('2024-05-10T09:00:02Z', ESTABLISHED),
+    at('2024-05-10T09:00:03Z', {}), // the port reused: a new connection
+    at('2024-05-10T09:00:04Z', FIN),
+    at('2024-05-10T09:00:30Z', ESTABLISHED), // 26 s after FIN: past the 10 s Cilium keeps a closed one
+    at('2024-05-10T09:00:31Z', { l4: { UDP: { source_port: 51234, destination_port: 8443 } } }),
+    at('2024-05-10T09:01:30Z', { l4: { UDP: { source_port: 51234, destination_port: 8443 } } }),
+    at('2024-05-10T09:02:31Z', { l4: { UDP: { source_port: 51234, destination_port: 8443 } } }),
+  ]);
+  assert.deepEqual(
+    flows.map((f) => [f.line, f.protocol, f.events]),
+    [
+      [1, 'TCP', 3],
+      [4, 'TCP', 2],
+      [6, 'TCP', 1],
+      [7, 'UDP', 2],
+      [9, 'UDP', 1],
+    ],
+  );
+});
+
+test('hubble: older logs without is_reply: the other direction of an open connection is its reply', async () => {
+  const { flows, stats } = await readLines(
+    'flows.jsonl',
+    events({ ...TO_ENDPOINT, is_reply: undefined }, { ...SYN_ACK_REPLY, is_reply: undefined }),
+  );
+  assert.deepEqual(
+    flows.map((f) => [f.line, f.port]),
+    [[1, 8443]],
+  );
+  assert.deepEqual(stats.ignored, { reply: 1 });
+});
+
+test('hubble: drops keep their reason; drops for reasons other than policy say nothing about policy', async () => {
   const drop = (reason: Record<string, unknown>) => map(hubbleFlow({ verdict: 'DROPPED', ...reason }));
-  assert.equal(flowOf(drop({ drop_reason_desc: 'POLICY_DENIED' })).verdict, 'dropped');
-  assert.equal(flowOf(drop({ drop_reason_desc: 'POLICY_DENY' })).verdict, 'dropped');
-  assert.equal(flowOf(drop({ drop_reason: 133 })).verdict, 'dropped');
-  assert.equal(flowOf(drop({})).verdict, 'dropped');
-  assert.deepEqual(drop({ drop_reason_desc: 'STALE_OR_UNROUTABLE_IP' }), {
-    kind: 'ignored',
-    reason: 'dropped, not by policy (STALE_OR_UNROUTABLE_IP)',
+  assert.equal(flowOf(drop({ drop_reason_desc: 'POLICY_DENIED' })).dropReason, 'POLICY_DENIED');
+  assert.equal(flowOf(drop({ drop_reason_desc: 'POLICY_DENY' })).dropReason, 'POLICY_DENY');
+  assert.equal(flowOf(drop({ drop_reason: 133 })).dropReason, 'POLICY_DENIED');
+  assert.equal(flowOf(drop({ event_type: { type: 1, sub_type: 181 } })).dropReason, 'POLICY_DENY');
+  assert.equal(flowOf(drop({})).dropReason, undefined);
+  const { flows, stats } = await readLines('flows.jsonl', [
+    hubbleFlow({ verdict: 'DROPPED', drop_reason_desc: 'STALE_OR_UNROUTABLE_IP' }),
+    hubbleFlow({
+      verdict: 'DROPPED',
+      drop_reason: 155,
+      l4: { TCP: { source_port: 2, destination_port: 8443 } },
+    }),
+    hubbleFlow({ verdict: 'DROPPED', l4: { TCP: { source_port: 3, destination_port: 8443 } } }),
+  ]);
+  assert.deepEqual(stats.ignored, {
+    'dropped, not by policy (STALE_OR_UNROUTABLE_IP)': 1,
+    'dropped, not by policy (155)': 1,
   });
-  assert.deepEqual(drop({ drop_reason: 155 }), { kind: 'ignored', reason: 'dropped, not by policy (155)' });
+  assert.deepEqual(
+    flows.map((f) => [f.line, f.verdict]),
+    [[3, 'dropped']],
+  );
+});
+
+test('hubble: a time that is not a time makes the record malformed', async () => {
+  assert.deepEqual(map(hubbleFlow({ time: 'yesterday' })), {
+    kind: 'malformed',
+    problem: 'time: not a time: "yesterday"',
+  });
+  const { time: _time, ...inner } = hubbleFlow();
+  assert.deepEqual(map({ flow: inner, time: 'soon' }), {
+    kind: 'malformed',
+    problem: 'time: not a time: "soon"',
+  });
 });
 
 test('hubble: protocols and ports', () => {
@@ -361,6 +514,9 @@ test('hubble: malformed lines are skipped and counted, the first one named', asy
     format: 'hubble',
     lines: 10,
     flows: 2,
+    connections: 2,
+    events: 2,
+    counting: HUBBLE_COUNTING,
     malformed: { count: 7, firstLine: 3, firstProblem: stats.malformed.firstProblem },
     ignored: {},
   });

@@ -3,16 +3,19 @@ import type { Protocol } from '../../model/types.ts';
 import {
   endpoint,
   flowOf,
+  type HubblePart,
+  type HubbleStage,
   IGNORED,
   ignored,
   isObject,
-  isoTime,
   type JsonObject,
   malformed,
+  millisOf,
   type RecordPlace,
   type RecordResult,
   readIp,
   readPort,
+  readTime,
   shown,
   text,
 } from './records.ts';
@@ -53,10 +56,25 @@ const VERDICT_MAP = new Map<string, ObservedVerdict | { ignored: string }>([
 ]);
 
 /** Drop reasons that are policy decisions; a drop for any other reason says nothing about policy. */
-const POLICY_DROPS = new Set(['POLICY_DENIED', 'POLICY_DENY', 'AUTH_REQUIRED', '133', '181', '189']);
+const POLICY_DROPS = new Set(['POLICY_DENIED', 'POLICY_DENY', 'AUTH_REQUIRED']);
+
+/** The policy drop reasons by number (flow.proto's DropReason), as older printers give them. */
+const POLICY_DROP_NUMBERS = new Map([
+  [133, 'POLICY_DENIED'],
+  [181, 'POLICY_DENY'],
+  [189, 'AUTH_REQUIRED'],
+]);
 
 /** Cilium monitor message types that carry flows: drop, trace, policy verdict, socket trace, L7 access log. */
 const FLOW_EVENT_TYPES = new Set([1, 4, 5, 7, 129]);
+const DROP = 1;
+const TRACE = 4;
+
+/**
+ * Observation points of a delivery into the destination pod: TO_ENDPOINT, and UNKNOWN_POINT (0, which
+ * protojson leaves out), which flow.proto says Cilium treats as TO_LXC, the endpoint's interface.
+ */
+const DELIVERY_POINTS = new Set<string | number>(['TO_ENDPOINT', 101, 'UNKNOWN_POINT', 0]);
 
 /** GetFlowsResponse members that are not flows. */
 const NON_FLOW_EVENTS = ['node_status', 'lost_events', 'agent_event', 'debug_event'];
@@ -90,7 +108,8 @@ export function mapHubbleRecord(value: unknown, at: RecordPlace): RecordResult {
   if (mapped === undefined) return malformed(`unknown verdict ${shown(flow.verdict)}`);
   if (typeof mapped !== 'string') return ignored(mapped.ignored);
 
-  if (flow.is_reply === true || (flow.is_reply === undefined && flow.reply === true)) return ignored('reply');
+  const reply = flow.is_reply ?? flow.reply;
+  if (reply === true) return ignored('reply');
 
   const l4 = readL4(flow.l4);
   if ('ignored' in l4) return ignored(l4.ignored);
@@ -99,34 +118,77 @@ export function mapHubbleRecord(value: unknown, at: RecordPlace): RecordResult {
   if (ip === undefined && flow.IP !== undefined && flow.IP !== null) {
     return malformed(`IP: not an object: ${shown(flow.IP)}`);
   }
-  const src = readEndpoint(flow.source, 'source', readIp(ip?.source, 'IP.source'));
-  const dst = readEndpoint(flow.destination, 'destination', readIp(ip?.destination, 'IP.destination'));
+  const srcIp = readIp(ip?.source, 'IP.source');
+  const dstIp = readIp(ip?.destination, 'IP.destination');
+  const src = readEndpoint(flow.source, 'source', srcIp);
+  const dst = readEndpoint(flow.destination, 'destination', dstIp);
+  const time = readTime(flow.time, 'time') ?? (flow === value ? undefined : readTime(value.time, 'time'));
 
-  if (mapped === 'dropped') {
-    const reason = dropReason(flow.drop_reason_desc ?? flow.drop_reason);
-    if (reason !== undefined && !POLICY_DROPS.has(reason))
-      return ignored(`dropped, not by policy (${reason})`);
-  }
-  // A packet leaving a pod is judged twice: by the source's egress policy, then by the destination's
-  // ingress policy. A forwarded egress verdict towards another pod only says the first hop let it out.
+  const reason =
+    mapped === 'dropped'
+      ? dropReason(flow.drop_reason_desc ?? flow.drop_reason ?? dropSubType(eventType, flow.event_type))
+      : undefined;
   // Only pods have a namespace: the world, the host and remote nodes do not.
   const dstIsPod = dst.pod !== undefined || dst.namespace !== undefined;
-  if (mapped === 'forwarded' && isEgress(flow.traffic_direction) && dstIsPod) {
-    return ignored("egress verdict towards a pod (the destination's ingress decides)");
-  }
-
+  const tuple =
+    srcIp !== undefined && dstIp !== undefined && l4.sourcePort !== undefined
+      ? {
+          tuple: `${l4.protocol} ${srcIp} ${l4.sourcePort} ${dstIp} ${l4.port}`,
+          reverse: `${l4.protocol} ${dstIp} ${l4.port} ${srcIp} ${l4.sourcePort}`,
+        }
+      : {};
+  const part: HubblePart = {
+    format: 'hubble',
+    ...tuple,
+    replyUnknown: reply === undefined || reply === null,
+    syn: l4.flags.SYN === true && l4.flags.ACK !== true,
+    fin: l4.flags.FIN === true || l4.flags.RST === true,
+    stage: mapped === 'dropped' ? 'dropped' : stageOf(eventType, verdictName, flow),
+    dstIsPod,
+  };
+  const ms = millisOf(time);
+  if (ms !== undefined) part.ms = ms;
   return flowOf(
     {
-      time: isoTime(flow.time) ?? (flow === value ? undefined : isoTime(value.time)),
+      time,
       src,
       dst,
       protocol: l4.protocol,
       port: l4.port,
       verdict: mapped,
+      dropReason: reason,
       count: 1,
     },
     at,
+    part,
   );
+}
+
+/**
+ * How far a forwarded event shows the packet got. A trace at `TO_ENDPOINT` (or with no point, below) is the delivery into the
+ * destination pod, whatever its `traffic_direction` (Cilium sets EGRESS when the source is a local
+ * endpoint, as on a same-node delivery, not by the policy that decided). An INGRESS policy verdict is the
+ * destination's own decision. Anything else (the source's egress verdict, traces at FROM_ENDPOINT,
+ * TO_OVERLAY, TO_STACK, FROM_NETWORK …) shows the packet on its way. Events without a type (older
+ * Hubble, converted logs) are read by their direction: EGRESS is on the way, anything else arrived;
+ * so is REDIRECTED, handed to the proxy of the side that allowed it.
+ */
+function stageOf(eventType: unknown, verdict: string, flow: JsonObject): HubbleStage {
+  if (eventType === TRACE && verdict !== 'REDIRECTED') {
+    const point = flow.trace_observation_point ?? 0;
+    return DELIVERY_POINTS.has(point as string | number) ? 'delivered' : 'transit';
+  }
+  return isEgress(flow.traffic_direction) ? 'transit' : 'delivered';
+}
+
+/** A drop event (type 1) carries its reason in `event_type.sub_type` when older printers leave it out. */
+function dropSubType(eventType: unknown, event: unknown): unknown {
+  return eventType === DROP && isObject(event) ? event.sub_type : undefined;
+}
+
+/** Whether a drop reason is a policy decision; a drop without a reason is taken as one. */
+export function isPolicyDrop(reason: string | undefined): boolean {
+  return reason === undefined || POLICY_DROPS.has(reason);
 }
 
 function readVerdict(value: unknown): string {
@@ -140,7 +202,8 @@ function readVerdict(value: unknown): string {
 function dropReason(value: unknown): string | undefined {
   if (value === undefined || value === null || value === 0 || value === 'DROP_REASON_UNKNOWN')
     return undefined;
-  if (typeof value === 'number' && Number.isInteger(value)) return String(value);
+  if (typeof value === 'number' && Number.isInteger(value))
+    return POLICY_DROP_NUMBERS.get(value) ?? String(value);
   if (typeof value === 'string' && /^[A-Z0-9_]{1,64}$/.test(value)) return value;
   return malformed(`drop_reason_desc: not a drop reason: ${shown(value)}`);
 }
@@ -151,7 +214,16 @@ function isEgress(direction: unknown): boolean {
 
 const L4_PROTOCOLS: readonly Protocol[] = ['TCP', 'UDP', 'SCTP'];
 
-function readL4(value: unknown): { protocol: Protocol; port: number } | { ignored: string } {
+interface L4 {
+  protocol: Protocol;
+  port: number;
+  sourcePort?: number;
+  flags: JsonObject;
+}
+
+const NO_FLAGS: JsonObject = {};
+
+function readL4(value: unknown): L4 | { ignored: string } {
   if (value === undefined || value === null) return { ignored: IGNORED.noPort };
   if (!isObject(value)) return malformed(`l4: not an object: ${shown(value)}`);
   for (const protocol of L4_PROTOCOLS) {
@@ -159,7 +231,16 @@ function readL4(value: unknown): { protocol: Protocol; port: number } | { ignore
     if (header === undefined || header === null) continue;
     if (!isObject(header)) return malformed(`l4.${protocol}: not an object: ${shown(header)}`);
     if (header.destination_port === undefined) return malformed(`l4.${protocol}: missing destination_port`);
-    return { protocol, port: readPort(header.destination_port, `l4.${protocol}.destination_port`) };
+    const port = readPort(header.destination_port, `l4.${protocol}.destination_port`);
+    const flags = header.flags;
+    if (flags !== undefined && flags !== null && !isObject(flags)) {
+      return malformed(`l4.${protocol}.flags: not an object: ${shown(flags)}`);
+    }
+    const l4: L4 = { protocol, port, flags: flags ?? NO_FLAGS };
+    // Port 0 is how protojson leaves an unset source port.
+    if (header.source_port !== undefined && header.source_port !== null && header.source_port !== 0)
+      l4.sourcePort = readPort(header.source_port, `l4.${protocol}.source_port`);
+    return l4;
   }
   if ('ICMPv4' in value || 'ICMPv6' in value) return { ignored: IGNORED.icmp };
   return { ignored: IGNORED.noPort };

@@ -5,8 +5,10 @@ import { StringDecoder } from 'node:string_decoder';
 import type { FlowReadStats, ObservedFlow } from '../../model/flows.ts';
 import { InputError } from '../diagnostics.ts';
 import { mapCalicoRecord } from './calico.ts';
+import { CALICO_COUNTING, CalicoReporters } from './calico-reporters.ts';
 import { CsvHeader, CsvRowSplitter } from './csv.ts';
 import { mapHubbleRecord } from './hubble.ts';
+import { HUBBLE_COUNTING, HubbleConnections } from './hubble-connections.ts';
 import { JsonArraySplitter, MAX_RECORD_CHARS } from './json-array.ts';
 import { guarded, type RecordPlace, type RecordResult } from './records.ts';
 
@@ -33,6 +35,12 @@ const SUPPORTED =
 const MAX_LINE_CHARS = 16 * MAX_RECORD_CHARS;
 
 const PROGRESS_INTERVAL_MS = 250;
+
+const COUNTING: Record<FlowFormat, string> = {
+  hubble: HUBBLE_COUNTING,
+  calico: CALICO_COUNTING,
+  csv: 'CSV: the count column per row (1 when empty)',
+};
 
 const MAX_IGNORED_REASONS = 50;
 
@@ -170,6 +178,8 @@ class FlowReader {
   private processor: LineProcessor | undefined;
   /** Lines held while the format is not known yet. */
   private held: { text: string; line: number }[] = [];
+  private readonly hubble = new HubbleConnections((result, line) => this.count(result, line));
+  private readonly calico = new CalicoReporters((result, line) => this.count(result, line));
   private heldChars = 0;
   private sawContent = false;
 
@@ -183,6 +193,9 @@ class FlowReader {
       format: format ?? 'hubble',
       lines: 0,
       flows: 0,
+      connections: 0,
+      events: 0,
+      counting: COUNTING.hubble,
       malformed: { count: 0 },
       ignored: {},
     };
@@ -215,6 +228,8 @@ class FlowReader {
       this.detect();
     }
     this.processor?.end(lines);
+    this.hubble.end();
+    this.calico.end();
     return this.stats;
   }
 
@@ -231,6 +246,7 @@ class FlowReader {
       throw fileError(this.file, `cannot tell the format of the flow file: expected ${SUPPORTED}`);
     }
     this.stats.format = format;
+    this.stats.counting = COUNTING[format];
     this.processor = this.processorFor(format);
     const held = this.held;
     this.held = [];
@@ -238,15 +254,28 @@ class FlowReader {
   }
 
   private processorFor(format: FlowFormat): LineProcessor {
+    this.stats.counting = COUNTING[format];
     const report = (result: RecordResult, line: number) => this.report(result, line);
     if (format === 'csv') return new CsvProcessor(this.file, report);
     return new JsonProcessor(this.file, format === 'hubble' ? mapHubbleRecord : mapCalicoRecord, report);
   }
 
+  /** A record's result: the reports of one connection go to their format's merger first. */
   private report(result: RecordResult, line: number): void {
+    if (result.kind === 'flow' && result.part !== undefined) {
+      if (result.part.format === 'hubble') this.hubble.add(result.flow, result.part);
+      else this.calico.add(result.flow, result.part);
+      return;
+    }
+    this.count(result, line);
+  }
+
+  private count(result: RecordResult, line: number): void {
     switch (result.kind) {
       case 'flow':
         this.stats.flows++;
+        this.stats.connections += result.flow.count;
+        this.stats.events += result.flow.events;
         this.onFlow(result.flow);
         return;
       case 'ignored': {
@@ -256,7 +285,7 @@ class FlowReader {
           Object.hasOwn(ignored, result.reason) || Object.keys(ignored).length < MAX_IGNORED_REASONS
             ? result.reason
             : 'other';
-        ignored[reason] = (ignored[reason] ?? 0) + 1;
+        ignored[reason] = (ignored[reason] ?? 0) + (result.records ?? 1);
         return;
       }
       case 'malformed': {

@@ -3,11 +3,48 @@ import ipaddr from 'ipaddr.js';
 import type { FlowEndpoint, ObservedFlow } from '../../model/flows.ts';
 import type { Protocol } from '../../model/types.ts';
 
-/** What a reader makes of one record: a flow, a valid record phiwall does not compare, or a broken one. */
+/**
+ * What a reader makes of one record: a flow, a valid record phiwall does not compare, or a broken one.
+ * A flow with a `part` is one report of a connection that other records may report too: the reader
+ * merges them (hubble-connections.ts, calico-reporters.ts) before passing the connection on. An ignored
+ * result may stand for several records (a connection's events).
+ */
 export type RecordResult =
-  | { kind: 'flow'; flow: ObservedFlow }
-  | { kind: 'ignored'; reason: string }
+  | { kind: 'flow'; flow: ObservedFlow; part?: ConnectionPart }
+  | { kind: 'ignored'; reason: string; records?: number }
   | { kind: 'malformed'; problem: string };
+
+/** How far a Hubble event shows the connection got. */
+export type HubbleStage = 'delivered' | 'transit' | 'dropped';
+
+/** What a Hubble event says about its connection. */
+export interface HubblePart {
+  format: 'hubble';
+  /** `protocol src-ip src-port dst-ip dst-port`; none when an address or a source port is missing. */
+  tuple?: string;
+  /** The tuple the other way round: a reply's, when the event does not say whether it is one. */
+  reverse?: string;
+  /** The event has neither `is_reply` nor `reply`: it may be a reply of an open connection. */
+  replyUnknown: boolean;
+  /** TCP flags: SYN without ACK opens a connection; FIN or RST closes it. */
+  syn: boolean;
+  fin: boolean;
+  stage: HubbleStage;
+  /** The destination is a pod, whose own node decides (after its ingress policy) whether it arrives. */
+  dstIsPod: boolean;
+  /** Milliseconds since the epoch, when the event has a time. */
+  ms?: number;
+}
+
+/** What a Calico record says about the connections it aggregates. */
+export interface CalicoPart {
+  format: 'calico';
+  /** The aggregation interval, ends, protocol and port: the same for the source's and the destination's report. */
+  key: string;
+  reporter?: 'src' | 'dst';
+}
+
+export type ConnectionPart = HubblePart | CalicoPart;
 
 /** Where a record is, stamped on the flow it yields. */
 export interface RecordPlace {
@@ -22,7 +59,8 @@ export function malformed(problem: string): never {
   throw new MalformedRecord(problem);
 }
 
-export const ignored = (reason: string): RecordResult => ({ kind: 'ignored', reason });
+export const ignored = (reason: string, records?: number): RecordResult =>
+  records === undefined ? { kind: 'ignored', reason } : { kind: 'ignored', reason, records };
 
 /** Reasons shared by the readers, so that the CLI can sum them across formats. */
 export const IGNORED = {
@@ -160,10 +198,14 @@ export function placeable(end: FlowEndpoint): boolean {
   return end.ip !== undefined || (end.namespace !== undefined && (end.pod ?? end.workload) !== undefined);
 }
 
-/** Builds the flow, or says why an end cannot be placed. */
+/** Builds the flow (from one record: `events` 1), or says why an end cannot be placed. */
 export function flowOf(
-  fields: Omit<ObservedFlow, 'file' | 'line' | 'time'> & { time?: string | undefined },
+  fields: Omit<ObservedFlow, 'file' | 'line' | 'time' | 'events' | 'dropReason'> & {
+    time?: string | undefined;
+    dropReason?: string | undefined;
+  },
   at: RecordPlace,
+  part?: ConnectionPart,
 ): RecordResult {
   if (!placeable(fields.src)) return ignored(IGNORED.srcUnknown);
   if (!placeable(fields.dst)) return ignored(IGNORED.dstUnknown);
@@ -177,6 +219,7 @@ export function flowOf(
           port: fields.port,
           verdict: fields.verdict,
           count: fields.count,
+          events: 1,
           file: at.file,
           line: at.line,
         }
@@ -188,10 +231,25 @@ export function flowOf(
           port: fields.port,
           verdict: fields.verdict,
           count: fields.count,
+          events: 1,
           file: at.file,
           line: at.line,
         };
-  return { kind: 'flow', flow };
+  if (fields.dropReason !== undefined) flow.dropReason = fields.dropReason;
+  return part === undefined ? { kind: 'flow', flow } : { kind: 'flow', flow, part };
+}
+
+/** An ISO 8601 time as milliseconds since the epoch. */
+export function millisOf(time: string | undefined): number | undefined {
+  if (time === undefined) return undefined;
+  const ms = Date.parse(time);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** A record's time: absent is fine, present but unreadable makes the record malformed. */
+export function readTime(value: unknown, field: string): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  return isoTime(value) ?? malformed(`${field}: not a time: ${shown(value)}`);
 }
 
 /** Runs a mapper, turning a MalformedRecord into a result; any other error is a bug and propagates. */

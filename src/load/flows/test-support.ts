@@ -10,13 +10,14 @@ export function fixture(name: string): string {
   return fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 }
 
+/** Reads a flow file; the flows in the order of their first line (a reader passes a connection on once it is complete). */
 export async function readAll(
   path: string,
   options?: ReadFlowOptions,
 ): Promise<{ flows: ObservedFlow[]; stats: FlowReadStats }> {
   const flows: ObservedFlow[] = [];
   const stats = await readFlowFile(path, (flow) => flows.push(flow), options);
-  return { flows, stats };
+  return { flows: flows.sort((a, b) => a.line - b.line), stats };
 }
 
 /** A scratch directory, removed by the returned cleanup. */
@@ -53,3 +54,6 @@ export async function readLines(
     tmp.cleanup();
   }
 }
+
+/** The real flow-log samples of `../shared/flows/` (never copied into the project), when present. */
+export const SHARED_FLOWS = fileURLToPath(new URL('../../../../shared/flows/', import.meta.url));
