@@ -1,7 +1,7 @@
-import { formatAddress, parseAddress, parseCidr, toCidrs } from '../engine/addresses.ts';
+import { formatAddress, ipBlockAddresses, parseAddress, parseCidr, toCidrs } from '../engine/addresses.ts';
 import { isOutsidePolicy } from '../engine/endpoint.ts';
 import type { Engine } from '../engine/engine.ts';
-import { type IntervalSet, normalize, subtract } from '../engine/intervals.ts';
+import { type IntervalSet, intersect, normalize, subtract } from '../engine/intervals.ts';
 import {
   isEmptyPorts,
   NO_PORTS,
@@ -23,7 +23,14 @@ import {
   workloadId,
 } from '../model/types.ts';
 import { computeConnectivity } from './connectivity.ts';
+import {
+  type AddressGroup,
+  AddressGroups,
+  DEFAULT_GROUPING,
+  type ExternalGrouping,
+} from './external-peers.ts';
 import type { FlowEdge, FlowPeer } from './flows.ts';
+import { externalPeers, publicEntryPoint } from './generate-external.ts';
 
 /**
  * Generating NetworkPolicies from observed traffic (`phiwall generate --from-flows`).
@@ -60,12 +67,14 @@ export interface GenerateOptions {
   excludedNamespaces?: readonly string[];
   /** Also allow observed drops. Off by default: a dropped flow may be an attack the policies stopped. */
   includeDropped?: boolean;
+  /** How addresses outside the pods become peers (external-peers.ts). */
+  grouping?: ExternalGrouping;
 }
 
 /** A NetworkPolicy peer as written: selectors (namespaceSelector undefined: own namespace) or one IP. */
 export type GeneratedPeer =
   | { podSelector?: LabelSelector; namespaceSelector?: LabelSelector }
-  | { ipBlock: string };
+  | { ipBlock: string; except?: string[] };
 
 export interface GeneratedPort {
   protocol: Protocol;
@@ -117,6 +126,15 @@ export interface Generation {
   warnings: string[];
   /** Workload id → the unit policies are generated for (a ReplicaSet's Deployment …). */
   unitOf: ReadonlyMap<string, string>;
+  /** Address blocks allowed into a unit for a group of observed clients: the proof counts them as observed. */
+  widened: WidenedBlock[];
+}
+
+/** Addresses an ingress rule allows because a group of them was observed (more than the addresses seen). */
+export interface WidenedBlock {
+  unit: string;
+  peers: { ipBlock: string; except?: string[] }[];
+  ports: PortSet;
 }
 
 /**
@@ -264,6 +282,8 @@ interface PeerTraffic {
   firstSeen?: string;
   lastSeen?: string;
   note?: string;
+  /** Addresses outside the pods, of one group: their peers are written once all are seen. */
+  external?: { group: AddressGroup; addresses: Set<string> };
 }
 
 interface PolicyDraft {
@@ -274,6 +294,9 @@ interface PolicyDraft {
 }
 
 const MAX_PORTS_IN_COMMENT = 6;
+
+/** External groups in rules: configured networks, then private addresses, then the internet. */
+const GROUP_ORDER: Record<AddressGroup['kind'], number> = { network: 0, private: 1, public: 2 };
 
 function trafficComment(direction: 'ingress' | 'egress', traffic: PeerTraffic): string[] {
   const ports = [...traffic.ports.values()].sort(
@@ -359,6 +382,8 @@ export function generatePolicies(
   options: GenerateOptions = {},
 ): Generation {
   const snapshot = engine.snapshot;
+  const grouping = options.grouping ?? DEFAULT_GROUPING;
+  const groups = new AddressGroups(grouping.networks);
   const excluded = new Set(options.excludedNamespaces ?? []);
   const generated = [...snapshot.namespaces.keys()].filter((ns) => !excluded.has(ns)).sort();
   const generatedSet = new Set(generated);
@@ -425,13 +450,13 @@ export function generatePolicies(
     peer: FlowPeer,
   ): Omit<PeerTraffic, 'ports' | 'count' | 'firstSeen' | 'lastSeen'> | { unexpressible: string } => {
     if ('ip' in peer) {
-      const cidr = hostCidr(peer.ip);
-      if (!cidr) return { unexpressible: `"${peer.ip}" is not an IP address` };
-      const address = parseAddress(peer.ip) as bigint;
+      // Addresses are gathered per group, their peers written once all are seen (finishExternal).
+      const group = groups.of(peer.ip);
       return {
-        sortKey: `1${address.toString(16).padStart(40, '0')}`,
-        label: `${peer.ip} (no pod of the input)`,
-        peers: [{ ipBlock: cidr }],
+        sortKey: `1${GROUP_ORDER[group.kind]}${group.label}`,
+        label: group.label,
+        peers: [],
+        external: { group, addresses: new Set() },
       };
     }
     const unit = unitById(peer.workload);
@@ -494,6 +519,7 @@ export function generatePolicies(
       traffic = { ...described, ports: new Map(), count: 0 };
       map.set(described.sortKey, traffic);
     }
+    if ('ip' in peer) traffic.external?.addresses.add(peer.ip);
     const portKey = `${edge.protocol}/${edge.port}`;
     let port = traffic.ports.get(portKey);
     if (!port) {
@@ -544,6 +570,36 @@ export function generatePolicies(
     used.push(edge);
     if (src) add(draftOf(src), 'egress', edge.dst, edge);
     if (dst) add(draftOf(dst), 'ingress', edge.src, edge);
+  }
+
+  // Each group of external addresses becomes its peers, now that all of them are seen.
+  const widened: WidenedBlock[] = [];
+  for (const draft of drafts.values()) {
+    for (const direction of ['ingress', 'egress'] as const) {
+      for (const [key, traffic] of draft[direction]) {
+        if (!traffic.external) continue;
+        const entry =
+          direction === 'ingress' && traffic.external.group.kind === 'public'
+            ? publicEntryPoint(snapshot, draft.unit.name, draft.unit.pods)
+            : undefined;
+        const external = externalPeers(traffic.external.group, traffic.external.addresses, entry, grouping);
+        if (external.peers.length === 0) {
+          draft[direction].delete(key);
+          continue;
+        }
+        traffic.peers = external.peers;
+        traffic.label = external.label;
+        if (external.note) traffic.note = external.note;
+        if (direction === 'ingress') {
+          const ports = [...traffic.ports.values()].map((p) => portSetOf(p.protocol, [[p.port, p.port]]));
+          widened.push({
+            unit: draft.unit.id,
+            peers: external.peers,
+            ports: ports.reduce(unionPorts, NO_PORTS),
+          });
+        }
+      }
+    }
   }
 
   const unitsIn = groupBy([...units.values()], (u) => u.namespace);
@@ -649,7 +705,7 @@ export function generatePolicies(
     const replaces = (existingIn.get(namespace) ?? []).sort();
     return { namespace, policies, replaces, notes };
   });
-  return { namespaces, edges: used, leftOut, dnsEdges, isolated, warnings, unitOf };
+  return { namespaces, edges: used, leftOut, dnsEdges, isolated, warnings, unitOf, widened };
 }
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
@@ -776,6 +832,7 @@ export function proveGeneration(
   edges: readonly FlowEdge[],
   phi: ReadonlySet<string>,
   unitOf: ReadonlyMap<string, string> = new Map(),
+  widened: readonly WidenedBlock[] = [],
 ): Proof {
   const workloads = new Map(engine.snapshot.workloads.map((w) => [w.id, w]));
   const unit = (id: string) => unitOf.get(id) ?? id;
@@ -853,6 +910,19 @@ export function proveGeneration(
       const extra = subtractPorts(connection.ports, observed);
       if (!isEmptyPorts(extra)) {
         unobserved.push({ src: formatAddress(address), dst: connection.dst.workload, ports: extra });
+      }
+    }
+    // Addresses allowed for a group of observed clients count as observed, on the ports the group used.
+    for (const block of widened) {
+      if (unit(block.unit) !== dst) continue;
+      for (const peer of block.peers) {
+        const overlap = intersect(rest, ipBlockAddresses({ cidr: peer.ipBlock, except: peer.except ?? [] }));
+        if (overlap.length === 0) continue;
+        rest = subtract(rest, overlap);
+        const extra = subtractPorts(connection.ports, block.ports);
+        if (!isEmptyPorts(extra)) {
+          unobserved.push({ src: toCidrs(overlap).join(','), dst: connection.dst.workload, ports: extra });
+        }
       }
     }
     if (rest.length > 0) {

@@ -16,6 +16,7 @@ const io: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   readStdin: (maxBytes = DEFAULT_MAX_INPUT_BYTES) => readStdinText(maxBytes),
+  stderrIsTerminal: process.stderr.isTTY === true,
 };
 
 // kubectl runs plugins as `kubectl-NAME`: help and messages should then say how the user typed it.

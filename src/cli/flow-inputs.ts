@@ -38,19 +38,24 @@ export function splitFlowArguments(args: readonly string[]): { flowFiles: string
   return { flowFiles, paths };
 }
 
-/** A progress bar on stderr for long reads, drawn in place on a terminal and as lines elsewhere. */
-function progressBar(io: CliIo, file: string): (read: number, total: number) => void {
-  const started = Date.now();
-  let lastLine = 0;
+/** Inputs smaller than this are read without a progress line. */
+export const PROGRESS_MIN_BYTES = 10_000_000;
+
+/**
+ * A progress line on stderr, redrawn in place, when stderr is a terminal and the input is a file over
+ * 10 MB; nothing elsewhere, where it would only clutter a log. The last call (all read) ends the line.
+ */
+export function progressLine(io: CliIo, file: string): (read: number, total: number) => void {
+  let last = 0;
   return (read, total) => {
-    const elapsed = Date.now() - started;
-    if (elapsed < 1000 || Date.now() - lastLine < 1000) return;
-    lastLine = Date.now();
+    if (io.stderrIsTerminal !== true || total < PROGRESS_MIN_BYTES) return;
+    const done = read >= total;
+    if (!done && Date.now() - last < 250) return;
+    last = Date.now();
     const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
-    const share = total > 0 ? Math.min(1, read / total) : 0;
-    const bar =
-      total > 0 ? `[${'#'.repeat(Math.round(share * 20)).padEnd(20, '.')}] ${Math.round(share * 100)}% ` : '';
-    io.stderr(`phiwall: reading ${file} ${bar}${mb(read)}${total > 0 ? ` of ${mb(total)}` : ''}\n`);
+    const share = Math.min(1, read / total);
+    const bar = `[${'#'.repeat(Math.round(share * 20)).padEnd(20, '.')}] ${Math.round(share * 100)}%`;
+    io.stderr(`\rphiwall: reading ${file} ${bar} ${mb(read)} of ${mb(total)}${done ? '\n' : ''}`);
   };
 }
 
@@ -67,7 +72,7 @@ export async function readFlows(
   if (problems.length > 0) throw new InputError(problems);
   for (const file of flowFiles) {
     noteInput(io, file);
-    const read = await readFlowFile(file, (flow) => mapper.add(flow), { progress: progressBar(io, file) });
+    const read = await readFlowFile(file, (flow) => mapper.add(flow), { progress: progressLine(io, file) });
     stats.push(read);
     if (read.malformed.count > 0) {
       io.stderr(

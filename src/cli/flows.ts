@@ -1,6 +1,7 @@
 import { Command, Option } from '@commander-js/extra-typings';
+import { AddressGroups } from '../analysis/external-peers.ts';
 import { compareFlows } from '../analysis/flow-comparison.ts';
-import { loadAuditConfig } from '../compliance/config.ts';
+import { externalGrouping, loadAuditConfig } from '../compliance/config.ts';
 import { phiScope } from '../compliance/phi-scope.ts';
 import { Engine } from '../engine/engine.ts';
 import { FLOW_FORMATS, FLOW_SECTIONS, type FlowSection, renderFlows } from '../report/flows.ts';
@@ -54,7 +55,8 @@ Examples:
       const { config } = loadAuditConfig(options.config);
       const phi = new Set(phiScope(snapshot, config).phi.keys());
       const comparison = compareFlows(engine, mapped, phi);
-      io.stdout(renderFlows({ comparison, stats, show: sectionsOf(options.show) }, options.format));
+      const groups = new AddressGroups(externalGrouping(config).networks);
+      io.stdout(renderFlows({ comparison, stats, show: sectionsOf(options.show), groups }, options.format));
       if (comparison.edges.some((e) => e.group === 'gap' && e.phi.length > 0)) throw new ExitCode(1);
     });
 }

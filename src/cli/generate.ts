@@ -9,7 +9,7 @@ import {
   proveGeneration,
   withGeneratedPolicies,
 } from '../analysis/generate.ts';
-import { type AuditConfig, CONFIG_FILE, loadAuditConfig } from '../compliance/config.ts';
+import { type AuditConfig, CONFIG_FILE, externalGrouping, loadAuditConfig } from '../compliance/config.ts';
 import { phiScope } from '../compliance/phi-scope.ts';
 import type { EngineOptions } from '../engine/endpoint.ts';
 import { Engine } from '../engine/engine.ts';
@@ -64,6 +64,7 @@ export function runGenerate(
   const generation = generatePolicies(engine, edges, {
     excludedNamespaces: settings.config.excludedNamespaces,
     includeDropped: settings.includeDropped,
+    grouping: externalGrouping(settings.config),
   });
   const bodies = generation.namespaces.map((ns) => ({
     path: settings.fileOf(ns.namespace),
@@ -87,6 +88,7 @@ export function runGenerate(
     generation.edges,
     phi,
     generation.unitOf,
+    generation.widened,
   );
   const facts = {
     version: VERSION,

@@ -19,6 +19,8 @@ export interface CliIo {
   stderr(text: string): void;
   /** Standard input as text; the process's refuses more than `maxBytes` (`--max-input-bytes`). */
   readStdin(maxBytes?: number): string;
+  /** Whether stderr is a terminal, where progress can be drawn in place. */
+  stderrIsTerminal?: boolean;
   /** Ends long-running modes (`--watch`); without it they run until SIGINT or SIGTERM. */
   signal?: AbortSignal;
 }

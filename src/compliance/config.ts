@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import type { ExternalGrouping } from '../analysis/external-peers.ts';
 import { parseCidr } from '../engine/addresses.ts';
 import { endpointSchema } from '../load/connectivity-tests.ts';
 import { type Diagnostic, fieldPath, InputError } from '../load/diagnostics.ts';
@@ -26,6 +27,10 @@ export interface AuditConfig {
   accept: { check: string; object: string; reason: string; until: string }[];
   /** Where the cluster DNS runs, for lint's DNS egress check; empty: kube-dns and OpenShift DNS. */
   dns: { namespace: string; podLabels: Record<string, string>; ports: number[] }[];
+  /** Known networks outside the cluster, by name: observed addresses in them are grouped under that name. */
+  networks: Record<string, string[]>;
+  /** How observed external addresses become peers of generated policies (docs/flows.md). */
+  flows: { prefixLength: number; prefixLength6: number; publicClients: number };
 }
 
 export const DEFAULT_CONFIG: AuditConfig = {
@@ -51,6 +56,8 @@ export const DEFAULT_CONFIG: AuditConfig = {
   maxPortRange: 100,
   accept: [],
   dns: [],
+  networks: {},
+  flows: { prefixLength: 24, prefixLength6: 64, publicClients: 20 },
 };
 
 export const CONFIG_FILE = 'phiwall.yaml';
@@ -117,7 +124,24 @@ function schema() {
       .union([dnsTarget, z.array(dnsTarget)])
       .transform((value) => (Array.isArray(value) ? value : [value]))
       .default([]),
+    networks: z.record(z.string().min(1), z.array(cidr).min(1)).default({}),
+    flows: z
+      .strictObject({
+        prefixLength: z.number().int().min(0).max(32).default(DEFAULT_CONFIG.flows.prefixLength),
+        prefixLength6: z.number().int().min(0).max(128).default(DEFAULT_CONFIG.flows.prefixLength6),
+        publicClients: z.number().int().min(1).default(DEFAULT_CONFIG.flows.publicClients),
+      })
+      .default(DEFAULT_CONFIG.flows),
   });
+}
+
+/** The grouping of external addresses the configuration asks for (analysis/external-peers.ts). */
+export function externalGrouping(config: AuditConfig): ExternalGrouping {
+  return {
+    networks: Object.entries(config.networks).map(([name, cidrs]) => ({ name, cidrs })),
+    prefixLength: { v4: config.flows.prefixLength, v6: config.flows.prefixLength6 },
+    publicClients: config.flows.publicClients,
+  };
 }
 
 export interface LoadedConfig {
@@ -182,4 +206,11 @@ accept: []
 # (port 53) and OpenShift's DNS in openshift-dns (port 5353). E.g.
 # - {namespace: dns-system, podLabels: {app: unbound}, ports: [53]}
 dns: []
+# Networks outside the cluster by name (a corporate VPN, a partner's lab): flows and generated policies
+# group observed addresses under these names, then as private or public addresses.
+networks: {}
+# generate --from-flows: external clients become the smallest blocks covering them, none wider than these
+# prefix lengths; a public entry point that served at least publicClients internet clients is opened to
+# every public address (0.0.0.0/0 minus private ranges).
+flows: {prefixLength: 24, prefixLength6: 64, publicClients: 20}
 `;

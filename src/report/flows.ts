@@ -1,11 +1,12 @@
 import { peerName } from '../analysis/connectivity.ts';
+import { AddressGroups, type GroupedEnd, groupExternalEdges } from '../analysis/external-peers.ts';
 import type {
   ComparedEdge,
   FlowComparison,
   FlowGroup,
   UnusedConnection,
 } from '../analysis/flow-comparison.ts';
-import { peerLabel } from '../analysis/flows.ts';
+import { type FlowPeer, peerLabel } from '../analysis/flows.ts';
 import { formatPorts } from '../engine/ports.ts';
 import type { FlowReadStats } from '../model/flows.ts';
 import { mdText } from './audit-md.ts';
@@ -23,6 +24,29 @@ export interface FlowReport {
   stats: readonly FlowReadStats[];
   /** The sections text and Markdown show (default: all); JSON always has every group. */
   show?: readonly FlowSection[];
+  /** How addresses outside the pods are grouped (default: private and public only). */
+  groups?: AddressGroups;
+}
+
+/** An edge as reports show it: its external end, if any, one group of addresses. */
+type ShownEdge = ComparedEdge & { external?: GroupedEnd };
+
+/** The compared edges, their external ends grouped (the per-address list stays, for JSON). */
+function shownEdges(report: FlowReport): ShownEdge[] {
+  return groupExternalEdges(
+    report.comparison.edges,
+    report.groups ?? new AddressGroups([]),
+    (e) => `${e.protocol} ${e.port} ${e.observed} ${e.group}`,
+  );
+}
+
+function endLabel(edge: ShownEdge, side: 'src' | 'dst'): string {
+  const external = edge.external;
+  if (external === undefined || external.side !== side) return peerLabel(edge[side]);
+  const { addresses, group } = external;
+  return addresses.length === 1
+    ? `${addresses[0]?.ip} (${group.label})`
+    : `${group.label} (${addresses.length} addresses)`;
 }
 
 const TITLES: Record<FlowGroup | 'unused', string> = {
@@ -43,8 +67,8 @@ export function renderFlows(report: FlowReport, format: FlowFormat): string {
   return format === 'md' ? renderMarkdown(report) : renderText(report);
 }
 
-function edgeName(edge: ComparedEdge): string {
-  return `${peerLabel(edge.src)} -> ${peerLabel(edge.dst)} ${edge.protocol} ${edge.port}`;
+function edgeName(edge: ShownEdge): string {
+  return `${endLabel(edge, 'src')} -> ${endLabel(edge, 'dst')} ${edge.protocol} ${edge.port}`;
 }
 
 function counted(edge: ComparedEdge): string {
@@ -56,12 +80,12 @@ function counted(edge: ComparedEdge): string {
   return `${edge.count} ${what}${edge.count === 1 ? '' : 's'} (${records})${window}, first at ${edge.at.file}:${edge.at.line}`;
 }
 
-function summaryLines({ comparison, stats }: FlowReport): string[] {
+function summaryLines({ comparison, stats }: FlowReport, edges: readonly ShownEdge[]): string[] {
   const { mapped, window } = comparison;
   const malformed = stats.reduce((n, s) => n + s.malformed.count, 0);
   const ignored = stats.reduce((n, s) => n + Object.values(s.ignored).reduce((a, b) => a + b, 0), 0);
   const lines = [
-    `${stats.length} flow log(s): ${mapped.records} records, ${mapped.flows} connections${window ? ` from ${window.from} to ${window.to}` : ''}; ${mapped.edges.length} distinct edges`,
+    `${stats.length} flow log(s): ${mapped.records} records, ${mapped.flows} connections${window ? ` from ${window.from} to ${window.to}` : ''}; ${edges.length} distinct edges`,
     ...[...new Set(stats.map((s) => s.counting))].map((rule) => `counted: ${rule}`),
   ];
   if (malformed + ignored > 0)
@@ -76,7 +100,7 @@ function summaryLines({ comparison, stats }: FlowReport): string[] {
       `unmapped: ${mapped.unmapped.count} flow(s) not matched to the manifests: ${reasons.join('; ')}`,
     );
   }
-  const gaps = comparison.edges.filter((e) => e.group === 'gap');
+  const gaps = edges.filter((e) => e.group === 'gap');
   const phiGaps = gaps.filter((e) => e.phi.length > 0).length;
   if (phiGaps > 0) lines.push(`CRITICAL: ${phiGaps} enforcement gap(s) touch PHI`);
   return lines;
@@ -90,9 +114,10 @@ function limited<T>(items: readonly T[], line: (item: T) => string[], more: stri
 function renderText(report: FlowReport): string {
   const { comparison } = report;
   const shown = new Set<FlowSection>(report.show ?? FLOW_SECTIONS);
-  const lines = ['phiwall flows', ...summaryLines(report)];
+  const all = shownEdges(report);
+  const lines = ['phiwall flows', ...summaryLines(report, all)];
   for (const group of GROUPS.filter((g) => shown.has(g))) {
-    const edges = comparison.edges.filter((e) => e.group === group);
+    const edges = all.filter((e) => e.group === group);
     lines.push('', `${TITLES[group]}: ${edges.length}`);
     lines.push(
       ...limited(
@@ -132,9 +157,10 @@ function unusedLine(u: UnusedConnection): string {
 function renderMarkdown(report: FlowReport): string {
   const { comparison } = report;
   const shown = new Set<FlowSection>(report.show ?? FLOW_SECTIONS);
-  const lines = ['# phiwall flows', '', ...summaryLines(report).map((l) => `- ${mdText(l)}`)];
+  const all = shownEdges(report);
+  const lines = ['# phiwall flows', '', ...summaryLines(report, all).map((l) => `- ${mdText(l)}`)];
   for (const group of GROUPS.filter((g) => shown.has(g))) {
-    const edges = comparison.edges.filter((e) => e.group === group);
+    const edges = all.filter((e) => e.group === group);
     lines.push('', `## ${TITLES[group]}: ${edges.length}`);
     if (edges.length === 0) continue;
     lines.push(
@@ -144,7 +170,7 @@ function renderMarkdown(report: FlowReport): string {
     );
     for (const edge of edges.slice(0, SHOWN)) {
       lines.push(
-        `| ${edge.phi.length > 0 ? 'PHI' : ''} | ${mdText(peerLabel(edge.src))} | ${mdText(peerLabel(edge.dst))} | ${edge.protocol} ${edge.port} | ${mdText(counted(edge))} | ${mdText(responsibleLines(edge.responsible).join('; '))} |`,
+        `| ${edge.phi.length > 0 ? 'PHI' : ''} | ${mdText(endLabel(edge, 'src'))} | ${mdText(endLabel(edge, 'dst'))} | ${edge.protocol} ${edge.port} | ${mdText(counted(edge))} | ${mdText(responsibleLines(edge.responsible).join('; '))} |`,
       );
     }
     if (edges.length > SHOWN) lines.push('', `… and ${edges.length - SHOWN} more (--format json lists all)`);
@@ -164,10 +190,26 @@ function renderMarkdown(report: FlowReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function flowsJson({ comparison, stats }: FlowReport) {
-  const edge = (e: ComparedEdge) => ({
-    src: e.src,
-    dst: e.dst,
+/** An end in JSON: a workload, an address, or a group of addresses (`external` lists them). */
+function endJson(
+  edge: ShownEdge,
+  side: 'src' | 'dst',
+): FlowPeer | { network: string; kind: string; external: string[] } {
+  const external = edge.external;
+  if (external === undefined || external.side !== side || external.addresses.length === 1) return edge[side];
+  return {
+    network: external.group.label,
+    kind: external.group.kind,
+    external: external.addresses.map((a) => a.ip),
+  };
+}
+
+export function flowsJson(report: FlowReport) {
+  const { comparison, stats } = report;
+  const all = shownEdges(report);
+  const edge = (e: ShownEdge) => ({
+    src: endJson(e, 'src'),
+    dst: endJson(e, 'dst'),
     protocol: e.protocol,
     port: e.port,
     observed: e.observed,
@@ -177,14 +219,17 @@ export function flowsJson({ comparison, stats }: FlowReport) {
     phi: e.phi,
     ...(e.firstSeen ? { firstSeen: e.firstSeen, lastSeen: e.lastSeen } : {}),
     at: `${e.at.file}:${e.at.line}`,
+    ...(e.external !== undefined && e.external.addresses.length > 1
+      ? { addresses: e.external.addresses }
+      : {}),
     responsible: responsibleJson(e.responsible),
   });
-  const of = (group: FlowGroup) => comparison.edges.filter((e) => e.group === group);
+  const of = (group: FlowGroup) => all.filter((e) => e.group === group);
   return {
     summary: {
       records: comparison.mapped.records,
       flows: comparison.mapped.flows,
-      edges: comparison.edges.length,
+      edges: all.length,
       gaps: of('gap').length,
       phiGaps: of('gap').filter((e) => e.phi.length > 0).length,
       needed: of('needed').length,

@@ -165,6 +165,7 @@ const GENERATION: Generation = {
   isolated: ['records/backup[CronJob]'],
   warnings: [],
   unitOf: new Map(),
+  widened: [],
 };
 
 test('the proof, passing and failing, as text and JSON', () => {

@@ -58,7 +58,10 @@ function item(lines: string[], indent: string): string[] {
 
 function peerLines(peer: GeneratedPeer, indent: string): string[] {
   const inner = `${indent}  `;
-  if ('ipBlock' in peer) return item([`${inner}ipBlock:`, `${inner}  cidr: ${scalar(peer.ipBlock)}`], indent);
+  if ('ipBlock' in peer) {
+    const except = peer.except?.length ? [`${inner}  except: [${peer.except.map(scalar).join(', ')}]`] : [];
+    return item([`${inner}ipBlock:`, `${inner}  cidr: ${scalar(peer.ipBlock)}`, ...except], indent);
+  }
   return item(
     [
       ...(peer.namespaceSelector ? selectorLines('namespaceSelector', peer.namespaceSelector, inner) : []),
