@@ -4,8 +4,10 @@ import { type CalicoPart, ignored, type RecordResult } from './records.ts';
 /**
  * Calico logs a connection between two pods twice: the source's node (reporter `src`, after egress
  * policy) and the destination's node (reporter `dst`, after ingress policy), each in its own aggregate
- * record. The records of one pair of ends, protocol and port are gathered over the file, per reporter
- * and action, and read once (`finish`). Memory grows with the variety of traffic, as the aggregates do.
+ * record. The destination's records and the source's denies (the packets never left) are read as they
+ * come; the source's allows wait for the end of the file, gathered per pair of ends, protocol and port,
+ * and count only where the destination reported nothing (`end`). Memory grows with the variety of
+ * traffic, as the aggregates do.
  */
 export const CALICO_COUNTING =
   'Calico: num_flows per record; a connection reported by both nodes is counted once, from the destination’s report';
@@ -14,23 +16,21 @@ export const BOTH_REPORTERS = "reported by the source's node too (the destinatio
 export const SOURCE_ONLY =
   "allowed leaving its source towards a pod that never reported it (the destination's node is not in the log)";
 
-type Group = `${'src' | 'dst' | 'any'} ${ObservedFlow['verdict']}`;
-
 export class CalicoReporters {
-  private readonly pairs = new Map<string, Map<Group, ObservedFlow>>();
+  private readonly reportedByDst = new Set<string>();
+  private readonly sourceAllows = new Map<string, ObservedFlow>();
 
   constructor(private readonly emit: (result: RecordResult, line: number) => void) {}
 
   add(flow: ObservedFlow, part: CalicoPart): void {
-    let groups = this.pairs.get(part.key);
-    if (groups === undefined) {
-      groups = new Map();
-      this.pairs.set(part.key, groups);
+    if (part.reporter === 'dst') this.reportedByDst.add(part.key);
+    if (part.reporter !== 'src' || flow.verdict !== 'forwarded') {
+      this.emit({ kind: 'flow', flow }, flow.line);
+      return;
     }
-    const group: Group = `${part.reporter ?? 'any'} ${flow.verdict}`;
-    const known = groups.get(group);
+    const known = this.sourceAllows.get(part.key);
     if (known === undefined) {
-      groups.set(group, flow);
+      this.sourceAllows.set(part.key, flow);
       return;
     }
     known.count += flow.count;
@@ -42,23 +42,17 @@ export class CalicoReporters {
   }
 
   /**
-   * Per pair of ends: the destination's reports count; the source's denies count too (the packets never
-   * left); the source's allows count only when the destination reported nothing and is not a pod (the
-   * internet, a host, a network set). An allow towards a pod that never reported it is counted apart.
+   * The source's allows: a duplicate where the destination reported the pair; towards a pod that never
+   * reported it, counted apart (the destination may have denied it); towards the internet, a host or a
+   * network set, the only report there is.
    */
   end(): void {
-    for (const groups of this.pairs.values()) {
-      const fromDst = groups.has('dst forwarded') || groups.has('dst dropped');
-      for (const [group, flow] of [...groups].sort(([, a], [, b]) => a.line - b.line)) {
-        if (group === 'src forwarded' && fromDst) {
-          this.emit(ignored(BOTH_REPORTERS, flow.events), flow.line);
-        } else if (group === 'src forwarded' && flow.dst.namespace !== undefined) {
-          this.emit(ignored(SOURCE_ONLY, flow.events), flow.line);
-        } else {
-          this.emit({ kind: 'flow', flow }, flow.line);
-        }
-      }
+    for (const [key, flow] of this.sourceAllows) {
+      if (this.reportedByDst.has(key)) this.emit(ignored(BOTH_REPORTERS, flow.events), flow.line);
+      else if (flow.dst.namespace !== undefined) this.emit(ignored(SOURCE_ONLY, flow.events), flow.line);
+      else this.emit({ kind: 'flow', flow }, flow.line);
     }
-    this.pairs.clear();
+    this.sourceAllows.clear();
+    this.reportedByDst.clear();
   }
 }

@@ -188,7 +188,7 @@ test("calico: a connection reported by both nodes is read once, from the destina
     [[2, 'dropped', 2]],
   );
   assert.deepEqual(both.stats.ignored, { [BOTH_REPORTERS]: 1 });
-  // Allowed at both ends, over two intervals: the destination's reports, summed.
+  // Allowed at both ends, over two intervals: the destination's reports, each its own flow.
   const allowed = await readLines('flows.log', [
     srcAllow,
     felix({ reporter: 'dst', action: 'allow' }),
@@ -196,10 +196,29 @@ test("calico: a connection reported by both nodes is read once, from the destina
     felix({ reporter: 'dst', action: 'allow', start_time: 1715332500, end_time: 1715332800, num_flows: 5 }),
   ]);
   assert.deepEqual(
-    allowed.flows.map((f) => [f.line, f.verdict, f.count, f.events, f.time, f.until]),
-    [[2, 'forwarded', 7, 2, '2024-05-10T09:10:00.000Z', '2024-05-10T09:20:00.000Z']],
+    allowed.flows.map((f) => [f.line, f.verdict, f.count, f.time, f.until]),
+    [
+      [2, 'forwarded', 2, '2024-05-10T09:10:00.000Z', '2024-05-10T09:15:00.000Z'],
+      [4, 'forwarded', 5, '2024-05-10T09:15:00.000Z', '2024-05-10T09:20:00.000Z'],
+    ],
   );
   assert.deepEqual(allowed.stats.ignored, { [BOTH_REPORTERS]: 2 });
+  // The source's allows towards the internet, alone: read, gathered into one flow.
+  const toNetAllows = {
+    reporter: 'src',
+    action: 'allow',
+    dest_type: 'net',
+    dest_name_aggr: 'pub',
+    dest_ip: '1.1.1.1',
+  };
+  const gathered = await readLines('flows.log', [
+    felix(toNetAllows),
+    felix({ ...toNetAllows, start_time: 1715332500, end_time: 1715332800, num_flows: 5 }),
+  ]);
+  assert.deepEqual(
+    gathered.flows.map((f) => [f.line, f.count, f.events, f.time, f.until]),
+    [[1, 7, 2, '2024-05-10T09:10:00.000Z', '2024-05-10T09:20:00.000Z']],
+  );
   // The source's allow alone, towards a pod: the destination may have denied it.
   const alone = await readLines('flows.log', [srcAllow]);
   assert.deepEqual([alone.flows, alone.stats.ignored], [[], { [SOURCE_ONLY]: 1 }]);

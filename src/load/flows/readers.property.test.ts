@@ -121,8 +121,14 @@ const FORMATS = [
 
 for (const format of FORMATS) {
   test(`${format.name} reader: valid records keep their fields, broken ones are counted at their line`, async () => {
+    // Calico writes dest_port 0 (the Elasticsearch index) where aggregation took the port away: a valid
+    // record without a port, ignored (calico.test.ts), not a broken one.
+    const logs =
+      format.name === 'calico'
+        ? log.filter((lines) => lines.every((l) => !(l.broken?.field === 'port' && l.broken.value === 0)))
+        : log;
     await fc.assert(
-      fc.asyncProperty(log, async (lines) => {
+      fc.asyncProperty(logs, async (lines) => {
         const written = [...format.header, ...lines.map((line) => format.record(line))];
         const { flows, stats } = await readLines(format.file, written, { format: format.name });
         const firstLine = format.header.length + 1;
