@@ -5,6 +5,7 @@ import { resolveWorkloadId } from '../analysis/resolve.ts';
 import { Engine } from '../engine/engine.ts';
 import { GROUPED_FORMATS, renderGrouped } from '../report/class-groups.ts';
 import { CONNECTIVITY_FORMATS, renderConnectivity } from '../report/connectivity.ts';
+import { openLiveRecorder } from './history.ts';
 import { type CliIo, UsageError } from './io.ts';
 import { engineOptionsOf, loadInputs, withInputOptions } from './shared-options.ts';
 import { watchConnectivity } from './watch.ts';
@@ -26,6 +27,14 @@ export function connectivityCommand(io: CliIo) {
       '--watch',
       'with --live: keep watching the cluster and print what changes in connectivity as it happens',
     )
+    .option('--record', 'with --watch: append a history entry for the start and for each change batch')
+    .option(
+      '--db <file|url>',
+      'with --record: the history (SQLite file or postgres://…; default: phiwall-history.db)',
+    )
+    .option('-c, --config <file>', 'with --record: audit configuration, to record findings too')
+    .option('--cluster <name>', "with --record: the cluster's name in the history (default: the context)")
+    .option('--sign-key <file>', 'with --record: sign each entry with this Ed25519 private key (PEM)')
     .option('--focus <workload>', 'only connections into or out of this workload (ns/name or ns/name[Kind])')
     .addOption(
       new Option(
@@ -41,7 +50,8 @@ Examples:
   helm template ./chart | phiwall connectivity - --format json
   kubectl get pods,deploy,netpol,ns -A -o json | phiwall connectivity - --focus records/api
   phiwall connectivity cluster-dump.json --group-by class
-  phiwall connectivity --live --watch --context prod`,
+  phiwall connectivity --live --watch --context prod
+  phiwall connectivity --live --watch --record --db postgres://history.internal/phiwall`,
     )
     .action(async (paths, options, command) => {
       if (options.watch) {
@@ -51,13 +61,15 @@ Examples:
         }
         if (paths.length > 0)
           throw new UsageError(`--live reads the cluster: leave out the paths (${paths.join(' ')})`);
-        await watchConnectivity(
-          { ...options, format: options.format },
-          engineOptionsOf(command, undefined, io),
-          io,
-        );
+        const semantics = engineOptionsOf(command, undefined, io);
+        const recorder = options.record ? await openLiveRecorder(options, semantics, io) : undefined;
+        await watchConnectivity({ ...options, format: options.format }, semantics, io, {}, recorder);
         return;
       }
+      if (options.record)
+        throw new UsageError(
+          '--record follows a cluster with --live --watch; phiwall history record records once',
+        );
       const snapshot = await loadInputs(paths, options, io);
       const semantics = engineOptionsOf(command, snapshot, io);
       const engine = new Engine(snapshot, semantics);

@@ -2,7 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import { diffConnectivity } from '../analysis/diff.ts';
+import type { LiveConnectivity } from '../analysis/live-connectivity.ts';
 import { loadAuditConfig } from '../compliance/config.ts';
+import type { EngineOptions } from '../engine/endpoint.ts';
 import { Engine } from '../engine/engine.ts';
 import {
   captureSnapshot,
@@ -26,9 +28,11 @@ import {
   verifyChain,
 } from '../history/index.ts';
 import { formatDiagnostic, InputError } from '../load/diagnostics.ts';
+import type { ClusterListing } from '../load/live/list.ts';
 import { snapshotOfListing } from '../load/live/snapshot.ts';
 import { buildSnapshot } from '../load/snapshot.ts';
 import { readSources } from '../load/sources.ts';
+import type { Snapshot } from '../model/types.ts';
 import { DIFF_FORMATS, renderDiff } from '../report/diff.ts';
 import { renderHistoryLog, renderSince, renderVerify } from '../report/history.ts';
 import { AUDIT_FORMATS, renderAudit } from './audit.ts';
@@ -153,6 +157,59 @@ function recordCommand(io: CliIo) {
           : `#${seq} ${cluster}: recorded ${capture.summary.connections} connections${result.changes ? `, ${result.changes.connections.added} added, ${result.changes.connections.removed} removed, ${result.changes.connections.changed} changed` : ''}\n`,
       );
     });
+}
+
+/** What `--record` adds to a command that follows a cluster: an entry for the start and each change batch. */
+export interface LiveRecorder {
+  /**
+   * Captures now (the live engine moves on with the next batch) and writes after the entries before it;
+   * the promise settles when this one is written.
+   */
+  record(
+    listing: ClusterListing,
+    snapshot: Snapshot,
+    live: Pick<LiveConnectivity, 'engine' | 'connections'>,
+  ): Promise<void>;
+  /** Waits for the writes still queued, then closes the store. */
+  close(): Promise<void>;
+}
+
+export async function openLiveRecorder(
+  options: StoreOptions & { cluster?: string; signKey?: string; namespace?: string },
+  semantics: EngineOptions,
+  io: CliIo,
+): Promise<LiveRecorder> {
+  const loaded = loadAuditConfig(options.config);
+  const signer = options.signKey ? loadSigner(options.signKey) : undefined;
+  const store = await HistoryStore.open(storeLocation(options));
+  let queue: Promise<void> = Promise.resolve();
+  return {
+    record(listing, snapshot, live) {
+      const capture = captureSnapshot({
+        cluster: options.cluster ?? listing.context,
+        at: new Date(),
+        ...liveSource(listing),
+        snapshot,
+        options: {
+          ...semantics,
+          ...(options.namespace ? { namespace: options.namespace } : {}),
+          skipInvalid: true,
+        },
+        config: loaded,
+        engine: live.engine,
+        connections: live.connections,
+      });
+      queue = queue.then(async () => {
+        const { entry, kind } = await recordCapture(store, capture, { signer });
+        io.stderr(`phiwall: history #${entry.seq} ${kind === 'check' ? 'checked, unchanged' : 'recorded'}\n`);
+      });
+      return queue;
+    },
+    async close() {
+      await queue.catch(() => {});
+      await store.close();
+    },
+  };
 }
 
 function verifyCommand(io: CliIo) {

@@ -178,6 +178,66 @@ test('watch --format json prints one object per batch', async () => {
   server.delete('networking.k8s.io/v1', 'NetworkPolicy', 'billing', 'deny-all');
 });
 
+test('watch --record appends an entry per change batch, and history since gives the intervals it saw', async () => {
+  const db = join(dir, 'watch-history.db');
+  server.apply(denyBilling);
+  const toggle = [
+    () => server.delete('networking.k8s.io/v1', 'NetworkPolicy', 'billing', 'deny-all'),
+    () => server.apply(denyBilling),
+    () => server.delete('networking.k8s.io/v1', 'NetworkPolicy', 'billing', 'deny-all'),
+    () => server.apply(denyBilling),
+  ];
+  const r = await watching(
+    async (output) => {
+      await until(() => /history #1 recorded/.test(output().stderr), output);
+      for (const [i, step] of toggle.entries()) {
+        step();
+        await until(() => new RegExp(`history #${i + 2} recorded`).test(output().stderr), output);
+      }
+    },
+    '--record',
+    '--db',
+    db,
+    '--config',
+    CONFIG,
+  );
+  server.delete('networking.k8s.io/v1', 'NetworkPolicy', 'billing', 'deny-all');
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /history #6/);
+  const since = await run([
+    'history',
+    'since',
+    'billing/invoicing',
+    'records/records-db',
+    '--db',
+    db,
+    '-f',
+    'json',
+  ]);
+  assert.equal(since.code, 0, since.stderr);
+  const answer = JSON.parse(since.stdout) as {
+    cluster: string;
+    intervals: {
+      opened: { seq: number; objects: { change: string; object: string }[] };
+      closed?: { seq: number };
+    }[];
+  };
+  assert.equal(answer.cluster, 'clinic');
+  assert.deepEqual(
+    answer.intervals.map((i) => [i.opened.seq, i.closed?.seq]),
+    [
+      [2, 3],
+      [4, 5],
+    ],
+  );
+  assert.deepEqual(
+    answer.intervals[0]?.opened.objects.map((o) => `${o.change} ${o.object}`),
+    ['removed NetworkPolicy billing/deny-all'],
+  );
+  const verified = await run(['history', 'verify', '--db', db]);
+  assert.match(verified.stdout, /^OK: 5 entries/);
+});
+
 test('RBAC denials, bad credentials and unreachable servers are one clear line, exit 2', async (t) => {
   const denied = await FakeApiServer.start({
     tls: true,

@@ -2,11 +2,13 @@ import { LiveConnectivity } from '../analysis/live-connectivity.ts';
 import type { EngineOptions } from '../engine/endpoint.ts';
 import { formatDiagnostic } from '../load/diagnostics.ts';
 import { connect } from '../load/live/connection.ts';
-import { listCluster } from '../load/live/list.ts';
+import { type ClusterListing, listCluster } from '../load/live/list.ts';
 import { snapshotOfListing } from '../load/live/snapshot.ts';
 import { ClusterWatch } from '../load/live/watch.ts';
+import type { Snapshot } from '../model/types.ts';
 import { renderConnectivity } from '../report/connectivity.ts';
 import { renderLiveUpdate, type WatchFormat } from '../report/live-changes.ts';
+import type { LiveRecorder } from './history.ts';
 import { type CliIo, untilStopped } from './io.ts';
 import type { InputOptions } from './shared-options.ts';
 
@@ -19,6 +21,7 @@ export async function watchConnectivity(
   semantics: EngineOptions,
   io: CliIo,
   timing: { batchMs?: number; retryMs?: number } = {},
+  recorder?: LiveRecorder,
 ): Promise<void> {
   const connection = await connect({ kubeconfig: options.kubeconfig, context: options.context });
   const listing = await listCluster(connection, {
@@ -31,6 +34,18 @@ export async function watchConnectivity(
   });
   for (const warning of snapshot.warnings) io.stderr(`${formatDiagnostic(warning)}\n`);
   const live = new LiveConnectivity(snapshot, semantics);
+  let failure: Error | undefined;
+  let fail: () => void = () => {};
+  const failed = new Promise<void>((resolve) => {
+    fail = resolve;
+  });
+  // An audit trail with a hole in it is worse than a stopped watch: a failed write ends it.
+  const record = (listed: ClusterListing, recorded: Snapshot) =>
+    recorder?.record(listed, recorded, live).catch((error: Error) => {
+      failure ??= error;
+      fail();
+    });
+  record(listing, snapshot);
   io.stdout(
     renderConnectivity(
       { snapshot, connections: live.connections, options: { ...semantics } },
@@ -38,11 +53,6 @@ export async function watchConnectivity(
     ),
   );
   io.stderr(`phiwall: watching ${listing.server} (context "${listing.context}") for changes; Ctrl-C stops\n`);
-  let failure: Error | undefined;
-  let fail: () => void = () => {};
-  const failed = new Promise<void>((resolve) => {
-    fail = resolve;
-  });
   const watch = new ClusterWatch(
     connection,
     listing,
@@ -60,6 +70,7 @@ export async function watchConnectivity(
         }
         const update = live.update(next, new Set(changes.map((c) => c.kind)));
         io.stdout(renderLiveUpdate(new Date(), changes, update, options.format));
+        record(current, next);
       },
       onStatus: (text) => io.stderr(`phiwall: ${text}\n`),
       onFatal(error) {
@@ -72,5 +83,6 @@ export async function watchConnectivity(
   watch.start();
   await Promise.race([untilStopped(io), failed]);
   watch.stop();
+  await recorder?.close();
   if (failure) throw failure;
 }

@@ -108,12 +108,15 @@ export function captureSnapshot(input: {
   snapshot: Snapshot;
   options: Capture['options'];
   config: LoadedConfig;
+  /** An engine (and its connectivity) already built for this snapshot, as a watch keeps one. */
+  engine?: Engine;
+  connections?: readonly Connection[];
 }): Capture {
-  const engine = new Engine(input.snapshot, input.options);
+  const engine = input.engine ?? new Engine(input.snapshot, input.options);
   const { config, source } = input.config;
   return captureOf({
     ...input,
-    connections: computeConnectivity(engine),
+    connections: input.connections ?? computeConnectivity(engine),
     phi: new Set(phiScope(input.snapshot, config).phi.keys()),
     audit: source
       ? { result: runAudit(engine, config, { now: input.at }), config, configSource: source }
