@@ -19,6 +19,7 @@ import type { StepResult } from './step.ts';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = join(ROOT, 'bench');
 const DATA = join(BENCH, '.data');
+const HISTORY_SECTION = '## History store';
 const RESULTS_MD = join(BENCH, 'RESULTS.md');
 const STEP_BUNDLE = join(DATA, 'step.mjs');
 const PRELOAD = join(BENCH, 'rss-preload.mjs');
@@ -824,8 +825,12 @@ function writeResultsMd(update: { size?: SizeResult; version?: VersionResult }):
     }),
     ...browserSection(),
   ].join('\n');
-  writeFileSync(RESULTS_MD, text);
-  return text;
+  // bench/history.ts writes its own section last; a run of this benchmark keeps it.
+  const previous = existsSync(RESULTS_MD) ? readFileSync(RESULTS_MD, 'utf8') : '';
+  const history = previous.indexOf(HISTORY_SECTION);
+  const full = history >= 0 ? `${text.trimEnd()}\n\n${previous.slice(history)}` : text;
+  writeFileSync(RESULTS_MD, full);
+  return full;
 }
 
 /** The heading of the browser measurements, which the UI's browser test makes, not this script. */

@@ -88,7 +88,7 @@ for (const backend of backends) {
         const answer = JSON.parse(stdout) as {
           intervals: {
             connection: string;
-            opened: { seq: number; objects: { change: string; object: string }[] };
+            opened: { seq: number; objects: { named: { change: string; object: string }[] } };
             closed?: { seq: number };
           }[];
         };
@@ -99,7 +99,7 @@ for (const backend of backends) {
             [BILLING_TO_RECORDS, 5, 6],
           ],
         );
-        const opened = answer.intervals[0]?.opened.objects.map((o) => `${o.change} ${o.object}`) ?? [];
+        const opened = answer.intervals[0]?.opened.objects.named.map((o) => `${o.change} ${o.object}`) ?? [];
         assert.ok(opened.length > 0);
         assert.ok(
           opened.every((o) => / NetworkPolicy /.test(o)),
@@ -206,4 +206,43 @@ test('show of an entry that is not there', async () => {
   const run = await runPhiwall(['history', 'show', '7', '--db', join(dir, 'empty.db')]);
   assert.equal(run.code, 2);
   assert.equal(run.stderr, 'phiwall: no entry #7 in the history\n');
+});
+
+test('deploy/history-cronjob.yaml records every 5 minutes with flags history record takes, into its volume', async () => {
+  const { parseAllDocuments } = await import('yaml');
+  const { readFileSync } = await import('node:fs');
+  const { buildProgram } = await import('./main.ts');
+  const docs = parseAllDocuments(readFileSync(join(ROOT, 'deploy/history-cronjob.yaml'), 'utf8')).map((d) =>
+    d.toJSON(),
+  );
+  const cron = docs.find((d) => d.kind === 'CronJob');
+  assert.equal(cron.spec.schedule, '*/5 * * * *');
+  assert.equal(cron.spec.concurrencyPolicy, 'Forbid');
+  const pod = cron.spec.jobTemplate.spec.template.spec;
+  assert.equal(pod.serviceAccountName, 'phiwall');
+  const [container] = pod.containers;
+  const args: string[] = container.args;
+  assert.deepEqual(args.slice(0, 3), ['history', 'record', '--live']);
+  const record = buildProgram({ stdout() {}, stderr() {}, readStdin: () => '' })
+    .commands.find((c) => c.name() === 'history')
+    ?.commands.find((c) => c.name() === 'record');
+  const flags = new Set(record?.options.map((o) => o.long));
+  const given = args.filter((a) => a.startsWith('--'));
+  assert.ok(given.length > 3);
+  for (const flag of given) assert.ok(flags.has(flag), `history record takes no ${flag}`);
+  // Each file the arguments name lies on a mounted volume.
+  const mounts: { name: string; mountPath: string }[] = container.volumeMounts;
+  for (const flag of ['--db', '--config', '--sign-key']) {
+    const path = args[args.indexOf(flag) + 1] as string;
+    assert.ok(
+      mounts.some((m) => path.startsWith(`${m.mountPath}/`)),
+      `${flag} ${path} is on no volume`,
+    );
+  }
+  const claim = pod.volumes.find((v: { persistentVolumeClaim?: unknown }) => v.persistentVolumeClaim);
+  assert.ok(
+    docs.some(
+      (d) => d.kind === 'PersistentVolumeClaim' && d.metadata.name === claim.persistentVolumeClaim.claimName,
+    ),
+  );
 });

@@ -218,7 +218,7 @@ test('watch --record appends an entry per change batch, and history since gives 
   const answer = JSON.parse(since.stdout) as {
     cluster: string;
     intervals: {
-      opened: { seq: number; objects: { change: string; object: string }[] };
+      opened: { seq: number; objects: { named: { change: string; object: string }[] } };
       closed?: { seq: number };
     }[];
   };
@@ -231,7 +231,7 @@ test('watch --record appends an entry per change batch, and history since gives 
     ],
   );
   assert.deepEqual(
-    answer.intervals[0]?.opened.objects.map((o) => `${o.change} ${o.object}`),
+    answer.intervals[0]?.opened.objects.named.map((o) => `${o.change} ${o.object}`),
     ['removed NetworkPolicy billing/deny-all'],
   );
   const verified = await run(['history', 'verify', '--db', db]);

@@ -82,12 +82,18 @@ export interface ObjectChange {
   path: string;
 }
 
+/** The objects an entry changed: up to 50 by name, policies first, and how many more. */
+export interface ObjectChanges {
+  named: ObjectChange[];
+  more: number;
+}
+
 export interface ReachInterval {
   /** `src -> dst` as the connectivity listing names them. */
   connection: string;
-  opened: { seq: number; at: string; ports: string; objects: ObjectChange[] };
+  opened: { seq: number; at: string; ports: string; objects: ObjectChanges };
   /** Absent while the connection is still open at the last entry. */
-  closed?: { seq: number; at: string; objects: ObjectChange[] };
+  closed?: { seq: number; at: string; objects: ObjectChanges };
 }
 
 export interface Port {
@@ -123,23 +129,31 @@ function likePattern(peer: string): string {
     : `${escaped}[%]`;
 }
 
-async function objectChangesAt(store: HistoryStore, cluster: string, seq: number): Promise<ObjectChange[]> {
-  const rows = await store.db.all<{ key: string; gone: number | boolean; was: number | boolean | null }>(
-    `SELECT key, value IS NULL AS gone, (SELECT t.value IS NOT NULL FROM states t
-       WHERE t.cluster = s.cluster AND t.kind = s.kind AND t.key = s.key AND t.seq < s.seq
-       ORDER BY t.seq DESC LIMIT 1) AS was
-     FROM states s WHERE s.seq = ? AND s.cluster = ? AND s.kind = 'object'`,
-    [seq, cluster],
+/** Object changes named per entry; the first entry of a history adds every object, and is counted. */
+const NAMED_OBJECTS = 50;
+
+async function objectChangesAt(store: HistoryStore, seq: number): Promise<ObjectChanges> {
+  // An entry's rows are its cluster's: the entry number alone finds them, by the (seq, kind, key) index.
+  const rows = await store.db.all<{ key: string; cluster: string; gone: number | boolean }>(
+    "SELECT key, cluster, value IS NULL AS gone FROM states WHERE seq = ? AND kind = 'object'",
+    [seq],
   );
+  const parts = (key: string) => key.split('\t') as [string, string, string, string, string];
   // Policies first: they are what opens and closes connections most often.
-  const rank = (o: ObjectChange) => (/Policy /.test(o.object) ? 0 : 1);
-  return rows
-    .map((row) => {
-      const [path, , kind, namespace, name] = row.key.split('\t') as string[];
-      const change: ObjectChange['change'] = row.gone ? 'removed' : row.was ? 'changed' : 'added';
-      return { change, object: `${kind} ${namespace ? `${namespace}/` : ''}${name}`, path: path as string };
-    })
-    .sort((a, b) => rank(a) - rank(b) || (a.object < b.object ? -1 : a.object > b.object ? 1 : 0));
+  const ranked = rows.map((row) => ({ row, rank: parts(row.key)[2].endsWith('Policy') ? 0 : 1 }));
+  ranked.sort((a, b) => a.rank - b.rank || (a.row.key < b.row.key ? -1 : a.row.key > b.row.key ? 1 : 0));
+  const named: ObjectChange[] = [];
+  for (const { row } of ranked.slice(0, NAMED_OBJECTS)) {
+    const [path, , kind, namespace, name] = parts(row.key);
+    const [before] = await store.db.all<{ was: number | boolean }>(
+      `SELECT value IS NOT NULL AS was FROM states WHERE cluster = ? AND kind = 'object' AND key = ? AND seq < ?
+       ORDER BY seq DESC LIMIT 1`,
+      [row.cluster, row.key, seq],
+    );
+    const change: ObjectChange['change'] = row.gone ? 'removed' : before?.was ? 'changed' : 'added';
+    named.push({ change, object: `${kind} ${namespace ? `${namespace}/` : ''}${name}`, path });
+  }
+  return { named, more: rows.length - named.length };
 }
 
 /**
@@ -152,15 +166,15 @@ export async function reachableSince(
   query: { from: string; to: string; cluster?: string; port?: Port },
 ): Promise<{ cluster: string; intervals: ReachInterval[]; last?: EntryRow }> {
   const cluster = query.cluster ?? (await store.last())?.cluster;
-  const clusters = await store.db.all<{ cluster: string }>(
-    "SELECT DISTINCT cluster FROM entries WHERE kind <> 'checkpoint'",
-  );
-  if (!query.cluster && clusters.length > 1) {
-    throw new StoreError(
-      `the history holds several clusters (${clusters.map((c) => c.cluster).join(', ')}): name one with --cluster`,
-    );
-  }
   if (cluster === undefined) return { cluster: '', intervals: [] };
+  if (!query.cluster) {
+    const [other] = await store.otherClusters(cluster);
+    if (other !== undefined) {
+      throw new StoreError(
+        `the history holds several clusters (${cluster}, ${other}…): name one with --cluster`,
+      );
+    }
+  }
   const keys = await store.db.all<{ key: string }>(
     "SELECT DISTINCT key FROM states WHERE cluster = ? AND kind = 'connection' AND key LIKE ? ESCAPE '\\' ORDER BY key",
     [cluster, `${likePattern(query.from)}\t${likePattern(query.to)}`],
@@ -184,7 +198,7 @@ export async function reachableSince(
             seq: row.seq,
             at: await atOf(row.seq),
             ports: portsText((value as { ports: PortsJson }).ports),
-            objects: await objectChangesAt(store, cluster, row.seq),
+            objects: await objectChangesAt(store, row.seq),
           },
         };
         intervals.push(open);
@@ -192,7 +206,7 @@ export async function reachableSince(
         open.closed = {
           seq: row.seq,
           at: await atOf(row.seq),
-          objects: await objectChangesAt(store, cluster, row.seq),
+          objects: await objectChangesAt(store, row.seq),
         };
         open = undefined;
       }

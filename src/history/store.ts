@@ -123,6 +123,20 @@ export class HistoryStore {
     return rows[0];
   }
 
+  /** Clusters other than `cluster` (at most two), read by seeks on the cluster index, not a scan. */
+  async otherClusters(cluster: string): Promise<string[]> {
+    const above = await this.db.all<{ cluster: string }>(
+      'SELECT cluster FROM entries WHERE cluster > ? ORDER BY cluster LIMIT 1',
+      [cluster],
+    );
+    // Checkpoints belong to no cluster: ''.
+    const below = await this.db.all<{ cluster: string }>(
+      "SELECT cluster FROM entries WHERE cluster < ? AND cluster > '' ORDER BY cluster DESC LIMIT 1",
+      [cluster],
+    );
+    return [...above, ...below].map((r) => r.cluster);
+  }
+
   async entry(seq: number): Promise<EntryRow | undefined> {
     return (await this.db.all<EntryRow>('SELECT * FROM entries WHERE seq = ?', [seq]))[0];
   }

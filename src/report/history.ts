@@ -1,4 +1,4 @@
-import type { LogItem, ReachInterval } from '../history/questions.ts';
+import type { LogItem, ObjectChanges, ReachInterval } from '../history/questions.ts';
 import type { EntryRow } from '../history/store.ts';
 import type { VerifyResult } from '../history/verify.ts';
 
@@ -49,10 +49,11 @@ export function renderHistoryLog(items: readonly LogItem[]): string {
   return `${items.flatMap(logLine).join('\n')}\n`;
 }
 
-function changedObjects(objects: ReachInterval['opened']['objects']): string {
-  if (objects.length === 0) return 'no object changed';
-  const shown = objects.slice(0, 5).map((o) => `${o.change} ${o.object}`);
-  return `${shown.join(', ')}${objects.length > 5 ? `, and ${objects.length - 5} more` : ''}`;
+function changedObjects({ named, more }: ObjectChanges): string {
+  if (named.length === 0) return 'no object changed';
+  const rest = named.length - 5 + more;
+  const shown = named.slice(0, 5).map((o) => `${o.change} ${o.object}`);
+  return `${shown.join(', ')}${rest > 0 ? `, and ${rest} more` : ''}`;
 }
 
 export function renderSince(
