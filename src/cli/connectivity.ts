@@ -5,7 +5,7 @@ import { resolveWorkloadId } from '../analysis/resolve.ts';
 import { Engine } from '../engine/engine.ts';
 import { GROUPED_FORMATS, renderGrouped } from '../report/class-groups.ts';
 import { CONNECTIVITY_FORMATS, renderConnectivity } from '../report/connectivity.ts';
-import { openLiveRecorder } from './history.ts';
+import { openRecorder } from './history.ts';
 import { type CliIo, UsageError } from './io.ts';
 import { engineOptionsOf, loadInputs, withInputOptions } from './shared-options.ts';
 import { watchConnectivity } from './watch.ts';
@@ -62,7 +62,7 @@ Examples:
         if (paths.length > 0)
           throw new UsageError(`--live reads the cluster: leave out the paths (${paths.join(' ')})`);
         const semantics = engineOptionsOf(command, undefined, io);
-        const recorder = options.record ? await openLiveRecorder(options, semantics, io) : undefined;
+        const recorder = options.record ? await openRecorder(options, semantics, io) : undefined;
         await watchConnectivity({ ...options, format: options.format }, semantics, io, {}, recorder);
         return;
       }

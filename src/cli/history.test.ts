@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import { parseStoreLocation } from '../history/db.ts';
 import { HistoryStore } from '../history/store.ts';
 import { runPhiwall } from '../testing/cli.ts';
 import { testBackends } from '../testing/history-stores.ts';
+import { buildProgram } from './main.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SECURE = join(ROOT, 'examples/hipaa-clinic/secure');
@@ -209,9 +212,6 @@ test('show of an entry that is not there', async () => {
 });
 
 test('deploy/history-cronjob.yaml records every 5 minutes with flags history record takes, into its volume', async () => {
-  const { parseAllDocuments } = await import('yaml');
-  const { readFileSync } = await import('node:fs');
-  const { buildProgram } = await import('./main.ts');
   const docs = parseAllDocuments(readFileSync(join(ROOT, 'deploy/history-cronjob.yaml'), 'utf8')).map((d) =>
     d.toJSON(),
   );

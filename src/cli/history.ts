@@ -20,6 +20,7 @@ import {
   parsePort,
   parseStoreLocation,
   prune,
+  type RecordedInput,
   reachableSince,
   recordCapture,
   replayEntry,
@@ -28,7 +29,6 @@ import {
   verifyChain,
 } from '../history/index.ts';
 import { formatDiagnostic, InputError } from '../load/diagnostics.ts';
-import type { ClusterListing } from '../load/live/list.ts';
 import { snapshotOfListing } from '../load/live/snapshot.ts';
 import { buildSnapshot } from '../load/snapshot.ts';
 import { readSources } from '../load/sources.ts';
@@ -159,36 +159,36 @@ function recordCommand(io: CliIo) {
     });
 }
 
-/** What `--record` adds to a command that follows a cluster: an entry for the start and each change batch. */
-export interface LiveRecorder {
+/** What `--record` adds to a command that follows its inputs (a watch, serve): an entry per change. */
+export interface Recorder {
   /**
-   * Captures now (the live engine moves on with the next batch) and writes after the entries before it;
+   * Captures now (a live engine moves on with the next batch) and writes after the entries before it;
    * the promise settles when this one is written.
    */
   record(
-    listing: ClusterListing,
+    input: RecordedInput,
     snapshot: Snapshot,
-    live: Pick<LiveConnectivity, 'engine' | 'connections'>,
+    analysed: Pick<LiveConnectivity, 'engine' | 'connections'>,
   ): Promise<void>;
   /** Waits for the writes still queued, then closes the store. */
   close(): Promise<void>;
 }
 
-export async function openLiveRecorder(
+export async function openRecorder(
   options: StoreOptions & { cluster?: string; signKey?: string; namespace?: string },
   semantics: EngineOptions,
   io: CliIo,
-): Promise<LiveRecorder> {
+): Promise<Recorder> {
   const loaded = loadAuditConfig(options.config);
   const signer = options.signKey ? loadSigner(options.signKey) : undefined;
   const store = await HistoryStore.open(storeLocation(options));
   let queue: Promise<void> = Promise.resolve();
   return {
-    record(listing, snapshot, live) {
+    record(input, snapshot, analysed) {
       const capture = captureSnapshot({
-        cluster: options.cluster ?? listing.context,
+        cluster: options.cluster ?? (input.source.type === 'live' ? input.source.context : 'default'),
         at: new Date(),
-        ...liveSource(listing),
+        ...input,
         snapshot,
         options: {
           ...semantics,
@@ -196,8 +196,8 @@ export async function openLiveRecorder(
           skipInvalid: true,
         },
         config: loaded,
-        engine: live.engine,
-        connections: live.connections,
+        engine: analysed.engine,
+        connections: analysed.connections,
       });
       queue = queue.then(async () => {
         const { entry, kind } = await recordCapture(store, capture, { signer });

@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError } from '@commander-js/extra-typings';
 import { loadAuditConfig } from '../compliance/config.ts';
 import { STDIN } from '../load/sources.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, generateToken, isLoopbackHost } from '../server/security.ts';
+import { openRecorder } from './history.ts';
 import { type CliIo, EnvironmentError, UsageError, untilStopped } from './io.ts';
 import { engineOptionsOf, loadInputs, withInputOptions, workloadNamesOf } from './shared-options.ts';
 
@@ -74,6 +75,16 @@ export function serveCommand(io: CliIo) {
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM; with --tls-key)')
     .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
     .option('--no-open', 'do not open the page in a browser')
+    .option('--record', 'append a history entry for the start and each change (see phiwall history)')
+    .option(
+      '--db <file|url>',
+      'with --record: the history (SQLite file or postgres://…; default: phiwall-history.db)',
+    )
+    .option(
+      '--cluster <name>',
+      "with --record: the cluster's name in the history (default: the context, or default)",
+    )
+    .option('--sign-key <file>', 'with --record: sign each entry with this Ed25519 private key (PEM)')
     .addHelpText(
       'after',
       `
@@ -108,6 +119,8 @@ Examples:
         : undefined;
       // Files are loaded here, as every command loads them, so that bad input is reported the same way.
       const snapshot = live ? undefined : await loadInputs(paths, options, io);
+      const semantics = engineOptionsOf(command, snapshot, io);
+      const recorder = options.record ? await openRecorder(options, semantics, io) : undefined;
       // The server (Hono and the UI's state) is loaded only when serving: other commands start faster.
       const { startServe } = await import('../server/index.ts');
       const served = await startServe({
@@ -119,7 +132,8 @@ Examples:
         namespace: options.namespace,
         skipInvalid: options.skipInvalid,
         workloadNames: workloadNamesOf(command),
-        engineOptions: engineOptionsOf(command, snapshot, io),
+        engineOptions: semantics,
+        ...(recorder ? { record: (input, view) => recorder.record(input, view.snapshot, view) } : {}),
         host,
         port: options.port ?? DEFAULT_PORT,
         token,
@@ -134,6 +148,7 @@ Examples:
         await untilStopped(io);
       } finally {
         await served.close();
+        await recorder?.close();
       }
     });
 }

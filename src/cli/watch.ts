@@ -1,5 +1,6 @@
 import { LiveConnectivity } from '../analysis/live-connectivity.ts';
 import type { EngineOptions } from '../engine/endpoint.ts';
+import { liveSource } from '../history/source-info.ts';
 import { formatDiagnostic } from '../load/diagnostics.ts';
 import { connect } from '../load/live/connection.ts';
 import { type ClusterListing, listCluster } from '../load/live/list.ts';
@@ -8,7 +9,7 @@ import { ClusterWatch } from '../load/live/watch.ts';
 import type { Snapshot } from '../model/types.ts';
 import { renderConnectivity } from '../report/connectivity.ts';
 import { renderLiveUpdate, type WatchFormat } from '../report/live-changes.ts';
-import type { LiveRecorder } from './history.ts';
+import type { Recorder } from './history.ts';
 import { type CliIo, untilStopped } from './io.ts';
 import type { InputOptions } from './shared-options.ts';
 
@@ -21,7 +22,7 @@ export async function watchConnectivity(
   semantics: EngineOptions,
   io: CliIo,
   timing: { batchMs?: number; retryMs?: number } = {},
-  recorder?: LiveRecorder,
+  recorder?: Recorder,
 ): Promise<void> {
   const connection = await connect({ kubeconfig: options.kubeconfig, context: options.context });
   const listing = await listCluster(connection, {
@@ -41,7 +42,7 @@ export async function watchConnectivity(
   });
   // An audit trail with a hole in it is worse than a stopped watch: a failed write ends it.
   const record = (listed: ClusterListing, recorded: Snapshot) =>
-    recorder?.record(listed, recorded, live).catch((error: Error) => {
+    recorder?.record(liveSource(listed), recorded, live).catch((error: Error) => {
       failure ??= error;
       fail();
     });

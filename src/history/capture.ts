@@ -43,6 +43,12 @@ export interface Capture {
   summary: Record<string, unknown>;
 }
 
+/** What a run read, as the history keeps it: where from, and the objects one by one. */
+export interface RecordedInput {
+  source: SourceInfo;
+  objects: StoredObject[];
+}
+
 /** One stored object: the object, and the input it came from. */
 export interface StoredObject {
   path: string;

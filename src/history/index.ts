@@ -1,5 +1,5 @@
 /** phiwall's history: a hash-chained, optionally signed record of connectivity and findings over time. */
-export { type Capture, captureOf, captureSnapshot, type SourceInfo } from './capture.ts';
+export { type Capture, captureOf, captureSnapshot, type RecordedInput, type SourceInfo } from './capture.ts';
 export { DEFAULT_DB_FILE, parseStoreLocation, StoreError, type StoreLocation } from './db.ts';
 export { migrate, SCHEMA_VERSION } from './migrations.ts';
 export { historyLog, type LogItem, parsePort, type ReachInterval, reachableSince } from './questions.ts';

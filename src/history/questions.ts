@@ -132,28 +132,60 @@ function likePattern(peer: string): string {
 /** Object changes named per entry; the first entry of a history adds every object, and is counted. */
 const NAMED_OBJECTS = 50;
 
-async function objectChangesAt(store: HistoryStore, seq: number): Promise<ObjectChanges> {
-  // An entry's rows are its cluster's: the entry number alone finds them, by the (seq, kind, key) index.
-  const rows = await store.db.all<{ key: string; cluster: string; gone: number | boolean }>(
-    "SELECT key, cluster, value IS NULL AS gone FROM states WHERE seq = ? AND kind = 'object'",
-    [seq],
-  );
-  const parts = (key: string) => key.split('\t') as [string, string, string, string, string];
-  // Policies first: they are what opens and closes connections most often.
-  const ranked = rows.map((row) => ({ row, rank: parts(row.key)[2].endsWith('Policy') ? 0 : 1 }));
-  ranked.sort((a, b) => a.rank - b.rank || (a.row.key < b.row.key ? -1 : a.row.key > b.row.key ? 1 : 0));
-  const named: ObjectChange[] = [];
-  for (const { row } of ranked.slice(0, NAMED_OBJECTS)) {
-    const [path, , kind, namespace, name] = parts(row.key);
-    const [before] = await store.db.all<{ was: number | boolean }>(
-      `SELECT value IS NOT NULL AS was FROM states WHERE cluster = ? AND kind = 'object' AND key = ? AND seq < ?
-       ORDER BY seq DESC LIMIT 1`,
-      [row.cluster, row.key, seq],
-    );
-    const change: ObjectChange['change'] = row.gone ? 'removed' : before?.was ? 'changed' : 'added';
-    named.push({ change, object: `${kind} ${namespace ? `${namespace}/` : ''}${name}`, path });
+/** In chunks, so no statement has more parameters than either database takes. */
+const IN_CHUNK = 500;
+
+async function inChunks<T>(
+  seqs: readonly number[],
+  query: (marks: string, chunk: number[]) => Promise<T[]>,
+): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < seqs.length; i += IN_CHUNK) {
+    const chunk = seqs.slice(i, i + IN_CHUNK);
+    out.push(...(await query(chunk.map(() => '?').join(', '), chunk)));
   }
-  return { named, more: rows.length - named.length };
+  return out;
+}
+
+/** The objects each of `seqs` changed, policies first. */
+async function objectChangesAt(
+  store: HistoryStore,
+  seqs: readonly number[],
+): Promise<Map<number, ObjectChanges>> {
+  // An entry's rows are its cluster's: entry numbers alone find them, by the (seq, kind, key) index.
+  const rows = await inChunks(seqs, (marks, chunk) =>
+    store.db.all<{ seq: number; key: string; cluster: string; gone: number | boolean }>(
+      `SELECT seq, key, cluster, value IS NULL AS gone FROM states WHERE kind = 'object' AND seq IN (${marks})`,
+      chunk,
+    ),
+  );
+  const bySeq = new Map<number, typeof rows>();
+  for (const row of rows) {
+    const list = bySeq.get(row.seq);
+    if (list) list.push(row);
+    else bySeq.set(row.seq, [row]);
+  }
+  const parts = (key: string) => key.split('\t') as [string, string, string, string, string];
+  const out = new Map<number, ObjectChanges>();
+  for (const seq of seqs) {
+    const mine = bySeq.get(seq) ?? [];
+    // Policies first: they are what opens and closes connections most often.
+    const ranked = mine.map((row) => ({ row, rank: parts(row.key)[2].endsWith('Policy') ? 0 : 1 }));
+    ranked.sort((a, b) => a.rank - b.rank || (a.row.key < b.row.key ? -1 : a.row.key > b.row.key ? 1 : 0));
+    const named: ObjectChange[] = [];
+    for (const { row } of ranked.slice(0, NAMED_OBJECTS)) {
+      const [path, , kind, namespace, name] = parts(row.key);
+      const [before] = await store.db.all<{ was: number | boolean }>(
+        `SELECT value IS NOT NULL AS was FROM states WHERE cluster = ? AND kind = 'object' AND key = ? AND seq < ?
+         ORDER BY seq DESC LIMIT 1`,
+        [row.cluster, row.key, seq],
+      );
+      const change: ObjectChange['change'] = row.gone ? 'removed' : before?.was ? 'changed' : 'added';
+      named.push({ change, object: `${kind} ${namespace ? `${namespace}/` : ''}${name}`, path });
+    }
+    out.set(seq, { named, more: mine.length - named.length });
+  }
+  return out;
 }
 
 /**
@@ -179,39 +211,49 @@ export async function reachableSince(
     "SELECT DISTINCT key FROM states WHERE cluster = ? AND kind = 'connection' AND key LIKE ? ESCAPE '\\' ORDER BY key",
     [cluster, `${likePattern(query.from)}\t${likePattern(query.to)}`],
   );
-  const intervals: ReachInterval[] = [];
-  const atOf = async (seq: number) => (await store.entry(seq))?.at ?? '';
+  const port = query.port;
+  const spans: { key: string; opened: number; ports: PortsJson; closed?: number }[] = [];
   for (const { key } of keys) {
-    let open: ReachInterval | undefined;
+    let open: (typeof spans)[number] | undefined;
     for (const row of await store.historyOf(cluster, 'connection', key)) {
-      const value = row.value ? (JSON.parse(unpackValue(row.value)) as { ports: PortsJson }) : undefined;
+      const ports = row.value
+        ? (JSON.parse(unpackValue(row.value)) as { ports: PortsJson }).ports
+        : undefined;
       const reaches =
-        value !== undefined &&
-        (!query.port ||
-          (value.ports[query.port.protocol] ?? []).some(
-            ([a, b]) => a <= (query.port as Port).port && (query.port as Port).port <= b,
-          ));
+        ports !== undefined &&
+        (!port || (ports[port.protocol] ?? []).some(([a, b]) => a <= port.port && port.port <= b));
       if (reaches && !open) {
-        open = {
-          connection: key.replace('\t', ' -> '),
-          opened: {
-            seq: row.seq,
-            at: await atOf(row.seq),
-            ports: portsText((value as { ports: PortsJson }).ports),
-            objects: await objectChangesAt(store, row.seq),
-          },
-        };
-        intervals.push(open);
+        open = { key, opened: row.seq, ports };
+        spans.push(open);
       } else if (!reaches && open) {
-        open.closed = {
-          seq: row.seq,
-          at: await atOf(row.seq),
-          objects: await objectChangesAt(store, row.seq),
-        };
+        open.closed = row.seq;
         open = undefined;
       }
     }
   }
+  const seqs = [
+    ...new Set(spans.flatMap((s) => (s.closed === undefined ? [s.opened] : [s.opened, s.closed]))),
+  ];
+  const times = new Map(
+    (
+      await inChunks(seqs, (marks, chunk) =>
+        store.db.all<{ seq: number; at: string }>(
+          `SELECT seq, at FROM entries WHERE seq IN (${marks})`,
+          chunk,
+        ),
+      )
+    ).map((e) => [e.seq, e.at]),
+  );
+  const objects = await objectChangesAt(store, seqs);
+  // Entries pruned under retention keep their state rows but not their time.
+  const at = (seq: number) => ({ seq, at: times.get(seq) ?? '', objects: objects.get(seq) as ObjectChanges });
+  const intervals = spans.map(
+    (span): ReachInterval => ({
+      connection: span.key.replace('\t', ' -> '),
+      opened: { ...at(span.opened), ports: portsText(span.ports) },
+      ...(span.closed === undefined ? {} : { closed: at(span.closed) }),
+    }),
+  );
   intervals.sort((a, b) => a.opened.seq - b.opened.seq);
   return { cluster, intervals, last: await store.last(cluster) };
 }

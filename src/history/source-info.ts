@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { type ClusterListing, listingDocument } from '../load/live/list.ts';
 import type { SourceText } from '../load/sources.ts';
 import type { Snapshot } from '../model/types.ts';
-import { objectsOfSources, type SourceInfo, type StoredObject } from './capture.ts';
+import { objectsOfSources, type RecordedInput } from './capture.ts';
 
 function gitOf(paths: readonly string[]): { commit: string; dirty: boolean } | undefined {
   const first = resolve(paths[0] ?? '.');
@@ -31,7 +31,7 @@ export function fileSource(
   paths: readonly string[],
   sources: readonly SourceText[],
   snapshot: Snapshot,
-): { source: SourceInfo; objects: StoredObject[] } {
+): RecordedInput {
   const git = sources.some((s) => s.path === '<stdin>') ? undefined : gitOf(paths);
   return {
     source: { type: 'files', files: snapshot.inputs.map((i) => ({ ...i })), ...(git ? { git } : {}) },
@@ -40,7 +40,7 @@ export function fileSource(
 }
 
 /** A cluster read live: its context, server and the resourceVersion of each list. */
-export function liveSource(listing: ClusterListing): { source: SourceInfo; objects: StoredObject[] } {
+export function liveSource(listing: ClusterListing): RecordedInput {
   const path = `live:${listing.context}`;
   const items = listingDocument(listing).items as Record<string, unknown>[];
   return {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -151,4 +151,51 @@ test('phiwall serve --tls-cert/--tls-key serves HTTPS, with a Secure token cooki
     2,
   );
   assert.match(messages.join(''), /--tls-cert \S*none\.pem: ENOENT/);
+});
+
+test('phiwall serve --record: an entry for the start and one for each change of the files', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'phiwall-serve-record-'));
+  try {
+    const work = join(dir, 'k8s');
+    mkdirSync(work);
+    for (const file of ['00-namespaces.yaml', '10-workloads.yaml', '20-services.yaml', '30-policies.yaml']) {
+      copyFileSync(`${EXAMPLE}secure/${file}`, join(work, file));
+    }
+    const db = join(dir, 'history.db');
+    const run = serve(t, [work, '-c', CONFIG_FILE, '--port', '0', '--no-open', '--record', '--db', db]);
+    await run.url;
+    const until = async (pattern: RegExp) => {
+      const deadline = Date.now() + 10_000;
+      while (!pattern.test(run.output().stderr)) {
+        if (Date.now() > deadline) assert.fail(`timed out waiting for ${pattern}:\n${run.output().stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    };
+    await until(/history #1 recorded/);
+    writeFileSync(join(work, '30-policies.yaml'), readFileSync(`${EXAMPLE}insecure/30-policies.yaml`));
+    await until(/history #2 recorded/);
+    writeFileSync(join(work, '30-policies.yaml'), readFileSync(`${EXAMPLE}secure/30-policies.yaml`));
+    await until(/history #3 recorded/);
+    assert.equal(await run.stop(), 0);
+    const lines: string[] = [];
+    const io = {
+      stdout: (t: string) => lines.push(t),
+      stderr: (t: string) => lines.push(t),
+      readStdin: () => '',
+    };
+    const code = await runCli(
+      ['history', 'since', 'billing/invoicing', 'records/records-db', '--db', db, '-f', 'json'],
+      io,
+    );
+    assert.equal(code, 0, lines.join(''));
+    const answer = JSON.parse(lines.join('')) as {
+      intervals: { opened: { seq: number }; closed?: { seq: number } }[];
+    };
+    assert.deepEqual(
+      answer.intervals.map((i) => [i.opened.seq, i.closed?.seq]),
+      [[2, 3]],
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

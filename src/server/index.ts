@@ -20,6 +20,7 @@
  *     tls         { cert, key } (PEM): serve HTTPS
  *     webRoot     the built UI (default: dist/web of this package)
  *     watch       watch the inputs (default true)
+ *     record      called with each generation and the objects it was built from (serve --record)
  *
  *   RunningServe: { url, port, token?, state, close(): Promise<void> }
  *
@@ -34,16 +35,19 @@ import { resolve } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { type AuditConfig, loadAuditConfig } from '../compliance/config.ts';
 import { DEFAULT_OPTIONS, type EngineOptions } from '../engine/endpoint.ts';
-import { formatDiagnostic } from '../load/diagnostics.ts';
+import type { RecordedInput } from '../history/capture.ts';
+import { fileSource, liveSource } from '../history/source-info.ts';
+import { formatDiagnostic, InputError } from '../load/diagnostics.ts';
 import { connect } from '../load/live/connection.ts';
 import { listCluster } from '../load/live/list.ts';
 import { snapshotOfListing } from '../load/live/snapshot.ts';
 import { ClusterWatch } from '../load/live/watch.ts';
-import { loadSnapshot } from '../load/snapshot.ts';
+import { buildSnapshot, loadSnapshot } from '../load/snapshot.ts';
+import { readSources } from '../load/sources.ts';
 import type { Snapshot, WorkloadNames } from '../model/types.ts';
 import { type AppOptions, createApp } from './app.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, generateToken, isLoopbackHost } from './security.ts';
-import { ServeState } from './state.ts';
+import { ServeState, type View } from './state.ts';
 import { defaultWebRoot } from './static.ts';
 import { type InputWatch, watchInputs } from './watch-files.ts';
 
@@ -137,6 +141,12 @@ export interface ServeOptions extends ServerOptions {
   debounceMs?: number;
   /** Status lines: reloads, warnings, the watch's reconnections (default: nowhere). */
   log?: (text: string) => void;
+  /**
+   * `serve --record`: called with the first generation and each one after it, with the objects its
+   * snapshot was built from (read in the same step, so an entry never pairs one input with another's
+   * analysis).
+   */
+  record?: (input: RecordedInput, view: View) => Promise<void>;
 }
 
 export interface RunningServe extends RunningServer {
@@ -158,6 +168,8 @@ export async function startServe(options: ServeOptions = {}): Promise<RunningSer
     log,
   };
   const stops: (() => void)[] = [];
+  /** With `record`: what each snapshot was built from. */
+  const inputs = new WeakMap<Snapshot, RecordedInput>();
   let state: ServeState;
   if (options.live) {
     const live = options.live;
@@ -170,6 +182,7 @@ export async function startServe(options: ServeOptions = {}): Promise<RunningSer
       skipInvalid: options.skipInvalid ? true : undefined,
       workloadNames: options.workloadNames,
     });
+    if (options.record) inputs.set(snapshot, liveSource(listing));
     for (const warning of snapshot.warnings) log?.(`${formatDiagnostic(warning)}\n`);
     state = await ServeState.create(snapshot, {
       ...stateOptions,
@@ -178,13 +191,17 @@ export async function startServe(options: ServeOptions = {}): Promise<RunningSer
     if (options.watch !== false) {
       const watch = new ClusterWatch(connection, listing, {
         onChange(changes, current) {
-          void state.reload(
-            () => snapshotOfListing(current, { skipInvalid: true, workloadNames: options.workloadNames }),
-            'the cluster changed',
-            {
-              objects: changes.map(({ type, kind, namespace, name }) => ({ type, kind, namespace, name })),
-            },
-          );
+          const load = () => {
+            const next = snapshotOfListing(current, {
+              skipInvalid: true,
+              workloadNames: options.workloadNames,
+            });
+            if (options.record) inputs.set(next, liveSource(current));
+            return next;
+          };
+          void state.reload(load, 'the cluster changed', {
+            objects: changes.map(({ type, kind, namespace, name }) => ({ type, kind, namespace, name })),
+          });
         },
         onStatus: (text) => log?.(`phiwall: ${text}\n`),
         onFatal: (error) => state.fail(error),
@@ -199,8 +216,15 @@ export async function startServe(options: ServeOptions = {}): Promise<RunningSer
       skipInvalid: options.skipInvalid,
       workloadNames: options.workloadNames,
     };
-    const load = () => loadSnapshot(paths, loadOptions);
-    state = await ServeState.create(options.snapshot ?? load(), {
+    const load = () => {
+      if (!options.record) return loadSnapshot(paths, loadOptions);
+      const { sources, errors } = readSources(paths);
+      if (errors.length > 0) throw new InputError(errors);
+      const snapshot = buildSnapshot(sources, loadOptions);
+      inputs.set(snapshot, fileSource(paths, sources, snapshot));
+      return snapshot;
+    };
+    state = await ServeState.create((!options.record && options.snapshot) || load(), {
       ...stateOptions,
       source: { kind: 'files', label: paths.join(' ') },
     });
@@ -217,6 +241,19 @@ export async function startServe(options: ServeOptions = {}): Promise<RunningSer
       );
       stops.push(() => watch.close());
     }
+  }
+  if (options.record) {
+    const record = options.record;
+    const save = () => {
+      const view = state.view;
+      const input = inputs.get(view.snapshot);
+      if (input)
+        record(input, view).catch((error: Error) =>
+          log?.(`phiwall: the history could not be written: ${error.message}\n`),
+        );
+    };
+    save();
+    stops.push(state.subscribe((event) => event.type === 'change' && save()));
   }
   let server: RunningServer;
   try {
