@@ -10,6 +10,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadAuditConfig } from '../src/compliance/config.ts';
@@ -196,6 +197,10 @@ const section = [
   `| \`history verify\` of the whole chain, in-process | ${verifySeconds.toFixed(1)} s | | |`,
   `| recording the first entry (load, connectivity, audit, write) | ${firstSeconds.toFixed(1)} s | | |`,
   `| simulating the ${days} days | ${simulateSeconds.toFixed(0)} s | | |`,
+  '',
+  `Load average when the run ended: ${loadavg()
+    .map((n) => n.toFixed(2))
+    .join(', ')} (2 cores shared with other work: times are upper bounds).`,
   '',
 ].join('\n');
 const text = readFileSync(RESULTS_MD, 'utf8');

@@ -179,11 +179,7 @@ for (const backend of backends) {
         (await ok(['history', 'verify', '--bundle', bundle])).stdout,
         /^OK: 4 entries \(#2 to #5\)/,
       );
-      const store = await HistoryStore.open(
-        backend.name === 'sqlite'
-          ? { kind: 'sqlite', file: db }
-          : (await import('../history/db.ts')).parseStoreLocation(db),
-      );
+      const store = await HistoryStore.open(parseStoreLocation(db));
       await store.db.run("UPDATE entries SET at = '2020-01-01T00:00:00.000Z' WHERE seq = 4");
       await store.db.run(
         'UPDATE entries SET content = replace(content, \'"at":"\', \'"at":"1\') WHERE seq = 4',

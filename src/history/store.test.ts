@@ -4,11 +4,12 @@ import { statSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { syntheticCapture, testBackends } from '../testing/history-stores.ts';
+import { canonicalJson } from './canonical.ts';
 import { StoreError } from './db.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.ts';
 import { recordCapture } from './record.ts';
 import { prune } from './retention.ts';
-import { HistoryStore } from './store.ts';
+import { changesDigest, entryHash, GENESIS, HistoryStore, packValue } from './store.ts';
 import { verifyChain } from './verify.ts';
 
 const backends = await testBackends();
@@ -229,8 +230,6 @@ async function recordCaptureV1(
   capture: ReturnType<typeof syntheticCapture>,
 ): Promise<number> {
   await assert.rejects(store.db.all('SELECT key_id FROM entries'));
-  const { entryHash, GENESIS, changesDigest, packValue } = await import('./store.ts');
-  const { canonicalJson } = await import('./canonical.ts');
   const changes = [...capture.states.connection].map(([key, value]) => ({
     kind: 'connection' as const,
     key,
