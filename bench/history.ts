@@ -58,7 +58,7 @@ const t0 = Date.UTC(2020, 0, 1);
 const capture = captureSnapshot({
   cluster: 'bench-M',
   at: new Date(t0),
-  ...fileSource([files.cluster], sources, snapshot),
+  ...fileSource([files.cluster], sources),
   snapshot,
   options: { ipBlockMatchesPods: true, hostNetwork: 'node' },
   config,

@@ -7,7 +7,7 @@ import { GROUPED_FORMATS, renderGrouped } from '../report/class-groups.ts';
 import { CONNECTIVITY_FORMATS, renderConnectivity } from '../report/connectivity.ts';
 import { openRecorder } from './history.ts';
 import { type CliIo, UsageError } from './io.ts';
-import { engineOptionsOf, loadInputs, withInputOptions } from './shared-options.ts';
+import { engineOptionsOf, loadInputs, withInputOptions, workloadNamesOf } from './shared-options.ts';
 import { watchConnectivity } from './watch.ts';
 
 /** Above this many workloads a line per workload pair stops being readable. */
@@ -62,7 +62,9 @@ Examples:
         if (paths.length > 0)
           throw new UsageError(`--live reads the cluster: leave out the paths (${paths.join(' ')})`);
         const semantics = engineOptionsOf(command, undefined, io);
-        const recorder = options.record ? await openRecorder(options, semantics, io) : undefined;
+        const recorder = options.record
+          ? await openRecorder({ ...options, workloadNames: workloadNamesOf(command) }, semantics, io)
+          : undefined;
         await watchConnectivity({ ...options, format: options.format }, semantics, io, {}, recorder);
         return;
       }

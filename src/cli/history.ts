@@ -28,16 +28,12 @@ import {
   type StoreLocation,
   verifyChain,
 } from '../history/index.ts';
-import { formatDiagnostic, InputError } from '../load/diagnostics.ts';
-import { snapshotOfListing } from '../load/live/snapshot.ts';
-import { buildSnapshot } from '../load/snapshot.ts';
-import { readSources } from '../load/sources.ts';
-import type { Snapshot } from '../model/types.ts';
+import type { Snapshot, WorkloadNames } from '../model/types.ts';
 import { DIFF_FORMATS, renderDiff } from '../report/diff.ts';
 import { renderHistoryLog, renderSince, renderVerify } from '../report/history.ts';
 import { AUDIT_FORMATS, renderAudit } from './audit.ts';
 import { type CliIo, ExitCode, UsageError } from './io.ts';
-import { engineOptionsOf, listLive, withInputOptions, workloadNamesOf } from './shared-options.ts';
+import { engineOptionsOf, loadInputs, withInputOptions, workloadNamesOf } from './shared-options.ts';
 
 interface StoreOptions {
   db?: string;
@@ -97,36 +93,19 @@ function recordCommand(io: CliIo) {
       const cutoff = retentionCutoff(options.retain, new Date());
       const loaded = loadAuditConfig(options.config);
       const at = new Date();
-      let captured: ReturnType<typeof fileSource>;
-      let snapshot: ReturnType<typeof buildSnapshot>;
-      let cluster = options.cluster ?? 'default';
-      if (options.live) {
-        if (paths.length > 0)
-          throw new UsageError(`--live reads the cluster: leave out the paths (${paths.join(' ')})`);
-        const listing = await listLive(options, io);
-        snapshot = snapshotOfListing(listing, {
-          skipInvalid: options.skipInvalid,
-          workloadNames: workloadNamesOf(command),
-        });
-        captured = liveSource(listing);
-        cluster = options.cluster ?? listing.context;
-      } else {
-        const inputs = paths.length ? paths : ['.'];
-        const { sources, errors, skipped } = readSources(inputs, {
-          readStdin: (maxBytes) => io.readStdin(maxBytes),
-          maxInputBytes: options.maxInputBytes,
-        });
-        if (errors.length > 0) throw new InputError(errors);
-        snapshot = buildSnapshot(sources, {
-          namespace: options.namespace,
-          skipInvalid: options.skipInvalid,
-          workloadNames: workloadNamesOf(command),
-          skipped,
-          requireObjectsFrom: inputs,
-        });
-        captured = fileSource(inputs, sources, snapshot);
-      }
-      for (const warning of snapshot.warnings) io.stderr(`${formatDiagnostic(warning)}\n`);
+      const inputs = paths.length ? paths : ['.'];
+      let captured: RecordedInput | undefined;
+      const snapshot = await loadInputs(paths, { ...options, workloadNames: workloadNamesOf(command) }, io, {
+        onSources: (sources) => {
+          captured = fileSource(inputs, sources);
+        },
+        onListing: (listing) => {
+          captured = liveSource(listing);
+        },
+      });
+      if (!captured) throw new Error('the inputs were read without their sources');
+      const cluster =
+        options.cluster ?? (captured.source.type === 'live' ? captured.source.context : 'default');
       const semantics = engineOptionsOf(command, snapshot, io);
       const signer = options.signKey ? loadSigner(options.signKey) : undefined;
       const capture = captureSnapshot({
@@ -136,6 +115,7 @@ function recordCommand(io: CliIo) {
         snapshot,
         options: {
           ...semantics,
+          workloadNames: workloadNamesOf(command),
           ...(options.namespace ? { namespace: options.namespace } : {}),
           ...(options.skipInvalid ? { skipInvalid: true } : {}),
         },
@@ -175,7 +155,12 @@ export interface Recorder {
 }
 
 export async function openRecorder(
-  options: StoreOptions & { cluster?: string; signKey?: string; namespace?: string },
+  options: StoreOptions & {
+    cluster?: string;
+    signKey?: string;
+    namespace?: string;
+    workloadNames: WorkloadNames;
+  },
   semantics: EngineOptions,
   io: CliIo,
 ): Promise<Recorder> {

@@ -120,7 +120,9 @@ Examples:
       // Files are loaded here, as every command loads them, so that bad input is reported the same way.
       const snapshot = live ? undefined : await loadInputs(paths, options, io);
       const semantics = engineOptionsOf(command, snapshot, io);
-      const recorder = options.record ? await openRecorder(options, semantics, io) : undefined;
+      const recorder = options.record
+        ? await openRecorder({ ...options, workloadNames: workloadNamesOf(command) }, semantics, io)
+        : undefined;
       // The server (Hono and the UI's state) is loaded only when serving: other commands start faster.
       const { startServe } = await import('../server/index.ts');
       const served = await startServe({

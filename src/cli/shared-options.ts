@@ -6,6 +6,7 @@ import { connect } from '../load/live/connection.ts';
 import { type ClusterListing, listCluster } from '../load/live/list.ts';
 import { snapshotOfListing } from '../load/live/snapshot.ts';
 import { loadSnapshot } from '../load/snapshot.ts';
+import type { SourceText } from '../load/sources.ts';
 import type { Snapshot, WorkloadNames } from '../model/types.ts';
 import { type CliIo, noteInput, UsageError } from './io.ts';
 
@@ -127,12 +128,18 @@ export async function loadInputs(
   paths: readonly string[],
   options: InputOptions,
   io: CliIo,
+  /** What was read, for a caller that keeps it (`history record`). */
+  read: {
+    onSources?: (sources: readonly SourceText[]) => void;
+    onListing?: (listing: ClusterListing) => void;
+  } = {},
 ): Promise<Snapshot> {
   let snapshot: Snapshot;
   if (options.live) {
     if (paths.length > 0)
       throw new UsageError(`--live reads the cluster: leave out the paths (${paths.join(' ')})`);
     const listing = await listLive(options, io);
+    read.onListing?.(listing);
     snapshot = snapshotOfListing(listing, {
       skipInvalid: options.skipInvalid,
       workloadNames: options.workloadNames,
@@ -149,6 +156,7 @@ export async function loadInputs(
       workloadNames: options.workloadNames,
       maxInputBytes: options.maxInputBytes,
       onRead: (file) => noteInput(io, file),
+      onSources: read.onSources,
     });
   }
   for (const warning of snapshot.warnings) io.stderr(`${formatDiagnostic(warning)}\n`);

@@ -7,7 +7,7 @@ import type { EngineOptions } from '../engine/endpoint.ts';
 import { Engine } from '../engine/engine.ts';
 import { parseSource } from '../load/documents.ts';
 import type { SourceText } from '../load/sources.ts';
-import type { Snapshot } from '../model/types.ts';
+import type { Snapshot, WorkloadNames } from '../model/types.ts';
 import { portsToJson } from '../report/ports-json.ts';
 import { canonicalJson, sha256 } from './canonical.ts';
 import type { State, StateKind } from './store.ts';
@@ -36,7 +36,7 @@ export interface Capture {
   /** One hash over the inputs: what an unchanged check records instead of the source. */
   inputsHash: string;
   /** How the snapshot was loaded and the engine configured, so that it can be rebuilt alike. */
-  options: EngineOptions & { namespace?: string; skipInvalid?: boolean };
+  options: EngineOptions & { namespace?: string; skipInvalid?: boolean; workloadNames?: WorkloadNames };
   states: Record<StateKind, State>;
   /** PHI workload ids, to tell the changes that matter most. */
   phi: ReadonlySet<string>;

@@ -62,11 +62,10 @@ export async function replayEntry(store: HistoryStore, seq: number): Promise<Rep
   const snapshot = buildSnapshot(sourcesOf(await store.stateAt(entry.cluster, 'object', entry.seq)), {
     namespace: full.options.namespace,
     skipInvalid: full.options.skipInvalid,
+    workloadNames: full.options.workloadNames,
   });
-  const options: EngineOptions = {
-    ipBlockMatchesPods: full.options.ipBlockMatchesPods,
-    hostNetwork: full.options.hostNetwork,
-  };
+  // What remains once the loader's options are taken out is what the engine was given (CNI profile included).
+  const { namespace: _n, skipInvalid: _s, workloadNames: _w, ...options } = full.options;
   const findings = await store.stateAt(entry.cluster, 'finding', entry.seq);
   const [result] = (await store.stateAt(entry.cluster, 'audit', entry.seq)).values();
   const [config] = (await store.stateAt(entry.cluster, 'config', entry.seq)).values();

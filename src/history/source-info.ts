@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { type ClusterListing, listingDocument } from '../load/live/list.ts';
 import type { SourceText } from '../load/sources.ts';
-import type { Snapshot } from '../model/types.ts';
+import { sha256 } from './canonical.ts';
 import { objectsOfSources, type RecordedInput } from './capture.ts';
 
 function gitOf(paths: readonly string[]): { commit: string; dirty: boolean } | undefined {
@@ -27,14 +27,11 @@ function gitOf(paths: readonly string[]): { commit: string; dirty: boolean } | u
 }
 
 /** Manifests read from files: their hashes, and the git commit when they sit in a repository. */
-export function fileSource(
-  paths: readonly string[],
-  sources: readonly SourceText[],
-  snapshot: Snapshot,
-): RecordedInput {
+export function fileSource(paths: readonly string[], sources: readonly SourceText[]): RecordedInput {
   const git = sources.some((s) => s.path === '<stdin>') ? undefined : gitOf(paths);
+  const files = sources.map((s) => ({ path: s.path, sha256: s.sha256?.() ?? sha256(s.text) }));
   return {
-    source: { type: 'files', files: snapshot.inputs.map((i) => ({ ...i })), ...(git ? { git } : {}) },
+    source: { type: 'files', files, ...(git ? { git } : {}) },
     objects: objectsOfSources(sources),
   };
 }

@@ -55,6 +55,8 @@ export interface LoadOptions {
   maxInputBytes?: number;
   /** Told of every file read, so that a command can refuse to write its output over one. */
   onRead?: (file: string) => void;
+  /** Told of the sources read, before they are interpreted (the history keeps their objects). */
+  onSources?: (sources: readonly SourceText[]) => void;
 }
 
 export interface BuildOptions extends LoadOptions {
@@ -72,6 +74,7 @@ export function loadSnapshot(paths: readonly string[], options: LoadOptions = {}
   const { sources, errors, skipped } = readSources(paths, options);
   if (errors.length > 0) throw new InputError(errors);
   for (const source of sources) if (source.path !== '<stdin>') options.onRead?.(source.path);
+  options.onSources?.(sources);
   return buildSnapshot(sources, { ...options, skipped, requireObjectsFrom: paths });
 }
 

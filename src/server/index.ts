@@ -221,7 +221,7 @@ export async function startServe(options: ServeOptions = {}): Promise<RunningSer
       const { sources, errors } = readSources(paths);
       if (errors.length > 0) throw new InputError(errors);
       const snapshot = buildSnapshot(sources, loadOptions);
-      inputs.set(snapshot, fileSource(paths, sources, snapshot));
+      inputs.set(snapshot, fileSource(paths, sources));
       return snapshot;
     };
     state = await ServeState.create((!options.record && options.snapshot) || load(), {
