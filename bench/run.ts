@@ -841,7 +841,10 @@ function browserSection(): string[] {
   if (!existsSync(RESULTS_MD)) return [];
   const text = readFileSync(RESULTS_MD, 'utf8');
   const at = text.indexOf(`\n${BROWSER_HEADING}`);
-  return at < 0 ? [] : [text.slice(at + 1).trimEnd(), ''];
+  if (at < 0) return [];
+  // It ends where bench/history.ts's section begins, which writeResultsMd keeps apart.
+  const end = text.indexOf(`\n${HISTORY_SECTION}`, at + 1);
+  return [text.slice(at + 1, end < 0 ? undefined : end).trimEnd(), ''];
 }
 
 // ---------------------------------------------------------------------------------------------------------
