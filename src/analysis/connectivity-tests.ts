@@ -2,7 +2,7 @@ import type { Engine } from '../engine/engine.ts';
 import type { ConnectivityTest } from '../load/connectivity-tests.ts';
 import { type Diagnostic, InputError } from '../load/diagnostics.ts';
 import type { Protocol } from '../model/types.ts';
-import { type Explanation, explainConnection } from './explain.ts';
+import { type Explanation, explainConnection, queryOutcome } from './explain.ts';
 import { type Resolved, ResolveError, resolveEndpoint } from './resolve.ts';
 
 export interface TestResult {
@@ -12,7 +12,8 @@ export interface TestResult {
   port: number | string | null;
   protocol: Protocol;
   expect: 'allow' | 'deny';
-  actual: 'allow' | 'deny';
+  /** `some`: the pods of an end disagree (some pod pairs allowed, others denied); never a pass. */
+  actual: 'allow' | 'deny' | 'some';
   pass: boolean;
   explanation: Explanation;
 }
@@ -47,7 +48,8 @@ export function runConnectivityTests(engine: Engine, tests: readonly Connectivit
       continue;
     }
     const explanation = explainConnection(engine, from, to, { protocol: test.protocol, port });
-    const actual = explanation.verdict ? 'allow' : 'deny';
+    const outcome = queryOutcome(explanation);
+    const actual = outcome === 'all' ? 'allow' : outcome === 'none' ? 'deny' : 'some';
     results.push({
       name:
         test.name ??

@@ -1,8 +1,8 @@
-import { type AddressPorts, partitionByPorts } from '../engine/address-partition.ts';
+import { type AddressPorts, partitionUnionAndCommon } from '../engine/address-partition.ts';
 import { toCidrs } from '../engine/addresses.ts';
 import type { ClassPairPorts, Engine, PodClass } from '../engine/engine.ts';
 import type { IntervalSet } from '../engine/intervals.ts';
-import { isEmptyPorts, type PortSet, unionPorts } from '../engine/ports.ts';
+import { equalPorts, intersectPorts, isEmptyPorts, type PortSet, unionPorts } from '../engine/ports.ts';
 import type { Direction, Workload } from '../model/types.ts';
 
 export type ConnectionPeer = { workload: string } | { external: string[] };
@@ -10,7 +10,13 @@ export type ConnectionPeer = { workload: string } | { external: string[] };
 export interface Connection {
   src: ConnectionPeer;
   dst: ConnectionPeer;
+  /** The union over pod pairs: what some pod of the source may send to some pod of the destination. */
   ports: PortSet;
+  /**
+   * The ports every pod pair has, present only when it differs from `ports`: the pods of one end are
+   * not all treated alike (a relabelled pod, a rollout whose templates differ in what policies select).
+   */
+  portsAllPods?: PortSet;
   /** Implementation-defined choices the answer rests on, e.g. `ipblock-matches-pods`, `hostNetwork`. */
   dependsOn: string[];
 }
@@ -23,7 +29,9 @@ export interface ConnectivityOptions {
 /**
  * Every allowed connection between workloads, and between workloads and external address blocks.
  * A workload is the union of its pods; a workload's connections to itself are left out. Work follows
- * the engine's allowed class pairs, so it grows with the answer, not with the square of the cluster.
+ * the engine's allowed class pairs, so it grows with the answer, not with the square of the cluster;
+ * only the pairs of workloads whose pods fall into several classes ask every class pair again, for
+ * `portsAllPods`.
  */
 export function computeConnectivity(engine: Engine, options: ConnectivityOptions = {}): Connection[] {
   const workloads = engine.snapshot.workloads.filter((w) => !options.focus || w.id === options.focus);
@@ -55,12 +63,16 @@ export function computeConnectivity(engine: Engine, options: ConnectivityOptions
       }
     }
   }
-  const connections: Connection[] = [...pairs.values()].map(({ src, dst, ports, byIpBlock }) => ({
-    src: { workload: src.id },
-    dst: { workload: dst.id },
-    ports,
-    dependsOn: [...(byIpBlock ? ['ipblock-matches-pods'] : []), ...hostNetworkNote(src, dst)],
-  }));
+  const connections: Connection[] = [...pairs.values()].map(({ src, dst, ports, byIpBlock }) => {
+    const all = commonPorts(engine, classesOf.get(src) ?? [], classesOf.get(dst) ?? [], ports);
+    return {
+      src: { workload: src.id },
+      dst: { workload: dst.id },
+      ports,
+      ...(all ? { portsAllPods: all } : {}),
+      dependsOn: [...(byIpBlock ? ['ipblock-matches-pods'] : []), ...hostNetworkNote(src, dst)],
+    };
+  });
 
   for (const workload of workloads) {
     for (const direction of ['egress', 'ingress'] as Direction[]) {
@@ -68,12 +80,22 @@ export function computeConnectivity(engine: Engine, options: ConnectivityOptions
       const answers = [
         ...new Set((classesOf.get(workload) ?? []).map((c) => engine.externalPorts(c, direction))),
       ];
-      const grants = answers.length === 1 ? (answers[0] as AddressPorts[]) : partitionByPorts(answers.flat());
-      for (const { addresses, ports } of grants) {
+      const grants =
+        answers.length === 1
+          ? (answers[0] as AddressPorts[]).map((grant) => ({ ...grant, common: grant.ports }))
+          : partitionUnionAndCommon(answers);
+      for (const { addresses, ports, common } of grants) {
         const external = { external: cidrsOf(addresses) };
         const self = { workload: workload.id };
         const [src, dst] = direction === 'egress' ? [self, external] : [external, self];
-        connections.push({ src, dst, ports, dependsOn: hostNetworkNote(workload) });
+        const differs = !equalPorts(common, ports);
+        connections.push({
+          src,
+          dst,
+          ports,
+          ...(differs ? { portsAllPods: common } : {}),
+          dependsOn: hostNetworkNote(workload),
+        });
       }
     }
   }
@@ -110,6 +132,27 @@ export function cidrsOf(addresses: IntervalSet<bigint>): string[] {
     cidrCache.set(addresses, cidrs);
   }
   return cidrs;
+}
+
+/**
+ * The ports every class pair of two workloads has, when they differ from the union; undefined when
+ * every pod of each end is in one class (the common case) or all class pairs agree.
+ */
+function commonPorts(
+  engine: Engine,
+  srcClasses: readonly PodClass[],
+  dstClasses: readonly PodClass[],
+  union: PortSet,
+): PortSet | undefined {
+  if (srcClasses.length === 1 && dstClasses.length === 1) return undefined;
+  let common = union;
+  for (const src of srcClasses) {
+    for (const dst of dstClasses) {
+      common = intersectPorts(common, engine.classPorts(src, dst).ports);
+      if (isEmptyPorts(common)) return common;
+    }
+  }
+  return equalPorts(common, union) ? undefined : common;
 }
 
 function distinctClasses(engine: Engine, workload: Workload): PodClass[] {

@@ -1,6 +1,6 @@
 import { contains, type IntervalSet, normalize } from './intervals.ts';
 import type { PortSet } from './ports.ts';
-import { isEmptyPorts, portsKey, unionPorts } from './ports.ts';
+import { intersectPorts, isEmptyPorts, NO_PORTS, portsKey, unionPorts } from './ports.ts';
 
 export interface AddressPorts {
   addresses: IntervalSet<bigint>;
@@ -32,6 +32,41 @@ export function partitionAddresses(
   edges: Iterable<IntervalSet<bigint>>,
   portsAt: (address: bigint) => PortSet | undefined,
 ): AddressPorts[] {
+  return partitionBy(edges, portsAt, (ports) => (isEmptyPorts(ports) ? undefined : portsKey(ports))).map(
+    ({ addresses, value }) => ({ addresses, ports: value }),
+  );
+}
+
+/**
+ * Several subjects' grants (one list per subject): per piece of the address axis, the ports some
+ * subject has (`ports`) and the ports every subject has (`common`).
+ */
+export function partitionUnionAndCommon(
+  answers: readonly (readonly AddressPorts[])[],
+): (AddressPorts & { common: PortSet })[] {
+  const grants = answers.flat();
+  return partitionBy(
+    grants.map((g) => g.addresses),
+    (address) => {
+      let ports: PortSet = NO_PORTS;
+      let common: PortSet | undefined;
+      for (const answer of answers) {
+        const here = answer.find((grant) => contains(grant.addresses, address))?.ports ?? NO_PORTS;
+        ports = unionPorts(ports, here);
+        common = common ? intersectPorts(common, here) : here;
+      }
+      return { ports, common: common ?? NO_PORTS };
+    },
+    ({ ports, common }) => (isEmptyPorts(ports) ? undefined : `${portsKey(ports)}|${portsKey(common)}`),
+  ).map(({ addresses, value }) => ({ addresses, ...value }));
+}
+
+/** The pieces of the address axis cut at every edge, gathered by `key` of their value (undefined: left out). */
+function partitionBy<T>(
+  edges: Iterable<IntervalSet<bigint>>,
+  valueAt: (address: bigint) => T | undefined,
+  key: (value: T) => string | undefined,
+): { addresses: IntervalSet<bigint>; value: T }[] {
   const cuts = new Set<bigint>();
   for (const addresses of edges) {
     for (const [lo, hi] of addresses) {
@@ -40,16 +75,16 @@ export function partitionAddresses(
     }
   }
   const points = [...cuts].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const groups = new Map<string, { ports: PortSet; pieces: [bigint, bigint][] }>();
+  const groups = new Map<string, { value: T; pieces: [bigint, bigint][] }>();
   for (let i = 0; i + 1 < points.length; i++) {
     const lo = points[i] as bigint;
     const hi = (points[i + 1] as bigint) - 1n;
-    const ports = portsAt(lo);
-    if (!ports || isEmptyPorts(ports)) continue;
-    const key = portsKey(ports);
-    const group = groups.get(key) ?? { ports, pieces: [] };
+    const value = valueAt(lo);
+    const id = value === undefined ? undefined : key(value);
+    if (value === undefined || id === undefined) continue;
+    const group = groups.get(id) ?? { value, pieces: [] };
     group.pieces.push([lo, hi]);
-    groups.set(key, group);
+    groups.set(id, group);
   }
-  return [...groups.values()].map(({ ports, pieces }) => ({ addresses: normalize(pieces), ports }));
+  return [...groups.values()].map(({ value, pieces }) => ({ addresses: normalize(pieces), value }));
 }

@@ -101,23 +101,26 @@ test('json: partial results say so', () => {
 
 test('csv: a header, then one row per protocol with ranges separated by spaces', () => {
   const lines = renderConnectivity(report(), 'csv').trimEnd().split('\n');
-  assert.equal(lines[0], 'src,dst,protocol,ports');
-  assert.ok(lines.includes('shop/db[Pod],shop/web[Pod],TCP,8080 9000-9100'));
-  assert.ok(lines.includes('shop/web[Pod],10.96.0.10/32,UDP,53'));
+  assert.equal(lines[0], 'src,dst,protocol,ports,note');
+  assert.ok(lines.includes('shop/db[Pod],shop/web[Pod],TCP,8080 9000-9100,'));
+  assert.ok(lines.includes('shop/web[Pod],10.96.0.10/32,UDP,53,'));
   // Three protocols and ICMP (its types) for each of the two unrestricted pairs, plus the two restricted ones.
   assert.equal(lines.length, 1 + 2 + 4 * 2);
   assert.deepEqual(
     lines.filter((l) => l.startsWith('shop/db[Pod],"0.0.0.0/0,::/0"')),
     [
-      ...['TCP', 'UDP', 'SCTP'].map((p) => `shop/db[Pod],"0.0.0.0/0,::/0",${p},1-65535`),
-      'shop/db[Pod],"0.0.0.0/0,::/0",ICMP,0-255',
+      ...['TCP', 'UDP', 'SCTP'].map((p) => `shop/db[Pod],"0.0.0.0/0,::/0",${p},1-65535,`),
+      'shop/db[Pod],"0.0.0.0/0,::/0",ICMP,0-255,',
     ],
   );
 });
 
 test('csv: fields with commas or quotes are quoted, quotes doubled', () => {
   const csv = renderConnectivity({ ...report(), connections: [AWKWARD] }, 'csv');
-  assert.equal(csv, 'src,dst,protocol,ports\n"a/say ""hi""|x[Pod]","10.0.0.0/8,192.168.0.0/16",TCP,443\n');
+  assert.equal(
+    csv,
+    'src,dst,protocol,ports,note\n"a/say ""hi""|x[Pod]","10.0.0.0/8,192.168.0.0/16",TCP,443,\n',
+  );
 });
 
 test('md: a table with a row per connection', () => {

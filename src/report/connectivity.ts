@@ -1,5 +1,6 @@
 import { type Connection, peerName } from '../analysis/connectivity.ts';
-import { formatPorts, TRANSPORTS } from '../engine/ports.ts';
+import type { IntervalSet } from '../engine/intervals.ts';
+import { formatPorts, isEmptyPorts, TRANSPORTS } from '../engine/ports.ts';
 import type { Snapshot } from '../model/types.ts';
 import { portsToJson } from './ports-json.ts';
 
@@ -34,6 +35,7 @@ export function connectivityJson({ snapshot, connections, options }: Connectivit
       src: c.src,
       dst: c.dst,
       ports: portsToJson(c.ports),
+      ...(c.portsAllPods ? { portsAllPods: portsToJson(c.portsAllPods) } : {}),
       ...(c.dependsOn.length ? { dependsOn: c.dependsOn } : {}),
     })),
     partial: snapshot.partial,
@@ -46,8 +48,18 @@ export function connectivityJson({ snapshot, connections, options }: Connectivit
 
 export function connectionLine(c: Connection): string {
   const notes = c.dependsOn.length ? `  (depends on: ${c.dependsOn.join(', ')})` : '';
-  return `${peerName(c.src)} => ${peerName(c.dst)} : ${formatPorts(c.ports)}${notes}`;
+  return `${peerName(c.src)} => ${peerName(c.dst)} : ${portsText(c)}${notes}`;
 }
+
+/** `TCP 80`, or for ends whose pods differ `all ports (some pods), every pod: TCP 80`. */
+export function portsText(c: Connection): string {
+  if (!c.portsAllPods) return formatPorts(c.ports);
+  const common = isEmptyPorts(c.portsAllPods) ? '' : `, every pod: ${formatPorts(c.portsAllPods)}`;
+  return `${formatPorts(c.ports)} ${SOME_PODS}${common}`;
+}
+
+/** The mark of a connection that only some pod pairs of its ends have. */
+export const SOME_PODS = '(some pods)';
 
 function renderText({ snapshot, connections }: ConnectivityReport): string {
   const header = snapshot.partial ? ['# PARTIAL: invalid objects were left out (--skip-invalid)'] : [];
@@ -60,13 +72,20 @@ function csvField(value: string): string {
 }
 
 function renderCsv(connections: readonly Connection[]): string {
-  const rows = [['src', 'dst', 'protocol', 'ports']];
+  const rows = [['src', 'dst', 'protocol', 'ports', 'note']];
+  const text = (ranges: IntervalSet<number>) =>
+    ranges.map(([lo, hi]) => (lo === hi ? `${lo}` : `${lo}-${hi}`)).join(' ');
   for (const c of connections) {
     for (const protocol of TRANSPORTS) {
       const ranges = c.ports[protocol];
       if (ranges.length === 0) continue;
-      const ports = ranges.map(([lo, hi]) => (lo === hi ? `${lo}` : `${lo}-${hi}`)).join(' ');
-      rows.push([peerName(c.src), peerName(c.dst), protocol, ports]);
+      // A row per protocol: marked when not every pod pair has all of its ports, with those they have.
+      const common = c.portsAllPods?.[protocol];
+      const note =
+        common === undefined || text(common) === text(ranges)
+          ? ''
+          : `${SOME_PODS}${common.length ? `, every pod: ${text(common)}` : ''}`;
+      rows.push([peerName(c.src), peerName(c.dst), protocol, text(ranges), note]);
     }
   }
   return `${rows.map((row) => row.map(csvField).join(',')).join('\n')}\n`;
@@ -83,7 +102,7 @@ function renderMarkdown({ snapshot, connections }: ConnectivityReport): string {
   lines.push('| Source | Destination | Ports |', '| --- | --- | --- |');
   for (const c of connections) {
     lines.push(
-      `| ${markdownCell(peerName(c.src))} | ${markdownCell(peerName(c.dst))} | ${markdownCell(formatPorts(c.ports))} |`,
+      `| ${markdownCell(peerName(c.src))} | ${markdownCell(peerName(c.dst))} | ${markdownCell(portsText(c))} |`,
     );
   }
   return `${lines.join('\n')}\n`;
@@ -97,7 +116,7 @@ function renderDot(connections: readonly Connection[]): string {
   const lines = ['digraph connectivity {', '  rankdir=LR;', '  node [shape=box];'];
   for (const c of connections) {
     lines.push(
-      `  ${dotString(peerName(c.src))} -> ${dotString(peerName(c.dst))} [label=${dotString(formatPorts(c.ports))}];`,
+      `  ${dotString(peerName(c.src))} -> ${dotString(peerName(c.dst))} [label=${dotString(portsText(c))}];`,
     );
   }
   lines.push('}');

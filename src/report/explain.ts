@@ -1,4 +1,10 @@
-import type { Explanation } from '../analysis/explain.ts';
+import {
+  type Explanation,
+  labelsApart,
+  type PairAnswer,
+  type PairGroup,
+  queryOutcome,
+} from '../analysis/explain.ts';
 import type { Resolved } from '../analysis/resolve.ts';
 import type { SideExplanation } from '../engine/engine.ts';
 import { contains } from '../engine/intervals.ts';
@@ -10,6 +16,7 @@ import {
   clusterRuleId,
   type Direction,
   type NetworkPolicy,
+  type Pod,
   type PolicyRule,
   type Provenance,
 } from '../model/types.ts';
@@ -30,8 +37,29 @@ export function ruleName(policy: NetworkPolicy, rule: PolicyRule): string {
   return `${policyName(policy)} ${rule.direction}[${rule.index}]`;
 }
 
+/** The workload, and the part of it the name picked (`web/api[Deployment] (web/api-5c6b9d[ReplicaSet])`). */
 export function endpointName(resolved: Resolved): string {
-  return resolved.kind === 'ip' ? resolved.ip : resolved.workload.id;
+  if (resolved.kind === 'ip') return resolved.ip;
+  return resolved.part ? `${resolved.workload.id} (${resolved.part})` : resolved.workload.id;
+}
+
+/** Pods named up to five, counted above: `pods api-a, api-b (quarantine=true)`. */
+function podsText(pods: readonly Pod[], all: readonly Pod[]): string {
+  const names =
+    pods.length > 5
+      ? `${pods.length} pods`
+      : `pod${pods.length > 1 ? 's' : ''} ${pods.map((p) => p.name).join(', ')}`;
+  const apart = labelsApart(pods, all);
+  const why = apart.length
+    ? apart.join(', ')
+    : 'labels alike; they differ in named ports, addresses or hostNetwork';
+  return `${names} (${why})`;
+}
+
+/** An end of a group: the endpoint, and which of its pods when they are not all in the group. */
+function groupEnd(resolved: Resolved, pods: readonly Pod[] | undefined): string {
+  if (resolved.kind === 'ip' || !pods || pods.length === resolved.pods.length) return endpointName(resolved);
+  return `${endpointName(resolved)} ${podsText(pods, resolved.pods)}`;
 }
 
 function queryText(e: Explanation): string {
@@ -145,23 +173,53 @@ function sideLines(e: Explanation, direction: Direction, side: SideExplanation |
 export function renderExplanationText(e: Explanation): string {
   const lines = [`${endpointName(e.from)} -> ${endpointName(e.to)}`];
   if (e.partial) lines.push(PARTIAL_NOTE);
-  if (e.samePod) {
-    lines.push('Verdict: ALLOWED (a pod may always reach itself)');
+  if (e.groups.length === 1) {
+    lines.push(...answerLines(e, e));
     return `${lines.join('\n')}\n`;
   }
-  const allowed = isEmptyPorts(e.allowed) ? 'nothing' : formatPorts(e.allowed);
+  const outcome = queryOutcome(e);
+  const split = [e.from, e.to].flatMap((end) =>
+    end.kind === 'workload' && partOf(e, end) ? [endpointName(end)] : [],
+  );
+  lines.push(
+    `The pods of ${split.join(' and of ')} are not all treated alike: ${e.groups.length} groups, one answer each`,
+    ...(outcome === 'some' ? [`Verdict on ${queryText(e)}: ALLOWED for some pods, DENIED for others`] : []),
+    ...(outcome === 'all' ? [`Verdict on ${queryText(e)}: ALLOWED for every pod`] : []),
+    ...(outcome === 'none' ? [`Verdict on ${queryText(e)}: DENIED for every pod`] : []),
+  );
+  e.groups.forEach((group, i) => {
+    lines.push(
+      '',
+      `Group ${i + 1} of ${e.groups.length}: ${groupEnd(e.from, group.fromPods)} -> ${groupEnd(e.to, group.toPods)}`,
+      ...answerLines(e, group),
+    );
+  });
+  return `${lines.join('\n')}\n`;
+}
+
+/** Whether the groups split this end's pods. */
+function partOf(e: Explanation, end: Resolved): boolean {
+  if (end.kind !== 'workload') return false;
+  const side = end === e.from ? 'fromPods' : 'toPods';
+  return e.groups.some((g) => (g[side]?.length ?? 0) < end.pods.length);
+}
+
+function answerLines(e: Explanation, answer: PairAnswer): string[] {
+  if (answer.samePod) return ['Verdict: ALLOWED (a pod may always reach itself)'];
+  const lines: string[] = [];
+  const allowed = isEmptyPorts(answer.allowed) ? 'nothing' : formatPorts(answer.allowed);
   if (e.query) {
-    lines.push(`Verdict on ${queryText(e)}: ${e.verdict ? 'ALLOWED' : 'DENIED'}`, `Allowed: ${allowed}`);
+    lines.push(`Verdict on ${queryText(e)}: ${answer.verdict ? 'ALLOWED' : 'DENIED'}`, `Allowed: ${allowed}`);
   } else {
     lines.push(
-      isEmptyPorts(e.allowed)
+      isEmptyPorts(answer.allowed)
         ? 'Verdict: DENIED on every port and protocol'
         : `Verdict: ALLOWED on ${allowed}`,
     );
   }
   lines.push('');
-  lines.push(...sideLines(e, 'egress', e.egress), ...sideLines(e, 'ingress', e.ingress));
-  return `${lines.join('\n')}\n`;
+  lines.push(...sideLines(e, 'egress', answer.egress), ...sideLines(e, 'ingress', answer.ingress));
+  return lines;
 }
 
 function sideJson(side: SideExplanation | undefined) {
@@ -210,25 +268,61 @@ function sideJson(side: SideExplanation | undefined) {
   };
 }
 
+/**
+ * The first group's answer at the top level, as for a workload whose pods are alike; with several
+ * groups, `verdict` is `some` when they disagree, and `groups` holds each one with its pods.
+ */
 export function explanationJson(e: Explanation) {
+  const outcome = queryOutcome(e);
+  const verdict = outcome === 'some' ? 'some' : e.verdict ? 'allow' : 'deny';
+  const pods = (end: Resolved, group: readonly Pod[] | undefined) =>
+    end.kind === 'ip' || !group
+      ? undefined
+      : { pods: group.map((p) => p.name), labels: labelsApart(group, end.pods) };
   return {
     from: endpointName(e.from),
     to: endpointName(e.to),
-    ...(e.query ? { query: e.query, verdict: e.verdict ? 'allow' : 'deny' } : {}),
+    ...(e.query ? { query: e.query, verdict } : {}),
     allowed: portsToJson(e.allowed),
     samePod: e.samePod,
     partial: e.partial,
     egress: sideJson(e.egress),
     ingress: sideJson(e.ingress),
+    ...(e.groups.length > 1
+      ? {
+          groups: e.groups.map((g) => ({
+            from: pods(e.from, g.fromPods),
+            to: pods(e.to, g.toPods),
+            ...(e.query ? { verdict: g.verdict ? 'allow' : 'deny' } : {}),
+            allowed: portsToJson(g.allowed),
+            samePod: g.samePod,
+            egress: sideJson(g.egress),
+            ingress: sideJson(g.ingress),
+          })),
+        }
+      : {}),
   };
 }
 
-/** One sentence saying why a queried connection is allowed or denied, for test results. */
+/**
+ * One sentence saying why a queried connection is allowed or denied, for test results; when the pods
+ * of an end disagree, one per group, naming its pods.
+ */
 export function reasonFor(e: Explanation): string {
-  if (e.samePod) return 'a pod may always reach itself';
+  if (queryOutcome(e) !== 'some') return answerReason(e, e);
+  return e.groups
+    .map(
+      (g: PairGroup) =>
+        `${g.verdict ? 'allowed' : 'denied'} for ${groupEnd(e.from, g.fromPods)} -> ${groupEnd(e.to, g.toPods)}: ${answerReason(e, g)}`,
+    )
+    .join(' | ');
+}
+
+function answerReason(e: Explanation, answer: PairAnswer): string {
+  if (answer.samePod) return 'a pod may always reach itself';
   const sides: [Direction, SideExplanation | undefined][] = [
-    ['egress', e.egress],
-    ['ingress', e.ingress],
+    ['egress', answer.egress],
+    ['ingress', answer.ingress],
   ];
   const port = e.query?.port;
   const covers = (entry: { ports: PortSet }) =>

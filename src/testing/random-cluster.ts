@@ -89,19 +89,25 @@ const namespaceSelectorArb = selectorArb(
   [...LABEL_VALUES, ...NAMESPACES],
 );
 
-const podIpsArb = fc.record({
+/**
+ * A replica's IPs, and sometimes labels of its own over the workload's (a pod relabelled to quarantine
+ * or debug it, or a rollout's second template): a workload whose pods policies treat differently.
+ */
+const replicaArb = fc.record({
   v4: fc.option(nearPodOffset, { nil: undefined, freq: 5 }),
   v6: fc.option(nearPodOffset, { nil: undefined, freq: 2 }),
+  relabel: fc.option(labelsArb(LABEL_KEYS, LABEL_VALUES), { nil: undefined, freq: 3 }),
 });
 
 /**
- * A pod shape and one or two replicas of it with their own IPs: replicas differ only in IPs, which is
- * what the engine's class partition must tell apart when ipBlocks match pods.
+ * A pod shape and one to three replicas of it with their own IPs and sometimes their own labels: the
+ * engine's class partition must tell them apart when ipBlocks match pods, and connectivity must say
+ * which ports every pod pair of two workloads has.
  */
 const podArb = fc.record({
   namespace: fc.constantFrom(...NAMESPACES),
   labels: labelsArb(LABEL_KEYS, LABEL_VALUES),
-  replicas: fc.array(podIpsArb, { minLength: 1, maxLength: 2 }),
+  replicas: fc.array(replicaArb, { minLength: 1, maxLength: 3 }),
   namedPorts: fc.array(
     fc.record({
       name: fc.constantFrom(...PORT_NAMES),
@@ -294,10 +300,10 @@ export function toSnapshot(cluster: Cluster, permuted: boolean): Snapshot {
     ]),
   );
   const pods: Pod[] = cluster.pods.flatMap((p, i) =>
-    p.replicas.map(({ v4, v6 }, r) => ({
+    p.replicas.map(({ v4, v6, relabel }, r) => ({
       namespace: p.namespace,
       name: `p${i}-${r}`,
-      labels: p.labels,
+      labels: relabel ? { ...p.labels, ...relabel } : p.labels,
       annotations: {},
       containers: [],
       ips: [
