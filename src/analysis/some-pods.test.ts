@@ -69,7 +69,12 @@ test('connectivity: the quarantined pod makes api => client hold for some pods o
       '[{"workload":"web/api[Deployment]"},{"workload":"web/client[Pod]"}]',
   );
   // `ports` stays the union over pod pairs; no port is allowed from every pod.
-  assert.deepEqual(toClient?.ports, { TCP: [[1, 65535]], UDP: [[1, 65535]], SCTP: [[1, 65535]] });
+  assert.deepEqual(toClient?.ports, {
+    TCP: [[1, 65535]],
+    UDP: [[1, 65535]],
+    SCTP: [[1, 65535]],
+    ICMP: [[0, 255]],
+  });
   assert.deepEqual(toClient?.portsAllPods, {});
   // Ingress to api is not isolated: every pod pair agrees, so there is no portsAllPods.
   const fromClient = json.find(
