@@ -93,31 +93,35 @@ const namespaceSelectorArb = selectorArb(
  * A replica's IPs, and sometimes labels of its own over the workload's (a pod relabelled to quarantine
  * or debug it, or a rollout's second template): a workload whose pods policies treat differently.
  */
-const replicaArb = fc.record({
-  v4: fc.option(nearPodOffset, { nil: undefined, freq: 5 }),
-  v6: fc.option(nearPodOffset, { nil: undefined, freq: 2 }),
-  relabel: fc.option(labelsArb(LABEL_KEYS, LABEL_VALUES), { nil: undefined, freq: 3 }),
-});
+const replicaArb = (relabel: boolean) =>
+  fc.record({
+    v4: fc.option(nearPodOffset, { nil: undefined, freq: 5 }),
+    v6: fc.option(nearPodOffset, { nil: undefined, freq: 2 }),
+    relabel: relabel
+      ? fc.option(labelsArb(LABEL_KEYS, LABEL_VALUES), { nil: undefined, freq: 3 })
+      : fc.constant<Labels | undefined>(undefined),
+  });
 
 /**
- * A pod shape and one to three replicas of it with their own IPs and sometimes their own labels: the
- * engine's class partition must tell them apart when ipBlocks match pods, and connectivity must say
- * which ports every pod pair of two workloads has.
+ * A pod shape and one or two replicas of it with their own IPs (with `relabel`, up to three, sometimes
+ * with their own labels): the engine's class partition must tell them apart when ipBlocks match pods,
+ * and connectivity must say which ports every pod pair of two workloads has.
  */
-const podArb = fc.record({
-  namespace: fc.constantFrom(...NAMESPACES),
-  labels: labelsArb(LABEL_KEYS, LABEL_VALUES),
-  replicas: fc.array(replicaArb, { minLength: 1, maxLength: 3 }),
-  namedPorts: fc.array(
-    fc.record({
-      name: fc.constantFrom(...PORT_NAMES),
-      protocol: fc.constantFrom(...PROTOCOLS),
-      port: fc.constantFrom(...NAMED_PORT_NUMBERS),
-    }),
-    { maxLength: 3 },
-  ),
-  hostNetwork: fc.integer({ min: 0, max: 5 }).map((n) => n === 0),
-});
+const podArb = (relabel: boolean) =>
+  fc.record({
+    namespace: fc.constantFrom(...NAMESPACES),
+    labels: labelsArb(LABEL_KEYS, LABEL_VALUES),
+    replicas: fc.array(replicaArb(relabel), { minLength: 1, maxLength: relabel ? 3 : 2 }),
+    namedPorts: fc.array(
+      fc.record({
+        name: fc.constantFrom(...PORT_NAMES),
+        protocol: fc.constantFrom(...PROTOCOLS),
+        port: fc.constantFrom(...NAMED_PORT_NUMBERS),
+      }),
+      { maxLength: 3 },
+    ),
+    hostNetwork: fc.integer({ min: 0, max: 5 }).map((n) => n === 0),
+  });
 
 /** A CIDR near the pods, sometimes with host bits set, and excepts strictly inside it. */
 function ipBlockArb(family: Family): fc.Arbitrary<IpBlock> {
@@ -277,14 +281,20 @@ export const clusterPolicyArb = fc.record({
 /** Nodes whose IPs sit near the pods', so that hostNetwork pods (and others) hold node addresses. */
 const nodeArb = fc.record({ labels: labelsArb(LABEL_KEYS, LABEL_VALUES), offset: nearPodOffset });
 
-export const clusterArb = fc.record({
-  namespaceLabels: fc.tuple(...NAMESPACES.map(() => labelsArb(LABEL_KEYS, LABEL_VALUES))),
-  pods: fc.array(podArb, { minLength: 1, maxLength: 4 }),
-  policies: fc.array(policyArb, { minLength: 1, maxLength: 4 }),
-  clusterPolicies: fc.array(clusterPolicyArb, { maxLength: 3 }),
-  nodes: fc.array(nodeArb, { maxLength: 2 }),
-  probeSeed: fc.nat(),
-});
+const clusterArbOf = (relabel: boolean) =>
+  fc.record({
+    namespaceLabels: fc.tuple(...NAMESPACES.map(() => labelsArb(LABEL_KEYS, LABEL_VALUES))),
+    pods: fc.array(podArb(relabel), { minLength: 1, maxLength: 4 }),
+    policies: fc.array(policyArb, { minLength: 1, maxLength: 4 }),
+    clusterPolicies: fc.array(clusterPolicyArb, { maxLength: 3 }),
+    nodes: fc.array(nodeArb, { maxLength: 2 }),
+    probeSeed: fc.nat(),
+  });
+
+export const clusterArb = clusterArbOf(false);
+
+/** Clusters whose workloads have pods that carry labels of their own: workloads whose pods differ. */
+export const relabelledClusterArb = clusterArbOf(true);
 
 export type Cluster = typeof clusterArb extends fc.Arbitrary<infer T> ? T : never;
 
