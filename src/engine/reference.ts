@@ -94,9 +94,12 @@ function sideAllows(
   // Cilium's policies share NetworkPolicy's tier: a deny wins over every allow, allows are unioned.
   const cilium = ciliumVerdict(snapshot, subject, peer, direction, protocol, port, options);
   if (cilium.denied) return false;
+  // A Cilium allow rule matches the traffic in NetworkPolicy's tier, isolating or not (enableDefaultDeny
+  // off): Baseline rules apply only to traffic "not matched by any AdminNetworkPolicy or NetworkPolicy rules".
+  if (cilium.allowed) return true;
   // Only a subject that nothing isolates reaches the Baseline tier; its Pass means the default.
   if (isolating.length === 0 && !cilium.isolates) return tierVerdict('Baseline') !== 'Deny';
-  return cilium.allowed || isolating.some(admits);
+  return isolating.some(admits);
 }
 
 /** The labels selectors see: under Cilium, with the ones it derives. */
