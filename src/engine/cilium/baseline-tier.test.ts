@@ -23,7 +23,7 @@ function snapshotWith(peer: ClusterPeer, nodes: Cluster['nodes']) {
       {
         namespace: 'default',
         labels: {},
-        replicas: [{ v4: undefined, v6: undefined }],
+        replicas: [{ v4: undefined, v6: undefined, relabel: undefined }],
         namedPorts: [],
         hostNetwork: true,
       },
