@@ -174,16 +174,12 @@ export class ServeState {
   /** Reports an input that cannot be loaded; the last good state stays. */
   fail(error: unknown): void {
     const errors = errorLines(error);
-    this.options.log?.(
-      `phiwall: the input could not be loaded; keeping the last good state:\n${errors.join('\n')}\n`,
-    );
+    const message = errors.join('\n');
+    const event: ErrorEvent = { time: new Date().toISOString(), message, errors };
+    this.options.log?.(`phiwall: the input could not be loaded; keeping the last good state:\n${message}\n`);
     // Stale since the first failure: later failures change the message, not when the view went stale.
-    const since = this.failure?.time ?? new Date().toISOString();
-    this.failure = { time: since, message: errors.join('\n'), errors };
-    this.emit({
-      type: 'error',
-      data: { time: new Date().toISOString(), message: errors.join('\n'), errors },
-    });
+    this.failure = { ...event, time: this.failure?.time ?? event.time };
+    this.emit({ type: 'error', data: event });
   }
 
   private async update(
