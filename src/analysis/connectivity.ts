@@ -2,7 +2,14 @@ import { type AddressPorts, partitionUnionAndCommon } from '../engine/address-pa
 import { toCidrs } from '../engine/addresses.ts';
 import type { ClassPairPorts, Engine, PodClass } from '../engine/engine.ts';
 import type { IntervalSet } from '../engine/intervals.ts';
-import { equalPorts, intersectPorts, isEmptyPorts, type PortSet, unionPorts } from '../engine/ports.ts';
+import {
+  equalPorts,
+  intersectPorts,
+  isEmptyPorts,
+  NO_PORTS,
+  type PortSet,
+  unionPorts,
+} from '../engine/ports.ts';
 import type { Direction, Workload } from '../model/types.ts';
 
 export type ConnectionPeer = { workload: string } | { external: string[] };
@@ -30,8 +37,8 @@ export interface ConnectivityOptions {
  * Every allowed connection between workloads, and between workloads and external address blocks.
  * A workload is the union of its pods; a workload's connections to itself are left out. Work follows
  * the engine's allowed class pairs, so it grows with the answer, not with the square of the cluster;
- * only the pairs of workloads whose pods fall into several classes ask every class pair again, for
- * `portsAllPods`.
+ * only the pairs of workloads whose pods fall into several classes look at every class pair, for
+ * `portsAllPods`, from the class pairs the enumeration saw.
  */
 export function computeConnectivity(engine: Engine, options: ConnectivityOptions = {}): Connection[] {
   const workloads = engine.snapshot.workloads.filter((w) => !options.focus || w.id === options.focus);
@@ -47,7 +54,13 @@ export function computeConnectivity(engine: Engine, options: ConnectivityOptions
   const index = new Map(engine.snapshot.workloads.map((w, i) => [w, i]));
   const count = engine.snapshot.workloads.length;
   const pairs = new Map<number, { src: Workload; dst: Workload; ports: PortSet; byIpBlock: boolean }>();
+  // The allowed class pairs of workloads whose pods differ, kept for `portsAllPods`: asking the engine
+  // again for every class pair of such a workload costs more than the enumeration that already saw them.
+  const classCount = engine.classes.length;
+  const manyClasses = new Set([...classesOf].filter(([, c]) => c.length > 1).flatMap(([, c]) => c));
+  const classPairPorts = new Map<number, PortSet>();
   for (const { src, dst, ports, byIpBlock } of classPairs(engine, workloads, options.focus !== undefined)) {
+    if (manyClasses.has(src) || manyClasses.has(dst)) classPairPorts.set(src.id * classCount + dst.id, ports);
     for (const srcWorkload of workloadsOfClass.get(src) ?? []) {
       for (const dstWorkload of workloadsOfClass.get(dst) ?? []) {
         if (srcWorkload === dstWorkload) continue;
@@ -64,7 +77,12 @@ export function computeConnectivity(engine: Engine, options: ConnectivityOptions
     }
   }
   const connections: Connection[] = [...pairs.values()].map(({ src, dst, ports, byIpBlock }) => {
-    const all = commonPorts(engine, classesOf.get(src) ?? [], classesOf.get(dst) ?? [], ports);
+    const all = commonPorts(
+      (a, b) => classPairPorts.get(a.id * classCount + b.id) ?? NO_PORTS,
+      classesOf.get(src) ?? [],
+      classesOf.get(dst) ?? [],
+      ports,
+    );
     return {
       src: { workload: src.id },
       dst: { workload: dst.id },
@@ -80,15 +98,13 @@ export function computeConnectivity(engine: Engine, options: ConnectivityOptions
       const answers = [
         ...new Set((classesOf.get(workload) ?? []).map((c) => engine.externalPorts(c, direction))),
       ];
-      const grants =
-        answers.length === 1
-          ? (answers[0] as AddressPorts[]).map((grant) => ({ ...grant, common: grant.ports }))
-          : partitionUnionAndCommon(answers);
+      const grants: (AddressPorts & { common?: PortSet })[] =
+        answers.length === 1 ? (answers[0] as AddressPorts[]) : partitionUnionAndCommon(answers);
       for (const { addresses, ports, common } of grants) {
         const external = { external: cidrsOf(addresses) };
         const self = { workload: workload.id };
         const [src, dst] = direction === 'egress' ? [self, external] : [external, self];
-        const differs = !equalPorts(common, ports);
+        const differs = common !== undefined && !equalPorts(common, ports);
         connections.push({
           src,
           dst,
@@ -139,7 +155,7 @@ export function cidrsOf(addresses: IntervalSet<bigint>): string[] {
  * every pod of each end is in one class (the common case) or all class pairs agree.
  */
 function commonPorts(
-  engine: Engine,
+  portsOf: (src: PodClass, dst: PodClass) => PortSet,
   srcClasses: readonly PodClass[],
   dstClasses: readonly PodClass[],
   union: PortSet,
@@ -148,7 +164,7 @@ function commonPorts(
   let common = union;
   for (const src of srcClasses) {
     for (const dst of dstClasses) {
-      common = intersectPorts(common, engine.classPorts(src, dst).ports);
+      common = intersectPorts(common, portsOf(src, dst));
       if (isEmptyPorts(common)) return common;
     }
   }

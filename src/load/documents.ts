@@ -1,5 +1,6 @@
 import type { Document, LineCounter, Node } from 'yaml';
 import type { Diagnostic } from './diagnostics.ts';
+import { countKeyTokens, firstRepeatedKey, looksLikeJson } from './json-key-tokens.ts';
 import { JsonLocator } from './json-locate.ts';
 import { yaml } from './lazy-modules.ts';
 import type { SourceText } from './sources.ts';
@@ -23,8 +24,7 @@ export interface ParsedDocument {
  * message needs one: `kubectl get -o json` dumps of large clusters are read far more often than they err.
  */
 export function parseSource(source: SourceText): { documents: ParsedDocument[]; errors: Diagnostic[] } {
-  const looksLikeJson = source.path.toLowerCase().endsWith('.json') || /^\s*[[{]/.test(source.text);
-  if (looksLikeJson) {
+  if (looksLikeJson(source.path, source.text)) {
     // Windows tools (PowerShell's `Out-File -Encoding utf8`) start files with a BOM that JSON.parse rejects.
     const text = source.text.replace(/^\uFEFF/, '');
     let value: unknown;
@@ -37,7 +37,11 @@ export function parseSource(source: SourceText): { documents: ParsedDocument[]; 
     }
     if (value !== undefined) {
       // JSON.parse keeps the last of two equal keys; YAML, and the API server, reject them.
-      if (countKeys(value) !== countKeyTokens(text)) return duplicateJsonKey(source.path, text);
+      // The count made beside the parse, in the background, decides when it agrees; otherwise this
+      // thread counts the text it parsed (the file may have changed between the two reads).
+      const keys = countKeys(value);
+      if (source.keyTokens?.() !== keys && countKeyTokens(text) !== keys)
+        return duplicateJsonKey(source.path, text);
       return { documents: [jsonDocument({ path: source.path, text }, value)], errors: [] };
     }
   }
@@ -94,37 +98,23 @@ function countKeys(root: unknown): number {
   return count;
 }
 
-/** Strings followed by `:` in valid JSON text: every key as written, duplicates included. */
-function countKeyTokens(text: string): number {
-  let count = 0;
-  for (let i = text.indexOf('"'); i >= 0; i = text.indexOf('"', i + 1)) {
-    let end = text.indexOf('"', i + 1);
-    while (isEscaped(text, end)) end = text.indexOf('"', end + 1);
-    let after = end + 1;
-    while (after < text.length && ' \t\r\n'.includes(text.charAt(after))) after++;
-    if (text.charCodeAt(after) === 58 /* : */) count++;
-    i = end;
-  }
-  return count;
-}
-
 function isEscaped(text: string, quote: number): boolean {
   let backslashes = 0;
   while (text.charCodeAt(quote - 1 - backslashes) === 92 /* \\ */) backslashes++;
   return backslashes % 2 === 1;
 }
 
-/** Rare, so the YAML parser (JSON is YAML) is worth its cost to say where the repeated key is. */
+/** Rare, so a second pass over the text is worth its cost to say where the repeated key is. */
 function duplicateJsonKey(file: string, text: string): { documents: ParsedDocument[]; errors: Diagnostic[] } {
-  const { errors } = parseYaml({ path: file, text });
-  const positioned = errors.find((e) => e.message.includes('unique'));
+  const offset = firstRepeatedKey(text);
+  const message = 'invalid JSON: duplicate key (a key may appear once in an object)';
+  if (offset === undefined) return { documents: [], errors: [{ severity: 'error', file, message }] };
+  const before = text.slice(0, offset);
+  const lineStart = before.lastIndexOf('\n') + 1;
+  const line = before.length - before.replaceAll('\n', '').length + 1;
   return {
     documents: [],
-    errors: [
-      positioned
-        ? { ...positioned, message: 'invalid JSON: duplicate key (a key may appear once in an object)' }
-        : { severity: 'error', file, message: 'invalid JSON: a key appears twice in one object' },
-    ],
+    errors: [{ severity: 'error', file, line, column: offset - lineStart + 1, message }],
   };
 }
 

@@ -9,7 +9,7 @@ import {
   statSync,
 } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { fileHash } from './background-hash.ts';
+import { readInBackground } from './background-read.ts';
 import { type Diagnostic, InputError } from './diagnostics.ts';
 import { isSystemError, osReason } from './os-errors.ts';
 import { SkippedInputs } from './skipped-inputs.ts';
@@ -20,6 +20,8 @@ export interface SourceText {
   text: string;
   /** The sha256 of the input, for evidence; computed from the text when not given. */
   sha256?: () => string;
+  /** Key tokens of a JSON input, counted in the background (see countKeyTokens); may be undefined. */
+  keyTokens?: () => number | undefined;
   /**
    * Found by walking a folder rather than named: a file that holds no Kubernetes object is then skipped
    * (a repository holds CI and tool configuration beside its manifests), where a named one is an error.
@@ -190,7 +192,12 @@ class SourceReader {
       this.error(path, osReason(error));
       return;
     }
-    this.sources.push({ path, text, sha256: fileHash(path, size, text), ...(found ? { found: true } : {}) });
+    this.sources.push({
+      path,
+      text,
+      ...readInBackground(path, size, text),
+      ...(found ? { found: true } : {}),
+    });
   }
 
   /** Takes `bytes` from the budget; false (and an error) when the inputs hold more than it allows. */
