@@ -621,7 +621,10 @@ function groupWorkloads(
     if (members) members.push(pod);
     else byId.set(pod.workload, [pod]);
   }
-  const declared = new Map(objects.map((o) => [workloadId(o.namespace, o.name, o.kind), o]));
+  // Only controllers name workloads of several pods; a bare pod is its own first member.
+  const declared = new Map(
+    objects.filter((o) => o.kind !== 'Pod').map((o) => [workloadId(o.namespace, o.name, o.kind), o]),
+  );
   return [...byId].map(([id, members]) => {
     const first = members[0] as Pod;
     const match = /^(.*)\/(.*)\[(.*)\]$/.exec(id) as RegExpExecArray;
