@@ -161,6 +161,9 @@ function merge(connection: Open, flow: ObservedFlow, part: HubblePart): void {
   // The ends as the richest event names them: a node may know a remote pod by its address only.
   if (first.src.pod === undefined && flow.src.pod !== undefined) first.src = richer(first.src, flow.src);
   if (first.dst.pod === undefined && flow.dst.pod !== undefined) first.dst = richer(first.dst, flow.dst);
+  // Hubble names a destination only on the events after its DNS answer was seen.
+  if (first.dst.names === undefined && flow.dst.names !== undefined)
+    first.dst = { ...first.dst, names: flow.dst.names };
   connection.dstIsPod ||= part.dstIsPod;
   note(connection, flow, part);
 }

@@ -120,8 +120,13 @@ export function mapHubbleRecord(value: unknown, at: RecordPlace): RecordResult {
   }
   const srcIp = readIp(ip?.source, 'IP.source');
   const dstIp = readIp(ip?.destination, 'IP.destination');
-  const src = readEndpoint(flow.source, 'source', srcIp);
-  const dst = readEndpoint(flow.destination, 'destination', dstIp);
+  const src = readEndpoint(flow.source, 'source', srcIp, readNames(flow.source_names, 'source_names'));
+  const dst = readEndpoint(
+    flow.destination,
+    'destination',
+    dstIp,
+    readNames(flow.destination_names, 'destination_names'),
+  );
   const time = readTime(flow.time, 'time') ?? (flow === value ? undefined : readTime(value.time, 'time'));
 
   const reason =
@@ -246,8 +251,13 @@ function readL4(value: unknown): L4 | { ignored: string } {
   return { ignored: IGNORED.noPort };
 }
 
-function readEndpoint(value: unknown, field: string, ip: string | undefined): FlowEndpoint {
-  if (value === undefined || value === null) return endpoint({ ip });
+function readEndpoint(
+  value: unknown,
+  field: string,
+  ip: string | undefined,
+  names: string[] | undefined,
+): FlowEndpoint {
+  if (value === undefined || value === null) return endpoint({ ip, names });
   if (!isObject(value)) return malformed(`${field}: not an object: ${shown(value)}`);
   const workloads = value.workloads;
   if (workloads !== undefined && workloads !== null && !Array.isArray(workloads)) {
@@ -263,7 +273,38 @@ function readEndpoint(value: unknown, field: string, ip: string | undefined): Fl
     pod: text(value.pod_name, `${field}.pod_name`),
     workload: first === undefined ? undefined : text(first.name, `${field}.workloads[0].name`),
     labels: readLabels(value.labels, `${field}.labels`),
+    names,
+    // Only an end that is no pod has an identity worth keeping: pods are placed by name.
+    identity:
+      value.namespace === undefined && value.pod_name === undefined
+        ? reservedIdentity(value.labels)
+        : undefined,
   });
+}
+
+/** `source_names`/`destination_names`: the DNS names Hubble knows for the address. */
+function readNames(value: unknown, field: string): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) return malformed(`${field}: not a list: ${shown(value)}`);
+  return value.map((name) => {
+    if (typeof name !== 'string' || !/^[-a-zA-Z0-9_.]+$/.test(name))
+      return malformed(`${field}: not a DNS name: ${shown(name)}`);
+    return name.toLowerCase().replace(/\.$/, '');
+  });
+}
+
+/**
+ * The reserved identity an end carries (`reserved:world`, `reserved:host` …): what Cilium knows of an
+ * address that is no pod. `world-ipv4`/`world-ipv6` (dual-stack clusters) are `world`.
+ */
+function reservedIdentity(labels: unknown): string | undefined {
+  if (!Array.isArray(labels)) return undefined;
+  for (const label of labels) {
+    if (typeof label !== 'string' || !label.startsWith('reserved:')) continue;
+    const name = label.slice('reserved:'.length).split('=')[0] ?? '';
+    return name.startsWith('world') ? 'world' : name;
+  }
+  return undefined;
 }
 
 /**

@@ -190,6 +190,8 @@ export function endpoint(fields: FlowEndpoint): FlowEndpoint {
   if (fields.pod !== undefined) out.pod = fields.pod;
   if (fields.workload !== undefined) out.workload = fields.workload;
   if (fields.labels !== undefined && Object.keys(fields.labels).length > 0) out.labels = fields.labels;
+  if (fields.names !== undefined && fields.names.length > 0) out.names = fields.names;
+  if (fields.identity !== undefined) out.identity = fields.identity;
   return out;
 }
 
