@@ -54,8 +54,9 @@ const pod = (namespace: string, workload: string) => ({
 });
 const reserved = (identity: string) => ({ labels: [`reserved:${identity}`] });
 
-// A day of the clinic's traffic as Hubble saw it: the approved flows, the EHR API calling a partner lab by
-// name and the Kubernetes API, Prometheus scraping the kubelets, and the internet reaching the ingress.
+// A day of the clinic's traffic as Hubble saw it: the approved flows, the EHR API calling a partner lab
+// and a backup store by name and the Kubernetes API, Prometheus scraping the kubelets, and the internet
+// reaching the ingress.
 const FLOWS = join(dir, 'hubble.jsonl');
 writeFileSync(
   FLOWS,
@@ -78,8 +79,18 @@ writeFileSync(
       ['10.0.1.9', '10.0.2.5'],
       5432,
     ),
-    hubble(pod('ehr', 'ehr-api'), reserved('world'), ['10.0.1.9', '140.82.112.6'], 443, {
-      destination_names: ['api.partner-labs.example.'],
+    // The partner lab's address named by the DNS answer before the connection, the backup store's by
+    // Hubble itself (destination_names).
+    JSON.stringify({
+      time: '2026-11-27T09:59:59.000000000Z',
+      verdict: 'FORWARDED',
+      Type: 'L7',
+      IP: { source: '10.0.0.10', destination: '10.0.1.9' },
+      l7: { type: 'RESPONSE', dns: { query: 'api.partner-labs.example.', ips: ['140.82.112.6'] } },
+    }),
+    hubble(pod('ehr', 'ehr-api'), reserved('world'), ['10.0.1.9', '140.82.112.6'], 443),
+    hubble(pod('ehr', 'ehr-api'), reserved('world'), ['10.0.1.9', '52.95.110.1'], 443, {
+      destination_names: ['backup.storage.example'],
     }),
     hubble(pod('ehr', 'ehr-api'), reserved('kube-apiserver'), ['10.0.1.9', '172.20.0.1'], 443),
     hubble(pod('monitoring', 'prometheus'), reserved('remote-node'), ['10.0.4.2', '192.168.0.7'], 10250),
@@ -135,12 +146,12 @@ function withFlavor(flavor: 'kubernetes' | 'cilium'): Snapshot {
 
 test('--flavor cilium: CNPs that load back, allow every flow (names and entities by name), proven', () => {
   const run = generated.cilium as GenerateRun;
-  assert.equal(edges.length, 8);
+  assert.equal(edges.length, 9);
   assert.deepEqual(run.warnings, []);
   assert.equal(run.proof.ok, true, JSON.stringify(run.proof.notAllowed));
-  // The partner lab by its name, the API server and the kubelet's node by their entities: the input has
-  // no Node objects, so none of the three has an address phiwall can place.
-  assert.equal(run.proof.allowedByName, 3);
+  // The lab and the store by their names, the API server and the kubelet's node by their entities: the
+  // input has no Node objects, so none of the four has an address phiwall can place.
+  assert.equal(run.proof.allowedByName, 4);
   const snapshot = withFlavor('cilium');
   const ehr = snapshot.ciliumPolicies.find((p) => p.name === 'ehr-api-observed');
   assert.deepEqual(
@@ -149,7 +160,7 @@ test('--flavor cilium: CNPs that load back, allow every flow (names and entities
         'pattern' in p ? `fqdn ${p.pattern}` : p.kind === 'entity' ? `entity ${p.entity}` : p.kind,
       ),
     ),
-    ['endpoints', 'entity kube-apiserver', 'fqdn api.partner-labs.example'],
+    ['endpoints', 'entity kube-apiserver', 'fqdn api.partner-labs.example', 'fqdn backup.storage.example'],
   );
   const prometheus = snapshot.ciliumPolicies.find((p) => p.name === 'prometheus-observed');
   assert.deepEqual(
@@ -227,5 +238,5 @@ test('phiwall generate --flavor cilium prints CNPs and the proof', async () => {
   assert.match(stdout, /^ {8}- matchName: api\.partner-labs\.example$/m);
   assert.match(stdout, /dns: \[\{matchPattern: "\*"\}\]/);
   assert.doesNotMatch(stdout, /^kind: NetworkPolicy$/m);
-  assert.match(stderr, /proof: 8 observed edge\(s\) allowed \(3 by a toFQDNs name or entity/);
+  assert.match(stderr, /proof: 9 observed edge\(s\) allowed \(4 by a toFQDNs name or entity/);
 });

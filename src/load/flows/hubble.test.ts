@@ -614,3 +614,32 @@ test('hubble: the DNS names of an address and the reserved identity of an end th
     problem: 'destination_names: not a list: "github.com"',
   });
 });
+
+test('hubble: a DNS answer names the connections to its addresses after it, as Cilium’s DNS proxy does', async () => {
+  const toPartner = (time: string, port: number) =>
+    hubbleFlow({
+      ...TO_ENDPOINT,
+      time,
+      IP: { source: '10.0.1.15', destination: '140.82.112.6' },
+      l4: { TCP: { source_port: port, destination_port: 443, flags: { SYN: true } } },
+      destination: { identity: 2, labels: ['reserved:world'] },
+    });
+  const answer = {
+    time: '2024-05-10T09:12:34Z',
+    verdict: 'FORWARDED',
+    Type: 'L7',
+    IP: { source: '10.0.0.10', destination: '10.0.1.15' },
+    l7: { type: 'RESPONSE', dns: { query: 'api.partner-labs.example.', ips: ['140.82.112.6'], ttl: 30 } },
+  };
+  const { flows, stats } = await readLines('flows.jsonl', [
+    toPartner('2024-05-10T09:12:33Z', 40001),
+    answer,
+    toPartner('2024-05-10T09:12:35Z', 40002),
+  ]);
+  assert.deepEqual(
+    flows.map((f) => f.dst.names),
+    [undefined, ['api.partner-labs.example']],
+  );
+  // The answer itself is no flow: it is counted with the other L7 records.
+  assert.equal(stats.ignored['L7 record (the packets carry the L3/L4 verdict)'], 1);
+});

@@ -1,6 +1,7 @@
 import type { FlowEndpoint, ObservedVerdict } from '../../model/flows.ts';
 import type { Protocol } from '../../model/types.ts';
 import {
+  type DnsAnswer,
   endpoint,
   flowOf,
   type HubblePart,
@@ -100,7 +101,11 @@ export function mapHubbleRecord(value: unknown, at: RecordPlace): RecordResult {
     return ignored(`not a flow (Cilium event type ${eventType})`);
   }
   const type = flow.Type;
-  if (type === 'L7' || type === 2) return ignored('L7 record (the packets carry the L3/L4 verdict)');
+  if (type === 'L7' || type === 2) {
+    const result = ignored('L7 record (the packets carry the L3/L4 verdict)');
+    const answer = dnsAnswer(flow.l7);
+    return answer && result.kind === 'ignored' ? { ...result, answer } : result;
+  }
   if (type === 'SOCK' || type === 3) return ignored('socket event (SOCK)');
 
   const verdictName = readVerdict(flow.verdict);
@@ -280,6 +285,19 @@ function readEndpoint(
         ? reservedIdentity(value.labels)
         : undefined,
   });
+}
+
+/**
+ * The name and addresses of an L7 DNS record's answer (`l7.dns.query`, `l7.dns.ips`): what Cilium's DNS
+ * proxy saw, and what it learns toFQDNs addresses from. A query without addresses names nothing.
+ */
+function dnsAnswer(l7: unknown): DnsAnswer | undefined {
+  const dns = isObject(l7) && isObject(l7.dns) ? l7.dns : undefined;
+  if (!dns || typeof dns.query !== 'string' || !Array.isArray(dns.ips) || dns.ips.length === 0)
+    return undefined;
+  const [name] = readNames([dns.query], 'l7.dns.query') ?? [];
+  const ips = dns.ips.map((ip, i) => readIp(ip, `l7.dns.ips[${i}]`)).filter((ip) => ip !== undefined);
+  return name && ips.length > 0 ? { name, ips } : undefined;
 }
 
 /** `source_names`/`destination_names`: the DNS names Hubble knows for the address. */
