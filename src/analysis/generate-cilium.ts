@@ -22,6 +22,9 @@ export interface CiliumAddressPeer {
   note?: string;
 }
 
+/** One rule for everything that is a node to Cilium: node addresses and hostNetwork workloads. */
+export const NODES_SORT_KEY = '2entity:host';
+
 export function ciliumAddressPeer(
   snapshot: Snapshot,
   edge: FlowEdge,
@@ -58,7 +61,7 @@ export function ciliumAddressPeer(
   }
   if (identity === undefined && snapshot.nodes.some((node) => node.ips.includes(ip))) {
     return {
-      sortKey: '2entity:host',
+      sortKey: NODES_SORT_KEY,
       label: `the nodes (${ip} is a Node address)`,
       peers: [{ entity: 'host' }, { entity: 'remote-node' }],
     };

@@ -31,7 +31,7 @@ import {
   type ExternalGrouping,
 } from './external-peers.ts';
 import type { FlowEdge, FlowPeer } from './flows.ts';
-import { ciliumAddressPeer } from './generate-cilium.ts';
+import { ciliumAddressPeer, NODES_SORT_KEY } from './generate-cilium.ts';
 import { externalPeers, publicEntryPoint } from './generate-external.ts';
 
 /**
@@ -480,6 +480,15 @@ export function generatePolicies(
     const unit = unitById(peer.workload);
     if (!unit) return { unexpressible: 'the input has no such workload' };
     const sortKey = `0${unit.id}`;
+    if (unit.pods.length === 0 && options.cilium) {
+      // Cilium gives hostNetwork pods their node's identity, which no CIDR rule matches.
+      return {
+        sortKey: NODES_SORT_KEY,
+        label: 'the nodes (hostNetwork workloads and node addresses)',
+        peers: [{ entity: 'host' }, { entity: 'remote-node' }],
+        note: `hostNetwork pods (${unit.id} …) are their node to Cilium: the host and remote-node identities`,
+      };
+    }
     if (unit.pods.length === 0) {
       // hostNetwork pods send from their node's address: only an ipBlock can name them.
       const cidrs = [

@@ -203,6 +203,27 @@ test('PW-LINT-033: a rule other allows already cover; of two twins only the firs
   );
 });
 
+test('PW-LINT-033: a deny other denies already take, across a CNP and a CCNP', () => {
+  const problems = lint(yaml`
+    apiVersion: cilium.io/v2
+    kind: CiliumClusterwideNetworkPolicy
+    metadata: { name: no-smtp }
+    spec:
+      endpointSelector: {}
+      egressDeny: [{ toPorts: [{ ports: [{ port: "25", protocol: TCP }, { port: "587", protocol: TCP }] }] }]
+    ---
+    apiVersion: cilium.io/v2
+    kind: CiliumNetworkPolicy
+    metadata: { name: records-no-smtp, namespace: phi }
+    spec:
+      endpointSelector: { matchLabels: { app: records } }
+      egressDeny: [{ toEntities: [world], toPorts: [{ ports: [{ port: "25", protocol: TCP }] }] }]
+  `);
+  // The CCNP denies port 25 to everything for every pod: the CNP's narrower deny adds nothing.
+  assert.deepEqual(rules(problems), ['PW-LINT-033 warning cilium.yaml:13']);
+  assert.match(problems[0]?.message ?? '', /already deny every connection it matches/);
+});
+
 test('PW-LINT-033 is not reported for the only rule isolating its endpoints', () => {
   const problems = lint(yaml`
     apiVersion: cilium.io/v2

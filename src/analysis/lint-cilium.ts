@@ -30,6 +30,7 @@ const FQDN_DOCS = 'https://docs.cilium.io/en/stable/security/policy/language/#dn
 interface Entry {
   policy: CiliumPolicy;
   compiled: KindPolicy;
+  index: number;
 }
 
 /** A rule as written, with the rule the adapter compiled it to. */
@@ -52,9 +53,10 @@ export function lintCiliumPolicies(
   let id = 0;
   const adapter = new CiliumAdapter(snapshot, engine.classes);
   const compiled = adapter.compile(() => id++);
-  const entries = snapshot.ciliumPolicies.map((policy, i) => ({
+  const entries = snapshot.ciliumPolicies.map((policy, index) => ({
     policy,
-    compiled: compiled[i] as KindPolicy,
+    compiled: compiled[index] as KindPolicy,
+    index,
   }));
   const written = entries.flatMap((entry) =>
     [...entry.policy.ingress, ...entry.policy.egress].map((rule) => ({
@@ -94,6 +96,7 @@ class CiliumLint {
   /** The policies selecting each endpoint class, as a key: classes under the same policies lint alike. */
   private readonly policiesOf = new Map<number, Entry[]>();
   private readonly pods: PodIndex;
+  private readonly groupCache = new Map<string, Set<number>>();
 
   constructor(
     private readonly snapshot: Snapshot,
@@ -199,7 +202,7 @@ class CiliumLint {
       // toFQDNs names resolve to some external addresses: only a rule taking all of them takes theirs.
       const addresses = fqdn ? union(compiled.addresses, this.adapter.worldAddresses) : compiled.addresses;
       if (compiled.classes.size === 0 && addresses.length === 0) continue;
-      const groups = this.subjectGroups(entry.compiled.subjects, rule.direction);
+      const groups = this.subjectGroups(entry, rule.direction);
       const others = (subject: number, action: 'Allow' | 'Deny') =>
         (this.policiesOf.get(subject) ?? []).flatMap((e) =>
           e.compiled.rules[rule.direction].filter(
@@ -248,15 +251,21 @@ class CiliumLint {
   }
 
   /** One subject per group of subjects under the same policies (and, for ingress, the same named ports). */
-  private subjectGroups(subjects: Iterable<number>, direction: Direction): Set<number> {
-    const seen = new Map<string, number>();
-    for (const s of subjects) {
-      const c = this.engine.classes[s] as PodClass;
-      const policies = (this.policiesOf.get(s) ?? []).map((e) => this.entries.indexOf(e)).join(',');
-      const key = `${policies}|${direction === 'ingress' ? c.namedPortsId : ''}`;
-      if (!seen.has(key)) seen.set(key, s);
+  private subjectGroups(entry: Entry, direction: Direction): Set<number> {
+    const cacheKey = `${entry.index}|${direction}`;
+    let groups = this.groupCache.get(cacheKey);
+    if (!groups) {
+      const seen = new Map<string, number>();
+      for (const s of entry.compiled.subjects) {
+        const c = this.engine.classes[s] as PodClass;
+        const policies = (this.policiesOf.get(s) ?? []).map((e) => e.index).join(',');
+        const key = `${policies}|${direction === 'ingress' ? c.namedPortsId : ''}`;
+        if (!seen.has(key)) seen.set(key, s);
+      }
+      groups = new Set(seen.values());
+      this.groupCache.set(cacheKey, groups);
     }
-    return new Set(seen.values());
+    return groups;
   }
 
   /**
@@ -322,7 +331,7 @@ class CiliumLint {
       const names = (rule.peers ?? []).flatMap((p) => (p.kind === 'fqdn' ? [p.pattern] : []));
       if (names.length === 0 || entry.compiled.subjects.size === 0) continue;
       const lacking: { subject: number; refused?: string[] }[] = [];
-      for (const subject of this.subjectGroups(entry.compiled.subjects, 'egress')) {
+      for (const subject of this.subjectGroups(entry, 'egress')) {
         const dnsRules = (this.policiesOf.get(subject) ?? []).flatMap((e) =>
           e.policy.egress.filter(
             (r) => !r.deny && r.dns !== undefined && reachesDns(this.snapshot, r, targets),
