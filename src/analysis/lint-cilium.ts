@@ -8,9 +8,9 @@ import {
   podIdentityLabels,
 } from '../engine/cilium/identity.ts';
 import type { Engine, PodClass } from '../engine/engine.ts';
-import { contains, type IntervalSet, union } from '../engine/intervals.ts';
+import { contains, type IntervalSet, intersect, subtract, union } from '../engine/intervals.ts';
 import type { KindPolicy, KindRule } from '../engine/kind-rules.ts';
-import { isEmptyPorts, subtractPorts } from '../engine/ports.ts';
+import { equalPorts, isEmptyPorts, subtractPorts } from '../engine/ports.ts';
 import {
   type CiliumPeer,
   type CiliumPolicy,
@@ -296,10 +296,29 @@ class CiliumLint {
     }
     const destination = direction === 'egress' ? undefined : own;
     const ports = rule.ports(destination);
-    const open = partitionAddresses([addresses, ...covering.map((r) => r.addresses)], (address) => {
-      if (!contains(addresses, address)) return undefined;
+    // Rules taking every port of the rule cut addresses away whole; the others are weighed per address
+    // only for what the first leave, and only when together they reach all of it.
+    let rest = addresses;
+    const partial: KindRule[] = [];
+    for (const other of covering) {
+      if (rest.length === 0) break;
+      if (other.addresses.length === 0) continue;
+      const theirs = other.ports(destination);
+      const left = subtractPorts(ports, theirs);
+      if (equalPorts(left, ports)) continue;
+      if (!isEmptyPorts(left)) partial.push(other);
+      else if (intersect(rest, other.addresses).length > 0) {
+        used.add(other);
+        rest = subtract(rest, other.addresses);
+      }
+    }
+    if (rest.length === 0) return [...used];
+    const reach = partial.reduce<IntervalSet<bigint>>((all, r) => union(all, r.addresses), []);
+    if (subtract(rest, reach).length > 0) return undefined;
+    const open = partitionAddresses([rest, ...partial.map((r) => r.addresses)], (address) => {
+      if (!contains(rest, address)) return undefined;
       let left = ports;
-      for (const other of covering) {
+      for (const other of partial) {
         if (!contains(other.addresses, address)) continue;
         const after = subtractPorts(left, other.ports(destination));
         if (!isEmptyPorts(subtractPorts(left, after))) used.add(other);
