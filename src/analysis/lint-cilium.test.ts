@@ -170,6 +170,24 @@ test('PW-LINT-032 is not reported when the deny leaves some of the traffic', () 
   assert.deepEqual(rules(problems), []);
 });
 
+test('a rule that matches nothing (a port name no pod defines) is neither shadowed nor redundant', () => {
+  const problems = lint(yaml`
+    apiVersion: cilium.io/v2
+    kind: CiliumNetworkPolicy
+    metadata: { name: db, namespace: phi }
+    spec:
+      endpointSelector: { matchLabels: { app: db } }
+      ingressDeny: [{ fromEndpoints: [{ matchLabels: { app: records } }], toPorts: [{ ports: [{ port: "9187" }] }] }]
+      ingress:
+        - fromEndpoints: [{ matchLabels: { app: records } }]
+          toPorts: [{ ports: [{ port: "pg", protocol: TCP }] }]
+        - fromEndpoints: [{ matchLabels: { app: records } }]
+          toPorts: [{ ports: [{ port: "metrics", protocol: TCP }] }]
+  `);
+  // db names its port pg: the first rule allows 5432 and no deny takes it; no pod defines metrics.
+  assert.deepEqual(rules(problems), []);
+});
+
 test('PW-LINT-033: a rule other allows already cover; of two twins only the first is reported', () => {
   const problems = lint(yaml`
     apiVersion: cilium.io/v2

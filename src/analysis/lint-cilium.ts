@@ -216,7 +216,8 @@ class CiliumLint {
           if (!byClass) return undefined;
           for (const r of byClass) used.add(r);
         }
-        return [...used];
+        // Covered by nothing: the rule matches no connection at all (a named port no pod defines).
+        return used.size > 0 ? [...used] : undefined;
       };
       const id = ciliumRuleId(policy, rule);
       const list = (rules: KindRule[]) =>
