@@ -22,6 +22,8 @@ export interface FlowEdge {
   lastSeen?: string;
   /** The first record of it, for evidence. */
   at: { file: string; line: number };
+  /** What Cilium knew of the end that is an address: its DNS names, its reserved identity (Hubble). */
+  address?: { names?: readonly string[]; identity?: string };
 }
 
 /** Flows whose ends could not be matched to the snapshot, counted per reason, with the first of each. */
@@ -129,6 +131,11 @@ export class FlowMapper {
       'pod' in dst ? { workload: dst.pod.workload } : { ip: (dst as { ip: string }).ip };
     const key = JSON.stringify([srcPeer, dstPeer, flow.protocol, flow.port, flow.verdict]);
     const existing = this.edges.get(key);
+    const end = 'ip' in src ? flow.src : flow.dst;
+    const address =
+      ('ip' in src || 'ip' in dst) && (end.names || end.identity)
+        ? { ...(end.names && { names: end.names }), ...(end.identity && { identity: end.identity }) }
+        : undefined;
     const last = flow.until ?? flow.time;
     if (existing) {
       existing.count += flow.count;
@@ -136,6 +143,7 @@ export class FlowMapper {
       if (flow.time && (!existing.firstSeen || flow.time < existing.firstSeen))
         existing.firstSeen = flow.time;
       if (last && (!existing.lastSeen || last > existing.lastSeen)) existing.lastSeen = last;
+      if (address && !existing.address) existing.address = address;
       return;
     }
     this.edges.set(key, {
@@ -153,6 +161,7 @@ export class FlowMapper {
       ),
       ...(flow.time ? { firstSeen: flow.time, lastSeen: last } : {}),
       at: { file: flow.file, line: flow.line },
+      ...(address && { address }),
     });
   }
 

@@ -551,6 +551,20 @@ describe('peers NetworkPolicy cannot select by label', () => {
     );
   });
 
+  test('for Cilium, a hostNetwork peer is its node: the host and remote-node entities, address or not', () => {
+    const cilium = generatePolicies(new Engine(input), edges, { cilium: true });
+    const db = policy(cilium, 'records', 'db-observed');
+    // Both hostNetwork workloads are the nodes' identity to Cilium: one rule names them, the ports merged.
+    assert.deepEqual(
+      db.ingress.map((r) => [r.peers, r.ports.map((p) => `${p.protocol} ${p.port}`).join(', ')]),
+      [
+        [[{ podSelector: { matchLabels: { app: 'backup' }, matchExpressions: [] } }], 'TCP 5432'],
+        [[{ entity: 'host' }, { entity: 'remote-node' }], 'TCP 5432, TCP 9187'],
+      ],
+    );
+    assert.deepEqual(cilium.warnings, []);
+  });
+
   test("a CronJob's Jobs are one workload, named after the CronJob, selected without the job labels", () => {
     const backup = policy(generation, 'records', 'backup-observed');
     assert.equal(backup.workload, 'records/backup[CronJob]');

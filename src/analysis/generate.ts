@@ -12,6 +12,7 @@ import {
 } from '../engine/ports.ts';
 import { selectorMatches } from '../engine/selectors.ts';
 import { type CalicoPolicy, type CalicoResources, DEFAULT_TIER_DEFINITION } from '../model/calico.ts';
+import type { CiliumEntity, CiliumPolicy } from '../model/cilium.ts';
 import {
   type LabelSelector,
   type NetworkPolicy,
@@ -30,6 +31,7 @@ import {
   type ExternalGrouping,
 } from './external-peers.ts';
 import type { FlowEdge, FlowPeer } from './flows.ts';
+import { ciliumAddressPeer, NODES_SORT_KEY } from './generate-cilium.ts';
 import { externalPeers, publicEntryPoint } from './generate-external.ts';
 
 /**
@@ -69,12 +71,26 @@ export interface GenerateOptions {
   includeDropped?: boolean;
   /** How addresses outside the pods become peers (external-peers.ts). */
   grouping?: ExternalGrouping;
+  /** Peers for CiliumNetworkPolicies: names and entities where Cilium knows an address better (generate-cilium.ts). */
+  cilium?: boolean;
 }
 
 /** A NetworkPolicy peer as written: selectors (namespaceSelector undefined: own namespace) or one IP. */
 export type GeneratedPeer =
   | { podSelector?: LabelSelector; namespaceSelector?: LabelSelector }
-  | { ipBlock: string; except?: string[] };
+  | { ipBlock: string; except?: string[] }
+  /** Only with the `cilium` option: a toFQDNs name, a Cilium entity. */
+  | { fqdn: string }
+  | { entity: CiliumEntity };
+
+/** A peer as NetworkPolicy and Calico write it: generation without the `cilium` option makes no other. */
+export type SelectorOrBlockPeer = Exclude<GeneratedPeer, { fqdn: string } | { entity: CiliumEntity }>;
+
+export function selectorOrBlock(peer: GeneratedPeer): SelectorOrBlockPeer {
+  if ('fqdn' in peer || 'entity' in peer)
+    throw new Error(`a Cilium-only peer (${JSON.stringify(peer)}) reached a NetworkPolicy or Calico writer`);
+  return peer;
+}
 
 export interface GeneratedPort {
   protocol: Protocol;
@@ -109,6 +125,8 @@ export interface GeneratedNamespace {
   policies: GeneratedPolicy[];
   /** The input's NetworkPolicies in this namespace, which the generated set replaces. */
   replaces: string[];
+  /** With the `cilium` option: the input's CiliumNetworkPolicies in this namespace, replaced too. */
+  replacesCilium?: string[];
   /** Workloads left without a policy of their own, and why. */
   notes: string[];
 }
@@ -462,6 +480,15 @@ export function generatePolicies(
     const unit = unitById(peer.workload);
     if (!unit) return { unexpressible: 'the input has no such workload' };
     const sortKey = `0${unit.id}`;
+    if (unit.pods.length === 0 && options.cilium) {
+      // Cilium gives hostNetwork pods their node's identity, which no CIDR rule matches.
+      return {
+        sortKey: NODES_SORT_KEY,
+        label: 'the nodes (hostNetwork workloads and node addresses)',
+        peers: [{ entity: 'host' }, { entity: 'remote-node' }],
+        note: `hostNetwork pods (${unit.id} …) are their node to Cilium: the host and remote-node identities`,
+      };
+    }
     if (unit.pods.length === 0) {
       // hostNetwork pods send from their node's address: only an ipBlock can name them.
       const cidrs = [
@@ -501,7 +528,9 @@ export function generatePolicies(
   };
 
   const add = (draft: PolicyDraft, direction: 'ingress' | 'egress', peer: FlowPeer, edge: FlowEdge): void => {
-    const described = peerOf(draft.unit.namespace, peer);
+    const described =
+      (options.cilium && 'ip' in peer ? ciliumAddressPeer(snapshot, edge, peer.ip, direction) : undefined) ??
+      peerOf(draft.unit.namespace, peer);
     if ('unexpressible' in described) {
       const what = 'workload' in peer ? peer.workload : peer.ip;
       const key = `${draft.unit.id} ${direction} ${what}`;
@@ -703,7 +732,12 @@ export function generatePolicies(
     }
     policies.push(...workloadPolicies.sort((a, b) => (a.name < b.name ? -1 : 1)));
     const replaces = (existingIn.get(namespace) ?? []).sort();
-    return { namespace, policies, replaces, notes };
+    const cilium = options.cilium
+      ? [
+          ...new Set(snapshot.ciliumPolicies.filter((p) => p.namespace === namespace).map((p) => p.name)),
+        ].sort()
+      : [];
+    return { namespace, policies, replaces, ...(cilium.length > 0 && { replacesCilium: cilium }), notes };
   });
   return { namespaces, edges: used, leftOut, dnsEdges, isolated, warnings, unitOf, widened };
 }
@@ -738,6 +772,8 @@ export function withGeneratedPolicies(
   keepExisting = false,
   /** The same policies written as Calico NetworkPolicies (`generate --flavor calico`). */
   generatedCalico: readonly CalicoPolicy[] = [],
+  /** The same policies written as CiliumNetworkPolicies (`generate --flavor cilium`): they replace CNPs too. */
+  generatedCilium: readonly CiliumPolicy[] = [],
 ): Snapshot {
   const calico: CalicoResources | undefined =
     generatedCalico.length > 0
@@ -774,7 +810,19 @@ export function withGeneratedPolicies(
     ],
     clusterPolicies: input.clusterPolicies,
     ...(calico && { calico }),
-    ciliumPolicies: input.ciliumPolicies,
+    ciliumPolicies:
+      generatedCilium.length > 0
+        ? [
+            ...input.ciliumPolicies.filter(
+              (p) =>
+                p.namespace === '' ||
+                (keepExisting
+                  ? !generatedCilium.some((g) => g.namespace === p.namespace && g.name === p.name)
+                  : !namespaces.has(p.namespace)),
+            ),
+            ...generatedCilium,
+          ]
+        : input.ciliumPolicies,
     ciliumCidrGroups: input.ciliumCidrGroups,
     nodes: input.nodes,
     services: input.services,
@@ -799,6 +847,11 @@ export interface Proof {
   edges: number;
   /** Observed edges the generated policies do not allow, with the ports they do allow. */
   notAllowed: { edge: FlowEdge; allowed: PortSet }[];
+  /**
+   * Observed edges allowed by a toFQDNs name or an entity the engine cannot place offline (the
+   * addresses behind a name, the API server's): checked by the name the rule and the flow log give.
+   */
+  allowedByName?: number;
   /** PHI workloads of the input (none: only the observed edges are proved). */
   phiWorkloads: number;
   /** Connections into PHI workloads the engine finds with the generated policies. */
@@ -833,17 +886,26 @@ export function proveGeneration(
   phi: ReadonlySet<string>,
   unitOf: ReadonlyMap<string, string> = new Map(),
   widened: readonly WidenedBlock[] = [],
+  /** Whether the policies allow a pod's edge to an address by a name or entity the engine cannot place. */
+  byName?: (pod: Pod, edge: FlowEdge, direction: 'ingress' | 'egress') => boolean,
 ): Proof {
   const workloads = new Map(engine.snapshot.workloads.map((w) => [w.id, w]));
   const unit = (id: string) => unitOf.get(id) ?? id;
 
   const notAllowed: Proof['notAllowed'] = [];
+  let allowedByName = 0;
   for (const edge of edges) {
     const src = 'workload' in edge.src ? workloads.get(edge.src.workload) : undefined;
     const dst = 'workload' in edge.dst ? workloads.get(edge.dst.workload) : undefined;
     let allowed: PortSet | undefined;
-    const narrow = (ports: PortSet) => {
-      if (!allowed || !allowsPort(ports, edge.protocol, edge.port)) allowed = ports;
+    let named = false;
+    const narrow = (ports: PortSet, side?: { pod: Pod; direction: 'ingress' | 'egress' }) => {
+      let effective = ports;
+      if (side && !allowsPort(ports, edge.protocol, edge.port) && byName?.(side.pod, edge, side.direction)) {
+        effective = unionPorts(ports, portSetOf(edge.protocol, [[edge.port, edge.port]]));
+        named = true;
+      }
+      if (!allowed || !allowsPort(effective, edge.protocol, edge.port)) allowed = effective;
     };
     if (src && dst) {
       const srcPods = podsPerClass(engine, src);
@@ -857,11 +919,14 @@ export function proveGeneration(
         }
       }
     } else if (src && 'ip' in edge.dst) {
-      for (const pod of podsPerClass(engine, src)) narrow(engine.explainSide(pod, edge.dst, 'egress').ports);
+      for (const pod of podsPerClass(engine, src))
+        narrow(engine.explainSide(pod, edge.dst, 'egress').ports, { pod, direction: 'egress' });
     } else if (dst && 'ip' in edge.src) {
-      for (const pod of podsPerClass(engine, dst)) narrow(engine.explainSide(pod, edge.src, 'ingress').ports);
+      for (const pod of podsPerClass(engine, dst))
+        narrow(engine.explainSide(pod, edge.src, 'ingress').ports, { pod, direction: 'ingress' });
     }
     if (allowed && !allowsPort(allowed, edge.protocol, edge.port)) notAllowed.push({ edge, allowed });
+    else if (named) allowedByName++;
   }
 
   // Observed ports into each PHI unit, per source unit and per source address.
@@ -936,6 +1001,7 @@ export function proveGeneration(
   return {
     edges: edges.length,
     notAllowed,
+    ...(allowedByName > 0 && { allowedByName }),
     phiWorkloads: phi.size,
     phiConnections,
     unobserved,

@@ -14,18 +14,9 @@ import {
   compareOrder,
   DEFAULT_TIER,
 } from '../model/calico.ts';
-import type { Direction, Pod, Provenance, Snapshot } from '../model/types.ts';
+import type { Direction, Pod, Snapshot } from '../model/types.ts';
 import { where } from '../report/explain.ts';
-
-/** A problem found in a Calico policy. */
-export interface CalicoLintFinding {
-  rule: string;
-  at: Provenance;
-  policy: string;
-  path: string;
-  message: string;
-  fix: string;
-}
+import type { LintFinding } from './policy-hygiene.ts';
 
 interface Compiled {
   policy: CalicoPolicy;
@@ -35,7 +26,7 @@ interface Compiled {
 }
 
 /** The lint rules about Calico policies: PW-LINT-020 to PW-LINT-023. */
-export function lintCalicoPolicies(snapshot: Snapshot, engine: Engine): CalicoLintFinding[] {
+export function lintCalicoPolicies(snapshot: Snapshot, engine: Engine): LintFinding[] {
   const calico = snapshot.calico;
   if (!calico) return [];
   let id = 0;
@@ -63,7 +54,7 @@ export function lintCalicoPolicies(snapshot: Snapshot, engine: Engine): CalicoLi
     engine.classes.filter(
       (c) => !c.hostNetwork && calicoPolicyApplies(snapshot, policy, rep(c), direction, engine.options),
     );
-  const findings: CalicoLintFinding[] = [];
+  const findings: LintFinding[] = [];
   const path = (policy: CalicoPolicy, rule?: CalicoRule) =>
     `${calicoPolicyId(policy)}#spec${rule ? `.${rule.direction}[${rule.index}]` : '.selector'}`;
   for (const policy of calico.policies) {
@@ -119,10 +110,10 @@ function passesToNoTier(
   calico: CalicoResources,
   engine: Engine,
   byRule: Map<CalicoRule, Compiled>,
-): CalicoLintFinding[] {
+): LintFinding[] {
   const tiers = tiersInOrder(calico);
   const position = new Map(tiers.map((t, i) => [t.name, i]));
-  const findings: CalicoLintFinding[] = [];
+  const findings: LintFinding[] = [];
   for (const { policy, rule, subjects } of byRule.values()) {
     if (rule.action !== 'Pass' || subjects.size === 0) continue;
     const after = position.get(policy.tier) ?? 0;
@@ -163,8 +154,8 @@ function passesToNoTier(
 }
 
 // PW-LINT-023: a rule that an earlier rule of the same tier and order covers for every subject.
-function shadowed(calico: CalicoResources, byRule: Map<CalicoRule, Compiled>): CalicoLintFinding[] {
-  const findings: CalicoLintFinding[] = [];
+function shadowed(calico: CalicoResources, byRule: Map<CalicoRule, Compiled>): LintFinding[] {
+  const findings: LintFinding[] = [];
   const groups = new Map<string, CalicoPolicy[]>();
   for (const policy of calico.policies) {
     const key = `${policy.tier}|${policy.order ?? 'unset'}`;

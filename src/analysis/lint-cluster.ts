@@ -8,21 +8,10 @@ import {
   type ClusterRule,
   clusterPolicyId,
   clusterRuleId,
-  type Provenance,
   type Snapshot,
 } from '../model/types.ts';
 import { where } from '../report/explain.ts';
-import { PEER_FIELD, type PodIndex, selectorText } from './policy-hygiene.ts';
-
-/** A problem found in an AdminNetworkPolicy, BaselineAdminNetworkPolicy or ClusterNetworkPolicy. */
-export interface ClusterLintFinding {
-  rule: string;
-  at: Provenance;
-  policy: string;
-  path: string;
-  message: string;
-  fix: string;
-}
+import { type LintFinding, PEER_FIELD, type PodIndex, selectorText } from './policy-hygiene.ts';
 
 interface Context {
   snapshot: Snapshot;
@@ -37,7 +26,7 @@ function rulePath(policy: ClusterPolicy, rule: ClusterRule, peer?: number): stri
 }
 
 /** The lint rules about cluster policies: PW-LINT-009 to PW-LINT-012. */
-export function lintClusterPolicies(context: Context): ClusterLintFinding[] {
+export function lintClusterPolicies(context: Context): LintFinding[] {
   return [
     ...subjectsSelectingNothing(context),
     ...peersSelectingNothing(context),
@@ -47,7 +36,7 @@ export function lintClusterPolicies(context: Context): ClusterLintFinding[] {
 }
 
 // PW-LINT-009
-function* subjectsSelectingNothing({ snapshot, matcher, pods }: Context): Generator<ClusterLintFinding> {
+function* subjectsSelectingNothing({ snapshot, matcher, pods }: Context): Generator<LintFinding> {
   for (const policy of snapshot.clusterPolicies) {
     if (matcher.clusterSubject(policy).size > 0) continue;
     const { namespaceSelector, podSelector } = policy.subject;
@@ -68,7 +57,7 @@ function* subjectsSelectingNothing({ snapshot, matcher, pods }: Context): Genera
 }
 
 // PW-LINT-010
-function* peersSelectingNothing({ snapshot, matcher, pods }: Context): Generator<ClusterLintFinding> {
+function* peersSelectingNothing({ snapshot, matcher, pods }: Context): Generator<LintFinding> {
   for (const policy of snapshot.clusterPolicies) {
     for (const rule of [...policy.ingress, ...policy.egress]) {
       for (const [index, peer] of rule.peers.entries()) {
@@ -109,7 +98,7 @@ function emptyPeerReason(
 }
 
 // PW-LINT-011
-function* rulesThatNeverDecide({ engine }: Context): Generator<ClusterLintFinding> {
+function* rulesThatNeverDecide({ engine }: Context): Generator<LintFinding> {
   const all = [...engine.clusterRules()];
   // Every address boundary of every cluster rule: between two of them, each rule matches all or nothing.
   const boundaries = [
@@ -177,7 +166,7 @@ function decidesSomething(
 }
 
 // PW-LINT-012
-function* samePriorityOverlaps({ snapshot, matcher }: Context): Generator<ClusterLintFinding> {
+function* samePriorityOverlaps({ snapshot, matcher }: Context): Generator<LintFinding> {
   const seen: ClusterPolicy[] = [];
   for (const policy of snapshot.clusterPolicies) {
     if (policy.priority === undefined) continue;

@@ -27,6 +27,7 @@ import {
 } from '../model/types.ts';
 import { where } from '../report/explain.ts';
 import { lintCalicoPolicies } from './lint-calico.ts';
+import { lintCiliumPolicies } from './lint-cilium.ts';
 import { lintClusterPolicies } from './lint-cluster.ts';
 import {
   admitsDnsTarget,
@@ -184,6 +185,41 @@ export const LINT_RULES: readonly LintRule[] = [
     title: 'Calico rule shadowed by an earlier one',
     help: 'An earlier rule of the same tier and order matches every connection this rule matches, for every pod it applies to, so this rule never decides anything.',
   },
+  {
+    id: 'PW-LINT-030',
+    name: 'ciliumPolicySelectsNothing',
+    severity: 'warning',
+    title: 'Cilium policy selects no endpoint',
+    help: 'The endpointSelector of a CiliumNetworkPolicy or CiliumClusterwideNetworkPolicy (with the namespace Cilium adds to a namespaced one) matches no pod in the input: the policy governs nothing, often because of a misspelt label or a missing k8s: source.',
+  },
+  {
+    id: 'PW-LINT-031',
+    name: 'ciliumPeerSelectsNothing',
+    severity: 'warning',
+    title: 'Cilium rule peer selects nothing',
+    help: 'A fromEndpoints/toEndpoints selector matches no pod, a fromNodes/toNodes selector no Cilium node, or a cidrGroupRef/cidrGroupSelector no CiliumCIDRGroup in the input: the flow it was written for is not matched.',
+  },
+  {
+    id: 'PW-LINT-032',
+    name: 'ciliumAllowShadowedByDeny',
+    severity: 'warning',
+    title: 'Cilium allow taken entirely by a deny',
+    help: 'Deny rules (ingressDeny, egressDeny, or fromRequires/toRequires) of policies selecting the same endpoints match every connection this allow rule matches; in Cilium a deny wins over every allow, so the allow never takes effect.',
+  },
+  {
+    id: 'PW-LINT-033',
+    name: 'ciliumRedundantRule',
+    severity: 'warning',
+    title: 'Redundant Cilium rule',
+    help: 'Other CNP/CCNP rules selecting the same endpoints allow or deny every connection this rule matches, and the endpoints stay isolated without it: removing it changes nothing.',
+  },
+  {
+    id: 'PW-LINT-034',
+    name: 'ciliumFqdnWithoutDnsRule',
+    severity: 'error',
+    title: 'toFQDNs without the DNS rule Cilium needs',
+    help: 'Cilium learns the addresses behind a toFQDNs name only from DNS answers its DNS proxy intercepts, and it intercepts only lookups an egress rule with rules.dns (to the cluster DNS on port 53) lets through: without one, or when its DNS patterns refuse the name, the toFQDNs rule allows nothing.',
+  },
 ];
 
 const RULE_BY_ID = new Map(LINT_RULES.map((r) => [r.id, r]));
@@ -278,6 +314,7 @@ class Linter {
     for (const found of [
       ...lintClusterPolicies(context),
       ...lintCalicoPolicies(this.snapshot, this.engine),
+      ...lintCiliumPolicies(this.snapshot, this.engine, this.dnsTargets),
     ]) {
       this.problems.push({
         rule: found.rule,

@@ -22,6 +22,7 @@ import type {
   Pod,
   PolicyPeer,
   PolicyRule,
+  Provenance,
   Snapshot,
 } from '../model/types.ts';
 import { where } from '../report/explain.ts';
@@ -33,6 +34,16 @@ import { where } from '../report/explain.ts';
 export interface HygieneContext {
   snapshot: Snapshot;
   engine: Engine;
+}
+
+/** A problem in a policy of a kind beyond NetworkPolicy, as the kind's lint rules report it. */
+export interface LintFinding {
+  rule: string;
+  at: Provenance;
+  policy: string;
+  path: string;
+  message: string;
+  fix: string;
 }
 
 /** A rule that other rules cover, with the covering rules as `{ rule: path, at: file:line }`. */

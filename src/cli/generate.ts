@@ -9,6 +9,7 @@ import {
   proveGeneration,
   withGeneratedPolicies,
 } from '../analysis/generate.ts';
+import { allowedByName } from '../analysis/generate-cilium.ts';
 import { type AuditConfig, CONFIG_FILE, externalGrouping, loadAuditConfig } from '../compliance/config.ts';
 import { phiScope } from '../compliance/phi-scope.ts';
 import type { EngineOptions } from '../engine/endpoint.ts';
@@ -38,7 +39,7 @@ export interface GenerateSettings {
   /** Where each namespace's file goes (`<dir>/<ns>.yaml`); also the provenance the proof reports. */
   fileOf: (namespace: string) => string;
   generatedAt?: Date;
-  /** Write the policies as Kubernetes NetworkPolicies (default) or as Calico NetworkPolicies. */
+  /** Write the policies as Kubernetes NetworkPolicies (default), Calico NetworkPolicies or CiliumNetworkPolicies. */
   flavor?: PolicyFlavor;
 }
 
@@ -65,6 +66,7 @@ export function runGenerate(
     excludedNamespaces: settings.config.excludedNamespaces,
     includeDropped: settings.includeDropped,
     grouping: externalGrouping(settings.config),
+    cilium: settings.flavor === 'cilium',
   });
   const bodies = generation.namespaces.map((ns) => ({
     path: settings.fileOf(ns.namespace),
@@ -81,6 +83,7 @@ export function runGenerate(
     new Set(generation.namespaces.map((ns) => ns.namespace)),
     settings.keepExisting,
     loaded.calico?.policies,
+    loaded.ciliumPolicies,
   );
   const phi = new Set(phiScope(snapshot, settings.config).phi.keys());
   const proof = proveGeneration(
@@ -89,6 +92,7 @@ export function runGenerate(
     phi,
     generation.unitOf,
     generation.widened,
+    (pod, edge, direction) => allowedByName(proofSnapshot, loaded.ciliumPolicies, pod, edge, direction),
   );
   const facts = {
     version: VERSION,
@@ -142,8 +146,11 @@ export function generateCommand(io: CliIo) {
       "prove the generated policies added to the input's NetworkPolicies (as kubectl apply leaves them) instead of replacing them",
     )
     .addOption(
-      new Option('--flavor <kind>', 'write Kubernetes NetworkPolicies or Calico NetworkPolicies')
-        .choices(['kubernetes', 'calico'] as const)
+      new Option(
+        '--flavor <kind>',
+        'write Kubernetes NetworkPolicies, Calico NetworkPolicies or CiliumNetworkPolicies (toFQDNs for destinations Hubble names, entities for Cilium identities)',
+      )
+        .choices(['kubernetes', 'calico', 'cilium'] as const)
         .default('kubernetes' as const),
     )
     .addOption(

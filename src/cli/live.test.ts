@@ -142,6 +142,89 @@ test('a watch picks up an added policy and prints the connectivity it removes', 
   server.delete('networking.k8s.io/v1', 'NetworkPolicy', 'billing', 'deny-all');
 });
 
+test('a watch picks up an added CiliumNetworkPolicy: cilium.io is listed and watched where served', async () => {
+  const denyAll = {
+    apiVersion: 'cilium.io/v2',
+    kind: 'CiliumNetworkPolicy',
+    metadata: { name: 'deny-all', namespace: 'billing' },
+    // Empty rules select no peer: they only isolate billing's pods in both directions.
+    spec: { endpointSelector: {}, ingress: [{}], egress: [{}] },
+  };
+  const r = await watching(async (output) => {
+    server.apply(denyAll);
+    await until(() => /ADDED CiliumNetworkPolicy billing\/deny-all/.test(output().stdout), output);
+    await until(() => /\] - billing\//.test(output().stdout), output);
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^\[\d{4}-[^\]]+\] - billing\/invoicing\[CronJob\] => /m);
+  server.delete('cilium.io/v2', 'CiliumNetworkPolicy', 'billing', 'deny-all');
+  const paths = server.requests.filter((q) => q.query.watch === 'true').map((q) => q.path);
+  assert.ok(paths.includes('/apis/cilium.io/v2/ciliumnetworkpolicies'));
+  assert.ok(paths.includes('/apis/cilium.io/v2/ciliumclusterwidenetworkpolicies'));
+  // The fake server serves CiliumCIDRGroup as v2alpha1 only, as Cilium before 1.18 does.
+  assert.ok(paths.includes('/apis/cilium.io/v2alpha1/ciliumcidrgroups'));
+});
+
+test('--live reads CNPs, CCNPs and CIDR groups, and says so where their CRDs are not installed', async (t) => {
+  const cilium = [
+    {
+      apiVersion: 'cilium.io/v2alpha1',
+      kind: 'CiliumCIDRGroup',
+      metadata: { name: 'partner-labs' },
+      spec: { externalCIDRs: ['198.51.100.0/24'] },
+    },
+    {
+      apiVersion: 'cilium.io/v2',
+      kind: 'CiliumClusterwideNetworkPolicy',
+      metadata: { name: 'records-to-labs' },
+      spec: {
+        endpointSelector: { matchLabels: { 'k8s:io.kubernetes.pod.namespace': 'records' } },
+        egress: [{ toCIDRSet: [{ cidrGroupRef: 'partner-labs' }, { cidrGroupRef: 'partner-lab' }] }],
+      },
+    },
+  ];
+  const withCilium = await FakeApiServer.start({ objects: [...clinicObjects(), ...cilium] });
+  const without = await FakeApiServer.start({ objects: clinicObjects(), crds: false });
+  t.after(() => Promise.all([withCilium.close(), without.close()]));
+  const config = (s: FakeApiServer, name: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, s.kubeconfig());
+    return file;
+  };
+  const file = join(dir, 'cilium-snapshot.json');
+  const saved = await run(['snapshot', '--live', '--kubeconfig', config(withCilium, 'cilium'), '-o', file]);
+  assert.equal(saved.code, 0, saved.stderr);
+  assert.doesNotMatch(saved.stderr, /cilium\.io/);
+  const snapshot = JSON.parse(readFileSync(file, 'utf8'));
+  assert.deepEqual(
+    snapshot.items
+      .filter((i: { apiVersion: string }) => i.apiVersion.startsWith('cilium.io/'))
+      .map((i: { kind: string; metadata: { name: string } }) => `${i.kind} ${i.metadata.name}`)
+      .sort(),
+    ['CiliumCIDRGroup partner-labs', 'CiliumClusterwideNetworkPolicy records-to-labs'],
+  );
+  // Read, not just listed: lint finds the reference to a CIDR group the cluster does not hold.
+  const lint = await run(['lint', '--live', '--kubeconfig', config(withCilium, 'cilium')]);
+  assert.match(
+    lint.stdout,
+    /PW-LINT-031: .*records-to-labs egress\[0\] toCIDRSet matches nothing: its cidrGroupRef partner-lab names no/,
+  );
+  assert.doesNotMatch(lint.stdout, /cidrGroupRef partner-labs /);
+  const bare = await run([
+    'snapshot',
+    '--live',
+    '--kubeconfig',
+    config(without, 'no-crds'),
+    '-o',
+    join(dir, 'bare.json'),
+  ]);
+  assert.equal(bare.code, 0, bare.stderr);
+  assert.match(
+    bare.stderr,
+    /^phiwall: not served by this cluster \(CRD not installed\), so not read: .*ciliumnetworkpolicies\.cilium\.io, ciliumclusterwidenetworkpolicies\.cilium\.io, ciliumcidrgroups\.cilium\.io$/m,
+  );
+});
+
 test('a dropped watch reconnects, and a version too old to resume from is listed again', async () => {
   const r = await watching(async (output) => {
     server.dropWatches();
@@ -305,7 +388,9 @@ test('deploy/rbac.yaml grants get, list and watch on exactly what --live reads, 
       return rule.apiGroups.flatMap((g) => rule.resources.map((r) => `${r}.${g}`));
     },
   );
-  assert.deepEqual(granted.sort(), LIVE_RESOURCES.map((r) => `${r.resource}.${r.group}`).sort());
+  // A resource read in two versions (ciliumcidrgroups) is one grant.
+  const read = new Set(LIVE_RESOURCES.map((r) => `${r.resource}.${r.group}`));
+  assert.deepEqual(granted.sort(), [...read].sort());
   assert.ok(!granted.some((g: string) => /^(secrets|configmaps)\./.test(g)));
   const binding = docs.find((d) => d.kind === 'ClusterRoleBinding');
   assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'phiwall', namespace: 'phiwall' }]);

@@ -168,10 +168,16 @@ export async function listLive(options: InputOptions, io: CliIo): Promise<Cluste
   if (options.allNamespaces && options.namespace)
     throw new UsageError('--all-namespaces and --namespace exclude each other');
   const connection = await connect({ kubeconfig: options.kubeconfig, context: options.context });
-  return listCluster(connection, {
+  const listing = await listCluster(connection, {
     namespace: options.namespace,
     progress: (text) => io.stderr(`phiwall: ${text}\n`),
   });
+  // Said, not silent: on a Cilium cluster without its CRDs served, say, the policies were not read.
+  if (listing.absent.length > 0)
+    io.stderr(
+      `phiwall: not served by this cluster (CRD not installed), so not read: ${listing.absent.join(', ')}\n`,
+    );
+  return listing;
 }
 
 export function workloadNamesOf(command: { optsWithGlobals(): OptionValues }): WorkloadNames {

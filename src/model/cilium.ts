@@ -64,6 +64,8 @@ export interface CiliumRule {
   icmpTypes?: readonly number[];
   /** The L7 rule kinds of toPorts (`http`, `dns`, `kafka`, `l7`), when any: allowed at L4, then filtered. */
   l7?: readonly string[];
+  /** The names and patterns its L7 DNS rules (`rules.dns`) let through, lowercased, without the final dot. */
+  dns?: readonly string[];
   /** fromRequires/toRequires: every peer of the subject in this direction must also match these. */
   requires?: readonly CiliumSelector[];
   provenance: Provenance;

@@ -14,6 +14,16 @@ export interface FlowEndpoint {
   /** The owner as the log names it: Hubble's `workloads[0].name`, Calico's aggregated name (`web-7d9f-*`). */
   workload?: string;
   labels?: Readonly<Record<string, string>>;
+  /**
+   * DNS names of the address, lowercased, without the final dot, as the log knows them (Hubble's
+   * `source_names`/`destination_names`, filled from the DNS answers Cilium's proxy saw).
+   */
+  names?: readonly string[];
+  /**
+   * Cilium's reserved identity of an end that is no pod, from its `reserved:` label: `world` (outside
+   * the cluster), `host`, `remote-node`, `kube-apiserver` …
+   */
+  identity?: string;
 }
 
 /** One record of a flow log: a connection attempt (or an aggregate of them) on one protocol and port. */

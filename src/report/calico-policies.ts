@@ -1,6 +1,11 @@
-import type { GeneratedPeer, GeneratedPolicy, GeneratedRule } from '../analysis/generate.ts';
+import {
+  type GeneratedPeer,
+  type GeneratedPolicy,
+  type GeneratedRule,
+  selectorOrBlock,
+} from '../analysis/generate.ts';
 import type { LabelSelector } from '../model/types.ts';
-import { scalar } from './generated-policies.ts';
+import { policyHead, scalar } from './generated-policies.ts';
 
 /**
  * Generated policies written as Calico NetworkPolicies (projectcalico.org/v3), for clusters that
@@ -24,7 +29,8 @@ export function calicoSelectorText(selector: LabelSelector): string {
   return terms.length === 0 ? 'all()' : terms.join(' && ');
 }
 
-function entityLines(peer: GeneratedPeer, indent: string): string[] {
+function entityLines(written: GeneratedPeer, indent: string): string[] {
+  const peer = selectorOrBlock(written);
   if ('ipBlock' in peer) return [`${indent}nets: [${scalar(peer.ipBlock)}]`];
   const lines: string[] = [];
   if (peer.namespaceSelector)
@@ -68,15 +74,7 @@ function ruleLines(rule: GeneratedRule, direction: 'ingress' | 'egress'): string
 
 export function renderCalicoPolicy(policy: GeneratedPolicy): string {
   const lines = [
-    ...comments(policy.comments, ''),
-    'apiVersion: projectcalico.org/v3',
-    'kind: NetworkPolicy',
-    'metadata:',
-    `  name: ${scalar(policy.name)}`,
-    `  namespace: ${scalar(policy.namespace)}`,
-    '  labels:',
-    '    app.kubernetes.io/managed-by: phiwall',
-    'spec:',
+    ...policyHead(policy, 'projectcalico.org/v3', 'NetworkPolicy'),
     '  order: 1000',
     `  selector: ${JSON.stringify(calicoSelectorText(policy.podSelector))}`,
     `  types: [${policy.policyTypes.join(', ')}]`,

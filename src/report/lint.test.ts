@@ -110,6 +110,11 @@ test('sarif: valid SARIF 2.1.0, one rule per lint rule, results at file:line', (
       ['PW-LINT-021', 'warning'],
       ['PW-LINT-022', 'warning'],
       ['PW-LINT-023', 'warning'],
+      ['PW-LINT-030', 'warning'],
+      ['PW-LINT-031', 'warning'],
+      ['PW-LINT-032', 'warning'],
+      ['PW-LINT-033', 'warning'],
+      ['PW-LINT-034', 'error'],
     ],
   );
   assert.deepEqual(

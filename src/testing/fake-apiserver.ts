@@ -27,7 +27,10 @@ export interface FakeApiServerOptions {
   /** When set, every request must carry `Authorization: Bearer <token>`, else 401. */
   token?: string;
   serverVersion?: { major: string; minor: string; gitVersion: string };
-  /** Whether policy.networking.k8s.io (ANP/BANP v1alpha1, CNP v1alpha2) is installed; default true. */
+  /**
+   * Whether the CRD groups are installed: policy.networking.k8s.io (ANP/BANP v1alpha1, CNP v1alpha2),
+   * projectcalico.org and cilium.io (CiliumCIDRGroup as v2alpha1, as before Cilium 1.18); default true.
+   */
   crds?: boolean;
   /**
    * Serve HTTPS (url https://127.0.0.1:PORT, certificate FAKE_APISERVER_CA, put in kubeconfig()).
@@ -100,7 +103,10 @@ const RESOURCES: ResourceType[] = `
   projectcalico.org/v3 networksets NetworkSet namespaced netsets
   projectcalico.org/v3 globalnetworksets GlobalNetworkSet cluster
   projectcalico.org/v3 tiers Tier cluster
-  projectcalico.org/v3 profiles Profile cluster`
+  projectcalico.org/v3 profiles Profile cluster
+  cilium.io/v2 ciliumnetworkpolicies CiliumNetworkPolicy namespaced
+  cilium.io/v2 ciliumclusterwidenetworkpolicies CiliumClusterwideNetworkPolicy cluster ccnp
+  cilium.io/v2alpha1 ciliumcidrgroups CiliumCIDRGroup cluster ccg`
   .trim()
   .split('\n')
   .map((line) => {
@@ -119,7 +125,9 @@ const RESOURCES: ResourceType[] = `
       kind,
       namespaced: scope === 'namespaced',
       shortNames: short ? [short] : [],
-      ...(group === 'policy.networking.k8s.io' || group === 'projectcalico.org' ? { crd: true } : {}),
+      ...(['policy.networking.k8s.io', 'projectcalico.org', 'cilium.io'].includes(group as string)
+        ? { crd: true }
+        : {}),
       ...(resource === 'pods'
         ? { fields: ['status.phase', 'spec.nodeName', 'spec.serviceAccountName'] }
         : {}),

@@ -25,7 +25,7 @@ import {
 const V4_END = (1n << 32n) - 1n;
 
 /** What a peer matches: classes and external addresses. */
-interface Matched {
+export interface Matched {
   classes: Set<number>;
   addresses: IntervalSet<bigint>;
 }
@@ -42,7 +42,8 @@ export class CiliumAdapter {
   private readonly nodeClasses: number[] = [];
   private readonly worldClasses: number[] = [];
   private readonly nodeAddresses: IntervalSet<bigint>;
-  private readonly worldAddresses: IntervalSet<bigint>;
+  /** Addresses of no pod and no Cilium node: where toFQDNs names resolve to. */
+  readonly worldAddresses: IntervalSet<bigint>;
   private readonly selectorCache = new Map<string, Matched>();
 
   constructor(
@@ -222,7 +223,7 @@ export class CiliumAdapter {
   }
 
   /** Endpoints whose identity labels match, and the node and world identities when they do. */
-  private selector(selector: CiliumSelector): Matched {
+  selector(selector: CiliumSelector): Matched {
     const key = JSON.stringify(selector);
     let matched = this.selectorCache.get(key);
     if (!matched) {

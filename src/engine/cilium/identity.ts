@@ -24,7 +24,10 @@ export function ciliumNodes(nodes: readonly Node[]): Node[] {
  * The labels Cilium matches a pod's selectors against (source-qualified): the pod's own labels and those
  * Cilium derives, namespace, service account, cluster name and the namespace's labels.
  */
-export function podIdentityLabels(pod: Pod, namespaceLabels: Labels): Labels {
+export function podIdentityLabels(
+  pod: Pick<Pod, 'namespace' | 'labels' | 'serviceAccount'>,
+  namespaceLabels: Labels,
+): Labels {
   const labels: Record<string, string> = {};
   for (const [key, value] of Object.entries(pod.labels)) labels[`k8s:${key}`] = value;
   for (const [key, value] of Object.entries(namespaceLabels))

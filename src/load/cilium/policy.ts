@@ -329,6 +329,7 @@ function readRule(
     ...(namesPeers ? { peers } : {}),
     ...(toPorts ? { ports: toPorts.ports } : {}),
     ...(toPorts?.l7.length ? { l7: toPorts.l7 } : {}),
+    ...(toPorts?.l7.includes('dns') ? { dns: toPorts.dns } : {}),
     ...(icmpTypes ? { icmpTypes } : {}),
     ...(requires.length ? { requires } : {}),
     provenance: reader.provenance(path),
@@ -404,11 +405,12 @@ function readToPorts(
   value: unknown,
   path: FieldKey[],
   deny: boolean,
-): { ports: CiliumPort[]; l7: string[] } | undefined {
+): { ports: CiliumPort[]; l7: string[]; dns: string[] } | undefined {
   const entries = reader.list(value, path);
   if (!entries || entries.length === 0) return undefined;
   const ports: CiliumPort[] = [];
   const l7 = new Set<string>();
+  const dns = new Set<string>();
   entries.forEach((raw, i) => {
     const at = [...path, i];
     const entry = reader.fields(raw, at) ?? {};
@@ -426,10 +428,16 @@ function readToPorts(
     });
     const rules = reader.fields(entry.rules, [...at, 'rules']);
     for (const kind of Object.keys(rules ?? {})) l7.add(kind);
+    // Kept for lint: a toFQDNs name learns addresses only from lookups these let through.
+    (reader.list(rules?.dns, [...at, 'rules', 'dns']) ?? []).forEach((rawDns, j) => {
+      const name = reader.fields(rawDns, [...at, 'rules', 'dns', j]);
+      const written = name?.matchName ?? name?.matchPattern;
+      if (typeof written === 'string') dns.add(written.toLowerCase().replace(/\.$/, ''));
+    });
     for (const key of ['terminatingTLS', 'originatingTLS', 'serverNames', 'listener'])
       if (entry[key] !== undefined) l7.add(key);
   });
-  return { ports, l7: [...l7] };
+  return { ports, l7: [...l7], dns: [...dns] };
 }
 
 function readPort(reader: ObjectReader, raw: unknown, path: FieldKey[]): CiliumPort | undefined {

@@ -1,6 +1,6 @@
 import type { FlowEndpoint, ObservedFlow } from '../../model/flows.ts';
 import { isPolicyDrop } from './hubble.ts';
-import { type HubblePart, ignored, type RecordResult } from './records.ts';
+import { type DnsAnswer, type HubblePart, ignored, type RecordResult } from './records.ts';
 
 /**
  * Hubble reports one connection many times: a policy verdict at the source's egress and at the
@@ -49,14 +49,32 @@ interface Open {
 export const TRANSIT_ONLY =
   "seen only on its way to a pod, never arriving (the destination's node is not in the log)";
 
+/** Addresses whose names are remembered from DNS answers, at most (the oldest are forgotten first). */
+const MAX_NAMED_ADDRESSES = 100_000;
+
 export class HubbleConnections {
   private readonly open = new Map<string, Open>();
+  /** Address → the names DNS answers earlier in the log gave it (Cilium's DNS proxy saw the same). */
+  private readonly names = new Map<string, string[]>();
   private watermark = Number.NEGATIVE_INFINITY;
   private sinceSweep = 0;
 
   constructor(private readonly emit: (result: RecordResult, line: number) => void) {}
 
-  add(flow: ObservedFlow, part: HubblePart): void {
+  /** An L7 DNS record's answer: connections to its addresses after it go to that name. */
+  learn(answer: DnsAnswer): void {
+    for (const ip of answer.ips) {
+      const known = this.names.get(ip) ?? [];
+      if (known.includes(answer.name)) continue;
+      this.names.delete(ip);
+      if (this.names.size >= MAX_NAMED_ADDRESSES) this.names.delete(this.names.keys().next().value as string);
+      this.names.set(ip, [...known, answer.name]);
+    }
+  }
+
+  add(event: ObservedFlow, part: HubblePart): void {
+    const learnt = event.dst.ip !== undefined && !event.dst.names ? this.names.get(event.dst.ip) : undefined;
+    const flow = learnt ? { ...event, dst: { ...event.dst, names: learnt } } : event;
     if (part.ms !== undefined && part.ms > this.watermark) this.watermark = part.ms;
     const key = part.tuple;
     if (key === undefined) {
@@ -161,6 +179,9 @@ function merge(connection: Open, flow: ObservedFlow, part: HubblePart): void {
   // The ends as the richest event names them: a node may know a remote pod by its address only.
   if (first.src.pod === undefined && flow.src.pod !== undefined) first.src = richer(first.src, flow.src);
   if (first.dst.pod === undefined && flow.dst.pod !== undefined) first.dst = richer(first.dst, flow.dst);
+  // Hubble names a destination only on the events after its DNS answer was seen.
+  if (first.dst.names === undefined && flow.dst.names !== undefined)
+    first.dst = { ...first.dst, names: flow.dst.names };
   connection.dstIsPod ||= part.dstIsPod;
   note(connection, flow, part);
 }

@@ -130,10 +130,10 @@ test('hubble: the flat `hubble observe -o json` fixture maps every field', async
     file: path,
     line: 5,
   });
-  // reserved:world: outside the cluster, known by its address only.
+  // reserved:world: outside the cluster, known by its address and that identity only.
   assert.deepEqual(flows[3], {
     time: '2024-05-10T09:14:11.301Z',
-    src: { ip: '203.0.113.7' },
+    src: { ip: '203.0.113.7', identity: 'world' },
     dst: FRONTEND,
     protocol: 'TCP',
     port: 443,
@@ -320,7 +320,7 @@ test('hubble: allowed at the source and dropped by the destination is a drop; se
   );
   assert.deepEqual(
     world.flows.map((f) => [f.dst, f.verdict]),
-    [[{ ip: '198.51.100.20' }, 'forwarded']],
+    [[{ ip: '198.51.100.20', identity: 'world' }, 'forwarded']],
   );
   // A pod Hubble knows by identity only (no pod name yet) is still a pod.
   const byIdentity = await readLines(
@@ -583,4 +583,63 @@ test('hubble: no JSON value makes the reader throw', () => {
     }),
     { numRuns: Number(process.env.RUNS ?? 100) },
   );
+});
+
+test('hubble: the DNS names of an address and the reserved identity of an end that is no pod', () => {
+  const flow = flowOf(
+    map(
+      hubbleFlow({
+        IP: { source: '10.0.1.15', destination: '140.82.112.6' },
+        destination: { identity: 2, labels: ['reserved:world-ipv4'] },
+        destination_names: ['API.GitHub.com.', 'github.com'],
+      }),
+    ),
+  );
+  assert.deepEqual(flow.dst, {
+    ip: '140.82.112.6',
+    names: ['api.github.com', 'github.com'],
+    identity: 'world',
+  });
+  const node = flowOf(
+    map(
+      hubbleFlow({
+        IP: { source: '192.168.0.1', destination: '10.0.2.31' },
+        source: { labels: ['reserved:remote-node'] },
+      }),
+    ),
+  );
+  assert.deepEqual(node.src, { ip: '192.168.0.1', identity: 'remote-node' });
+  assert.deepEqual(map(hubbleFlow({ destination_names: 'github.com' })), {
+    kind: 'malformed',
+    problem: 'destination_names: not a list: "github.com"',
+  });
+});
+
+test('hubble: a DNS answer names the connections to its addresses after it, as Cilium’s DNS proxy does', async () => {
+  const toPartner = (time: string, port: number) =>
+    hubbleFlow({
+      ...TO_ENDPOINT,
+      time,
+      IP: { source: '10.0.1.15', destination: '140.82.112.6' },
+      l4: { TCP: { source_port: port, destination_port: 443, flags: { SYN: true } } },
+      destination: { identity: 2, labels: ['reserved:world'] },
+    });
+  const answer = {
+    time: '2024-05-10T09:12:34Z',
+    verdict: 'FORWARDED',
+    Type: 'L7',
+    IP: { source: '10.0.0.10', destination: '10.0.1.15' },
+    l7: { type: 'RESPONSE', dns: { query: 'api.partner-labs.example.', ips: ['140.82.112.6'], ttl: 30 } },
+  };
+  const { flows, stats } = await readLines('flows.jsonl', [
+    toPartner('2024-05-10T09:12:33Z', 40001),
+    answer,
+    toPartner('2024-05-10T09:12:35Z', 40002),
+  ]);
+  assert.deepEqual(
+    flows.map((f) => f.dst.names),
+    [undefined, ['api.partner-labs.example']],
+  );
+  // The answer itself is no flow: it is counted with the other L7 records.
+  assert.equal(stats.ignored['L7 record (the packets carry the L3/L4 verdict)'], 1);
 });

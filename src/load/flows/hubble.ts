@@ -1,6 +1,7 @@
 import type { FlowEndpoint, ObservedVerdict } from '../../model/flows.ts';
 import type { Protocol } from '../../model/types.ts';
 import {
+  type DnsAnswer,
   endpoint,
   flowOf,
   type HubblePart,
@@ -100,7 +101,11 @@ export function mapHubbleRecord(value: unknown, at: RecordPlace): RecordResult {
     return ignored(`not a flow (Cilium event type ${eventType})`);
   }
   const type = flow.Type;
-  if (type === 'L7' || type === 2) return ignored('L7 record (the packets carry the L3/L4 verdict)');
+  if (type === 'L7' || type === 2) {
+    const result = ignored('L7 record (the packets carry the L3/L4 verdict)');
+    const answer = dnsAnswer(flow.l7);
+    return answer && result.kind === 'ignored' ? { ...result, answer } : result;
+  }
   if (type === 'SOCK' || type === 3) return ignored('socket event (SOCK)');
 
   const verdictName = readVerdict(flow.verdict);
@@ -120,8 +125,13 @@ export function mapHubbleRecord(value: unknown, at: RecordPlace): RecordResult {
   }
   const srcIp = readIp(ip?.source, 'IP.source');
   const dstIp = readIp(ip?.destination, 'IP.destination');
-  const src = readEndpoint(flow.source, 'source', srcIp);
-  const dst = readEndpoint(flow.destination, 'destination', dstIp);
+  const src = readEndpoint(flow.source, 'source', srcIp, readNames(flow.source_names, 'source_names'));
+  const dst = readEndpoint(
+    flow.destination,
+    'destination',
+    dstIp,
+    readNames(flow.destination_names, 'destination_names'),
+  );
   const time = readTime(flow.time, 'time') ?? (flow === value ? undefined : readTime(value.time, 'time'));
 
   const reason =
@@ -246,8 +256,13 @@ function readL4(value: unknown): L4 | { ignored: string } {
   return { ignored: IGNORED.noPort };
 }
 
-function readEndpoint(value: unknown, field: string, ip: string | undefined): FlowEndpoint {
-  if (value === undefined || value === null) return endpoint({ ip });
+function readEndpoint(
+  value: unknown,
+  field: string,
+  ip: string | undefined,
+  names: string[] | undefined,
+): FlowEndpoint {
+  if (value === undefined || value === null) return endpoint({ ip, names });
   if (!isObject(value)) return malformed(`${field}: not an object: ${shown(value)}`);
   const workloads = value.workloads;
   if (workloads !== undefined && workloads !== null && !Array.isArray(workloads)) {
@@ -263,7 +278,51 @@ function readEndpoint(value: unknown, field: string, ip: string | undefined): Fl
     pod: text(value.pod_name, `${field}.pod_name`),
     workload: first === undefined ? undefined : text(first.name, `${field}.workloads[0].name`),
     labels: readLabels(value.labels, `${field}.labels`),
+    names,
+    // Only an end that is no pod has an identity worth keeping: pods are placed by name.
+    identity:
+      value.namespace === undefined && value.pod_name === undefined
+        ? reservedIdentity(value.labels)
+        : undefined,
   });
+}
+
+/**
+ * The name and addresses of an L7 DNS record's answer (`l7.dns.query`, `l7.dns.ips`): what Cilium's DNS
+ * proxy saw, and what it learns toFQDNs addresses from. A query without addresses names nothing.
+ */
+function dnsAnswer(l7: unknown): DnsAnswer | undefined {
+  const dns = isObject(l7) && isObject(l7.dns) ? l7.dns : undefined;
+  if (!dns || typeof dns.query !== 'string' || !Array.isArray(dns.ips) || dns.ips.length === 0)
+    return undefined;
+  const [name] = readNames([dns.query], 'l7.dns.query') ?? [];
+  const ips = dns.ips.map((ip, i) => readIp(ip, `l7.dns.ips[${i}]`)).filter((ip) => ip !== undefined);
+  return name && ips.length > 0 ? { name, ips } : undefined;
+}
+
+/** `source_names`/`destination_names`: the DNS names Hubble knows for the address. */
+function readNames(value: unknown, field: string): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) return malformed(`${field}: not a list: ${shown(value)}`);
+  return value.map((name) => {
+    if (typeof name !== 'string' || !/^[-a-zA-Z0-9_.]+$/.test(name))
+      return malformed(`${field}: not a DNS name: ${shown(name)}`);
+    return name.toLowerCase().replace(/\.$/, '');
+  });
+}
+
+/**
+ * The reserved identity an end carries (`reserved:world`, `reserved:host` …): what Cilium knows of an
+ * address that is no pod. `world-ipv4`/`world-ipv6` (dual-stack clusters) are `world`.
+ */
+function reservedIdentity(labels: unknown): string | undefined {
+  if (!Array.isArray(labels)) return undefined;
+  for (const label of labels) {
+    if (typeof label !== 'string' || !label.startsWith('reserved:')) continue;
+    const name = label.slice('reserved:'.length).split('=')[0] ?? '';
+    return name.startsWith('world') ? 'world' : name;
+  }
+  return undefined;
 }
 
 /**

@@ -262,6 +262,7 @@ class FlowReader {
 
   /** A record's result: the reports of one connection go to their format's merger first. */
   private report(result: RecordResult, line: number): void {
+    if (result.kind === 'ignored' && result.answer) this.hubble.learn(result.answer);
     if (result.kind === 'flow' && result.part !== undefined) {
       if (result.part.format === 'hubble') this.hubble.add(result.flow, result.part);
       else this.calico.add(result.flow, result.part);

@@ -11,8 +11,15 @@ import type { Protocol } from '../../model/types.ts';
  */
 export type RecordResult =
   | { kind: 'flow'; flow: ObservedFlow; part?: ConnectionPart }
-  | { kind: 'ignored'; reason: string; records?: number }
+  /** `answer`: a DNS answer (Hubble's L7 DNS records): the name of the addresses, for the flows after it. */
+  | { kind: 'ignored'; reason: string; records?: number; answer?: DnsAnswer }
   | { kind: 'malformed'; problem: string };
+
+/** A DNS name and the addresses an answer gave for it. */
+export interface DnsAnswer {
+  name: string;
+  ips: readonly string[];
+}
 
 /** How far a Hubble event shows the connection got. */
 export type HubbleStage = 'delivered' | 'transit' | 'dropped';
@@ -190,6 +197,8 @@ export function endpoint(fields: FlowEndpoint): FlowEndpoint {
   if (fields.pod !== undefined) out.pod = fields.pod;
   if (fields.workload !== undefined) out.workload = fields.workload;
   if (fields.labels !== undefined && Object.keys(fields.labels).length > 0) out.labels = fields.labels;
+  if (fields.names !== undefined && fields.names.length > 0) out.names = fields.names;
+  if (fields.identity !== undefined) out.identity = fields.identity;
   return out;
 }
 

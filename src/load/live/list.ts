@@ -65,6 +65,8 @@ export async function listCluster(
     });
     resources.push(listed);
   }
+  // A resource read in another version of its group (ciliumcidrgroups v2alpha1) is not absent.
+  const read = new Set(resources.map((r) => `${r.resource.resource}.${r.resource.group}`));
   if (options.progress && Date.now() - started >= 1000)
     options.progress(`listed ${count} objects in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return {
@@ -74,7 +76,7 @@ export async function listCluster(
     takenAt,
     namespace: options.namespace,
     resources,
-    absent,
+    absent: [...new Set(absent)].filter((name) => !read.has(name)),
   };
 }
 

@@ -46,6 +46,46 @@ function calicoResources(): LiveResource[] {
   ]);
 }
 
+/**
+ * Cilium's policies and CIDR groups (cilium.io). CiliumCIDRGroup is served as v2 since Cilium 1.18 and
+ * as v2alpha1 before: the older version is read only where v2 is not served.
+ */
+const CILIUM_RESOURCES: readonly LiveResource[] = [
+  {
+    group: 'cilium.io',
+    version: 'v2',
+    resource: 'ciliumnetworkpolicies',
+    kind: 'CiliumNetworkPolicy',
+    namespaced: true,
+    optional: true,
+  },
+  {
+    group: 'cilium.io',
+    version: 'v2',
+    resource: 'ciliumclusterwidenetworkpolicies',
+    kind: 'CiliumClusterwideNetworkPolicy',
+    namespaced: false,
+    optional: true,
+  },
+  {
+    group: 'cilium.io',
+    version: 'v2',
+    resource: 'ciliumcidrgroups',
+    kind: 'CiliumCIDRGroup',
+    namespaced: false,
+    optional: true,
+  },
+  {
+    group: 'cilium.io',
+    version: 'v2alpha1',
+    resource: 'ciliumcidrgroups',
+    kind: 'CiliumCIDRGroup',
+    namespaced: false,
+    optional: true,
+    unlessServedBy: { group: 'cilium.io', version: 'v2' },
+  },
+];
+
 export const LIVE_RESOURCES: readonly LiveResource[] = [
   { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespaced: false },
   { group: '', version: 'v1', resource: 'nodes', kind: 'Node', namespaced: false },
@@ -104,6 +144,7 @@ export const LIVE_RESOURCES: readonly LiveResource[] = [
     optional: true,
   },
   ...calicoResources(),
+  ...CILIUM_RESOURCES,
 ];
 
 export function apiVersionOf(resource: LiveResource): string {
