@@ -3,7 +3,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CATALOGUE } from '../compliance/catalogue.ts';
 import type { Finding, Severity } from '../compliance/types.ts';
-import { VERSION } from '../version.ts';
+import { REPOSITORY_URL, VERSION } from '../version.ts';
 import { type AuditReport, DISCLAIMER, sortFindings } from './audit.ts';
 import { coverageOf } from './audit-coverage.ts';
 
@@ -26,8 +26,13 @@ const SECURITY_SEVERITY: Record<Severity, string> = {
   info: '0.0',
 };
 
-/** The catalogue's checks, for each rule's help link (no per-check anchors: the table is one section). */
-export const CATALOGUE_URI = 'https://github.com/phiwall/phiwall/blob/main/docs/hipaa-checks.md#checks';
+/**
+ * A check's row in docs/hipaa-checks.md (each row carries an anchor of the lower-cased id), in the
+ * repository package.json names: SARIF wants an absolute URI, and code scanning links it from the alert.
+ */
+export function checkHelpUri(check: string): string {
+  return `${REPOSITORY_URL}/blob/main/docs/hipaa-checks.md#${check.toLowerCase()}`;
+}
 
 function encodePath(path: string): string {
   return encodeURI(path.replace(/\\/g, '/')).replace(/[?#]/g, encodeURIComponent);
@@ -97,7 +102,7 @@ export function auditSarif(report: AuditReport) {
       name: d.id.replace(/-/g, ''),
       shortDescription: { text: d.title },
       fullDescription: { text: `${d.title}. Supports HIPAA Security Rule safeguards ${sections}.` },
-      helpUri: CATALOGUE_URI,
+      helpUri: checkHelpUri(d.id),
       help: {
         text: `${d.title} (${d.id}, severity ${d.severity}). HIPAA references: ${sections}. Each result names the affected objects, the evidence (allowed edges, responsible rules with file:line) and a remediation. ${DISCLAIMER}`,
       },
