@@ -4,6 +4,7 @@ import { definitionOf } from './catalogue.ts';
 import { workloadIsolation } from './checks/util-attribution.ts';
 import { ruleYaml } from './remediation/manifests.ts';
 import { type AuditContext, type Finding, type Remediation, SEVERITIES, type Severity } from './types.ts';
+import type { FixVerification } from './verify-fixes.ts';
 
 /**
  * Findings that one change would fix, under one title: "namespace records has no default-deny" with
@@ -25,6 +26,10 @@ export interface RootCause {
    * namespaces. The ids of the root causes it stands for, each of which one change would fix alone.
    */
   folded?: string[];
+  /** On a folded root cause: the findings its remediation, written for the first of them, fixes. */
+  remediationCovers?: number[];
+  /** Whether the engine, with the fix applied to the input, finds the findings fixed (verify-fixes.ts). */
+  verification?: FixVerification;
 }
 
 const INGRESS = new Set(['005', '009', '010', '011', '012', '013', '014', '015', '020', '031']);
@@ -272,7 +277,7 @@ function foldedCause(shape: string, members: readonly { group: Group; cause: Roo
     objects: [...new Set(ordered.flatMap(({ cause }) => cause.objects))],
     checks: first.cause.checks,
     findings,
-    ...(remediation ? { remediation } : {}),
+    ...(remediation ? { remediation, remediationCovers: first.cause.findings } : {}),
     folded: ordered.map(({ cause }) => cause.id),
   };
 }

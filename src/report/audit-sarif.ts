@@ -192,13 +192,16 @@ export function auditSarif(report: AuditReport) {
         results,
         properties: {
           partial: report.snapshot.partial,
-          rootCauses: report.result.rootCauses.map(({ id, title, severity, checks, findings }) => ({
-            id,
-            title,
-            severity,
-            checks,
-            findings: findings.length,
-          })),
+          rootCauses: report.result.rootCauses.map(
+            ({ id, title, severity, checks, findings, verification }) => ({
+              id,
+              title,
+              severity,
+              checks,
+              findings: findings.length,
+              ...(verification ? { fixCheck: verification.text } : {}),
+            }),
+          ),
           coverage,
         },
       },
