@@ -82,6 +82,13 @@ describe('a missing default-deny: the fix is checked by the engine', () => {
     ]);
   });
 
+  test('an Admin-tier guardrail (an AdminNetworkPolicy, not a NetworkPolicy) is applied and checked too', () => {
+    const guardrail = cause(audit(OPEN), 'object:ehr');
+    assert.deepEqual(guardrail.checks, ['HIPAA-NP-033']);
+    assert.match(guardrail.remediation?.yaml ?? '', /kind: AdminNetworkPolicy/);
+    assert.equal(guardrail.verification?.status, 'verified', guardrail.verification?.text);
+  });
+
   test('without --verify-fixes budget nothing is checked, and a spent budget says so', () => {
     assert.equal(cause(audit(OPEN, {}, 0), 'default-deny:ehr').verification, undefined);
     const spent = cause(audit(OPEN, {}, 1), 'default-deny:ehr');

@@ -203,7 +203,10 @@ test("the clinic's audit as code scanning needs it: within GitHub's limits, ever
   const example = `${root}examples/hipaa-clinic/`;
   const { config } = loadAuditConfig(`${example}phiwall.yaml`);
   const snapshot = loadSnapshot([`${example}insecure`]);
-  const result = runAudit(new Engine(snapshot, DEFAULT_OPTIONS), config, { now: new Date('2026-11-27') });
+  const result = runAudit(new Engine(snapshot, DEFAULT_OPTIONS), config, {
+    now: new Date('2026-11-27'),
+    verifyFixes: Number.POSITIVE_INFINITY,
+  });
   const log = auditSarif({
     result,
     snapshot,
@@ -244,4 +247,11 @@ test("the clinic's audit as code scanning needs it: within GitHub's limits, ever
     assert.ok((region?.startLine ?? 0) >= 1);
     assert.ok(Object.keys(r.partialFingerprints).length > 0);
   }
+  // The engine's check of the root cause's fix travels with each of its findings, where GitHub shows it.
+  const records = (
+    run.results as unknown as { message: { text: string }; properties: { rootCause?: string } }[]
+  ).filter((r) => r.properties.rootCause === 'default-deny:records');
+  assert.ok(records.length > 0);
+  for (const r of records)
+    assert.match(r.message.text, /Fix check \(root cause default-deny:records\): fix verified by the engine/);
 });

@@ -52,7 +52,8 @@ function locationOf(path: string, root: string | undefined): { uri: string; uriB
   return { uri: encodePath(path) };
 }
 
-function messageOf(f: Finding): string {
+/** `fixCheck`: what the engine found when it applied the fix of the finding's root cause. */
+function messageOf(f: Finding, fixCheck?: string): string {
   const parts = [
     `${f.status === 'needs-review' ? 'Needs review: ' : ''}${f.title}`,
     f.rootCause ? `Root cause: ${f.rootCause}.` : '',
@@ -61,15 +62,16 @@ function messageOf(f: Finding): string {
     ...(f.evidence.rules ?? []).map((r) => `Rule: ${r.rule} (${r.at}).`),
     ...(f.evidence.notes ?? []),
     f.remediation ? `Fix: ${f.remediation.text}` : '',
+    fixCheck ? `Fix check (root cause ${f.rootCause}): ${fixCheck}.` : '',
     // Code scanning shows the message, not properties: the manifest the fix refers to goes here.
     f.remediation?.yaml ? `\n${f.remediation.yaml}` : '',
   ];
   return parts.filter(Boolean).join('\n');
 }
 
-function markdownOf(f: Finding): string | undefined {
+function markdownOf(f: Finding, fixCheck?: string): string | undefined {
   if (!f.remediation?.yaml) return undefined;
-  const text = messageOf({ ...f, remediation: { text: f.remediation.text } });
+  const text = messageOf({ ...f, remediation: { text: f.remediation.text } }, fixCheck);
   return `${text.split('\n').join('  \n')}\n\n\`\`\`yaml\n${f.remediation.yaml.trimEnd()}\n\`\`\`\n`;
 }
 
@@ -95,6 +97,9 @@ export function auditSarif(report: AuditReport) {
   const coverage = coverageOf(report, VERSION);
   const artifactIndex = new Map(inputs.map((input, i) => [input.path, i]));
   const ruleIndex = new Map(CATALOGUE.map((d, i) => [d.id, i]));
+  const fixChecks = new Map(
+    report.result.rootCauses.flatMap((c) => (c.verification ? [[c.id, c.verification.text] as const] : [])),
+  );
   const rules = CATALOGUE.map((d) => {
     const sections = d.hipaa.map((h) => `45 CFR ${h}`).join('; ');
     return {
@@ -134,7 +139,10 @@ export function auditSarif(report: AuditReport) {
         ruleId: f.check,
         ...(ruleIndex.has(f.check) ? { ruleIndex: ruleIndex.get(f.check) } : {}),
         level: LEVEL[f.severity],
-        message: { text: messageOf(f), ...(markdownOf(f) ? { markdown: markdownOf(f) } : {}) },
+        message: {
+          text: messageOf(f, fixChecks.get(f.rootCause ?? '')),
+          ...(markdownOf(f) ? { markdown: markdownOf(f, fixChecks.get(f.rootCause ?? '')) } : {}),
+        },
         ...(location ? { locations: [location] } : {}),
         partialFingerprints: { 'phiwall/v1': fingerprintOf(f) },
         ...(f.accepted
