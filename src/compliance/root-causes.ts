@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { NetworkPolicy } from '../model/types.ts';
 import { definitionOf } from './catalogue.ts';
 import { workloadIsolation } from './checks/util-attribution.ts';
+import { approvedFlowAllows } from './remediation/approved-policies.ts';
 import { ruleYaml } from './remediation/manifests.ts';
 import { type AuditContext, type Finding, type Remediation, SEVERITIES, type Severity } from './types.ts';
 import type { FixVerification } from './verify-fixes.ts';
@@ -144,13 +145,24 @@ export function groupRootCauses(findings: readonly Finding[], context?: AuditCon
     if (existing) existing.findings.push(index);
     else groups.set(group.id, { ...group, findings: [index] });
   });
-  const causes = [...groups.values()].map((group) => ({ group, cause: rootCauseOf(group, findings) }));
+  const causes = [...groups.values()].map((group) => ({
+    group,
+    cause: rootCauseOf(group, findings, context),
+  }));
   return foldAlike(causes, context).sort(
     (a, b) =>
       SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) ||
       b.findings.length - a.findings.length ||
       (a.id < b.id ? -1 : 1),
   );
+}
+
+/** A default-deny followed by the allows that keep DNS and approvedFlows flowing through it. */
+function withApprovedFlows(deny: Remediation, allows: readonly string[]): Remediation {
+  return {
+    text: `${deny.text} The policies after it do that for DNS and for what approvedFlows names (${allows.length - 1} workload polic${allows.length === 2 ? 'y' : 'ies'}); add the flows approvedFlows does not yet name before applying.`,
+    yaml: [deny.yaml, ...allows].join('---\n'),
+  };
 }
 
 function reviewTitle(check: string, findings: readonly Finding[]): string {
@@ -282,7 +294,7 @@ function foldedCause(shape: string, members: readonly { group: Group; cause: Roo
   };
 }
 
-function rootCauseOf(group: Group, all: readonly Finding[]): RootCause {
+function rootCauseOf(group: Group, all: readonly Finding[], context: AuditContext | undefined): RootCause {
   const findings = group.findings.map((i) => all[i] as Finding);
   const open = findings.filter((f) => !f.accepted);
   const severity = SEVERITIES.find((s) => (open.length ? open : findings).some((f) => f.severity === s));
@@ -319,12 +331,16 @@ function rootCauseOf(group: Group, all: readonly Finding[]): RootCause {
   const bySeverity = [...findings].sort(
     (a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity),
   );
-  const remediation = (
+  const chosen = (
     (group.kind === 'review' ? { remediation: reviewRemediation(findings) } : undefined) ??
     own ??
     bySeverity.find((f) => f.remediation?.yaml) ??
     bySeverity.find((f) => f.remediation)
   )?.remediation;
+  const remediation =
+    group.kind === 'default-deny' && context && chosen?.yaml
+      ? withApprovedFlows(chosen, approvedFlowAllows(context, group.subject))
+      : chosen;
   return {
     id: group.id,
     title,

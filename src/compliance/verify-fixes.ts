@@ -15,6 +15,8 @@ export interface FixVerification {
   text: string;
   /** Findings of the root cause that still fail with the fix applied, as `check objects`. */
   stillFailing?: string[];
+  /** Findings of the root cause that still need a person's review with the fix applied (012, 020). */
+  toReview?: string[];
   /** approvedFlows entries that flow now and would not with the fix applied. */
   brokenFlows?: string[];
 }
@@ -115,17 +117,17 @@ function verifyOne(
   const after: AuditContext = { ...context, snapshot: fixed, engine, connections };
   const checks = new Set(own.map((f) => f.check));
   const skipped = whole ? [] : [...checks].filter((c) => WHOLE_CLUSTER_CHECKS.has(c));
-  const failing = new Set(
+  const statusAfter = new Map(
     CHECKS.filter((check) => checks.has(check.id) && !skipped.includes(check.id)).flatMap((check) =>
-      check
-        .run(after)
-        .filter((d) => d.status === 'fail' || d.status === 'needs-review')
-        .map((d) => findingKey({ check: check.id, objects: d.objects })),
+      check.run(after).map((d) => [findingKey({ check: check.id, objects: d.objects }), d.status] as const),
     ),
   );
-  const stillFailing = own
-    .filter((f) => !skipped.includes(f.check) && failing.has(findingKey(f)))
-    .map(findingKey);
+  const left = (status: Finding['status']) =>
+    own.filter((f) => statusAfter.get(findingKey(f)) === status).map(findingKey);
+  const stillFailing = left('fail');
+  // A policy cannot show that a port carries TLS or that a flow is intended: what a person must judge
+  // before the fix is still for a person to judge after it.
+  const toReview = left('needs-review');
   const brokenFlows = approved.flatMap(({ src, dst }) => {
     const portsIn = (c: AuditContext) =>
       connectionsOfIndexed(c, dst.id, 'ingress').find((x) => 'workload' in x.src && x.src.workload === src.id)
@@ -149,9 +151,11 @@ function verifyOne(
       text: `not verified: with the fix applied the engine still finds ${stillFailing.join('; ')}${unchecked}`,
       stillFailing,
     };
+  const review = toReview.length ? `; left for a person to review: ${toReview.join('; ')}` : '';
   return {
     status: 'verified',
-    text: `fix verified by the engine: applied to the input, its ${own.length - stillFailing.length} finding(s) pass${approved.length ? ' and the approved flows still flow' : ''}${unchecked}`,
+    text: `fix verified by the engine: applied to the input, ${own.length - toReview.length} of its ${own.length} finding(s) pass${approved.length ? ' and the approved flows still flow' : ''}${review}${unchecked}`,
+    ...(toReview.length ? { toReview } : {}),
   };
 }
 

@@ -55,7 +55,7 @@ export function workloadSelector(workload: Workload): LabelSelector | undefined 
 }
 
 /** `podSelector:` and what follows, block style where the selector is plain labels. */
-function podSelectorYaml(workload: Workload): string {
+export function podSelectorYaml(workload: Workload): string {
   const selector = workloadSelector(workload);
   if (!selector) return 'podSelector: {}';
   if (selector.matchExpressions.length > 0) return `podSelector: ${selectorYaml(selector)}`;
@@ -123,7 +123,7 @@ export interface AdmittedSource {
  * PHI workloads that reach it now on the ports they use. Never a whole namespace, never every port: the
  * allowedIngressNamespaces say who may reach PHI at all, not what a database should accept.
  */
-export function admittedSources(context: AuditContext, workload: Workload): AdmittedSource[] {
+export function admittedSources(context: AuditContext, workload: Workload, phiNow = true): AdmittedSource[] {
   const admitted = new Map<string, AdmittedSource>();
   const add = (source: Workload, ports: PortSet, why: AdmittedSource['why']) => {
     const known = admitted.get(source.id);
@@ -139,7 +139,7 @@ export function admittedSources(context: AuditContext, workload: Workload): Admi
       add(source, approvedPorts(context.config, source, workload), 'approved');
     }
   }
-  for (const connection of connectionsOfIndexed(context, workload.id, 'ingress')) {
+  for (const connection of phiNow ? connectionsOfIndexed(context, workload.id, 'ingress') : []) {
     if (!('workload' in connection.src) || !context.phi.phi.has(connection.src.workload)) continue;
     const source = context.workloadById.get(connection.src.workload);
     if (source && !admitted.has(source.id)) add(source, connection.ports, 'phi');
@@ -148,7 +148,7 @@ export function admittedSources(context: AuditContext, workload: Workload): Admi
 }
 
 /** NetworkPolicy ports for a port set; ICMP has no NetworkPolicy port and is left out. */
-function policyPortsOf(ports: PortSet): PolicyPort[] {
+export function policyPortsOf(ports: PortSet): PolicyPort[] {
   return PROTOCOLS.flatMap((protocol) =>
     ports[protocol].map(([lo, hi]): PolicyPort => {
       if (lo === 1 && hi === 65535) return { protocol };
@@ -157,7 +157,8 @@ function policyPortsOf(ports: PortSet): PolicyPort[] {
   );
 }
 
-function peerOf(source: Workload, namespace: string): PolicyPeer {
+/** A peer selecting the workload's pods, from a policy of `namespace`. */
+export function peerOf(source: Workload, namespace: string): PolicyPeer {
   const podSelector = workloadSelector(source) ?? { matchLabels: {}, matchExpressions: [] };
   if (source.namespace === namespace) return { kind: 'pods', podSelector };
   return {
