@@ -154,7 +154,7 @@ function verifyOne(
   const review = toReview.length ? `; left for a person to review: ${toReview.join('; ')}` : '';
   return {
     status: 'verified',
-    text: `fix verified by the engine: applied to the input, ${own.length - toReview.length} of its ${own.length} finding(s) pass${approved.length ? ' and the approved flows still flow' : ''}${review}${unchecked}`,
+    text: `fix verified by the engine: applied to the input, ${own.length - toReview.length} of its ${own.length} finding(s)${cause.folded ? ` (those of ${cause.folded[0]}, whose manifest it is)` : ''} pass${approved.length ? ' and the approved flows still flow' : ''}${review}${unchecked}`,
     ...(toReview.length ? { toReview } : {}),
   };
 }

@@ -186,6 +186,10 @@ export function renderAuditText(report: AuditReport): string {
     rootCauses.forEach((cause, i) => {
       lines.push('', `${i + 1}. ${cause.severity.toUpperCase()} ${cause.title} [${cause.id}]`);
       lines.push(`  objects: ${cause.objects.join(', ')}`);
+      if (cause.folded)
+        lines.push(
+          `  stands for ${cause.folded.length} alike root causes: ${cause.folded.slice(0, 10).join(', ')}${cause.folded.length > 10 ? ', … (all in --format json)' : ''}`,
+        );
       if (cause.remediation) lines.push(...remediationLines(cause.remediation, '  ', yaml));
       if (cause.verification) lines.push(`  fix check: ${cause.verification.text}`);
       lines.push('  findings:');
