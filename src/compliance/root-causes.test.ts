@@ -314,6 +314,11 @@ describe('alike root causes across namespaces fold into one', () => {
     assert.equal(cause.findings.length, 6);
     for (const index of cause.findings) assert.equal(result.findings[index]?.rootCause, cause.id);
     assert.match(cause.remediation?.text ?? '', /^Each of the 3 listed needs the same change/);
+    // Its manifest is east/db's: applied with east/db's open rule removed, east/db's 009 and 010 pass.
+    assert.deepEqual(
+      cause.remediationCovers?.map((i) => result.findings[i]?.objects),
+      [['east/db[Deployment]'], ['east/db[Deployment]']],
+    );
   });
 
   test('a rule that differs stays its own root cause', () => {

@@ -191,3 +191,33 @@ describe('rule fixes: checked by the engine with the cited rule removed or rewri
       );
   });
 });
+
+test("a folded rule's fix is checked on the member it is written for", () => {
+  const tenant = (ns: string) => yaml`
+    apiVersion: v1
+    kind: Namespace
+    metadata: {name: ${ns}, labels: {data-classification: phi}}
+    ---
+    apiVersion: networking.k8s.io/v1
+    kind: NetworkPolicy
+    metadata: {name: default-deny, namespace: ${ns}}
+    spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
+    ---
+    apiVersion: networking.k8s.io/v1
+    kind: NetworkPolicy
+    metadata: {name: db-${ns}, namespace: ${ns}}
+    spec:
+      podSelector: {matchLabels: {app: db}}
+      ingress: [{from: [{namespaceSelector: {}}], ports: [{port: 5432}]}]
+  `;
+  const result = audit(
+    [tenant('east'), deployment('east', 'db'), tenant('west'), deployment('west', 'db')].join('\n---\n'),
+  );
+  const folded = result.rootCauses.find((c) => c.folded?.[0] === 'rule:east/db-east#spec.ingress[0]');
+  assert.ok(folded, result.rootCauses.map((c) => c.id).join('\n'));
+  assert.equal(folded.verification?.status, 'verified', folded.verification?.text);
+  assert.match(
+    folded.verification?.text ?? '',
+    /2 of its 2 finding\(s\) \(those of rule:east\/db-east#spec\.ingress\[0\], whose manifest it is\) pass/,
+  );
+});

@@ -61,8 +61,10 @@ function applyFix(snapshot: Snapshot, cause: RootCause): Snapshot | string {
     ...tiers.values(),
   ];
   const added = new Map(fix.policies.map((p) => [key(p.namespace, p.name), p]));
-  const [, namespace, name, direction, index] = POLICY_RULE.exec(cause.id.replace(/^rule:/, '')) ?? [];
-  const cited = cause.id.startsWith('rule:') && namespace && name ? key(namespace, name) : undefined;
+  // A folded root cause's manifest is its first member's: that member's rule is the one it replaces.
+  const id = cause.folded?.[0] ?? cause.id;
+  const [, namespace, name, direction, index] = POLICY_RULE.exec(id.replace(/^rule:/, '')) ?? [];
+  const cited = id.startsWith('rule:') && namespace && name ? key(namespace, name) : undefined;
   const policies: NetworkPolicy[] = snapshot.policies.map((policy) => {
     const id = key(policy.namespace, policy.name);
     const replaced = added.get(id);
