@@ -66,8 +66,11 @@ interface Group {
  * Groups failing and needs-review findings by what one change fixes. A finding about a PHI workload
  * that is not isolated in the finding's direction belongs to the missing default-deny of its namespace
  * (or, where the namespace has one that does not reach it, to the workload's isolation); one about an
- * isolated workload belongs to the first rule its evidence names; the rest to their first object.
- * Without the audit's context (reports rebuilt from JSON) only rules and objects group findings.
+ * isolated workload (or about a namespace reaching PHI) belongs to the first rule its evidence names,
+ * unless it asks a person to judge (012, 020 needs-review: one review each) and the rule is not open so
+ * wide that narrowing it answers that; the rest to their first object. Alike root causes spanning
+ * several namespaces are then folded into one (foldAlike). Without the audit's context (reports rebuilt
+ * from JSON) only rules, reviews and objects group findings.
  */
 export function groupRootCauses(findings: readonly Finding[], context?: AuditContext): RootCause[] {
   const failing = (f: Finding) => f.status === 'fail' || f.status === 'needs-review';
