@@ -1,4 +1,4 @@
-import { computeConnectivity } from '../analysis/connectivity.ts';
+import { computeConnectivity, peerName } from '../analysis/connectivity.ts';
 import { Engine } from '../engine/engine.ts';
 import { intersectPorts, isEmptyPorts, NO_PORTS, subtractPorts } from '../engine/ports.ts';
 import { buildSnapshot } from '../load/snapshot.ts';
@@ -66,13 +66,13 @@ function applyFix(snapshot: Snapshot, cause: RootCause): Snapshot | string {
   const [, namespace, name, direction, index] = POLICY_RULE.exec(id.replace(/^rule:/, '')) ?? [];
   const cited = id.startsWith('rule:') && namespace && name ? key(namespace, name) : undefined;
   const policies: NetworkPolicy[] = snapshot.policies.map((policy) => {
-    const id = key(policy.namespace, policy.name);
-    const replaced = added.get(id);
+    const policyKey = key(policy.namespace, policy.name);
+    const replaced = added.get(policyKey);
     if (replaced) {
-      added.delete(id);
+      added.delete(policyKey);
       return replaced;
     }
-    if (id !== cited || !direction) return policy;
+    if (policyKey !== cited || !direction) return policy;
     const side = direction as 'ingress' | 'egress';
     return { ...policy, [side]: policy[side].filter((rule) => rule.index !== Number(index)) };
   });
@@ -109,12 +109,15 @@ function verifyOne(
   const workloads = [...new Set(own.flatMap((f) => f.objects))].filter((id) => context.workloadById.has(id));
   const focus = [...new Set([...workloads, ...approved.map((a) => a.dst.id)])];
   const whole = fixed.workloads.length <= WHOLE_CONNECTIVITY || focus.length > MAX_FOCUS;
+  // Per workload, an edge between two focused workloads comes twice: keep it once.
   const connections = whole
     ? computeConnectivity(engine)
     : [
         ...new Map(
-          focus.flatMap((id) => computeConnectivity(engine, { focus: id })).map((c) => [c, c]),
-        ).keys(),
+          focus
+            .flatMap((id) => computeConnectivity(engine, { focus: id }))
+            .map((c) => [`${peerName(c.src)}\0${peerName(c.dst)}`, c]),
+        ).values(),
       ];
   const after: AuditContext = { ...context, snapshot: fixed, engine, connections };
   const checks = new Set(own.map((f) => f.check));
