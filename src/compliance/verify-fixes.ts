@@ -195,6 +195,15 @@ export function verifyFixes(
       continue;
     }
     left -= cost;
-    cause.verification = verifyOne(context, cause, findings, approved);
+    try {
+      cause.verification = verifyOne(context, cause, findings, approved);
+    } catch (error) {
+      // The check is evidence beside the audit, not the audit: a failure in it is reported where its
+      // answer would be, and the findings stand.
+      cause.verification = {
+        status: 'not-checked',
+        text: `not checked: the engine failed on the fixed input (a bug in phiwall, please report it): ${error instanceof Error ? error.message : String(error)}`,
+      };
+    }
   }
 }
