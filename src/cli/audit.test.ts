@@ -85,3 +85,23 @@ test('init writes the starter config once, and refuses to overwrite it without -
     process.chdir(cwd);
   }
 });
+
+test('audit checks each root cause fix by default; --verify-fixes none leaves them unchecked', async () => {
+  const args = ['audit', join(example, 'insecure'), '--config', join(example, 'phiwall.yaml')];
+  const causes = async (extra: string[]) =>
+    JSON.parse((await run([...args, '--format', 'json', '--fail-on', 'never', ...extra])).stdout)
+      .rootCauses as {
+      id: string;
+      verification?: { status: string };
+    }[];
+  // records' default-deny, with allows for the approved ehr-api -> records-db flow, is fixed as written.
+  const checked = await causes([]);
+  assert.equal(checked.find((c) => c.id === 'default-deny:records')?.verification?.status, 'verified');
+  assert.deepEqual(
+    (await causes(['--verify-fixes', 'none'])).filter((c) => c.verification),
+    [],
+  );
+  const bad = await run([...args, '--verify-fixes', 'some']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--verify-fixes/);
+});

@@ -6,6 +6,7 @@ import { type FailOn, failsAt, runAudit } from '../compliance/audit.ts';
 import { CONFIG_FILE, loadAuditConfig, STARTER_CONFIG } from '../compliance/config.ts';
 import { phiScope } from '../compliance/phi-scope.ts';
 import { type ObservedTraffic, SEVERITIES } from '../compliance/types.ts';
+import { VERIFY_BUDGET } from '../compliance/verify-fixes.ts';
 import { Engine } from '../engine/engine.ts';
 import { formatPorts } from '../engine/ports.ts';
 import { type AuditReport, auditJson, type FlowEdge, renderAuditText } from '../report/audit.ts';
@@ -64,6 +65,14 @@ export function auditCommand(io: CliIo) {
     )
     .option('--no-remediation', 'leave remediation manifests out of the text and Markdown reports')
     .option('--summary', 'text only: the counts and the root-cause list, without details or coverage')
+    .addOption(
+      new Option(
+        '--verify-fixes <which>',
+        "apply each root cause's fix to the input and re-run the engine: auto (as many as a few passes of the engine over the input allow, most severe first), all, or none",
+      )
+        .choices(['auto', 'all', 'none'] as const)
+        .default('auto' as const),
+    )
     .option('--baseline <path>', 'manifests of the approved baseline, for HIPAA-NP-030 (new reachability)')
     .option(
       '--flows <files...>',
@@ -106,7 +115,10 @@ Examples:
         const phi = new Set(phiScope(snapshot, config).phi.keys());
         observed = { files: options.flows, comparison: compareFlows(engine, mapped, phi) };
       }
-      const result = runAudit(engine, config, { now: generatedAt, baseline, observed });
+      const verifyFixes = { auto: VERIFY_BUDGET, all: Number.POSITIVE_INFINITY, none: 0 }[
+        options.verifyFixes
+      ];
+      const result = runAudit(engine, config, { now: generatedAt, baseline, observed, verifyFixes });
       // Only the map needs structured flows, and they cost a second connectivity pass.
       const flows =
         options.format === 'html' ? phiFlows(engine, new Set(result.phi.map((p) => p.workload))) : undefined;

@@ -19,6 +19,7 @@ import {
   type Severity,
   type Status,
 } from './types.ts';
+import { verifyFixes } from './verify-fixes.ts';
 
 /** One observed edge touching PHI, as the report shows it. */
 export interface TrafficEdge {
@@ -81,7 +82,17 @@ export type FailOn = Severity | 'never';
 export function runAudit(
   engine: Engine,
   config: AuditConfig,
-  options: { now?: Date; checks?: readonly Check[]; baseline?: Engine; observed?: ObservedTraffic } = {},
+  options: {
+    now?: Date;
+    checks?: readonly Check[];
+    baseline?: Engine;
+    observed?: ObservedTraffic;
+    /**
+     * How much re-running of the engine checking root causes' fixes may cost, in workloads' worth of
+     * engines (verify-fixes.ts, VERIFY_BUDGET); none when absent (the server and history audit often).
+     */
+    verifyFixes?: number;
+  } = {},
 ): AuditResult {
   const { snapshot } = engine;
   const phi = phiScope(snapshot, config);
@@ -130,6 +141,7 @@ export function runAudit(
   const rootCauses = groupRootCauses(findings, context);
   for (const cause of rootCauses)
     for (const index of cause.findings) (findings[index] as Finding).rootCause = cause.id;
+  if (options.verifyFixes) verifyFixes(context, rootCauses, findings, options.verifyFixes);
   return {
     findings,
     rootCauses,

@@ -306,7 +306,7 @@ ${report.snapshot.partial ? '<p class="warning">Partial input: invalid objects w
 
 ${banner ? `<p class="banner"><strong>${esc(banner)}</strong></p>` : ''}
 <h2>Root causes</h2>
-${causes.length ? `<table><thead><tr><th>#</th><th>Severity</th><th>Root cause</th><th>Findings</th><th>Checks</th></tr></thead><tbody>${causes.map((c, i) => `<tr><td class="num">${i + 1}</td><td>${c.severity}</td><td>${esc(c.title)}</td><td class="num">${c.findings.length}</td><td>${esc(c.checks.join(', '))}</td></tr>`).join('\n')}</tbody></table>` : '<p>None: nothing fails or needs review.</p>'}
+${causes.length ? `<table><thead><tr><th>#</th><th>Severity</th><th>Root cause</th><th>Findings</th><th>Checks</th><th>Fix (checked by the engine)</th></tr></thead><tbody>${causes.map((c, i) => `<tr><td class="num">${i + 1}</td><td>${c.severity}</td><td>${esc(c.title)}</td><td class="num">${c.findings.length}</td><td>${esc(c.checks.join(', '))}</td><td>${esc(c.verification?.text ?? '')}</td></tr>`).join('\n')}</tbody></table>` : '<p>None: nothing fails or needs review.</p>'}
 
 <h2>ePHI flow map</h2>
 <p>Allowed connections into, out of and between PHI workloads, as computed from the NetworkPolicies (${flows.length} flows). Hover an edge or a box for its full name.</p>

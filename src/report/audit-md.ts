@@ -108,13 +108,13 @@ export function renderAuditMarkdown(report: AuditReport): string {
     lines.push(
       `### Root causes (${causes.length})`,
       '',
-      '| # | Severity | Root cause | Findings | Checks |',
-      '|---:|---|---|---:|---|',
+      '| # | Severity | Root cause | Findings | Checks | Fix (checked by the engine) |',
+      '|---:|---|---|---:|---|---|',
       ...causes
         .slice(0, TABLE_ROWS)
         .map(
           (c, i) =>
-            `| ${i + 1} | ${c.severity} | ${mdText(c.title)} | ${c.findings.length} | ${c.checks.map((id) => id.replace('HIPAA-NP-', '')).join(', ')} |`,
+            `| ${i + 1} | ${c.severity} | ${mdText(c.title)} | ${c.findings.length} | ${c.checks.map((id) => id.replace('HIPAA-NP-', '')).join(', ')} | ${c.verification ? mdText(c.verification.text) : ''} |`,
         ),
       ...(causes.length > TABLE_ROWS ? ['', `…and ${causes.length - TABLE_ROWS} more root causes.`] : []),
       '',

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_CONFIG } from '../compliance/config.ts';
-import { buildSnapshot } from '../load/snapshot.ts';
+import { fileURLToPath } from 'node:url';
+import { runAudit } from '../compliance/audit.ts';
+import { DEFAULT_CONFIG, loadAuditConfig } from '../compliance/config.ts';
+import { DEFAULT_OPTIONS } from '../engine/endpoint.ts';
+import { Engine } from '../engine/engine.ts';
+import { buildSnapshot, loadSnapshot } from '../load/snapshot.ts';
 import { auditOf } from '../testing/audit.ts';
 import { documentedChecks } from '../testing/catalogue-doc.ts';
 import { assertValidSarif, validateSarif } from '../testing/sarif.ts';
@@ -56,7 +60,12 @@ test('one rule per documented check, with text help, severity and HIPAA sections
     assert.equal(rule.properties.severity, definition.severity);
     assert.deepEqual(rule.properties.hipaa, definition.hipaa);
     assert.match(rule.help.text, new RegExp(definition.id));
-    assert.match(rule.helpUri, /docs\/hipaa-checks\.md#checks$/);
+    // The row of this check in this repository's catalogue: package.json's repository, the row's anchor.
+    assert.equal(
+      rule.helpUri,
+      `https://github.com/phiwall/phiwall/blob/main/docs/hipaa-checks.md#${definition.anchor}`,
+    );
+    assert.equal(definition.anchor, definition.id.toLowerCase());
     assert.equal(rule.properties['security-severity'], SECURITY[definition.severity]);
     assert.ok(rule.properties.tags.includes('security'));
   }
@@ -184,4 +193,65 @@ test('paths under the source root are repository-relative with %SRCROOT%, as cod
     { repositoryUri: 'file:///home/ci/work/repo/', revisionId: 'c0ffee' },
   ]);
   assert.equal(run.invocations[0]?.commandLine, 'phiwall audit k8s');
+});
+
+// GitHub's documented upload limits (code scanning, "SARIF results exceed limit"): at most 20 runs,
+// 25,000 results and 25,000 rules per run, 1,000 locations per result, 20 tags per rule (10 shown);
+// security-severity a number from 0 to 10; locations relative to %SRCROOT% so alerts land on files.
+test("the clinic's audit as code scanning needs it: within GitHub's limits, every result located in the checkout", () => {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const example = `${root}examples/hipaa-clinic/`;
+  const { config } = loadAuditConfig(`${example}phiwall.yaml`);
+  const snapshot = loadSnapshot([`${example}insecure`]);
+  const result = runAudit(new Engine(snapshot, DEFAULT_OPTIONS), config, {
+    now: new Date('2026-11-27'),
+    verifyFixes: Number.POSITIVE_INFINITY,
+  });
+  const log = auditSarif({
+    result,
+    snapshot,
+    config,
+    generatedAt: new Date('2026-11-27T10:00:00Z'),
+    run: { repository: { root, commit: 'c0ffee' } },
+  });
+  assertValidSarif(log);
+  assert.ok(log.runs.length <= 20);
+  const run = log.runs[0];
+  assert.ok(run);
+  assert.ok(run.results.length > 0 && run.results.length <= 25_000);
+  assert.ok(run.tool.driver.rules.length <= 25_000);
+  for (const rule of run.tool.driver.rules) {
+    assert.ok(rule.properties.tags.length <= 10, rule.id);
+    const score = Number(rule.properties['security-severity']);
+    assert.ok(score >= 0 && score <= 10, rule.id);
+    assert.ok(rule.shortDescription.text && rule.help.text, rule.id);
+  }
+  const ruleIds = new Set(run.tool.driver.rules.map((r) => r.id));
+  for (const r of run.results as unknown as {
+    ruleId: string;
+    message: { text: string };
+    locations?: {
+      physicalLocation: {
+        artifactLocation: { uri: string; uriBaseId?: string };
+        region: { startLine: number };
+      };
+    }[];
+    partialFingerprints: Record<string, string>;
+  }[]) {
+    assert.ok(ruleIds.has(r.ruleId));
+    assert.ok(r.message.text.length > 0);
+    assert.ok(r.locations && r.locations.length >= 1 && r.locations.length <= 1000, r.ruleId);
+    const { artifactLocation, region } = r.locations[0]?.physicalLocation ?? {};
+    assert.equal(artifactLocation?.uriBaseId, '%SRCROOT%');
+    assert.match(artifactLocation?.uri ?? '', /^examples\/hipaa-clinic\/insecure\/[\w.-]+\.yaml$/);
+    assert.ok((region?.startLine ?? 0) >= 1);
+    assert.ok(Object.keys(r.partialFingerprints).length > 0);
+  }
+  // The engine's check of the root cause's fix travels with each of its findings, where GitHub shows it.
+  const records = (
+    run.results as unknown as { message: { text: string }; properties: { rootCause?: string } }[]
+  ).filter((r) => r.properties.rootCause === 'default-deny:records');
+  assert.ok(records.length > 0);
+  for (const r of records)
+    assert.match(r.message.text, /Fix check \(root cause default-deny:records\): fix verified by the engine/);
 });

@@ -3,7 +3,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CATALOGUE } from '../compliance/catalogue.ts';
 import type { Finding, Severity } from '../compliance/types.ts';
-import { VERSION } from '../version.ts';
+import { REPOSITORY_URL, VERSION } from '../version.ts';
 import { type AuditReport, DISCLAIMER, sortFindings } from './audit.ts';
 import { coverageOf } from './audit-coverage.ts';
 
@@ -26,8 +26,13 @@ const SECURITY_SEVERITY: Record<Severity, string> = {
   info: '0.0',
 };
 
-/** The catalogue's checks, for each rule's help link (no per-check anchors: the table is one section). */
-export const CATALOGUE_URI = 'https://github.com/phiwall/phiwall/blob/main/docs/hipaa-checks.md#checks';
+/**
+ * A check's row in docs/hipaa-checks.md (each row carries an anchor of the lower-cased id), in the
+ * repository package.json names: SARIF wants an absolute URI, and code scanning links it from the alert.
+ */
+export function checkHelpUri(check: string): string {
+  return `${REPOSITORY_URL}/blob/main/docs/hipaa-checks.md#${check.toLowerCase()}`;
+}
 
 function encodePath(path: string): string {
   return encodeURI(path.replace(/\\/g, '/')).replace(/[?#]/g, encodeURIComponent);
@@ -47,7 +52,8 @@ function locationOf(path: string, root: string | undefined): { uri: string; uriB
   return { uri: encodePath(path) };
 }
 
-function messageOf(f: Finding): string {
+/** `fixCheck`: what the engine found when it applied the fix of the finding's root cause. */
+function messageOf(f: Finding, fixCheck?: string): string {
   const parts = [
     `${f.status === 'needs-review' ? 'Needs review: ' : ''}${f.title}`,
     f.rootCause ? `Root cause: ${f.rootCause}.` : '',
@@ -56,15 +62,16 @@ function messageOf(f: Finding): string {
     ...(f.evidence.rules ?? []).map((r) => `Rule: ${r.rule} (${r.at}).`),
     ...(f.evidence.notes ?? []),
     f.remediation ? `Fix: ${f.remediation.text}` : '',
+    fixCheck ? `Fix check (root cause ${f.rootCause}): ${fixCheck}.` : '',
     // Code scanning shows the message, not properties: the manifest the fix refers to goes here.
     f.remediation?.yaml ? `\n${f.remediation.yaml}` : '',
   ];
   return parts.filter(Boolean).join('\n');
 }
 
-function markdownOf(f: Finding): string | undefined {
+function markdownOf(f: Finding, fixCheck?: string): string | undefined {
   if (!f.remediation?.yaml) return undefined;
-  const text = messageOf({ ...f, remediation: { text: f.remediation.text } });
+  const text = messageOf({ ...f, remediation: { text: f.remediation.text } }, fixCheck);
   return `${text.split('\n').join('  \n')}\n\n\`\`\`yaml\n${f.remediation.yaml.trimEnd()}\n\`\`\`\n`;
 }
 
@@ -90,6 +97,9 @@ export function auditSarif(report: AuditReport) {
   const coverage = coverageOf(report, VERSION);
   const artifactIndex = new Map(inputs.map((input, i) => [input.path, i]));
   const ruleIndex = new Map(CATALOGUE.map((d, i) => [d.id, i]));
+  const fixChecks = new Map(
+    report.result.rootCauses.flatMap((c) => (c.verification ? [[c.id, c.verification.text] as const] : [])),
+  );
   const rules = CATALOGUE.map((d) => {
     const sections = d.hipaa.map((h) => `45 CFR ${h}`).join('; ');
     return {
@@ -97,7 +107,7 @@ export function auditSarif(report: AuditReport) {
       name: d.id.replace(/-/g, ''),
       shortDescription: { text: d.title },
       fullDescription: { text: `${d.title}. Supports HIPAA Security Rule safeguards ${sections}.` },
-      helpUri: CATALOGUE_URI,
+      helpUri: checkHelpUri(d.id),
       help: {
         text: `${d.title} (${d.id}, severity ${d.severity}). HIPAA references: ${sections}. Each result names the affected objects, the evidence (allowed edges, responsible rules with file:line) and a remediation. ${DISCLAIMER}`,
       },
@@ -129,7 +139,10 @@ export function auditSarif(report: AuditReport) {
         ruleId: f.check,
         ...(ruleIndex.has(f.check) ? { ruleIndex: ruleIndex.get(f.check) } : {}),
         level: LEVEL[f.severity],
-        message: { text: messageOf(f), ...(markdownOf(f) ? { markdown: markdownOf(f) } : {}) },
+        message: {
+          text: messageOf(f, fixChecks.get(f.rootCause ?? '')),
+          ...(markdownOf(f) ? { markdown: markdownOf(f, fixChecks.get(f.rootCause ?? '')) } : {}),
+        },
         ...(location ? { locations: [location] } : {}),
         partialFingerprints: { 'phiwall/v1': fingerprintOf(f) },
         ...(f.accepted
@@ -187,13 +200,16 @@ export function auditSarif(report: AuditReport) {
         results,
         properties: {
           partial: report.snapshot.partial,
-          rootCauses: report.result.rootCauses.map(({ id, title, severity, checks, findings }) => ({
-            id,
-            title,
-            severity,
-            checks,
-            findings: findings.length,
-          })),
+          rootCauses: report.result.rootCauses.map(
+            ({ id, title, severity, checks, findings, verification }) => ({
+              id,
+              title,
+              severity,
+              checks,
+              findings: findings.length,
+              ...(verification ? { fixCheck: verification.text } : {}),
+            }),
+          ),
           coverage,
         },
       },

@@ -134,13 +134,25 @@ export function enforcementBanner(result: AuditResult): string | undefined {
 /** Root causes shown in the summary list; the rest are counted, and all are detailed below it. */
 const SUMMARY_ROOT_CAUSES = 20;
 
+/** How the engine's check of a root cause's fix reads in the lists of every format. */
+function fixCheckWord(cause: RootCause): string {
+  const status = cause.verification?.status;
+  return status === 'verified'
+    ? 'fix verified'
+    : status === 'breaks-approved-flows'
+      ? 'fix breaks approved flows'
+      : status === 'not-verified'
+        ? 'fix not verified'
+        : 'fix not checked';
+}
+
 /** The root-cause list that leads the text report, short enough for one screen. */
 function rootCauseSummary(rootCauses: readonly RootCause[]): string[] {
   if (rootCauses.length === 0) return [];
   const lines = ['Root causes:'];
   rootCauses.slice(0, SUMMARY_ROOT_CAUSES).forEach((cause, i) => {
     lines.push(
-      `${String(i + 1).padStart(3)}. ${cause.severity.toUpperCase()} ${cause.title} — ${cause.findings.length} finding(s): ${cause.checks.map((c) => c.replace('HIPAA-NP-', '')).join(', ')}`,
+      `${String(i + 1).padStart(3)}. ${cause.severity.toUpperCase()} ${cause.title} — ${cause.findings.length} finding(s): ${cause.checks.map((c) => c.replace('HIPAA-NP-', '')).join(', ')}; ${fixCheckWord(cause)}`,
     );
   });
   if (rootCauses.length > SUMMARY_ROOT_CAUSES)
@@ -174,7 +186,12 @@ export function renderAuditText(report: AuditReport): string {
     rootCauses.forEach((cause, i) => {
       lines.push('', `${i + 1}. ${cause.severity.toUpperCase()} ${cause.title} [${cause.id}]`);
       lines.push(`  objects: ${cause.objects.join(', ')}`);
+      if (cause.folded)
+        lines.push(
+          `  stands for ${cause.folded.length} alike root causes: ${cause.folded.slice(0, 10).join(', ')}${cause.folded.length > 10 ? ', … (all in --format json)' : ''}`,
+        );
       if (cause.remediation) lines.push(...remediationLines(cause.remediation, '  ', yaml));
+      if (cause.verification) lines.push(`  fix check: ${cause.verification.text}`);
       lines.push('  findings:');
       for (const index of cause.findings) {
         const f = findings[index] as Finding;

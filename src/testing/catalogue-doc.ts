@@ -6,21 +6,25 @@ import { readFileSync } from 'node:fs';
 
 export interface DocumentedCheck {
   id: string;
+  /** The `<a id>` the row carries, which SARIF help links point at. */
+  anchor?: string;
   severity: string;
   hipaa: string[];
 }
 
 const DOC = new URL('../../docs/hipaa-checks.md', import.meta.url);
-const ROW = /^\| (HIPAA-NP-\d{3}) \| .* \| (Critical|High|Medium|Low|Info) \| ([^|]+) \|$/;
+const ROW =
+  /^\| (?:<a id="([^"]+)"><\/a>)?(HIPAA-NP-\d{3}) \| .* \| (Critical|High|Medium|Low|Info) \| ([^|]+) \|$/;
 
 export function documentedChecks(text = readFileSync(DOC, 'utf8')): DocumentedCheck[] {
   const checks: DocumentedCheck[] = [];
   for (const line of text.split('\n')) {
     const match = ROW.exec(line);
     if (!match) continue;
-    const [, id, severity, sections] = match as unknown as [string, string, string, string];
+    const [, anchor, id, severity, sections] = match as unknown as [string, string, string, string, string];
     checks.push({
       id,
+      ...(anchor ? { anchor } : {}),
       severity: severity.toLowerCase(),
       hipaa: sections.trim().split('; '),
     });

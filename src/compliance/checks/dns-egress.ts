@@ -5,70 +5,52 @@ import type { Workload } from '../../model/types.ts';
 import { indent, policyYaml, selectorYaml } from '../remediation/manifests.ts';
 import { rewriteRules, withTiers } from '../remediation/rewrite-rules.ts';
 import { workloadSelector } from '../remediation/workload-policies.ts';
-import type { Check, FindingDraft, Remediation } from '../types.ts';
-import { addressSet, connectionsOf, edgeText, phiWorkloads } from './support.ts';
+import type { Check, Remediation } from '../types.ts';
+import { addressSet, connectionsOf, edgeText } from './support.ts';
 import {
-  cappedEdges,
-  findingLocation,
   isNetworkPolicyRule,
   type NetworkPolicyResponsible,
-  opennessNotes,
   type Responsible,
   responsibleRef,
   restrictPorts,
-  ruleEntries,
   rulesForAddresses,
   rulesForWorkload,
   type WorkloadIsolation,
-  workloadIsolation,
 } from './util-attribution.ts';
 import { clusterDnsAddresses, DNS_PEER, DNS_PORTS, DNS_RULE_YAML, isClusterDns } from './util-dns.ts';
+import { egressFindings } from './util-egress.ts';
 
 /** HIPAA-NP-017: DNS to any host tunnels data out through queries; only cluster DNS pods should answer. */
 export const check017: Check = {
   id: 'HIPAA-NP-017',
   run(context) {
     const dnsAddresses = clusterDnsAddresses(context);
-    const findings: FindingDraft[] = [];
-    for (const workload of phiWorkloads(context)) {
-      const edges: string[] = [];
-      const responsible: Responsible[] = [];
-      for (const connection of connectionsOf(context, workload.id, 'egress')) {
-        const dns = intersectPorts(connection.ports, DNS_PORTS);
-        if (isEmptyPorts(dns)) continue;
-        const dst = connection.dst;
-        if ('external' in dst) {
-          const other = subtract(addressSet(dst.external), dnsAddresses);
-          if (other.length === 0) continue;
+    return egressFindings(
+      context,
+      (workload) => {
+        const edges: string[] = [];
+        const responsible: Responsible[] = [];
+        for (const connection of connectionsOf(context, workload.id, 'egress')) {
+          if (isEmptyPorts(intersectPorts(connection.ports, DNS_PORTS))) continue;
+          const dst = connection.dst;
+          if ('external' in dst) {
+            const other = subtract(addressSet(dst.external), dnsAddresses);
+            if (other.length === 0) continue;
+            responsible.push(...rulesForAddresses(context, workload, 'egress', other, DNS_PORTS));
+          } else {
+            const target = context.workloadById.get(dst.workload);
+            if (!target || isClusterDns(target)) continue;
+            responsible.push(...rulesForWorkload(context, workload, target, 'egress', DNS_PORTS));
+          }
           edges.push(edgeText(restrictPorts(connection, DNS_PORTS)));
-          responsible.push(...rulesForAddresses(context, workload, 'egress', other, DNS_PORTS));
-        } else {
-          const target = context.workloadById.get(dst.workload);
-          if (!target || isClusterDns(target)) continue;
-          edges.push(edgeText(restrictPorts(connection, DNS_PORTS)));
-          responsible.push(...rulesForWorkload(context, workload, target, 'egress', DNS_PORTS));
         }
-      }
-      if (edges.length === 0) continue;
-      const isolation = workloadIsolation(context, workload, 'egress');
-      const capped = cappedEdges(edges);
-      findings.push({
-        status: 'fail',
-        objects: [workload.id],
-        evidence: {
-          edges: capped.edges,
-          rules: ruleEntries(responsible),
-          notes: [
-            'port 53 is reachable on hosts other than the cluster DNS pods (kube-system, k8s-app: kube-dns)',
-            ...opennessNotes(isolation, 'egress'),
-            ...capped.notes,
-          ],
-        },
-        remediation: withTiers(responsible, remediation017Own(workload, isolation, responsible)),
-        location: findingLocation(responsible, workload),
-      });
-    }
-    return findings;
+        const note =
+          'port 53 is reachable on hosts other than the cluster DNS pods (kube-system, k8s-app: kube-dns)';
+        return { edges, responsible, note };
+      },
+      (workload, isolation, responsible) =>
+        withTiers(responsible, remediation017Own(workload, isolation, responsible)),
+    );
   },
 };
 

@@ -1,6 +1,6 @@
 import type { Connection } from '../../analysis/connectivity.ts';
 import type { Workload } from '../../model/types.ts';
-import { ADDITIVE_NOTE, restrictedIngressYaml } from '../remediation/workload-policies.ts';
+import { ADDITIVE_NOTE, approvedIngressYaml } from '../remediation/workload-policies.ts';
 import type { Check, FindingDraft } from '../types.ts';
 import { phiNamespaces } from './flow-logging.ts';
 import { policyOfRule } from './open-ingress.ts';
@@ -52,14 +52,14 @@ export const check011: Check = {
         objects: [namespace],
         evidence,
         remediation: {
-          text: `Stop ${namespace} from reaching PHI: remove or narrow the rules cited, admitting only named namespaces (below, one policy per PHI workload reached${
+          text: `Stop ${namespace} from reaching PHI: remove or narrow the rules cited; the policies below admit into each PHI workload reached only the sources and ports approvedFlows names and the PHI workloads that reach it now${
             targets.length > MAX_REMEDIATIONS
-              ? `; the first ${MAX_REMEDIATIONS} of ${targets.length}, the others take the same shape`
+              ? ` (the first ${MAX_REMEDIATIONS} of ${targets.length}, the others take the same shape)`
               : ''
-          }), or add ${namespace} to allowedIngressNamespaces if it must reach PHI. ${ADDITIVE_NOTE}.`,
+          }. If ${namespace} must reach PHI, add it to allowedIngressNamespaces and its flows to approvedFlows. ${ADDITIVE_NOTE}.`,
           yaml: targets
             .slice(0, MAX_REMEDIATIONS)
-            .map((w) => restrictedIngressYaml(context, w))
+            .map((w) => approvedIngressYaml(context, w))
             .join('---\n'),
         },
         location: locationOf(policyOfRule(context, firstRule) ?? (targets[0] as Workload).provenance),

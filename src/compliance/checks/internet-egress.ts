@@ -1,23 +1,15 @@
 import { ALL_ADDRESSES, toCidrs } from '../../engine/addresses.ts';
-import { type IntervalSet, intersect, subtract, union } from '../../engine/intervals.ts';
+import { type IntervalSet, subtract, union } from '../../engine/intervals.ts';
 import type { Workload } from '../../model/types.ts';
 import { indent, policyYaml, scalar, selectorYaml } from '../remediation/manifests.ts';
 import { keepAddresses, rewriteRules, withTiers } from '../remediation/rewrite-rules.ts';
 import { workloadSelector } from '../remediation/workload-policies.ts';
-import type { AuditContext, Check, FindingDraft, Remediation } from '../types.ts';
-import { addressSet, connectionsOf, edgeText, NON_PUBLIC_ADDRESSES, phiWorkloads } from './support.ts';
+import type { AuditContext, Check, Remediation } from '../types.ts';
+import { addressSet, NON_PUBLIC_ADDRESSES } from './support.ts';
 import { allowedEgressOf, firstAddress, PRIVATE } from './util-addresses.ts';
-import {
-  cappedEdges,
-  findingLocation,
-  opennessNotes,
-  type Responsible,
-  ruleEntries,
-  rulesForAddresses,
-  type WorkloadIsolation,
-  workloadIsolation,
-} from './util-attribution.ts';
+import { type Responsible, rulesForAddresses, type WorkloadIsolation } from './util-attribution.ts';
 import { clusterDnsAddresses, DNS_RULE_YAML } from './util-dns.ts';
+import { egressFindings, externalReach } from './util-egress.ts';
 
 /** HIPAA-NP-016: internet egress from PHI is the exfiltration path that segmentation exists to close. */
 export const check016: Check = {
@@ -28,42 +20,20 @@ export const check016: Check = {
       subtract(subtract(ALL_ADDRESSES, NON_PUBLIC_ADDRESSES), allowed.cidrs),
       clusterDnsAddresses(context),
     );
-    const findings: FindingDraft[] = [];
-    for (const workload of phiWorkloads(context)) {
-      const edges: string[] = [];
-      let reached: IntervalSet<bigint> = [];
-      for (const connection of connectionsOf(context, workload.id, 'egress')) {
-        if (!('external' in connection.dst)) continue;
-        const publicPart = intersect(addressSet(connection.dst.external), internet);
-        if (publicPart.length === 0) continue;
-        reached = union(reached, publicPart);
-        // The block as the engine reports it: the public remainder as CIDRs would run to hundreds.
-        edges.push(edgeText(connection));
-      }
-      if (reached.length === 0) continue;
-      const isolation = workloadIsolation(context, workload, 'egress');
-      const responsible = rulesForAddresses(context, workload, 'egress', reached);
-      const capped = cappedEdges(edges);
-      findings.push({
-        status: 'fail',
-        objects: [workload.id],
-        evidence: {
-          edges: capped.edges,
-          rules: ruleEntries(responsible),
-          notes: [
-            `the blocks above include internet addresses, e.g. ${firstAddress(reached)}; private and special-purpose ranges${allowed.cidrs.length ? ', allowedEgress' : ''} and cluster DNS are not counted`,
-            ...opennessNotes(isolation, 'egress'),
-            ...capped.notes,
-          ],
-        },
-        remediation: withTiers(
-          responsible,
-          remediation016Own(context, workload, isolation, responsible, allowed.cidrs),
-        ),
-        location: findingLocation(responsible, workload),
-      });
-    }
-    return findings;
+    return egressFindings(
+      context,
+      (workload) => {
+        const { edges, reached } = externalReach(context, workload, internet, 'whole');
+        if (reached.length === 0) return undefined;
+        return {
+          edges,
+          responsible: rulesForAddresses(context, workload, 'egress', reached),
+          note: `the blocks above include internet addresses, e.g. ${firstAddress(reached)}; private and special-purpose ranges${allowed.cidrs.length ? ', allowedEgress' : ''} and cluster DNS are not counted`,
+        };
+      },
+      (workload, isolation, responsible) =>
+        withTiers(responsible, remediation016Own(context, workload, isolation, responsible, allowed.cidrs)),
+    );
   },
 };
 

@@ -1,56 +1,33 @@
 import { ALL_ADDRESSES, toCidrs } from '../../engine/addresses.ts';
-import { type IntervalSet, intersect, union } from '../../engine/intervals.ts';
+import type { IntervalSet } from '../../engine/intervals.ts';
 import type { PolicyRule, Workload } from '../../model/types.ts';
 import { indent, policyYaml, ruleYaml, selectorYaml } from '../remediation/manifests.ts';
 import { keepAddresses, rewriteRules, withTiers } from '../remediation/rewrite-rules.ts';
 import { workloadSelector } from '../remediation/workload-policies.ts';
-import type { Check, FindingDraft, Remediation } from '../types.ts';
-import { addressSet, connectionsOf, edgeText, phiWorkloads } from './support.ts';
-import {
-  findingLocation,
-  opennessNotes,
-  type Responsible,
-  ruleEntries,
-  rulesForAddresses,
-  type WorkloadIsolation,
-  workloadIsolation,
-} from './util-attribution.ts';
+import type { Check, Remediation } from '../types.ts';
+import { addressSet } from './support.ts';
+import { type Responsible, rulesForAddresses, type WorkloadIsolation } from './util-attribution.ts';
+import { egressFindings, externalReach } from './util-egress.ts';
 
 /** HIPAA-NP-018: the metadata service hands out node credentials; PHI pods never need it. */
 export const check018: Check = {
   id: 'HIPAA-NP-018',
   run(context) {
     const metadata = addressSet(context.config.metadataCIDRs);
-    const findings: FindingDraft[] = [];
-    for (const workload of phiWorkloads(context)) {
-      const edges: string[] = [];
-      let reached: IntervalSet<bigint> = [];
-      for (const connection of connectionsOf(context, workload.id, 'egress')) {
-        if (!('external' in connection.dst)) continue;
-        const hit = intersect(addressSet(connection.dst.external), metadata);
-        if (hit.length === 0) continue;
-        reached = union(reached, hit);
-        edges.push(edgeText({ ...connection, dst: { external: toCidrs(hit) } }));
-      }
-      if (reached.length === 0) continue;
-      const isolation = workloadIsolation(context, workload, 'egress');
-      const responsible = rulesForAddresses(context, workload, 'egress', reached);
-      findings.push({
-        status: 'fail',
-        objects: [workload.id],
-        evidence: {
+    return egressFindings(
+      context,
+      (workload) => {
+        const { edges, reached } = externalReach(context, workload, metadata, 'hit');
+        if (reached.length === 0) return undefined;
+        return {
           edges,
-          rules: ruleEntries(responsible),
-          notes: [
-            `metadata addresses reachable: ${toCidrs(reached).join(', ')}`,
-            ...opennessNotes(isolation, 'egress'),
-          ],
-        },
-        remediation: withTiers(responsible, remediation018Own(workload, isolation, responsible, metadata)),
-        location: findingLocation(responsible, workload),
-      });
-    }
-    return findings;
+          responsible: rulesForAddresses(context, workload, 'egress', reached),
+          note: `metadata addresses reachable: ${toCidrs(reached).join(', ')}`,
+        };
+      },
+      (workload, isolation, responsible) =>
+        withTiers(responsible, remediation018Own(workload, isolation, responsible, metadata)),
+    );
   },
 };
 

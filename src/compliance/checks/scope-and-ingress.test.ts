@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
+import { computeConnectivity } from '../../analysis/connectivity.ts';
+import { DEFAULT_OPTIONS } from '../../engine/endpoint.ts';
+import { Engine } from '../../engine/engine.ts';
+import { buildSnapshot } from '../../load/snapshot.ts';
 import { auditOf, findingsOf } from '../../testing/audit.ts';
 import type { AuditConfig } from '../config.ts';
 import type { Finding } from '../types.ts';
@@ -467,19 +471,62 @@ describe('HIPAA-NP-011 only allowed namespaces reach PHI', () => {
     assertPass(only(text, 'HIPAA-NP-011'));
   });
 
-  test('the remediation names the allowed namespaces by kubernetes.io/metadata.name', () => {
-    const finding = single(
-      only(cluster(PHI_NS, API, WEB_NS, FRONTEND), 'HIPAA-NP-011', {
-        allowedIngressNamespaces: ['ingress-nginx'],
-      }),
+  test('the remediation admits the approvedFlows sources on their ports and the PHI callers, never a whole namespace', () => {
+    // No policies: web/frontend, ops/tool and the PHI records/worker all reach the api on every port.
+    const OPS_NS = namespace('ops');
+    const TOOL = deployment('ops', 'tool');
+    const WORKER = deployment('records', 'worker');
+    const config: Partial<AuditConfig> = {
+      allowedIngressNamespaces: ['ingress-nginx', 'ops'],
+      approvedFlows: [{ from: 'ops/tool', to: 'records/api', port: 8443, protocol: 'TCP' }],
+    };
+    const open = cluster(PHI_NS, API, WORKER, WEB_NS, FRONTEND, OPS_NS, TOOL);
+    const finding = single(only(open, 'HIPAA-NP-011', config));
+    assert.deepEqual(finding.objects, ['web']);
+    const fixes = parseAllDocuments(finding.remediation?.yaml ?? '').map((d) => d.toJS() as Manifest);
+    const fix = fixes.find(
+      (m) => (m.spec.podSelector as { matchLabels: { app: string } }).matchLabels.app === 'api',
     );
-    const fix = parsedRemediation(finding);
-    const spec = fix.spec as { ingress: { from: unknown[] }[] };
-    assert.deepEqual(spec.ingress[0]?.from, [
-      { podSelector: {} },
-      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } },
-    ]);
-    assert.ok(finding.evidence.notes?.some((n) => n.startsWith('not ingress-isolated')));
+    assert.ok(fix, finding.remediation?.yaml);
+    // By hand: the approved tool on TCP 8443 only, selected by namespace name and its controller's selector;
+    // the PHI worker on what it reaches now (every port); ingress-nginx and web nowhere.
+    assert.deepEqual(fix.spec, {
+      podSelector: { matchLabels: { app: 'api' } },
+      policyTypes: ['Ingress'],
+      ingress: [
+        {
+          from: [
+            {
+              namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ops' } },
+              podSelector: { matchLabels: { app: 'tool' } },
+            },
+          ],
+          ports: [{ protocol: 'TCP', port: 8443 }],
+        },
+        {
+          from: [{ podSelector: { matchLabels: { app: 'worker' } } }],
+          ports: [{ protocol: 'TCP' }, { protocol: 'UDP' }, { protocol: 'SCTP' }],
+        },
+      ],
+    });
+    assert.doesNotMatch(finding.remediation?.text ?? '', /ingress-nginx/);
+    // Applied, web no longer reaches PHI and the approved flow still flows.
+    const fixed = auditOf(cluster(open, finding.remediation?.yaml ?? ''), config);
+    assertPass(findingsOf(fixed, 'HIPAA-NP-011'));
+    const into = computeConnectivity(
+      new Engine(
+        buildSnapshot([{ path: 'fixed.yaml', text: cluster(open, finding.remediation?.yaml ?? '') }]),
+        DEFAULT_OPTIONS,
+      ),
+      { focus: API_ID },
+    ).filter((c) => 'workload' in c.dst && c.dst.workload === API_ID);
+    assert.deepEqual(
+      into.map((c) => ['workload' in c.src ? c.src.workload : '', c.ports.TCP, c.ports.UDP]),
+      [
+        ['ops/tool[Deployment]', [[8443, 8443]], []],
+        ['records/worker[Deployment]', [[1, 65535]], [[1, 65535]]],
+      ],
+    );
   });
 });
 

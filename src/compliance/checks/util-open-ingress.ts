@@ -14,9 +14,15 @@ import {
   type Workload,
 } from '../../model/types.ts';
 import { where } from '../../report/explain.ts';
-import { ADDITIVE_NOTE, restrictedIngressYaml, selectorNote } from '../remediation/workload-policies.ts';
+import {
+  ADDITIVE_NOTE,
+  admittedSources,
+  admittedText,
+  approvedIngressYaml,
+  selectorNote,
+} from '../remediation/workload-policies.ts';
 import type { AuditContext, FindingDraft } from '../types.ts';
-import { addressSet, NAME_LABEL, NON_PUBLIC_ADDRESSES, onePodPerClass } from './support.ts';
+import { addressSet, NON_PUBLIC_ADDRESSES, onePodPerClass } from './support.ts';
 import { futureSourceWalk, isIsolated, isolationOf, UNSEEN_NAMESPACE } from './tier-support.ts';
 import { connectionsOfIndexed } from './util-evidence.ts';
 import { isEmptySelector } from './util-scope.ts';
@@ -156,14 +162,10 @@ export function restrictRemediation(
   workload: Workload,
   what: string,
 ): FindingDraft['remediation'] {
-  const allowed = context.config.allowedIngressNamespaces;
+  const admitted = admittedSources(context, workload);
   return {
-    text: `Remove or narrow the rules cited so that ${workload.id} no longer accepts ${what}; the policy below admits only pods of its own namespace${
-      allowed.length > 0
-        ? ` and of ${allowed.join(', ')} (allowedIngressNamespaces, named by ${NAME_LABEL})`
-        : ''
-    }. ${ADDITIVE_NOTE}. ${selectorNote(workload)}`,
-    yaml: restrictedIngressYaml(context, workload),
+    text: `Remove or narrow the rules cited so that ${workload.id} no longer accepts ${what}; ${admittedText(admitted)}. ${ADDITIVE_NOTE}. ${selectorNote(workload)}`,
+    yaml: approvedIngressYaml(context, workload, admitted),
   };
 }
 

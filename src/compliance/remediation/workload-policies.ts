@@ -1,8 +1,18 @@
-import type { LabelSelector, Workload } from '../../model/types.ts';
+import { formatPorts, type PortSet, unionPorts } from '../../engine/ports.ts';
+import {
+  type LabelSelector,
+  type PolicyPeer,
+  type PolicyPort,
+  type PolicyRule,
+  PROTOCOLS,
+  type Workload,
+} from '../../model/types.ts';
+import { approvedPorts, namesWorkload } from '../checks/approved-flows.ts';
 import { NAME_LABEL } from '../checks/support.ts';
+import { connectionsOfIndexed } from '../checks/util-evidence.ts';
 import { policiesIn } from '../checks/util-scope.ts';
 import type { AuditContext } from '../types.ts';
-import { policyYaml, scalar, selectorYaml } from './manifests.ts';
+import { indent, policyYaml, ruleYaml, scalar, selectorYaml } from './manifests.ts';
 
 // Labels that change with a rollout, a chart upgrade or per pod: a remediation selecting on them stops
 // selecting the pods when they change, silently.
@@ -45,7 +55,7 @@ export function workloadSelector(workload: Workload): LabelSelector | undefined 
 }
 
 /** `podSelector:` and what follows, block style where the selector is plain labels. */
-function podSelectorYaml(workload: Workload): string {
+export function podSelectorYaml(workload: Workload): string {
   const selector = workloadSelector(workload);
   if (!selector) return 'podSelector: {}';
   if (selector.matchExpressions.length > 0) return `podSelector: ${selectorYaml(selector)}`;
@@ -100,28 +110,102 @@ egress:
   );
 }
 
+/** A source the ingress fix admits, on the ports it admits it on. */
+export interface AdmittedSource {
+  source: Workload;
+  ports: PortSet;
+  /** `approved`: an approvedFlows entry; `phi`: a PHI workload reaching it now (inside the ePHI boundary). */
+  why: 'approved' | 'phi';
+}
+
 /**
- * Ingress to the workload only from its own namespace and the `allowedIngressNamespaces`, each named by
- * the label the API server sets, which no one can put on another namespace.
+ * What an ingress fix admits into a PHI workload: the sources and ports `approvedFlows` names, and the
+ * PHI workloads that reach it now on the ports they use. Never a whole namespace, never every port: the
+ * allowedIngressNamespaces say who may reach PHI at all, not what a database should accept.
  */
-export function restrictedIngressYaml(context: AuditContext, workload: Workload): string {
-  const allowed = context.config.allowedIngressNamespaces.filter((ns) => ns !== workload.namespace);
-  const peers = [
-    '      - podSelector: {}',
-    ...allowed.map(
-      (ns) => `      - namespaceSelector:\n          matchLabels:\n            ${NAME_LABEL}: ${scalar(ns)}`,
-    ),
-  ];
+export function admittedSources(context: AuditContext, workload: Workload, phiNow = true): AdmittedSource[] {
+  const admitted = new Map<string, AdmittedSource>();
+  const add = (source: Workload, ports: PortSet, why: AdmittedSource['why']) => {
+    const known = admitted.get(source.id);
+    if (known) known.ports = unionPorts(known.ports, ports);
+    else admitted.set(source.id, { source, ports, why });
+  };
+  const names = new Set(
+    context.config.approvedFlows.filter((f) => namesWorkload(f.to, workload)).map((f) => f.from),
+  );
+  if (names.size > 0) {
+    for (const source of context.workloadById.values()) {
+      if (source.id === workload.id || ![...names].some((name) => namesWorkload(name, source))) continue;
+      add(source, approvedPorts(context.config, source, workload), 'approved');
+    }
+  }
+  for (const connection of phiNow ? connectionsOfIndexed(context, workload.id, 'ingress') : []) {
+    if (!('workload' in connection.src) || !context.phi.phi.has(connection.src.workload)) continue;
+    const source = context.workloadById.get(connection.src.workload);
+    if (source && !admitted.has(source.id)) add(source, connection.ports, 'phi');
+  }
+  return [...admitted.values()].sort((a, b) => (a.source.id < b.source.id ? -1 : 1));
+}
+
+/** NetworkPolicy ports for a port set; ICMP has no NetworkPolicy port and is left out. */
+export function policyPortsOf(ports: PortSet): PolicyPort[] {
+  return PROTOCOLS.flatMap((protocol) =>
+    ports[protocol].map(([lo, hi]): PolicyPort => {
+      if (lo === 1 && hi === 65535) return { protocol };
+      return hi === lo ? { protocol, port: lo } : { protocol, port: lo, endPort: hi };
+    }),
+  );
+}
+
+/** A peer selecting the workload's pods, from a policy of `namespace`. */
+export function peerOf(source: Workload, namespace: string): PolicyPeer {
+  const podSelector = workloadSelector(source) ?? { matchLabels: {}, matchExpressions: [] };
+  if (source.namespace === namespace) return { kind: 'pods', podSelector };
+  return {
+    kind: 'pods',
+    namespaceSelector: { matchLabels: { [NAME_LABEL]: source.namespace }, matchExpressions: [] },
+    podSelector,
+  };
+}
+
+/**
+ * An ingress policy for the workload with one rule per admitted source (`admittedSources`): the source
+ * selected by its namespace's name label and its controller's selector, on exactly its ports.
+ */
+export function approvedIngressYaml(
+  context: AuditContext,
+  workload: Workload,
+  admitted = admittedSources(context, workload),
+): string {
+  const rules = admitted.flatMap(({ source, ports }, index) => {
+    const policyPorts = policyPortsOf(ports);
+    if (policyPorts.length === 0) return [];
+    const rule: PolicyRule = {
+      direction: 'ingress',
+      index,
+      peers: [peerOf(source, workload.namespace)],
+      ports: policyPorts,
+      provenance: workload.provenance,
+    };
+    return [`# ${source.id}\n${ruleYaml(rule)}`];
+  });
   return policyYaml(
     workload.namespace,
-    uniquePolicyName(context, workload.namespace, `${workload.name}-ingress-allowed-namespaces`),
+    uniquePolicyName(context, workload.namespace, `${workload.name}-ingress-approved`),
     `${podSelectorYaml(workload)}
 policyTypes: [Ingress]
-ingress:
-  # Add the service ports under "ports:" so that only they are open (HIPAA-NP-014).
-  - from:
-${peers.join('\n')}`,
+${rules.length ? `ingress:\n${indent(rules.join('\n'))}` : '# approvedFlows names no source: add the flows it needs (HIPAA-NP-012 offers them).\ningress: []'}`,
   );
+}
+
+/** What `approvedIngressYaml` admits, in words, for the remediation text. */
+export function admittedText(admitted: readonly AdmittedSource[]): string {
+  if (admitted.length === 0)
+    return 'the policy below admits nothing: approvedFlows names no source for it and no PHI workload reaches it';
+  const list = admitted.map(
+    ({ source, ports, why }) => `${source.id} on ${formatPorts(ports)}${why === 'phi' ? ' (PHI)' : ''}`,
+  );
+  return `the policy below admits only ${list.join(', ')} (approvedFlows, and PHI workloads that reach it now)`;
 }
 
 export const ADDITIVE_NOTE =

@@ -1,0 +1,223 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { DEFAULT_OPTIONS } from '../engine/endpoint.ts';
+import { Engine } from '../engine/engine.ts';
+import { buildSnapshot } from '../load/snapshot.ts';
+import { yaml } from '../testing/yaml.ts';
+import { type AuditResult, runAudit } from './audit.ts';
+import { type AuditConfig, DEFAULT_CONFIG } from './config.ts';
+import type { RootCause } from './root-causes.ts';
+
+function audit(manifests: string, config: Partial<AuditConfig> = {}, verifyFixes = Number.POSITIVE_INFINITY) {
+  const snapshot = buildSnapshot([{ path: 'cluster.yaml', text: manifests }]);
+  return runAudit(
+    new Engine(snapshot, DEFAULT_OPTIONS),
+    { ...DEFAULT_CONFIG, ...config },
+    {
+      now: new Date('2026-11-27'),
+      verifyFixes,
+    },
+  );
+}
+
+function cause(result: AuditResult, id: string): RootCause {
+  const found = result.rootCauses.find((c) => c.id === id);
+  assert.ok(found, result.rootCauses.map((c) => `${c.id}: ${c.verification?.text}`).join('\n'));
+  return found;
+}
+
+function deployment(ns: string, app: string): string {
+  return yaml`
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: ${app}, namespace: ${ns}}
+    spec:
+      selector: {matchLabels: {app: ${app}}}
+      template:
+        metadata: {labels: {app: ${app}, helm.sh/chart: ${app}-1.0.0}}
+        spec: {containers: [{name: main, image: ${app}}]}
+  `;
+}
+
+// A PHI namespace without policies: a web tier, its database, and an ingress controller outside.
+const OPEN = [
+  yaml`
+    apiVersion: v1
+    kind: Namespace
+    metadata: {name: ehr, labels: {data-classification: phi}}
+    ---
+    apiVersion: v1
+    kind: Namespace
+    metadata: {name: ingress-nginx}
+  `,
+  deployment('ehr', 'web'),
+  deployment('ehr', 'db'),
+  deployment('ingress-nginx', 'controller'),
+].join('\n---\n');
+
+describe('a missing default-deny: the fix is checked by the engine', () => {
+  test('with nothing approved, the default-deny makes its findings pass', () => {
+    const deny = cause(audit(OPEN), 'default-deny:ehr');
+    assert.equal(deny.verification?.status, 'verified', deny.verification?.text);
+    assert.match(
+      deny.verification?.text ?? '',
+      /^fix verified by the engine: applied to the input, (\d+) of its \1 finding\(s\) pass$/,
+    );
+  });
+
+  test('the default-deny comes with allows for DNS and the approved flows: they still flow, the TLS question stays', () => {
+    const config: Partial<AuditConfig> = {
+      allowedIngressNamespaces: ['ingress-nginx'],
+      approvedFlows: [
+        { from: 'ingress-nginx/controller', to: 'ehr/web', port: 443, protocol: 'TCP' },
+        { from: 'ehr/web', to: 'ehr/db', port: 5432, protocol: 'TCP' },
+      ],
+    };
+    const result = audit(OPEN, config);
+    const deny = cause(result, 'default-deny:ehr');
+    assert.equal(deny.verification?.status, 'verified', deny.verification?.text);
+    // 5432 is not in tlsPorts: web -> db stays a needs-review 020, which no manifest can answer.
+    assert.deepEqual(deny.verification?.toReview, ['HIPAA-NP-020 ehr/db[Deployment]']);
+    assert.match(
+      deny.verification?.text ?? '',
+      /and the approved flows still flow; left for a person to review/,
+    );
+    // By hand, in workload order: the deny-all, DNS for every pod, web admitting the controller on 443,
+    // db admitting web on 5432, web allowed to db on 5432.
+    const yamlText = deny.remediation?.yaml ?? '';
+    assert.match(
+      yamlText,
+      /name: default-deny[\s\S]*name: allow-dns[\s\S]*name: web-ingress-approved[\s\S]*name: db-ingress-approved[\s\S]*name: web-egress-approved/,
+    );
+    assert.doesNotMatch(yamlText, /helm\.sh\/chart/);
+    // A fix that would stop an approved flow says so: ingress-nginx's default-deny stops the controller's egress.
+    const nginx = cause(result, 'object:ingress-nginx');
+    assert.equal(nginx.verification?.status, 'breaks-approved-flows', nginx.verification?.text);
+    assert.deepEqual(nginx.verification?.brokenFlows, [
+      'ingress-nginx/controller[Deployment] -> ehr/web[Deployment]',
+    ]);
+  });
+
+  test('an Admin-tier guardrail (an AdminNetworkPolicy, not a NetworkPolicy) is applied and checked too', () => {
+    const guardrail = cause(audit(OPEN), 'object:ehr');
+    assert.deepEqual(guardrail.checks, ['HIPAA-NP-033']);
+    assert.match(guardrail.remediation?.yaml ?? '', /kind: AdminNetworkPolicy/);
+    assert.equal(guardrail.verification?.status, 'verified', guardrail.verification?.text);
+  });
+
+  test('without --verify-fixes budget nothing is checked, and a spent budget says so', () => {
+    assert.equal(cause(audit(OPEN, {}, 0), 'default-deny:ehr').verification, undefined);
+    const spent = cause(audit(OPEN, {}, 1), 'default-deny:ehr');
+    assert.equal(spent.verification?.status, 'not-checked');
+    assert.match(
+      spent.verification?.text ?? '',
+      /re-runs it on all 3 workloads, and the 1 workloads' worth this audit allows are spent/,
+    );
+  });
+});
+
+// An isolated PHI namespace: the database is open to every namespace on 5432, the api calls it (an
+// approved flow) and may also reach every address.
+const ISOLATED = [
+  yaml`
+    apiVersion: v1
+    kind: Namespace
+    metadata: {name: east, labels: {data-classification: phi}}
+    ---
+    apiVersion: networking.k8s.io/v1
+    kind: NetworkPolicy
+    metadata: {name: default-deny, namespace: east}
+    spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
+    ---
+    apiVersion: networking.k8s.io/v1
+    kind: NetworkPolicy
+    metadata: {name: db-open, namespace: east}
+    spec:
+      podSelector: {matchLabels: {app: db}}
+      ingress: [{from: [{namespaceSelector: {}}], ports: [{port: 5432}]}]
+    ---
+    apiVersion: networking.k8s.io/v1
+    kind: NetworkPolicy
+    metadata: {name: api-out, namespace: east}
+    spec:
+      podSelector: {matchLabels: {app: api}}
+      policyTypes: [Egress]
+      egress:
+        - to: [{podSelector: {matchLabels: {app: db}}}]
+          ports: [{port: 5432}]
+        - to: [{ipBlock: {cidr: 0.0.0.0/0}}]
+  `,
+  deployment('east', 'api'),
+  deployment('east', 'db'),
+].join('\n---\n');
+
+const APPROVED: Partial<AuditConfig> = {
+  approvedFlows: [{ from: 'east/api', to: 'east/db', port: 5432, protocol: 'TCP' }],
+};
+
+describe('rule fixes: checked by the engine with the cited rule removed or rewritten', () => {
+  const result = audit(ISOLATED, APPROVED);
+
+  test('an ingress rule open to every namespace: the approved-flows policy makes 009 and 010 pass, the api still reaches the database', () => {
+    const open = cause(result, 'rule:east/db-open#spec.ingress[0]');
+    assert.deepEqual(open.checks, ['HIPAA-NP-009', 'HIPAA-NP-010']);
+    assert.equal(open.verification?.status, 'verified', open.verification?.text);
+    assert.equal(
+      open.verification?.text,
+      'fix verified by the engine: applied to the input, 2 of its 2 finding(s) pass and the approved flows still flow',
+    );
+  });
+
+  test('an egress rule to every address: the rewrite ends internet and metadata egress, and the engine says what it leaves', () => {
+    const egress = cause(result, 'rule:east/api-out#spec.egress[1]');
+    for (const check of ['HIPAA-NP-016', 'HIPAA-NP-017', 'HIPAA-NP-018'])
+      assert.ok(egress.checks.includes(check), `${check} in ${egress.checks}`);
+    // The rewrite keeps private ranges (port 53 to any private host stays open: 017 is not fixed by it).
+    assert.equal(egress.verification?.status, 'not-verified', egress.verification?.text);
+    assert.deepEqual(egress.verification?.stillFailing, ['HIPAA-NP-017 east/api[Deployment]']);
+  });
+
+  test('reviews and advice without a manifest say why the engine did not check them', () => {
+    // api reaches the database on 5432, outside tlsPorts: a TLS review.
+    const reviews = result.rootCauses.filter((c) => c.id.startsWith('review:'));
+    assert.deepEqual(
+      reviews.map((c) => c.id),
+      ['review:HIPAA-NP-020'],
+    );
+    for (const c of reviews)
+      assert.equal(
+        c.verification?.text,
+        'not checked by the engine: the fix is a decision recorded in phiwall.yaml',
+      );
+  });
+});
+
+test("a folded rule's fix is checked on the member it is written for", () => {
+  const tenant = (ns: string) => yaml`
+    apiVersion: v1
+    kind: Namespace
+    metadata: {name: ${ns}, labels: {data-classification: phi}}
+    ---
+    apiVersion: networking.k8s.io/v1
+    kind: NetworkPolicy
+    metadata: {name: default-deny, namespace: ${ns}}
+    spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
+    ---
+    apiVersion: networking.k8s.io/v1
+    kind: NetworkPolicy
+    metadata: {name: db-${ns}, namespace: ${ns}}
+    spec:
+      podSelector: {matchLabels: {app: db}}
+      ingress: [{from: [{namespaceSelector: {}}], ports: [{port: 5432}]}]
+  `;
+  const result = audit(
+    [tenant('east'), deployment('east', 'db'), tenant('west'), deployment('west', 'db')].join('\n---\n'),
+  );
+  const folded = result.rootCauses.find((c) => c.folded?.[0] === 'rule:east/db-east#spec.ingress[0]');
+  assert.ok(folded, result.rootCauses.map((c) => c.id).join('\n'));
+  assert.equal(folded.verification?.status, 'verified', folded.verification?.text);
+  assert.match(
+    folded.verification?.text ?? '',
+    /2 of its 2 finding\(s\) \(those of rule:east\/db-east#spec\.ingress\[0\], whose manifest it is\) pass/,
+  );
+});
