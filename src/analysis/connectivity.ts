@@ -28,6 +28,16 @@ export interface Connection {
   dependsOn: string[];
 }
 
+/** What the class pairs between two workloads allow: some pod pair (`ports`), every one (`common`). */
+interface WorkloadPair {
+  src: Workload;
+  dst: Workload;
+  ports: PortSet;
+  common: PortSet;
+  classPairs: number;
+  byIpBlock: boolean;
+}
+
 export interface ConnectivityOptions {
   /** Only connections into or out of this workload id. */
   focus?: string;
@@ -37,8 +47,8 @@ export interface ConnectivityOptions {
  * Every allowed connection between workloads, and between workloads and external address blocks.
  * A workload is the union of its pods; a workload's connections to itself are left out. Work follows
  * the engine's allowed class pairs, so it grows with the answer, not with the square of the cluster;
- * only the pairs of workloads whose pods fall into several classes look at every class pair, for
- * `portsAllPods`, from the class pairs the enumeration saw.
+ * `portsAllPods` comes from the same class pairs: their intersection, when every class pair of the two
+ * workloads is among them.
  */
 export function computeConnectivity(engine: Engine, options: ConnectivityOptions = {}): Connection[] {
   const workloads = engine.snapshot.workloads.filter((w) => !options.focus || w.id === options.focus);
@@ -53,14 +63,8 @@ export function computeConnectivity(engine: Engine, options: ConnectivityOptions
   }
   const index = new Map(engine.snapshot.workloads.map((w, i) => [w, i]));
   const count = engine.snapshot.workloads.length;
-  const pairs = new Map<number, { src: Workload; dst: Workload; ports: PortSet; byIpBlock: boolean }>();
-  // The allowed class pairs of workloads whose pods differ, kept for `portsAllPods`: asking the engine
-  // again for every class pair of such a workload costs more than the enumeration that already saw them.
-  const classCount = engine.classes.length;
-  const manyClasses = new Set([...classesOf].filter(([, c]) => c.length > 1).flatMap(([, c]) => c));
-  const classPairPorts = new Map<number, PortSet>();
+  const pairs = new Map<number, WorkloadPair>();
   for (const { src, dst, ports, byIpBlock } of classPairs(engine, workloads, options.focus !== undefined)) {
-    if (manyClasses.has(src) || manyClasses.has(dst)) classPairPorts.set(src.id * classCount + dst.id, ports);
     for (const srcWorkload of workloadsOfClass.get(src) ?? []) {
       for (const dstWorkload of workloadsOfClass.get(dst) ?? []) {
         if (srcWorkload === dstWorkload) continue;
@@ -69,28 +73,37 @@ export function computeConnectivity(engine: Engine, options: ConnectivityOptions
         const previous = pairs.get(key);
         if (previous) {
           previous.ports = unionPorts(previous.ports, ports);
+          previous.common = intersectPorts(previous.common, ports);
+          previous.classPairs++;
           previous.byIpBlock ||= byIpBlock;
         } else {
-          pairs.set(key, { src: srcWorkload, dst: dstWorkload, ports, byIpBlock });
+          pairs.set(key, {
+            src: srcWorkload,
+            dst: dstWorkload,
+            ports,
+            common: ports,
+            classPairs: 1,
+            byIpBlock,
+          });
         }
       }
     }
   }
-  const connections: Connection[] = [...pairs.values()].map(({ src, dst, ports, byIpBlock }) => {
-    const all = commonPorts(
-      (a, b) => classPairPorts.get(a.id * classCount + b.id) ?? NO_PORTS,
-      classesOf.get(src) ?? [],
-      classesOf.get(dst) ?? [],
-      ports,
-    );
-    return {
-      src: { workload: src.id },
-      dst: { workload: dst.id },
-      ports,
-      ...(all ? { portsAllPods: all } : {}),
-      dependsOn: [...(byIpBlock ? ['ipblock-matches-pods'] : []), ...hostNetworkNote(src, dst)],
-    };
-  });
+  const connections: Connection[] = [...pairs.values()].map(
+    ({ src, dst, ports, common, classPairs, byIpBlock }) => {
+      // A class pair the enumeration did not yield allows nothing, so then no port is common to all pods.
+      const everyClassPair =
+        classPairs === (classesOf.get(src)?.length ?? 0) * (classesOf.get(dst)?.length ?? 0);
+      const all = everyClassPair ? common : NO_PORTS;
+      return {
+        src: { workload: src.id },
+        dst: { workload: dst.id },
+        ports,
+        ...(equalPorts(all, ports) ? {} : { portsAllPods: all }),
+        dependsOn: [...(byIpBlock ? ['ipblock-matches-pods'] : []), ...hostNetworkNote(src, dst)],
+      };
+    },
+  );
 
   for (const workload of workloads) {
     for (const direction of ['egress', 'ingress'] as Direction[]) {
@@ -119,7 +132,10 @@ export function computeConnectivity(engine: Engine, options: ConnectivityOptions
   return keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map(({ c }) => c);
 }
 
-/** All allowed class pairs, or, for a focus, only those that touch the focused workload's classes. */
+/**
+ * All allowed class pairs, or, for a focus, only those that touch the focused workload's classes; each
+ * once, as the count of class pairs per workload pair relies on.
+ */
 function* classPairs(
   engine: Engine,
   focused: readonly Workload[],
@@ -130,10 +146,14 @@ function* classPairs(
     return;
   }
   const mine = new Set(focused.flatMap((w) => distinctClasses(engine, w)));
+  const yielded = new Set<number>();
   for (const podClass of mine) {
     for (const other of engine.classes) {
       for (const pair of [engine.classPorts(podClass, other), engine.classPorts(other, podClass)]) {
-        if (!isEmptyPorts(pair.ports)) yield pair;
+        const key = pair.src.id * engine.classes.length + pair.dst.id;
+        if (isEmptyPorts(pair.ports) || yielded.has(key)) continue;
+        yielded.add(key);
+        yield pair;
       }
     }
   }
@@ -148,27 +168,6 @@ export function cidrsOf(addresses: IntervalSet<bigint>): string[] {
     cidrCache.set(addresses, cidrs);
   }
   return cidrs;
-}
-
-/**
- * The ports every class pair of two workloads has, when they differ from the union; undefined when
- * every pod of each end is in one class (the common case) or all class pairs agree.
- */
-function commonPorts(
-  portsOf: (src: PodClass, dst: PodClass) => PortSet,
-  srcClasses: readonly PodClass[],
-  dstClasses: readonly PodClass[],
-  union: PortSet,
-): PortSet | undefined {
-  if (srcClasses.length === 1 && dstClasses.length === 1) return undefined;
-  let common = union;
-  for (const src of srcClasses) {
-    for (const dst of dstClasses) {
-      common = intersectPorts(common, portsOf(src, dst));
-      if (isEmptyPorts(common)) return common;
-    }
-  }
-  return equalPorts(common, union) ? undefined : common;
 }
 
 function distinctClasses(engine: Engine, workload: Workload): PodClass[] {
