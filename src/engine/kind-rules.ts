@@ -54,6 +54,8 @@ export interface KindPolicy {
   subjects: ReadonlySet<number>;
   /** Whether selecting a subject isolates it in that direction (what no rule allows is denied). */
   isolates: Record<Direction, boolean>;
+  /** Why it isolates a subject or not, per direction, for explanations (`enableDefaultDeny.ingress: false`). */
+  isolationNote?: Record<Direction, string>;
   rules: Record<Direction, readonly KindRule[]>;
   origin: Omit<RuleOrigin, 'rule' | 'note'>;
 }

@@ -104,14 +104,19 @@ export class CiliumAdapter {
       }
       return out;
     };
+    const isolates = (direction: Direction) => policy.defaultDeny[direction] && policy[direction].length > 0;
+    const note = (direction: Direction) =>
+      isolates(direction)
+        ? `it has ${direction} rules and enableDefaultDeny.${direction} is not false`
+        : policy[direction].length === 0
+          ? `it has no ${direction} rules`
+          : `enableDefaultDeny.${direction}: false`;
     return {
       level: NETWORK_POLICY_LEVEL,
       tier: 'NetworkPolicy',
       subjects,
-      isolates: {
-        ingress: policy.defaultDeny.ingress && policy.ingress.length > 0,
-        egress: policy.defaultDeny.egress && policy.egress.length > 0,
-      },
+      isolates: { ingress: isolates('ingress'), egress: isolates('egress') },
+      isolationNote: { ingress: note('ingress'), egress: note('egress') },
       rules: { ingress: rules('ingress'), egress: rules('egress') },
       origin: { kind: policy.kind, policy: ciliumPolicyId(policy), provenance: policy.provenance },
     };
