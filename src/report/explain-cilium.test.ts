@@ -7,6 +7,7 @@ import type { EngineOptions } from '../engine/endpoint.ts';
 import { Engine } from '../engine/engine.ts';
 import { buildSnapshot, loadSnapshot } from '../load/snapshot.ts';
 import type { Snapshot } from '../model/types.ts';
+import { CILIUM_CLUSTER } from '../testing/cilium-cluster.ts';
 import { yaml } from '../testing/yaml.ts';
 import { explanationJson, reasonFor, renderExplanationText } from './explain.ts';
 
@@ -15,45 +16,6 @@ import { explanationJson, reasonFor, renderExplanationText } from './explain.ts'
 // whichever kind holds it; CIDR rules never match pods; `world` is what is neither pod nor node.
 
 const CILIUM: EngineOptions = { ipBlockMatchesPods: false, hostNetwork: 'node', ciliumIdentity: true };
-
-const PODS = yaml`
-  apiVersion: v1
-  kind: Namespace
-  metadata: {name: shop}
-  ---
-  apiVersion: v1
-  kind: Namespace
-  metadata: {name: ops}
-  ---
-  apiVersion: v1
-  kind: Node
-  metadata: {name: n1}
-  status: {addresses: [{type: InternalIP, address: 192.168.0.1}]}
-  ---
-  apiVersion: v1
-  kind: Pod
-  metadata: {name: web, namespace: shop, labels: {app: web}}
-  spec: {containers: [{name: c, image: i}]}
-  status: {podIP: 10.0.0.1}
-  ---
-  apiVersion: v1
-  kind: Pod
-  metadata: {name: api, namespace: shop, labels: {app: api}}
-  spec: {containers: [{name: c, image: i, ports: [{name: http, containerPort: 8080}]}]}
-  status: {podIP: 10.0.0.2}
-  ---
-  apiVersion: v1
-  kind: Pod
-  metadata: {name: db, namespace: shop, labels: {app: db}}
-  spec: {containers: [{name: c, image: i}]}
-  status: {podIP: 10.0.0.3}
-  ---
-  apiVersion: v1
-  kind: Pod
-  metadata: {name: tool, namespace: ops, labels: {app: tool}}
-  spec: {containers: [{name: c, image: i}]}
-  status: {podIP: 10.0.1.1}
-`;
 
 const POLICIES = yaml`
   # db: a CNP, a NetworkPolicy and a CCNP deny for web on 5432
@@ -101,7 +63,7 @@ const POLICIES = yaml`
         toPorts: [{ports: [{port: http, protocol: TCP}]}]
 `;
 
-const TEXT = `${PODS}\n---\n${POLICIES}`;
+const TEXT = `${CILIUM_CLUSTER}\n---\n${POLICIES}`;
 const lineOf = (marker: string) => {
   const index = TEXT.split('\n').findIndex((l) => l.endsWith(`# ${marker}`));
   assert.ok(index >= 0, marker);
@@ -172,7 +134,7 @@ describe('explain, Cilium policies', () => {
     );
   });
 
-  test('external peers: world is reached by the entity rule, a node is not world, a CIDR rule does not match pods', () => {
+  test('external peers: world is reached by the entity rule, a node is not world (its hostNetwork pod neither), a node without Cilium is, a CIDR rule does not match pods', () => {
     const world = explain('shop/db', '8.8.8.8', { protocol: 'TCP', port: 443 });
     assert.match(world.text, /Verdict on TCP 443: ALLOWED/);
     assert.equal(
@@ -183,7 +145,13 @@ describe('explain, Cilium policies', () => {
     assert.match(node.text, /Verdict on TCP 443: DENIED/);
     assert.match(
       egressLines(node.text).join('\n'),
-      /NetworkPolicy: applies \(CiliumNetworkPolicy\/shop\/db \(c\.yaml:\d+: it has egress rules and enableDefaultDeny\.egress is not false\)\); no rule decided all ports for 192\.168\.0\.1: denied {2}<- matches/,
+      /NetworkPolicy: applies \(CiliumNetworkPolicy\/shop\/db \(c\.yaml:\d+: it has egress rules and enableDefaultDeny\.egress is not false\)\); no rule decided all ports for ops\/agent\[Pod\]: denied {2}<- matches/,
+    );
+    // The hostNetwork pod on a node Cilium does not run on has a world address.
+    const offCilium = explain('shop/db', '192.168.0.2', { protocol: 'TCP', port: 443 });
+    assert.equal(
+      egressLines(offCilium.text)[0],
+      `  NetworkPolicy: CiliumNetworkPolicy/shop/db egress[0] (${at('db-world')}): Allow on TCP 443  <- matches`,
     );
     // 10.0.0.0/8 holds web's address, but a CIDR rule applies to traffic outside the cluster only.
     const outside = explain('shop/db', '10.9.9.9', { protocol: 'UDP', port: 53 });
