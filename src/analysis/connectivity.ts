@@ -4,6 +4,7 @@ import type { ClassPairPorts, Engine, PodClass } from '../engine/engine.ts';
 import type { IntervalSet } from '../engine/intervals.ts';
 import { equalPorts, intersectPorts, isEmptyPorts, type PortSet, unionPorts } from '../engine/ports.ts';
 import type { Direction, Workload } from '../model/types.ts';
+import { type L7Filter, l7Filters } from './l7.ts';
 
 export type ConnectionPeer = { workload: string } | { external: string[] };
 
@@ -19,6 +20,8 @@ export interface Connection {
   portsAllPods?: PortSet;
   /** Implementation-defined choices the answer rests on, e.g. `ipblock-matches-pods`, `hostNetwork`. */
   dependsOn: string[];
+  /** Ports allowed at L4 by rules with L7 rules, whose requests a proxy then filters; absent when none. */
+  l7Filtered?: L7Filter[];
 }
 
 export interface ConnectivityOptions {
@@ -63,14 +66,35 @@ export function computeConnectivity(engine: Engine, options: ConnectivityOptions
       }
     }
   }
+  const l7 = hasL7Rules(engine);
   const connections: Connection[] = [...pairs.values()].map(({ src, dst, ports, byIpBlock }) => {
-    const all = commonPorts(engine, classesOf.get(src) ?? [], classesOf.get(dst) ?? [], ports);
+    const [srcClasses, dstClasses] = [classesOf.get(src) ?? [], classesOf.get(dst) ?? []];
+    const all = commonPorts(engine, srcClasses, dstClasses, ports);
+    const filters = l7
+      ? l7Filters(
+          engine,
+          [
+            ...srcClasses.map((subject) => ({
+              subject,
+              direction: 'egress' as const,
+              peer: { classes: dstClasses },
+            })),
+            ...dstClasses.map((subject) => ({
+              subject,
+              direction: 'ingress' as const,
+              peer: { classes: srcClasses },
+            })),
+          ],
+          ports,
+        )
+      : [];
     return {
       src: { workload: src.id },
       dst: { workload: dst.id },
       ports,
       ...(all ? { portsAllPods: all } : {}),
       dependsOn: [...(byIpBlock ? ['ipblock-matches-pods'] : []), ...hostNetworkNote(src, dst)],
+      ...(filters.length > 0 ? { l7Filtered: filters } : {}),
     };
   });
 
@@ -89,12 +113,20 @@ export function computeConnectivity(engine: Engine, options: ConnectivityOptions
         const self = { workload: workload.id };
         const [src, dst] = direction === 'egress' ? [self, external] : [external, self];
         const differs = !equalPorts(common, ports);
+        const filters = l7
+          ? l7Filters(
+              engine,
+              (classesOf.get(workload) ?? []).map((subject) => ({ subject, direction, peer: { addresses } })),
+              ports,
+            )
+          : [];
         connections.push({
           src,
           dst,
           ports,
           ...(differs ? { portsAllPods: common } : {}),
           dependsOn: hostNetworkNote(workload),
+          ...(filters.length > 0 ? { l7Filtered: filters } : {}),
         });
       }
     }
@@ -153,6 +185,11 @@ function commonPorts(
     }
   }
   return equalPorts(common, union) ? undefined : common;
+}
+
+/** L7 rules come from Cilium's `toPorts[].rules` only; without them no connection is asked about them. */
+function hasL7Rules(engine: Engine): boolean {
+  return engine.snapshot.ciliumPolicies.some((p) => [...p.ingress, ...p.egress].some((r) => r.l7 && !r.deny));
 }
 
 function distinctClasses(engine: Engine, workload: Workload): PodClass[] {

@@ -388,6 +388,11 @@ export class Engine {
     });
   }
 
+  /** The rules of other kinds (Calico, Cilium) that apply to a class in one direction, level by level. */
+  kindRulesOf(subject: PodClass, direction: Direction): readonly KindRule[] {
+    return this.row(subject, direction).levels.flatMap((l) => l.rules);
+  }
+
   /** External addresses a class may reach (egress) or be reached from (ingress), grouped by ports. */
   externalPorts(subject: PodClass, direction: Direction): AddressPorts[] {
     const row = this.row(subject, direction);
