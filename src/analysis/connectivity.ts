@@ -5,6 +5,7 @@ import type { IntervalSet } from '../engine/intervals.ts';
 import { equalPorts, intersectPorts, isEmptyPorts, type PortSet, unionPorts } from '../engine/ports.ts';
 import type { Direction, Workload } from '../model/types.ts';
 import { type L7Filter, l7Filters } from './l7.ts';
+import { namedPeers } from './named-peers.ts';
 
 export type ConnectionPeer = { workload: string } | { external: string[] };
 
@@ -131,6 +132,7 @@ export function computeConnectivity(engine: Engine, options: ConnectivityOptions
       }
     }
   }
+  for (const workload of workloads) connections.push(...namedConnections(engine, workload, classesOf));
   const keyed = connections.map((c) => ({ c, key: `${peerSortKey(c.src)}\0${peerSortKey(c.dst)}` }));
   return keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map(({ c }) => c);
 }
@@ -185,6 +187,33 @@ function commonPorts(
     }
   }
   return equalPorts(common, union) ? undefined : common;
+}
+
+/**
+ * Egress to peers known by name only (Cilium's toFQDNs), as external peers named `fqdn:<pattern>`: the
+ * union over the workload's classes, marked as resting on what the names resolve to.
+ */
+function namedConnections(
+  engine: Engine,
+  workload: Workload,
+  classesOf: ReadonlyMap<Workload, PodClass[]>,
+): Connection[] {
+  const byName = new Map<string, { ports: PortSet; l7: Map<string, L7Filter> }>();
+  for (const podClass of classesOf.get(workload) ?? []) {
+    for (const peer of namedPeers(engine, podClass)) {
+      const entry = byName.get(peer.name) ?? { ports: peer.ports, l7: new Map() };
+      entry.ports = unionPorts(entry.ports, peer.ports);
+      for (const filter of peer.l7Filtered) entry.l7.set(filter.rule.rule, filter);
+      byName.set(peer.name, entry);
+    }
+  }
+  return [...byName].map(([name, { ports, l7 }]) => ({
+    src: { workload: workload.id },
+    dst: { external: [name] },
+    ports,
+    dependsOn: ['dns-resolution', ...hostNetworkNote(workload)],
+    ...(l7.size > 0 ? { l7Filtered: [...l7.values()] } : {}),
+  }));
 }
 
 /** L7 rules come from Cilium's `toPorts[].rules` only; without them no connection is asked about them. */

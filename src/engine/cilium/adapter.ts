@@ -125,6 +125,7 @@ export class CiliumAdapter {
   private compileRule(policy: CiliumPolicy, rule: CiliumRule, id: number): KindRule {
     const matched = this.ruleMatches(rule);
     const named = rule.ports?.some((p) => typeof p.port === 'string') ?? false;
+    const names = (rule.peers ?? []).flatMap((p) => (p.kind === 'fqdn' ? [`fqdn:${p.pattern}`] : []));
     const ports = (destination: PodClass | undefined) => rulePorts(rule, destination);
     return {
       id,
@@ -141,6 +142,8 @@ export class CiliumAdapter {
         provenance: rule.provenance,
         ...(rule.l7 ? { note: `L7-filtered (${rule.l7.join(', ')})` } : {}),
       },
+      ...(names.length > 0 ? { names } : {}),
+      ...(subtract(this.worldAddresses, matched.addresses).length === 0 ? { matchesEveryName: true } : {}),
     };
   }
 
