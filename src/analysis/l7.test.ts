@@ -28,6 +28,7 @@ const POLICIES = yaml`
       - fromEndpoints:  # api-http
           - matchLabels: {app: web}
           - matchLabels: {k8s:io.kubernetes.pod.namespace: ops, app: web}
+          - matchLabels: {app: db}
         toPorts:
           - ports: [{port: http, protocol: TCP}]
             rules: {http: [{method: GET, path: /orders}]}
@@ -62,7 +63,7 @@ test('connectivity marks the ports an L7 rule allows, with the rule, and only th
   assert.deepEqual(line('ops/tool[Pod] => shop/api[Pod]'), [
     'ops/tool[Pod] => shop/api[Pod] : TCP 8080  [L7-filtered (http) on TCP 8080 by CiliumNetworkPolicy/shop/api ingress[0]]',
   ]);
-  // db reaches api by the L3/L4 rule: no proxy.
+  // The L7 rule matches db too, but so does an L3/L4 rule on the same port: its L7 part has no effect.
   assert.deepEqual(line('shop/db[Pod] => shop/api[Pod]'), ['shop/db[Pod] => shop/api[Pod] : TCP 8080']);
   // To the internet, on the egress side's rule; the hostNetwork pod on the node without Cilium is world too.
   const world = line('shop/db[Pod] => ').filter((l) => !l.includes('=> shop/'));

@@ -23,17 +23,24 @@ export function namedPeers(engine: Engine, subject: PodClass): NamedPeer[] {
   for (const rule of rules)
     if (rule.action === 'Deny' && rule.matchesEveryName)
       denied = unionPorts(denied, rule.numericPorts ?? rule.ports(undefined));
-  const byName = new Map<string, NamedPeer>();
+  const byName = new Map<string, NamedPeer & { plain: PortSet }>();
   for (const rule of rules) {
     if (rule.action !== 'Allow' || !rule.names) continue;
     const ports = subtractPorts(rule.numericPorts ?? rule.ports(undefined), denied);
     if (isEmptyPorts(ports)) continue;
     for (const name of rule.names) {
-      const peer = byName.get(name) ?? { name, ports: NO_PORTS, l7Filtered: [] };
+      const peer = byName.get(name) ?? { name, ports: NO_PORTS, l7Filtered: [], plain: NO_PORTS };
       peer.ports = unionPorts(peer.ports, ports);
       if (rule.origin.note) peer.l7Filtered.push({ rule: rule.origin, ports });
+      else peer.plain = unionPorts(peer.plain, ports);
       byName.set(name, peer);
     }
   }
-  return [...byName.values()];
+  // As for addresses (l7.ts): where a rule without L7 rules allows the same port, L7 rules do nothing.
+  return [...byName.values()].map(({ plain, ...peer }) => ({
+    ...peer,
+    l7Filtered: peer.l7Filtered
+      .map((f) => ({ ...f, ports: subtractPorts(f.ports, plain) }))
+      .filter((f) => !isEmptyPorts(f.ports)),
+  }));
 }
