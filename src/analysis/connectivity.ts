@@ -229,6 +229,11 @@ function hostNetworkNote(...workloads: Workload[]): string[] {
   return workloads.some((w) => w.pods.some((p) => p.hostNetwork)) ? ['hostNetwork'] : [];
 }
 
+/** An external peer known by name only (`fqdn:*.example.com`), not by addresses. */
+export function isNamedPeer(peer: ConnectionPeer): boolean {
+  return 'external' in peer && peer.external.every((e) => e.startsWith('fqdn:'));
+}
+
 export function peerName(peer: ConnectionPeer): string {
   return 'workload' in peer ? peer.workload : peer.external.join(',');
 }

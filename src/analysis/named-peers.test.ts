@@ -7,6 +7,7 @@ import { connectionLine, connectivityJson } from '../report/connectivity.ts';
 import { CILIUM_CLUSTER } from '../testing/cilium-cluster.ts';
 import { yaml } from '../testing/yaml.ts';
 import { computeConnectivity } from './connectivity.ts';
+import { diffConnectivity } from './diff.ts';
 
 // Cilium's docs (DNS based policies): toFQDNs allows egress to the addresses a name resolves to at run
 // time. Offline those are unknown, so phiwall shows the destination as the peer `fqdn:<pattern>`.
@@ -76,4 +77,18 @@ test('connectivity JSON: a named peer is an external peer, the contract shape un
     },
     dependsOn: ['dns-resolution'],
   });
+});
+
+test('diff: a named peer appears and disappears by name', () => {
+  const engineOf = (policies: string) =>
+    new Engine(buildSnapshot([{ path: 'c.yaml', text: `${CILIUM_CLUSTER}\n---\n${policies}` }]), CILIUM);
+  const before = engineOf(fqdnPolicy('web'));
+  const after = engineOf(fqdnPolicy('web').replace('API.Stripe.com.', 'api.paypal.com'));
+  const changes = diffConnectivity(before, after, new Set()).changes.filter((c) =>
+    [c.src, c.dst].some((p) => 'external' in p && p.external[0]?.startsWith('fqdn:')),
+  );
+  assert.deepEqual(
+    changes.map((c) => `${c.kind} ${'external' in c.dst ? c.dst.external.join(',') : ''}`),
+    ['added fqdn:api.paypal.com', 'removed fqdn:api.stripe.com'],
+  );
 });
