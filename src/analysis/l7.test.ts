@@ -7,6 +7,7 @@ import { Engine } from '../engine/engine.ts';
 import { buildSnapshot } from '../load/snapshot.ts';
 import { connectionLine, connectivityJson } from '../report/connectivity.ts';
 import { renderExplanationText } from '../report/explain.ts';
+import { connectionEdge } from '../server/graph.ts';
 import { CILIUM_CLUSTER } from '../testing/cilium-cluster.ts';
 import { yaml } from '../testing/yaml.ts';
 import { computeConnectivity } from './connectivity.ts';
@@ -144,4 +145,27 @@ test('audit evidence: the edge is marked and the rule named as L7-filtered', () 
     ),
     JSON.stringify(finding.evidence.rules),
   );
+});
+
+test('serve: the graph edge carries the L7 mark', () => {
+  const web = connections.find(
+    (c) =>
+      'workload' in c.src &&
+      c.src.workload === 'shop/web[Pod]' &&
+      'workload' in c.dst &&
+      c.dst.workload === 'shop/api[Pod]',
+  );
+  assert.ok(web);
+  assert.equal(
+    connectionEdge(web, () => false).l7Filtered,
+    'L7-filtered (http) on TCP 8080 by CiliumNetworkPolicy/shop/api ingress[0]',
+  );
+  const plain = connections.find(
+    (c) =>
+      'workload' in c.src &&
+      c.src.workload === 'shop/db[Pod]' &&
+      'workload' in c.dst &&
+      c.dst.workload === 'shop/api[Pod]',
+  );
+  assert.equal(plain && 'l7Filtered' in connectionEdge(plain, () => false), false);
 });
