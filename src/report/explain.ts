@@ -139,12 +139,16 @@ function kindPolicyText(policy: KindPolicy, direction: Direction): string {
   return `${policy.origin.policy} (${where(policy.origin.provenance)}${note})`;
 }
 
-/** The allows a deny overrode: other kinds' rules, and NetworkPolicy rules for NetworkPolicy's grant. */
+/** The allows a deny overrode: rules of its tier, and NetworkPolicy rules for NetworkPolicy's grant. */
 function overridesText(side: SideExplanation, overrides: NonNullable<ChainStep['overrides']>): string {
   return overrides
     .flatMap(({ rule, ports }) => {
       if (rule && isKindRule(rule))
         return [`${rule.origin.rule} (${where(rule.origin.provenance)}) on ${formatPorts(ports)}`];
+      if (rule)
+        return [
+          `${clusterRuleId(rule.policy, rule.rule)} (${where(rule.rule.provenance)}) on ${formatPorts(ports)}`,
+        ];
       return side.admittedBy
         .map((entry) => ({ entry, lost: intersectPorts(entry.ports, ports) }))
         .filter(({ lost }) => !isEmptyPorts(lost))
@@ -309,7 +313,14 @@ function sideJson(side: SideExplanation | undefined, direction: Direction) {
             ...(step.overrides
               ? {
                   overrides: step.overrides.map(({ rule, ports }) => ({
-                    ...(rule && isKindRule(rule) ? ruleJson(rule) : { policy: 'NetworkPolicy' }),
+                    ...(rule === undefined
+                      ? { policy: 'NetworkPolicy' }
+                      : isKindRule(rule)
+                        ? ruleJson(rule)
+                        : {
+                            policy: clusterPolicyId(rule.policy),
+                            rule: clusterRuleId(rule.policy, rule.rule),
+                          }),
                     ports: portsToJson(ports),
                   })),
                 }
