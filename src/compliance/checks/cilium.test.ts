@@ -145,11 +145,19 @@ describe('audit, Cilium policies', () => {
     assert.ok(finding?.evidence.notes?.some((n) => /egress by default/.test(n)));
   });
 
-  test('003: CiliumNetworkPolicies and CiliumClusterwideNetworkPolicies are modelled, not reported as unmodelled kinds', () => {
-    const result = audit(`${NAMESPACE_DENY}${CCNP('all', '{endpointSelector: {}, ingress: [{}]}')}`);
+  test('003: CNPs and CCNPs are modelled, not reported; a host policy (nodeSelector) is, as not analysed', () => {
+    const modelled = audit(`${NAMESPACE_DENY}${CCNP('all', '{endpointSelector: {}, ingress: [{}]}')}`);
     assert.deepEqual(
-      findingsOf(result, 'HIPAA-NP-003').filter((f) => f.status !== 'pass'),
+      findingsOf(modelled, 'HIPAA-NP-003').filter((f) => f.status !== 'pass'),
       [],
+    );
+    const host = audit(
+      `${NAMESPACE_DENY}${CCNP('nodes', '{nodeSelector: {}, ingress: [{fromEntities: [cluster]}]}')}`,
+    );
+    const findings = findingsOf(host, 'HIPAA-NP-003').filter((f) => f.status !== 'pass');
+    assert.deepEqual(
+      findings.map((f) => [f.status, f.objects, f.evidence.rules?.map((r) => r.rule)]),
+      [['fail', ['CiliumClusterwideNetworkPolicy/nodes'], ['CiliumClusterwideNetworkPolicy/nodes']]],
     );
   });
 });
