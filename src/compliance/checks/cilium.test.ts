@@ -90,6 +90,14 @@ describe('audit, Cilium policies', () => {
       ),
     );
     assert.deepEqual(statuses(off, 'HIPAA-NP-005'), [`fail ${API}`]);
+    assert.ok(
+      findingsOf(off, 'HIPAA-NP-005')[0]?.evidence.notes?.some((n) =>
+        /^CiliumNetworkPolicy\/records\/api \(cluster\.yaml:\d+\) selects it but does not isolate it: enableDefaultDeny\.ingress: false$/.test(
+          n,
+        ),
+      ),
+      JSON.stringify(findingsOf(off, 'HIPAA-NP-005')[0]?.evidence.notes),
+    );
     assert.deepEqual(statuses(off, 'HIPAA-NP-006'), [`pass ${API}`]);
     const egressOnly = audit(CNP('api', `{endpointSelector: {matchLabels: {app: api}}, egress: [{}]}`));
     assert.deepEqual(statuses(egressOnly, 'HIPAA-NP-005'), [`fail ${API}`]);
