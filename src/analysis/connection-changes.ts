@@ -2,7 +2,7 @@ import { parseCidr, toCidrs, V6_OFFSET } from '../engine/addresses.ts';
 import { type IntervalSet, normalize } from '../engine/intervals.ts';
 import { equalPorts, NO_PORTS } from '../engine/ports.ts';
 import type { Direction } from '../model/types.ts';
-import type { Connection, ConnectionPeer } from './connectivity.ts';
+import { type Connection, type ConnectionPeer, isNamedPeer } from './connectivity.ts';
 
 /**
  * One connection that appears, disappears or changes ports between two listings. An external end is
@@ -66,7 +66,8 @@ function split(list: readonly Connection[]): { internal: Map<string, Connection>
         : 'external' in c.src && 'workload' in c.dst
           ? [c.dst.workload, 'ingress' as const, c.src]
           : [undefined, undefined, undefined];
-    if (workload === undefined || peer === undefined || !('external' in peer)) {
+    // A peer known by name (`fqdn:…`) has no addresses to compare by: it is matched by name.
+    if (workload === undefined || peer === undefined || !('external' in peer) || isNamedPeer(peer)) {
       internal.set(pairKey(c), c);
       continue;
     }

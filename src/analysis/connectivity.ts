@@ -11,6 +11,8 @@ import {
   unionPorts,
 } from '../engine/ports.ts';
 import type { Direction, Workload } from '../model/types.ts';
+import { type L7Filter, l7Filters } from './l7.ts';
+import { namedPeers } from './named-peers.ts';
 
 export type ConnectionPeer = { workload: string } | { external: string[] };
 
@@ -26,6 +28,8 @@ export interface Connection {
   portsAllPods?: PortSet;
   /** Implementation-defined choices the answer rests on, e.g. `ipblock-matches-pods`, `hostNetwork`. */
   dependsOn: string[];
+  /** Ports allowed at L4 by rules with L7 rules, whose requests a proxy then filters; absent when none. */
+  l7Filtered?: L7Filter[];
 }
 
 /** What the class pairs between two workloads allow: some pod pair (`ports`), every one (`common`). */
@@ -89,18 +93,37 @@ export function computeConnectivity(engine: Engine, options: ConnectivityOptions
       }
     }
   }
+  const l7 = hasL7Rules(engine);
   const connections: Connection[] = [...pairs.values()].map(
     ({ src, dst, ports, common, classPairs, byIpBlock }) => {
+      const [srcClasses, dstClasses] = [classesOf.get(src) ?? [], classesOf.get(dst) ?? []];
       // A class pair the enumeration did not yield allows nothing, so then no port is common to all pods.
-      const everyClassPair =
-        classPairs === (classesOf.get(src)?.length ?? 0) * (classesOf.get(dst)?.length ?? 0);
-      const all = everyClassPair ? common : NO_PORTS;
+      const all = classPairs === srcClasses.length * dstClasses.length ? common : NO_PORTS;
+      const filters = l7
+        ? l7Filters(
+            engine,
+            [
+              ...srcClasses.map((subject) => ({
+                subject,
+                direction: 'egress' as const,
+                peer: { classes: dstClasses },
+              })),
+              ...dstClasses.map((subject) => ({
+                subject,
+                direction: 'ingress' as const,
+                peer: { classes: srcClasses },
+              })),
+            ],
+            ports,
+          )
+        : [];
       return {
         src: { workload: src.id },
         dst: { workload: dst.id },
         ports,
         ...(equalPorts(all, ports) ? {} : { portsAllPods: all }),
         dependsOn: [...(byIpBlock ? ['ipblock-matches-pods'] : []), ...hostNetworkNote(src, dst)],
+        ...(filters.length > 0 ? { l7Filtered: filters } : {}),
       };
     },
   );
@@ -118,16 +141,25 @@ export function computeConnectivity(engine: Engine, options: ConnectivityOptions
         const self = { workload: workload.id };
         const [src, dst] = direction === 'egress' ? [self, external] : [external, self];
         const differs = common !== undefined && !equalPorts(common, ports);
+        const filters = l7
+          ? l7Filters(
+              engine,
+              (classesOf.get(workload) ?? []).map((subject) => ({ subject, direction, peer: { addresses } })),
+              ports,
+            )
+          : [];
         connections.push({
           src,
           dst,
           ports,
           ...(differs ? { portsAllPods: common } : {}),
           dependsOn: hostNetworkNote(workload),
+          ...(filters.length > 0 ? { l7Filtered: filters } : {}),
         });
       }
     }
   }
+  for (const workload of workloads) connections.push(...namedConnections(engine, workload, classesOf));
   const keyed = connections.map((c) => ({ c, key: `${peerSortKey(c.src)}\0${peerSortKey(c.dst)}` }));
   return keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map(({ c }) => c);
 }
@@ -170,12 +202,49 @@ export function cidrsOf(addresses: IntervalSet<bigint>): string[] {
   return cidrs;
 }
 
+/**
+ * Egress to peers known by name only (Cilium's toFQDNs), as external peers named `fqdn:<pattern>`: the
+ * union over the workload's classes, marked as resting on what the names resolve to.
+ */
+function namedConnections(
+  engine: Engine,
+  workload: Workload,
+  classesOf: ReadonlyMap<Workload, PodClass[]>,
+): Connection[] {
+  const byName = new Map<string, { ports: PortSet; l7: Map<string, L7Filter> }>();
+  for (const podClass of classesOf.get(workload) ?? []) {
+    for (const peer of namedPeers(engine, podClass)) {
+      const entry = byName.get(peer.name) ?? { ports: peer.ports, l7: new Map() };
+      entry.ports = unionPorts(entry.ports, peer.ports);
+      for (const filter of peer.l7Filtered) entry.l7.set(filter.rule.rule, filter);
+      byName.set(peer.name, entry);
+    }
+  }
+  return [...byName].map(([name, { ports, l7 }]) => ({
+    src: { workload: workload.id },
+    dst: { external: [name] },
+    ports,
+    dependsOn: ['dns-resolution', ...hostNetworkNote(workload)],
+    ...(l7.size > 0 ? { l7Filtered: [...l7.values()] } : {}),
+  }));
+}
+
+/** L7 rules come from Cilium's `toPorts[].rules` only; without them no connection is asked about them. */
+function hasL7Rules(engine: Engine): boolean {
+  return engine.snapshot.ciliumPolicies.some((p) => [...p.ingress, ...p.egress].some((r) => r.l7 && !r.deny));
+}
+
 function distinctClasses(engine: Engine, workload: Workload): PodClass[] {
   return [...new Set(workload.pods.map((pod) => engine.classOf(pod)))];
 }
 
 function hostNetworkNote(...workloads: Workload[]): string[] {
   return workloads.some((w) => w.pods.some((p) => p.hostNetwork)) ? ['hostNetwork'] : [];
+}
+
+/** An external peer known by name only (`fqdn:*.example.com`), not by addresses. */
+export function isNamedPeer(peer: ConnectionPeer): boolean {
+  return 'external' in peer && peer.external.every((e) => e.startsWith('fqdn:'));
 }
 
 export function peerName(peer: ConnectionPeer): string {

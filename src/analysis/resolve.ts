@@ -94,6 +94,10 @@ export function resolveEndpoint(snapshot: Snapshot, text: string): Resolved {
     const workload = pod && index.workloadById.get(pod.workload);
     return pod && workload ? onePod(workload, pod, text) : { kind: 'ip', ip: text, text };
   }
+  if (text.startsWith('fqdn:'))
+    throw new ResolveError(
+      `"${text}" is a toFQDNs destination, whose addresses are known only at run time: connectivity lists the workloads that may reach it and on which ports`,
+    );
   const match = /^(?:([^/[\]]+)\/)?([^/[\]]+)(?:\[([A-Za-z]+)\])?$/.exec(text);
   if (!match)
     throw new ResolveError(`"${text}" is not a workload (ns/name or ns/name[Kind]) or an IP address`);

@@ -83,3 +83,47 @@ test('the Calico clinic: its tiered GlobalNetworkPolicy guardrail and default de
     ],
   );
 });
+
+test('the Cilium clinic: CNPs and CCNPs alone (no NetworkPolicy) pass isolation, default deny and guardrail checks', () => {
+  const result = audit('cilium');
+  const failing = result.findings.filter((f) => f.status === 'fail' && !f.accepted && f.severity !== 'info');
+  assert.deepEqual(
+    failing.map((f) => `${f.check} ${f.objects.join(',')}`),
+    [],
+  );
+  assert.equal(failsAt(result, 'low'), false);
+  const findings = (check: string) => result.findings.filter((f) => f.check === check);
+  for (const check of ['HIPAA-NP-005', 'HIPAA-NP-006', 'HIPAA-NP-007', 'HIPAA-NP-008', 'HIPAA-NP-033']) {
+    assert.ok(findings(check).length > 0, `${check} has findings`);
+    assert.ok(
+      findings(check).every((f) => f.status === 'pass'),
+      `${check} passes`,
+    );
+  }
+  // Both PHI workloads, ingress: the guardrail's deny rule, the default deny and their own CNPs isolate them.
+  assert.deepEqual(
+    findings('HIPAA-NP-005').map((f) => [f.objects.join(','), f.evidence.rules?.map((r) => r.rule)]),
+    [
+      [
+        'ehr/ehr-api[Deployment],records/records-db[StatefulSet]',
+        [
+          'CiliumClusterwideNetworkPolicy/phi-guardrail',
+          'CiliumClusterwideNetworkPolicy/default-deny',
+          'CiliumNetworkPolicy/ehr/ehr-api',
+          'CiliumNetworkPolicy/records/records-db',
+        ],
+      ],
+    ],
+  );
+  assert.deepEqual(
+    findings('HIPAA-NP-033').map((f) => [
+      f.status,
+      f.objects.join(','),
+      f.evidence.rules?.map((r) => r.rule),
+    ]),
+    [
+      ['pass', 'ehr', ['CiliumClusterwideNetworkPolicy/phi-guardrail ingressDeny[0] (Deny)']],
+      ['pass', 'records', ['CiliumClusterwideNetworkPolicy/phi-guardrail ingressDeny[0] (Deny)']],
+    ],
+  );
+});

@@ -65,6 +65,8 @@ export interface SideExplanation {
   kindSteps: { rule: KindRule; action: TierAction; ports: PortSet }[];
   /** Policies of other kinds that isolate the subject in this direction. */
   kindIsolatedBy: KindPolicy[];
+  /** Policies of other kinds whose rules apply to the subject in this direction but that do not isolate it. */
+  kindNotIsolating?: KindPolicy[];
   ports: PortSet;
 }
 
@@ -96,6 +98,8 @@ interface Row {
   levels: RowLevel[];
   /** Policies of other kinds that isolate the class in this direction. */
   kindIsolatedBy: KindPolicy[];
+  /** Policies of other kinds whose rules apply to the class in this direction but that do not isolate it. */
+  kindNotIsolating: KindPolicy[];
 }
 
 interface RowLevel {
@@ -114,6 +118,7 @@ const OPEN_ROW: Row = {
   baseline: [],
   levels: [],
   kindIsolatedBy: [],
+  kindNotIsolating: [],
 };
 
 /** Some level isolates the class and nothing passes it on: only what a rule allows gets through. */
@@ -383,6 +388,11 @@ export class Engine {
     });
   }
 
+  /** The rules of other kinds (Calico, Cilium) that apply to a class in one direction, level by level. */
+  kindRulesOf(subject: PodClass, direction: Direction): readonly KindRule[] {
+    return this.row(subject, direction).levels.flatMap((l) => l.rules);
+  }
+
   /** External addresses a class may reach (egress) or be reached from (ingress), grouped by ports. */
   externalPorts(subject: PodClass, direction: Direction): AddressPorts[] {
     const row = this.row(subject, direction);
@@ -554,6 +564,7 @@ export class Engine {
       ? admittedBy.reduce((acc, entry) => unionPorts(acc, entry.ports), NO_PORTS)
       : ALL_PORTS;
     const { kindIsolatedBy } = row;
+    const notIsolating = row.kindNotIsolating.length > 0 ? { kindNotIsolating: row.kindNotIsolating } : {};
     if (!tiered(row))
       return {
         hostNetwork: false,
@@ -563,6 +574,7 @@ export class Engine {
         chain: [],
         kindSteps: [],
         kindIsolatedBy,
+        ...notIsolating,
         ports: granted,
       };
     const matchesPeer = (rule: TierRule) =>
@@ -590,6 +602,7 @@ export class Engine {
       chain: steps,
       kindSteps,
       kindIsolatedBy,
+      ...notIsolating,
       ports,
     };
   }
@@ -741,12 +754,14 @@ export class Engine {
     }
     const byLevel = new Map<number, RowLevel>();
     const kindIsolatedBy: KindPolicy[] = [];
+    const kindNotIsolating: KindPolicy[] = [];
     if (!subject.hostNetwork) {
       for (const policy of this.kindPolicies) {
         if (!policy.subjects.has(subject.id)) continue;
         const isolates = policy.isolates[direction];
         if (isolates) kindIsolatedBy.push(policy);
         if (!isolates && policy.rules[direction].length === 0) continue;
+        if (!isolates) kindNotIsolating.push(policy);
         const level = byLevel.get(policy.level) ?? {
           level: policy.level,
           tier: policy.tier,
@@ -772,6 +787,7 @@ export class Engine {
         baseline,
         levels,
         kindIsolatedBy,
+        kindNotIsolating,
       };
     }
     this.rows[direction][subject.id] = row;

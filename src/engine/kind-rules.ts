@@ -45,6 +45,10 @@ export interface KindRule {
   /** The ports at a destination (named ports resolve on it; undefined: an external address). */
   ports(destination: PodClass | undefined): PortSet;
   origin: RuleOrigin;
+  /** Peers known by name only (Cilium's toFQDNs, as `fqdn:<pattern>`), whose addresses are unknown offline. */
+  names?: readonly string[];
+  /** The rule matches every address outside the cluster, so whatever address a name resolves to. */
+  matchesEveryName?: boolean;
 }
 
 export interface KindPolicy {
@@ -54,6 +58,8 @@ export interface KindPolicy {
   subjects: ReadonlySet<number>;
   /** Whether selecting a subject isolates it in that direction (what no rule allows is denied). */
   isolates: Record<Direction, boolean>;
+  /** Why it isolates a subject or not, per direction, for explanations (`enableDefaultDeny.ingress: false`). */
+  isolationNote?: Record<Direction, string>;
   rules: Record<Direction, readonly KindRule[]>;
   origin: Omit<RuleOrigin, 'rule' | 'note'>;
 }

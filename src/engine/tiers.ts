@@ -26,6 +26,11 @@ export interface TierStep<Rule> {
   action: TierAction;
   /** The ports this step decided (for Pass: handed on to the next tier). */
   ports: PortSet;
+  /**
+   * For a Deny: the Allow rules of the same tier that match the peer on some of these ports too and lose
+   * to it (no rule: NetworkPolicy's grant), each with those ports.
+   */
+  overrides?: { rule?: Rule; ports: PortSet }[];
 }
 
 /** One level of the walk: its matches in evaluation order, and whether it denies what they leave. */
@@ -47,14 +52,19 @@ export function walkTiers<Rule>(levels: Iterable<TierLevel<Rule>>, steps?: TierS
   let undecided = ALL_PORTS;
   for (const level of levels) {
     let passed = NO_PORTS;
+    const denials: TierStep<Rule>[] = [];
     for (const { rule, action, ports } of level.matches) {
-      if (isEmptyPorts(undecided)) break;
+      // An explanation reads on past the last decision, for the allows a deny overrode.
+      if (isEmptyPorts(undecided) && denials.length === 0) break;
+      if (action === 'Allow') noteOverrides(denials, rule, ports);
       const decided = intersectPorts(ports, undecided);
       if (isEmptyPorts(decided)) continue;
       undecided = subtractPorts(undecided, decided);
       if (action === 'Allow') allowed = unionPorts(allowed, decided);
       else if (action === 'Pass') passed = unionPorts(passed, decided);
-      steps?.push({ tier: level.tier, ...(rule === undefined ? {} : { rule }), action, ports: decided });
+      const step = { tier: level.tier, ...(rule === undefined ? {} : { rule }), action, ports: decided };
+      steps?.push(step);
+      if (steps && action === 'Deny') denials.push(step);
     }
     if (level.isolates) {
       if (!isEmptyPorts(undecided)) steps?.push({ tier: level.tier, action: 'Deny', ports: undecided });
@@ -65,4 +75,13 @@ export function walkTiers<Rule>(levels: Iterable<TierLevel<Rule>>, steps?: TierS
   }
   steps?.push({ tier: 'Default', action: 'Allow', ports: undecided });
   return unionPorts(allowed, undecided);
+}
+
+function noteOverrides<Rule>(denials: readonly TierStep<Rule>[], rule: Rule | undefined, ports: PortSet) {
+  for (const denial of denials) {
+    const lost = intersectPorts(ports, denial.ports);
+    if (isEmptyPorts(lost)) continue;
+    denial.overrides ??= [];
+    denial.overrides.push({ ...(rule === undefined ? {} : { rule }), ports: lost });
+  }
 }

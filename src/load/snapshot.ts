@@ -8,6 +8,7 @@ import type {
   NetworkPolicy,
   Node,
   Pod,
+  Provenance,
   SelectorOperator,
   Snapshot,
   Workload,
@@ -436,6 +437,7 @@ function interpret(
   const nodes: Node[] = [];
   const ciliumPolicies: CiliumPolicy[] = [];
   const ciliumCidrGroups: CiliumCidrGroup[] = [];
+  const ciliumHostPolicies: { id: string; provenance: Provenance }[] = [];
   const calico = new CalicoCollector();
   const templates: Template[] = [];
   let finishedPods = 0;
@@ -467,7 +469,11 @@ function interpret(
       keep = () => clusterPolicies.push({ policy, reader });
     } else if (isCiliumPolicyKind(kind)) {
       const read = readCiliumPolicy(reader, object, kind, namespace, name);
-      keep = () => ciliumPolicies.push(...read.flatMap((r) => ('policy' in r ? [r.policy] : [])));
+      keep = () => {
+        for (const r of read)
+          if ('policy' in r) ciliumPolicies.push(r.policy);
+          else ciliumHostPolicies.push({ id: r.hostPolicy, provenance: reader.provenance() });
+      };
     } else if (kind === 'CiliumCIDRGroup') {
       const group = readCidrGroup(reader, object, name, labels);
       keep = () => ciliumCidrGroups.push(group);
@@ -557,6 +563,7 @@ function interpret(
     clusterPolicies: clusterPolicies.map(({ policy }) => policy),
     ciliumPolicies,
     ciliumCidrGroups,
+    ...(ciliumHostPolicies.length > 0 ? { ciliumHostPolicies } : {}),
     ...(calicoResources && { calico: calicoResources }),
     nodes,
     services,

@@ -241,6 +241,8 @@ export interface Snapshot {
   /** CiliumNetworkPolicies and CiliumClusterwideNetworkPolicies, one entry per spec, in input order. */
   ciliumPolicies: readonly import('./cilium.ts').CiliumPolicy[];
   ciliumCidrGroups: readonly import('./cilium.ts').CiliumCidrGroup[];
+  /** Cilium host policies (`nodeSelector`), read and left out: they police nodes, not pods. */
+  ciliumHostPolicies?: readonly { id: string; provenance: Provenance }[];
   /** Calico's own resources, when the input has any. */
   calico?: import('./calico.ts').CalicoResources;
   nodes: readonly Node[];

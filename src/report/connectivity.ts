@@ -1,7 +1,9 @@
 import { type Connection, peerName } from '../analysis/connectivity.ts';
+import { l7Text } from '../analysis/l7.ts';
 import type { IntervalSet } from '../engine/intervals.ts';
 import { formatPorts, isEmptyPorts, TRANSPORTS } from '../engine/ports.ts';
 import type { Snapshot } from '../model/types.ts';
+import { where } from './explain.ts';
 import { portsToJson } from './ports-json.ts';
 
 export const CONNECTIVITY_FORMATS = ['text', 'json', 'csv', 'md', 'dot'] as const;
@@ -37,6 +39,16 @@ export function connectivityJson({ snapshot, connections, options }: Connectivit
       ports: portsToJson(c.ports),
       ...(c.portsAllPods ? { portsAllPods: portsToJson(c.portsAllPods) } : {}),
       ...(c.dependsOn.length ? { dependsOn: c.dependsOn } : {}),
+      ...(c.l7Filtered
+        ? {
+            l7Filtered: c.l7Filtered.map(({ rule, ports }) => ({
+              rule: rule.rule,
+              at: where(rule.provenance),
+              note: rule.note,
+              ports: portsToJson(ports),
+            })),
+          }
+        : {}),
     })),
     partial: snapshot.partial,
     options,
@@ -48,7 +60,8 @@ export function connectivityJson({ snapshot, connections, options }: Connectivit
 
 export function connectionLine(c: Connection): string {
   const notes = c.dependsOn.length ? `  (depends on: ${c.dependsOn.join(', ')})` : '';
-  return `${peerName(c.src)} => ${peerName(c.dst)} : ${portsText(c)}${notes}`;
+  const l7 = c.l7Filtered ? `  [${l7Text(c.l7Filtered ?? [])}]` : '';
+  return `${peerName(c.src)} => ${peerName(c.dst)} : ${portsText(c)}${notes}${l7}`;
 }
 
 /** `TCP 80`, or for ends whose pods differ `all ports (some pods), every pod: TCP 80`. */
@@ -81,11 +94,19 @@ function renderCsv(connections: readonly Connection[]): string {
       if (ranges.length === 0) continue;
       // A row per protocol: marked when not every pod pair has all of its ports, with those they have.
       const common = c.portsAllPods?.[protocol];
-      const note =
+      const some =
         common === undefined || text(common) === text(ranges)
           ? ''
           : `${SOME_PODS}${common.length ? `, every pod: ${text(common)}` : ''}`;
-      rows.push([peerName(c.src), peerName(c.dst), protocol, text(ranges), note]);
+      const l7 = (c.l7Filtered ?? []).filter(({ ports }) => ports[protocol].length > 0);
+      const filtered = l7.map(({ rule, ports }) => `${rule.note} ${text(ports[protocol])} by ${rule.rule}`);
+      rows.push([
+        peerName(c.src),
+        peerName(c.dst),
+        protocol,
+        text(ranges),
+        [some, ...filtered].filter(Boolean).join('; '),
+      ]);
     }
   }
   return `${rows.map((row) => row.map(csvField).join(',')).join('\n')}\n`;
@@ -102,7 +123,7 @@ function renderMarkdown({ snapshot, connections }: ConnectivityReport): string {
   lines.push('| Source | Destination | Ports |', '| --- | --- | --- |');
   for (const c of connections) {
     lines.push(
-      `| ${markdownCell(peerName(c.src))} | ${markdownCell(peerName(c.dst))} | ${markdownCell(portsText(c))} |`,
+      `| ${markdownCell(peerName(c.src))} | ${markdownCell(peerName(c.dst))} | ${markdownCell(c.l7Filtered ? `${portsText(c)}; ${l7Text(c.l7Filtered ?? [])}` : portsText(c))} |`,
     );
   }
   return `${lines.join('\n')}\n`;

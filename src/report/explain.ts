@@ -8,8 +8,8 @@ import {
 import type { Resolved } from '../analysis/resolve.ts';
 import type { SideExplanation } from '../engine/engine.ts';
 import { contains } from '../engine/intervals.ts';
-import { isKindRule } from '../engine/kind-rules.ts';
-import { formatPorts, isEmptyPorts, type PortSet } from '../engine/ports.ts';
+import { isKindRule, type KindPolicy, type KindRule } from '../engine/kind-rules.ts';
+import { formatPorts, intersectPorts, isEmptyPorts, type PortSet } from '../engine/ports.ts';
 import {
   actionWord,
   clusterPolicyId,
@@ -99,29 +99,65 @@ function tierStepText(side: SideExplanation, step: TierStep, peer: string): stri
 
 type ChainStep = SideExplanation['chain'][number];
 
+/** Whether policies of other kinds take part in a side, so that it reads as their tier walk. */
+function kindChain(side: SideExplanation): boolean {
+  return side.kindSteps.length > 0 || side.kindIsolatedBy.length > 0 || side.kindNotIsolating !== undefined;
+}
+
 /**
  * One decision of the walk over every kind's tiers (Calico's and Cilium's beside the Kubernetes ones):
  * `Calico tier security: GlobalNetworkPolicy guard (tier security, order 10) ingress[0] (file:12): Deny on TCP 80`.
  */
-function chainStepText(side: SideExplanation, step: ChainStep, peer: string): string {
+function chainStepText(side: SideExplanation, step: ChainStep, peer: string, direction: Direction): string {
   const ports = formatPorts(step.ports);
   const next = step.action === 'Pass' ? ', passed to the next tier' : '';
   if (step.rule && isKindRule(step.rule)) {
     const { origin } = step.rule;
     const note = origin.note ? ` [${origin.note}]` : '';
-    return `${step.tier}: ${origin.rule}${note} (${where(origin.provenance)}): ${step.action} on ${ports}${next}`;
+    const wins = step.overrides ? `; wins over ${overridesText(side, step.overrides)}` : '';
+    return `${step.tier}: ${origin.rule}${note} (${where(origin.provenance)}): ${step.action} on ${ports}${next}${wins}`;
+  }
+  if (step.tier === 'Default' && side.kindNotIsolating?.length) {
+    const selecting = side.kindNotIsolating.map((p) => `${kindPolicyText(p, direction)}`).join(', ');
+    return `no tier decided ${ports}: allowed by default (not isolated by ${selecting})`;
   }
   if (step.rule || step.tier === 'Default' || (step.tier === 'NetworkPolicy' && step.action === 'Allow'))
     return tierStepText(side, step as TierStep, peer);
-  if (step.tier === 'Default') return `no tier decided ${ports}: allowed by default`;
   // A level that applies to the subject and decided nothing ends in Deny.
   const by = [
     ...side.isolatedBy.map((p) => `${policyName(p)} (${where(p.provenance)})`),
     ...side.kindIsolatedBy
       .filter((p) => p.tier === step.tier || step.tier === 'NetworkPolicy')
-      .map((p) => `${p.origin.policy} (${where(p.origin.provenance)})`),
+      .map((p) => kindPolicyText(p, direction)),
   ];
   return `${step.tier}: applies (${by.join(', ')}); no rule decided ${ports} for ${peer}: denied`;
+}
+
+/** `CiliumNetworkPolicy/shop/db (file:3: enableDefaultDeny.ingress: false)`: the policy and why it isolates or not. */
+function kindPolicyText(policy: KindPolicy, direction: Direction): string {
+  const note = policy.isolationNote ? `: ${policy.isolationNote[direction]}` : '';
+  return `${policy.origin.policy} (${where(policy.origin.provenance)}${note})`;
+}
+
+/** The allows a deny overrode: rules of its tier, and NetworkPolicy rules for NetworkPolicy's grant. */
+function overridesText(side: SideExplanation, overrides: NonNullable<ChainStep['overrides']>): string {
+  return overrides
+    .flatMap(({ rule, ports }) => {
+      if (rule && isKindRule(rule))
+        return [`${rule.origin.rule} (${where(rule.origin.provenance)}) on ${formatPorts(ports)}`];
+      if (rule)
+        return [
+          `${clusterRuleId(rule.policy, rule.rule)} (${where(rule.rule.provenance)}) on ${formatPorts(ports)}`,
+        ];
+      return side.admittedBy
+        .map((entry) => ({ entry, lost: intersectPorts(entry.ports, ports) }))
+        .filter(({ lost }) => !isEmptyPorts(lost))
+        .map(
+          ({ entry, lost }) =>
+            `${ruleName(entry.policy, entry.rule)} (${where(entry.rule.provenance)}) on ${formatPorts(lost)}`,
+        );
+    })
+    .join(', ');
 }
 
 function sideLines(e: Explanation, direction: Direction, side: SideExplanation | undefined): string[] {
@@ -130,11 +166,11 @@ function sideLines(e: Explanation, direction: Direction, side: SideExplanation |
   if (!side) return [`${title}: an external address; NetworkPolicy does not govern it`];
   if (side.hostNetwork)
     return [`${title}: a hostNetwork pod; NetworkPolicy does not apply to it (CNI-dependent)`];
-  if (side.kindSteps.length > 0 || side.kindIsolatedBy.length > 0) {
+  if (kindChain(side)) {
     return [
       `${title}: decided tier by tier, in order`,
       ...side.chain.map(
-        (step) => `  ${chainStepText(side, step, endpointName(peer))}${queryHit(e, step.ports)}`,
+        (step) => `  ${chainStepText(side, step, endpointName(peer), direction)}${queryHit(e, step.ports)}`,
       ),
     ];
   }
@@ -222,7 +258,26 @@ function answerLines(e: Explanation, answer: PairAnswer): string[] {
   return lines;
 }
 
-function sideJson(side: SideExplanation | undefined) {
+function ruleJson(rule: KindRule) {
+  const { origin } = rule;
+  return {
+    policy: origin.policy,
+    rule: origin.rule,
+    at: where(origin.provenance),
+    ...(origin.note ? { note: origin.note } : {}),
+  };
+}
+
+function kindPolicyJson(policy: KindPolicy, direction: Direction) {
+  return {
+    kind: policy.origin.kind,
+    policy: policy.origin.policy,
+    at: where(policy.origin.provenance),
+    ...(policy.isolationNote ? { why: policy.isolationNote[direction] } : {}),
+  };
+}
+
+function sideJson(side: SideExplanation | undefined, direction: Direction) {
   if (!side) return { governed: false };
   return {
     governed: !side.hostNetwork,
@@ -248,20 +303,33 @@ function sideJson(side: SideExplanation | undefined) {
         : {}),
       ports: portsToJson(step.ports),
     })),
-    ...(side.kindSteps.length > 0 || side.kindIsolatedBy.length > 0
+    ...(kindChain(side)
       ? {
           chain: side.chain.map((step) => ({
             tier: step.tier,
             action: step.action,
-            ...(step.rule && isKindRule(step.rule)
+            ...(step.rule && isKindRule(step.rule) ? ruleJson(step.rule) : {}),
+            ports: portsToJson(step.ports),
+            ...(step.overrides
               ? {
-                  policy: step.rule.origin.policy,
-                  rule: step.rule.origin.rule,
-                  at: where(step.rule.origin.provenance),
+                  overrides: step.overrides.map(({ rule, ports }) => ({
+                    ...(rule === undefined
+                      ? { policy: 'NetworkPolicy' }
+                      : isKindRule(rule)
+                        ? ruleJson(rule)
+                        : {
+                            policy: clusterPolicyId(rule.policy),
+                            rule: clusterRuleId(rule.policy, rule.rule),
+                          }),
+                    ports: portsToJson(ports),
+                  })),
                 }
               : {}),
-            ports: portsToJson(step.ports),
           })),
+          kindIsolatedBy: side.kindIsolatedBy.map((p) => kindPolicyJson(p, direction)),
+          ...(side.kindNotIsolating
+            ? { kindNotIsolating: side.kindNotIsolating.map((p) => kindPolicyJson(p, direction)) }
+            : {}),
         }
       : {}),
     ports: portsToJson(side.ports),
@@ -286,8 +354,8 @@ export function explanationJson(e: Explanation) {
     allowed: portsToJson(e.allowed),
     samePod: e.samePod,
     partial: e.partial,
-    egress: sideJson(e.egress),
-    ingress: sideJson(e.ingress),
+    egress: sideJson(e.egress, 'egress'),
+    ingress: sideJson(e.ingress, 'ingress'),
     ...(e.groups.length > 1
       ? {
           groups: e.groups.map((g) => ({
@@ -296,8 +364,8 @@ export function explanationJson(e: Explanation) {
             ...(e.query ? { verdict: g.verdict ? 'allow' : 'deny' } : {}),
             allowed: portsToJson(g.allowed),
             samePod: g.samePod,
-            egress: sideJson(g.egress),
-            ingress: sideJson(g.ingress),
+            egress: sideJson(g.egress, 'egress'),
+            ingress: sideJson(g.ingress, 'ingress'),
           })),
         }
       : {}),
@@ -334,6 +402,12 @@ function answerReason(e: Explanation, answer: PairAnswer): string {
   const parts: string[] = [];
   for (const [direction, side] of sides) {
     const [subject, peer] = direction === 'egress' ? [e.from, e.to] : [e.to, e.from];
+    if (side && !side.hostNetwork && kindChain(side)) {
+      const deciding = side.chain.filter((step) => covers({ ports: step.ports }));
+      const text = deciding.map((step) => chainStepText(side, step, endpointName(peer), direction));
+      if (text.length > 0) parts.push(`${direction} of ${endpointName(subject)}: ${text.join('; ')}`);
+      continue;
+    }
     if (side && !side.hostNetwork && side.tiers.length > 0) {
       const deciding = side.tiers.filter((step) => covers({ ports: step.ports }));
       const text = deciding.map((step) => tierStepText(side, step, endpointName(peer)));

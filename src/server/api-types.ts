@@ -57,6 +57,8 @@ export interface GraphEdge {
   protocols: ('TCP' | 'UDP' | 'SCTP')[];
   phi: boolean;
   dependsOn: string[];
+  /** Ports allowed by rules with L7 rules, whose requests a proxy filters: `L7-filtered (http) on TCP 8080 by …`. */
+  l7Filtered?: string;
 }
 
 /** Whether the network plugin enforces NetworkPolicy, as HIPAA-NP-002 judged it. */

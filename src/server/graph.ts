@@ -6,6 +6,7 @@
 import { connectionChanges } from '../analysis/connection-changes.ts';
 import type { Connection, ConnectionPeer } from '../analysis/connectivity.ts';
 import { type ComparedEdge, toConnectionPeer } from '../analysis/flow-comparison.ts';
+import { l7Text } from '../analysis/l7.ts';
 import type { AuditConfig } from '../compliance/config.ts';
 import { matchingLabel, phiScope } from '../compliance/phi-scope.ts';
 import type { Finding } from '../compliance/types.ts';
@@ -104,6 +105,7 @@ export function connectionEdge(c: Connection, isPhi: (workload: string) => boole
     protocols: protocolsOf(c.ports),
     phi: [c.src, c.dst].some((p) => 'workload' in p && isPhi(p.workload)),
     dependsOn: [...c.dependsOn],
+    ...(c.l7Filtered ? { l7Filtered: l7Text(c.l7Filtered) } : {}),
   };
 }
 

@@ -9,15 +9,6 @@
  */
 import { calicoPolicyApplies, entityMatches } from '../../engine/calico/match.ts';
 import { tiersInOrder } from '../../engine/calico/tiers.ts';
-import { isKindRule } from '../../engine/kind-rules.ts';
-import {
-  ALL_PORTS,
-  formatPorts,
-  isEmptyPorts,
-  NO_PORTS,
-  subtractPorts,
-  unionPorts,
-} from '../../engine/ports.ts';
 import {
   type CalicoPolicy,
   type CalicoRule,
@@ -25,37 +16,10 @@ import {
   compareOrder,
   DEFAULT_TIER_ORDER,
 } from '../../model/calico.ts';
-import type { Direction, Pod, Provenance, Workload } from '../../model/types.ts';
+import type { Direction, Pod, Workload } from '../../model/types.ts';
 import { where } from '../../report/explain.ts';
 import type { AuditContext, FindingDraft } from '../types.ts';
-import { locationOf } from './support.ts';
-
-/** A pod created later in a namespace, whose labels no one knows yet. */
-function futurePod(namespace: string): Pod {
-  return { ...FUTURE_POD, namespace, workload: `${namespace}/future[Pod]` };
-}
-
-/** A pod of a namespace created later, whose labels no one knows yet. */
-const FUTURE_POD: Pod = {
-  namespace: 'phiwall-unseen-namespace',
-  name: 'future',
-  labels: {},
-  annotations: {},
-  ips: [],
-  namedPorts: [],
-  hostNetwork: false,
-  containers: [],
-  workload: 'phiwall-unseen-namespace/future[Pod]',
-  provenance: { file: '<future pod>', locate: () => ({ line: 1, column: 1 }) },
-};
-
-interface Denying {
-  rule: string;
-  at: string;
-  provenance: Provenance;
-}
-
-type Guard = { denying: Denying[] } | { gap: string };
+import { FUTURE_POD, futurePod, type Guard, kindGuardrail } from './util-guardrail.ts';
 
 /** The Calico tiers before the default tier, as the engine names them in its explanations. */
 function guardTiers(context: AuditContext) {
@@ -129,29 +93,6 @@ function futureSourceGuard(context: AuditContext, subject: Pod): Guard {
   return { gap: `no Calico tier before the default tier denies ${what}` };
 }
 
-/** The ports of an existing source the guard tiers do not deny, by the engine's own walk. */
-function existingSourceGuard(context: AuditContext, subject: Pod, source: Pod): Guard {
-  const names = new Set(guardTiers(context).map((t) => `Calico tier ${t.name}`));
-  const side = context.engine.explainSide(subject, { pod: source }, 'ingress');
-  let denied = NO_PORTS;
-  const denying: Denying[] = [];
-  for (const step of side.chain) {
-    if (!names.has(step.tier) || step.action !== 'Deny') continue;
-    denied = unionPorts(denied, step.ports);
-    if (step.rule && isKindRule(step.rule))
-      denying.push({
-        rule: `${step.rule.origin.rule} (Deny)`,
-        at: where(step.rule.origin.provenance),
-        provenance: step.rule.origin.provenance,
-      });
-  }
-  const open = subtractPorts(ALL_PORTS, denied);
-  if (isEmptyPorts(open)) return { denying };
-  return {
-    gap: `from ${source.workload} on ${formatPorts(open)}: not denied by a tier before the default tier`,
-  };
-}
-
 /**
  * A passing HIPAA-NP-033 finding for one namespace when Calico tiers guard all of its PHI workloads,
  * undefined otherwise (the Admin-tier reading then decides).
@@ -163,30 +104,20 @@ export function calicoGuardrail(
   sources: readonly Pod[],
 ): FindingDraft | undefined {
   if (!context.snapshot.calico || guardTiers(context).length === 0) return undefined;
-  const denying = new Map<string, Denying>();
-  for (const { pod } of pods) {
-    if (context.engine.classOf(pod).hostNetwork) return undefined;
-    for (const guard of [
-      futureSourceGuard(context, pod),
-      ...sources.map((s) => existingSourceGuard(context, pod, s)),
-    ]) {
-      if ('gap' in guard) return undefined;
-      for (const entry of guard.denying) denying.set(entry.rule, entry);
-    }
-  }
-  const rules = [...denying.values()];
-  const ids = [...new Set(pods.map((p) => p.workload.id))].join(', ');
-  return {
-    status: 'pass',
-    objects: [namespace],
-    evidence: {
-      rules: rules.map(({ rule, at }) => ({ rule, at })),
-      notes: [
-        `Calico tiers evaluated before the default tier deny ingress to every PHI workload of ${namespace} (${ids}) from every non-PHI source, pods of namespaces created later included; no policy of the default tier (namespace policies, Kubernetes NetworkPolicies) can override them`,
-      ],
+  const names = new Set(guardTiers(context).map((t) => `Calico tier ${t.name}`));
+  return kindGuardrail(
+    context,
+    {
+      guards: (step) => names.has(step.tier),
+      gap: 'not denied by a tier before the default tier',
+      futureSource: (subject) => futureSourceGuard(context, subject),
+      note: (ns, ids) =>
+        `Calico tiers evaluated before the default tier deny ingress to every PHI workload of ${ns} (${ids}) from every non-PHI source, pods of namespaces created later included; no policy of the default tier (namespace policies, Kubernetes NetworkPolicies) can override them`,
     },
-    location: locationOf(rules[0]?.provenance ?? (pods[0] as { workload: Workload }).workload.provenance),
-  };
+    namespace,
+    pods,
+    sources,
+  );
 }
 
 /**

@@ -1,10 +1,12 @@
-import { type CalicoPolicy, calicoPolicyId } from '../../model/calico.ts';
-import type { Provenance } from '../../model/types.ts';
+import { calicoPolicyId } from '../../model/calico.ts';
+import { ciliumPolicyId } from '../../model/cilium.ts';
+import type { Direction, Provenance } from '../../model/types.ts';
 import { where } from '../../report/explain.ts';
 import { defaultDenyYaml, policyYaml } from '../remediation/manifests.ts';
 import { uniquePolicyName } from '../remediation/workload-policies.ts';
-import type { Check, FindingDraft } from '../types.ts';
+import type { AuditContext, Check, FindingDraft } from '../types.ts';
 import { calicoNamespaceDenyByDefault } from './calico-support.ts';
+import { ciliumNamespaceDenyByDefault } from './cilium-support.ts';
 import { phiNamespaces } from './flow-logging.ts';
 import { deniesAll } from './isolation.ts';
 import { locationOf } from './support.ts';
@@ -17,10 +19,31 @@ import {
 } from './tier-support.ts';
 import { policiesIn } from './util-scope.ts';
 
+/** Calico's tiers or Cilium's policies denying by default for every pod of a namespace, present or future. */
+function kindDenyByDefault(
+  context: AuditContext,
+  namespace: string,
+  direction: Direction,
+): { who: string; by: { id: string; provenance: Provenance }[] } | undefined {
+  const calico = calicoNamespaceDenyByDefault(context, namespace, direction);
+  if (calico && 'by' in calico)
+    return {
+      who: "Calico's tiers",
+      by: calico.by.map((p) => ({ id: calicoPolicyId(p), provenance: p.provenance })),
+    };
+  const cilium = ciliumNamespaceDenyByDefault(context, namespace, direction);
+  if (cilium && 'by' in cilium)
+    return {
+      who: 'Cilium policies',
+      by: cilium.by.map((p) => ({ id: ciliumPolicyId(p), provenance: p.provenance })),
+    };
+  return undefined;
+}
+
 /**
  * 007: a NetworkPolicy with podSelector {} and no rules, per direction; or its Admin/Baseline-tier
  * equivalent (tier-support.ts `namespaceDenyByDefault`): policies whose subject is every pod of the
- * namespace deny every peer by default. A namespace that relies on the tier passes with the rules named.
+ * namespace deny every peer by default; or Calico's or Cilium's (`kindDenyByDefault`). A namespace that relies on the tier passes with the rules named.
  */
 export const check007: Check = {
   id: 'HIPAA-NP-007',
@@ -33,8 +56,8 @@ export const check007: Check = {
       if (ingress && egress) continue;
       const notes: string[] = [];
       const tierRules: TierRule[] = [];
-      const calicoRules: { rule: string; at: string }[] = [];
-      let calicoAnchor: Provenance | undefined;
+      const kindRules: { rule: string; at: string }[] = [];
+      let kindAnchor: Provenance | undefined;
       let satisfied = true;
       for (const [direction, found] of [
         ['ingress', ingress],
@@ -46,12 +69,12 @@ export const check007: Check = {
           );
           continue;
         }
-        const calico = calicoNamespaceDenyByDefault(context, namespace, direction);
-        if (calico && 'by' in calico) {
-          calicoRules.push(...calico.by.map((p) => ({ rule: calicoPolicyId(p), at: where(p.provenance) })));
-          calicoAnchor ??= calico.by[0]?.provenance;
+        const byKind = kindDenyByDefault(context, namespace, direction);
+        if (byKind) {
+          kindRules.push(...byKind.by.map((p) => ({ rule: p.id, at: where(p.provenance) })));
+          kindAnchor ??= byKind.by[0]?.provenance;
           notes.push(
-            `${direction} denied by default by Calico's tiers, for every pod of ${namespace}: ${calico.by.map((p) => `${calicoPolicyId(p)} (${where(p.provenance)})`).join(', ')}`,
+            `${direction} denied by default by ${byKind.who}, for every pod of ${namespace}: ${byKind.by.map((p) => `${p.id} (${where(p.provenance)})`).join(', ')}`,
           );
           continue;
         }
@@ -75,10 +98,13 @@ export const check007: Check = {
           status: 'pass',
           objects: [namespace],
           evidence: {
-            rules: [...uniqueRules(tierRules).map((rule) => tierRuleEvidence(rule)), ...calicoRules],
+            rules: [
+              ...uniqueRules(tierRules).map((rule) => tierRuleEvidence(rule)),
+              ...new Map(kindRules.map((r) => [r.rule, r])).values(),
+            ],
             notes,
           },
-          location: locationOf(tierRules[0]?.rule.provenance ?? (calicoAnchor as Provenance)),
+          location: locationOf(tierRules[0]?.rule.provenance ?? (kindAnchor as Provenance)),
         });
         continue;
       }
@@ -106,8 +132,8 @@ export const check007: Check = {
 
 /**
  * 008: a namespace without NetworkPolicies fails, unless the Admin/Baseline tier denies by default
- * there in both directions (the usual role of a BaselineAdminNetworkPolicy), or Calico's tiers do;
- * those pass together, named.
+ * there in both directions (the usual role of a BaselineAdminNetworkPolicy), or Calico's tiers or
+ * Cilium's policies do; those pass together, named.
  */
 export const check008: Check = {
   id: 'HIPAA-NP-008',
@@ -117,16 +143,21 @@ export const check008: Check = {
     const findings: FindingDraft[] = [];
     const covered: string[] = [];
     const coveringRules: TierRule[] = [];
-    const calicoCovered: string[] = [];
-    const byCalicoPolicies = new Set<CalicoPolicy>();
+    const kindCovered = new Map<string, { namespaces: string[]; by: Map<string, Provenance> }>();
     for (const namespace of [...context.snapshot.namespaces.keys()].sort()) {
       if (excluded.has(namespace) || withPolicies.has(namespace)) continue;
-      const byCalico = (['ingress', 'egress'] as const).map((d) =>
-        calicoNamespaceDenyByDefault(context, namespace, d),
+      const [ingress, egress] = (['ingress', 'egress'] as const).map((d) =>
+        kindDenyByDefault(context, namespace, d),
       );
-      if (byCalico.every((c) => c && 'by' in c)) {
-        for (const c of byCalico) if (c && 'by' in c) for (const p of c.by) byCalicoPolicies.add(p);
-        calicoCovered.push(namespace);
+      if (ingress && egress) {
+        const who = [...new Set([ingress.who, egress.who])].join(' and ');
+        const entry = kindCovered.get(who) ?? {
+          namespaces: [] as string[],
+          by: new Map<string, Provenance>(),
+        };
+        kindCovered.set(who, entry);
+        entry.namespaces.push(namespace);
+        for (const p of [...ingress.by, ...egress.by]) entry.by.set(p.id, p.provenance);
         continue;
       }
       const tiers = (['ingress', 'egress'] as const).map((d) =>
@@ -180,18 +211,18 @@ export const check008: Check = {
         location: locationOf((rules[0] as TierRule).rule.provenance),
       });
     }
-    if (calicoCovered.length > 0) {
-      const policies = [...byCalicoPolicies];
+    for (const [who, { namespaces, by }] of kindCovered) {
+      const policies = [...by];
       findings.push({
         status: 'pass',
-        objects: calicoCovered,
+        objects: namespaces,
         evidence: {
-          rules: policies.map((p) => ({ rule: calicoPolicyId(p), at: where(p.provenance) })),
+          rules: policies.map(([id, provenance]) => ({ rule: id, at: where(provenance) })),
           notes: [
-            `no Kubernetes NetworkPolicy in ${calicoCovered.join(', ')}; Calico policies deny both directions by default for every pod there (${policies.map(calicoPolicyId).join(', ')})`,
+            `no Kubernetes NetworkPolicy in ${namespaces.join(', ')}; ${who} deny both directions by default for every pod there (${policies.map(([id]) => id).join(', ')})`,
           ],
         },
-        location: locationOf((policies[0] as CalicoPolicy).provenance),
+        location: locationOf((policies[0] as [string, Provenance])[1]),
       });
     }
     return findings;

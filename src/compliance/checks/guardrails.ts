@@ -20,6 +20,7 @@ import {
 import { where } from '../../report/explain.ts';
 import type { AuditContext, Check, FindingDraft } from '../types.ts';
 import { calicoGuardrail } from './calico-support.ts';
+import { ciliumGuardrail } from './cilium-support.ts';
 import { isPhi, locationOf, NAME_LABEL, onePodPerClass, phiWorkloads } from './support.ts';
 import {
   adminGuardWalk,
@@ -271,9 +272,11 @@ const check033: Check = {
       const phiPods = workloads.flatMap((workload) =>
         onePodPerClass(context, workload).map((pod) => ({ workload, pod })),
       );
-      const byCalico = calicoGuardrail(context, namespace, phiPods, sourcesOnce());
-      if (byCalico) {
-        findings.push(byCalico);
+      const byKind =
+        calicoGuardrail(context, namespace, phiPods, sourcesOnce()) ??
+        ciliumGuardrail(context, namespace, phiPods, sourcesOnce());
+      if (byKind) {
+        findings.push(byKind);
         continue;
       }
       const coverage: Coverage = { gaps: [], denying: new Map(), selecting: new Set(), unselected: [] };

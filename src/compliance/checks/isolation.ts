@@ -1,4 +1,6 @@
+import type { KindPolicy } from '../../engine/kind-rules.ts';
 import type { Direction, NetworkPolicy, Pod, Workload } from '../../model/types.ts';
+import { where } from '../../report/explain.ts';
 import { denyIngressYaml, dnsOnlyEgressYaml, selectorNote } from '../remediation/workload-policies.ts';
 import type { Check, FindingDraft } from '../types.ts';
 import { locationOf, onePodPerClass, phiWorkloads } from './support.ts';
@@ -26,15 +28,17 @@ export function isolationCheck(id: string, direction: Direction): Check {
     run(context) {
       const findings: FindingDraft[] = [];
       const byTiersOnly: { workload: Workload; rules: TierRule[] }[] = [];
+      const byKinds: { workload: Workload; policies: KindPolicy[] }[] = [];
       for (const workload of phiWorkloads(context)) {
         // Pods of one class share the answer; a workload can have thousands of pods.
         const isolationOfPod = (pod: Pod) => isolationOf(context, pod, direction);
         const open = workload.pods.filter((pod) => !isIsolated(isolationOfPod(pod)));
         if (open.length === 0) {
-          const byTiers = onePodPerClass(context, workload)
-            .map(isolationOfPod)
-            .flatMap((i) => (i.kind === 'tiers' ? i.rules : []));
+          const isolations = onePodPerClass(context, workload).map(isolationOfPod);
+          const byTiers = isolations.flatMap((i) => (i.kind === 'tiers' ? i.rules : []));
           if (byTiers.length > 0) byTiersOnly.push({ workload, rules: byTiers });
+          const byKind = isolations.flatMap((i) => (i.kind === 'kindPolicies' ? i.policies : []));
+          if (byKind.length > 0) byKinds.push({ workload, policies: byKind });
           continue;
         }
         const hostNetwork = open.filter((pod) => isolationOfPod(pod).kind === 'hostNetwork');
@@ -93,6 +97,7 @@ export function isolationCheck(id: string, direction: Direction): Check {
         });
       }
       if (byTiersOnly.length > 0) findings.push(tierIsolationPass(byTiersOnly, direction));
+      if (byKinds.length > 0) findings.push(kindIsolationPass(byKinds, direction));
       return findings;
     },
   };
@@ -122,6 +127,37 @@ function tierIsolationPass(
     objects: ids,
     evidence: { rules: rules.map((rule) => tierRuleEvidence(rule)), notes },
     location: locationOf((rules[0] as TierRule).rule.provenance),
+  };
+}
+
+/**
+ * The PHI workloads that policies of other kinds (Calico, Cilium) isolate, no NetworkPolicy: one pass
+ * naming them and the policies, with why each isolates where the kind says (Cilium: its rules in the
+ * direction and enableDefaultDeny).
+ */
+function kindIsolationPass(
+  isolated: readonly { workload: Workload; policies: KindPolicy[] }[],
+  direction: Direction,
+): FindingDraft {
+  const policies = [
+    ...new Map(isolated.flatMap((i) => i.policies).map((p) => [p.origin.policy, p])).values(),
+  ];
+  const ids = isolated.map((i) => i.workload.id);
+  const listed = `${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ` and ${ids.length - 10} more` : ''}`;
+  const named = policies.map((p) => {
+    const why = p.isolationNote ? `: ${p.isolationNote[direction]}` : '';
+    return `${p.origin.policy} (${where(p.origin.provenance)}${why})`;
+  });
+  return {
+    status: 'pass',
+    objects: ids,
+    evidence: {
+      rules: policies.map((p) => ({ rule: p.origin.policy, at: where(p.origin.provenance) })),
+      notes: [
+        `no NetworkPolicy selects ${listed} for ${direction === 'ingress' ? 'Ingress' : 'Egress'}; policies of other kinds isolate ${ids.length === 1 ? 'it' : 'them'}: only what a rule allows gets ${direction === 'ingress' ? 'in' : 'out'} (${named.join(', ')})`,
+      ],
+    },
+    location: locationOf((policies[0] as KindPolicy).origin.provenance),
   };
 }
 

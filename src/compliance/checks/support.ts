@@ -1,7 +1,9 @@
 import { type Connection, peerName } from '../../analysis/connectivity.ts';
+import { l7Text } from '../../analysis/l7.ts';
 import { parseCidr } from '../../engine/addresses.ts';
 import type { Endpoint } from '../../engine/endpoint.ts';
 import { type IntervalSet, normalize } from '../../engine/intervals.ts';
+import { isKindRule } from '../../engine/kind-rules.ts';
 import { formatPorts } from '../../engine/ports.ts';
 import type { Direction, Pod, Provenance, Workload } from '../../model/types.ts';
 import { where } from '../../report/explain.ts';
@@ -18,7 +20,8 @@ export function locationOf(provenance: Provenance): { file: string; line: number
 export const NAME_LABEL = 'kubernetes.io/metadata.name';
 
 export function edgeText(connection: Connection): string {
-  return `${peerName(connection.src)} -> ${peerName(connection.dst)} ${formatPorts(connection.ports)}`;
+  const l7 = connection.l7Filtered ? ` [${l7Text(connection.l7Filtered)}]` : '';
+  return `${peerName(connection.src)} -> ${peerName(connection.dst)} ${formatPorts(connection.ports)}${l7}`;
 }
 
 export function phiWorkloads(context: AuditContext): Workload[] {
@@ -53,14 +56,28 @@ export function ruleEvidence(
   const pod = subject.pods[0];
   if (!pod) return [];
   const side = context.engine.explainSide(pod, peer, direction);
-  return allowingRules(side).map((entry) =>
-    entry.kind === 'tier'
-      ? tierRuleEvidence(entry, entry.action)
-      : {
-          rule: `${entry.policy.namespace}/${entry.policy.name}#spec.${direction}[${entry.rule.index}]`,
-          at: where(entry.rule.provenance),
-        },
+  // Rules of other kinds (Calico, Cilium) that allowed ports, with their note (`L7-filtered (http)`).
+  const kindRules = side.chain.flatMap(({ rule, action }) =>
+    action === 'Allow' && isKindRule(rule)
+      ? [
+          {
+            rule: `${rule.origin.rule} (Allow${rule.origin.note ? `, ${rule.origin.note}` : ''})`,
+            at: where(rule.origin.provenance),
+          },
+        ]
+      : [],
   );
+  return [
+    ...allowingRules(side).map((entry) =>
+      entry.kind === 'tier'
+        ? tierRuleEvidence(entry, entry.action)
+        : {
+            rule: `${entry.policy.namespace}/${entry.policy.name}#spec.${direction}[${entry.rule.index}]`,
+            at: where(entry.rule.provenance),
+          },
+    ),
+    ...kindRules,
+  ];
 }
 
 export function addressSet(cidrs: readonly string[]): IntervalSet<bigint> {

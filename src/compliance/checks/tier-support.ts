@@ -447,12 +447,17 @@ function computeIsolation(context: AuditContext, pod: Pod, direction: Direction)
   if (side.isolatedBy.length > 0) return { kind: 'networkPolicy', policies: side.isolatedBy };
   const closing = context.engine.closingLevel(context.engine.classOf(pod), direction);
   if (closing) return { kind: 'kindPolicies', ...closing };
+  // Policies of other kinds that select the pod and leave it open (Cilium's enableDefaultDeny: false).
+  const selecting = (side.kindNotIsolating ?? []).map(
+    (p) =>
+      `${p.origin.policy} (${where(p.origin.provenance)}) selects it but does not isolate it${p.isolationNote ? `: ${p.isolationNote[direction]}` : ''}`,
+  );
   const rules = clusterRulesOf(context, pod, direction);
-  if (rules.length === 0) return { kind: 'open', rules, reasons: [] };
+  if (rules.length === 0) return { kind: 'open', rules, reasons: selecting };
   const verdict = tierDenyByDefault(context, rules, direction, pod);
   return 'closedBy' in verdict
     ? { kind: 'tiers', rules: verdict.closedBy }
-    : { kind: 'open', rules, reasons: verdict.reasons };
+    : { kind: 'open', rules, reasons: [...verdict.reasons, ...selecting] };
 }
 
 export function isIsolated(isolation: Isolation): boolean {

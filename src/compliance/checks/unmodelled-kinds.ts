@@ -1,4 +1,6 @@
+import { where } from '../../report/explain.ts';
 import type { Check, FindingDraft } from '../types.ts';
+import { locationOf } from './support.ts';
 
 // HIPAA-NP-002 (a NetworkPolicy-enforcing CNI) is cniPresent, in cni.ts with the CNI detection.
 
@@ -8,7 +10,7 @@ import type { Check, FindingDraft } from '../types.ts';
  * API group → policy kinds that allow or deny traffic besides the kinds phiwall evaluates: networking.k8s.io
  * NetworkPolicies and the policy.networking.k8s.io AdminNetworkPolicy, BaselineAdminNetworkPolicy and
  * ClusterNetworkPolicy (modelled as the Admin and Baseline tiers; that group has no other kind), and
- * Cilium's CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy (host policies are warned about), and
+ * Cilium's CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy (host policies are reported below), and
  * Calico's NetworkPolicy and GlobalNetworkPolicy (staged policies and host endpoints are warned about).
  */
 const UNMODELLED_POLICY_KINDS: Readonly<Record<string, { kinds: readonly string[]; effect: string }>> = {
@@ -57,6 +59,24 @@ export const unmodelledKinds: Check = {
         remediation: {
           text: `Review the ${kind} objects by hand for flows into and out of PHI (or express them as NetworkPolicies), and record the review; the other checks do not see their effect.`,
         },
+      });
+    }
+    const hostPolicies = context.snapshot.ciliumHostPolicies ?? [];
+    if (hostPolicies.length > 0) {
+      const first = hostPolicies[0] as (typeof hostPolicies)[number];
+      drafts.push({
+        status: 'fail',
+        objects: hostPolicies.map((p) => p.id),
+        evidence: {
+          rules: hostPolicies.map((p) => ({ rule: p.id, at: where(p.provenance) })),
+          notes: [
+            `Cilium host policies (nodeSelector) ×${hostPolicies.length} in the input: they police the nodes, and so hostNetwork pods and traffic to and from the nodes; phiwall analyses CiliumNetworkPolicies and CiliumClusterwideNetworkPolicies for pods only, so what it reports for nodes and hostNetwork pods may be wider than what is enforced`,
+          ],
+        },
+        remediation: {
+          text: 'Review the host policies by hand for traffic between nodes or hostNetwork pods and PHI workloads, and record the review; the other checks do not see their effect.',
+        },
+        location: locationOf(first.provenance),
       });
     }
     return drafts;

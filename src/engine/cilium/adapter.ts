@@ -105,14 +105,19 @@ export class CiliumAdapter {
       }
       return out;
     };
+    const isolates = (direction: Direction) => policy.defaultDeny[direction] && policy[direction].length > 0;
+    const note = (direction: Direction) =>
+      isolates(direction)
+        ? `it has ${direction} rules and enableDefaultDeny.${direction} is not false`
+        : policy[direction].length === 0
+          ? `it has no ${direction} rules`
+          : `enableDefaultDeny.${direction}: false`;
     return {
       level: NETWORK_POLICY_LEVEL,
       tier: 'NetworkPolicy',
       subjects,
-      isolates: {
-        ingress: policy.defaultDeny.ingress && policy.ingress.length > 0,
-        egress: policy.defaultDeny.egress && policy.egress.length > 0,
-      },
+      isolates: { ingress: isolates('ingress'), egress: isolates('egress') },
+      isolationNote: { ingress: note('ingress'), egress: note('egress') },
       rules: { ingress: rules('ingress'), egress: rules('egress') },
       origin: { kind: policy.kind, policy: ciliumPolicyId(policy), provenance: policy.provenance },
     };
@@ -121,6 +126,7 @@ export class CiliumAdapter {
   private compileRule(policy: CiliumPolicy, rule: CiliumRule, id: number): KindRule {
     const matched = this.ruleMatches(rule);
     const named = rule.ports?.some((p) => typeof p.port === 'string') ?? false;
+    const names = (rule.peers ?? []).flatMap((p) => (p.kind === 'fqdn' ? [`fqdn:${p.pattern}`] : []));
     const ports = (destination: PodClass | undefined) => rulePorts(rule, destination);
     return {
       id,
@@ -137,6 +143,8 @@ export class CiliumAdapter {
         provenance: rule.provenance,
         ...(rule.l7 ? { note: `L7-filtered (${rule.l7.join(', ')})` } : {}),
       },
+      ...(names.length > 0 ? { names } : {}),
+      ...(subtract(this.worldAddresses, matched.addresses).length === 0 ? { matchesEveryName: true } : {}),
     };
   }
 

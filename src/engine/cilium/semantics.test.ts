@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildSnapshot } from '../../load/snapshot.ts';
 import type { Pod, Snapshot } from '../../model/types.ts';
+import { CILIUM_CLUSTER } from '../../testing/cilium-cluster.ts';
 import { yaml } from '../../testing/yaml.ts';
 import { parseAddress } from '../addresses.ts';
 import type { Endpoint, EngineOptions } from '../endpoint.ts';
@@ -12,65 +13,8 @@ import { referenceAllows } from '../reference.ts';
 
 const CILIUM: EngineOptions = { ipBlockMatchesPods: false, hostNetwork: 'node', ciliumIdentity: true };
 
-/** Three pods in shop (web, api, db; db with service account `db`), one in ops, a hostNetwork agent, two nodes. */
-const CLUSTER = yaml`
-  apiVersion: v1
-  kind: Namespace
-  metadata: {name: shop, labels: {team: shop}}
-  ---
-  apiVersion: v1
-  kind: Namespace
-  metadata: {name: ops}
-  ---
-  apiVersion: v1
-  kind: Node
-  metadata: {name: n1}
-  status: {addresses: [{type: InternalIP, address: 192.168.0.1}]}
-  ---
-  apiVersion: v1
-  kind: Node
-  metadata: {name: n2, labels: {cilium.io/no-schedule: "true"}}
-  status: {addresses: [{type: InternalIP, address: 192.168.0.2}]}
-  ---
-  apiVersion: v1
-  kind: Pod
-  metadata: {name: web, namespace: shop, labels: {app: web}}
-  spec: {containers: [{name: c, image: i}]}
-  status: {podIP: 10.0.0.1}
-  ---
-  apiVersion: v1
-  kind: Pod
-  metadata: {name: api, namespace: shop, labels: {app: api}}
-  spec: {containers: [{name: c, image: i, ports: [{name: http, containerPort: 8080}]}]}
-  status: {podIP: 10.0.0.2}
-  ---
-  apiVersion: v1
-  kind: Pod
-  metadata: {name: db, namespace: shop, labels: {app: db}}
-  spec: {serviceAccountName: db, containers: [{name: c, image: i}]}
-  status: {podIP: 10.0.0.3}
-  ---
-  apiVersion: v1
-  kind: Pod
-  metadata: {name: tool, namespace: ops, labels: {app: web}}
-  spec: {containers: [{name: c, image: i}]}
-  status: {podIP: 10.0.1.1}
-  ---
-  apiVersion: v1
-  kind: Pod
-  metadata: {name: agent, namespace: ops, labels: {app: agent}}
-  spec: {hostNetwork: true, containers: [{name: c, image: i}]}
-  status: {podIP: 192.168.0.1}
-  ---
-  apiVersion: v1
-  kind: Pod
-  metadata: {name: outsider, namespace: ops, labels: {app: outsider}}
-  spec: {hostNetwork: true, containers: [{name: c, image: i}]}
-  status: {podIP: 192.168.0.2}
-`;
-
 function cluster(policies: string): { snapshot: Snapshot; engine: Engine } {
-  const snapshot = buildSnapshot([{ path: 'c.yaml', text: `${CLUSTER}\n---\n${policies}` }]);
+  const snapshot = buildSnapshot([{ path: 'c.yaml', text: `${CILIUM_CLUSTER}\n---\n${policies}` }]);
   return { snapshot, engine: new Engine(snapshot, CILIUM) };
 }
 
