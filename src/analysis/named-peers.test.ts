@@ -8,7 +8,6 @@ import { CILIUM_CLUSTER } from '../testing/cilium-cluster.ts';
 import { yaml } from '../testing/yaml.ts';
 import { computeConnectivity } from './connectivity.ts';
 import { diffConnectivity } from './diff.ts';
-import { ResolveError, resolveEndpoint } from './resolve.ts';
 
 // Cilium's docs (DNS based policies): toFQDNs allows egress to the addresses a name resolves to at run
 // time. Offline those are unknown, so phiwall shows the destination as the peer `fqdn:<pattern>`.
@@ -91,15 +90,5 @@ test('diff: a named peer appears and disappears by name', () => {
   assert.deepEqual(
     changes.map((c) => `${c.kind} ${'external' in c.dst ? c.dst.external.join(',') : ''}`),
     ['added fqdn:api.paypal.com', 'removed fqdn:api.stripe.com'],
-  );
-});
-
-test('explain on a named peer says why it cannot answer, rather than answer for no address', () => {
-  const snapshot = buildSnapshot([{ path: 'c.yaml', text: `${CILIUM_CLUSTER}\n---\n${fqdnPolicy('web')}` }]);
-  assert.throws(
-    () => resolveEndpoint(snapshot, 'fqdn:api.stripe.com'),
-    (error: unknown) =>
-      error instanceof ResolveError &&
-      /toFQDNs destination, whose addresses are known only at run time/.test(error.message),
   );
 });

@@ -96,7 +96,7 @@ export function resolveEndpoint(snapshot: Snapshot, text: string): Resolved {
   }
   if (text.startsWith('fqdn:'))
     throw new ResolveError(
-      `"${text}" is a toFQDNs destination, whose addresses are known only at run time: connectivity lists the workloads that may reach it and on which ports`,
+      `"${text}" is a toFQDNs destination, whose addresses are known only at run time: it can only be a destination (explain ns/name ${text}); connectivity lists the workloads that may reach it and on which ports`,
     );
   const match = /^(?:([^/[\]]+)\/)?([^/[\]]+)(?:\[([A-Za-z]+)\])?$/.exec(text);
   if (!match)

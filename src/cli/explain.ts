@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import { explainConnection } from '../analysis/explain.ts';
+import { explainNamedConnection, isNamedPeerText } from '../analysis/explain-named.ts';
 import { resolveEndpoint } from '../analysis/resolve.ts';
 import { Engine } from '../engine/engine.ts';
 import { PROTOCOLS } from '../model/types.ts';
 import { explanationJson, renderExplanationText } from '../report/explain.ts';
+import { namedExplanationJson, renderNamedExplanationText } from '../report/explain-named.ts';
 import { type CliIo, UsageError } from './io.ts';
 import { engineOptionsOf, loadInputs, withInputOptions } from './shared-options.ts';
 
@@ -26,7 +28,7 @@ export function explainCommand(io: CliIo) {
   return withInputOptions(
     new Command('explain')
       .argument('<from>', 'source: ns/name, ns/name[Kind] or an IP address')
-      .argument('<to>', 'destination: ns/name, ns/name[Kind] or an IP address')
+      .argument('<to>', 'destination: ns/name, ns/name[Kind], an IP address or fqdn:<name> (Cilium toFQDNs)')
       .argument('[paths...]', 'manifest files or folders, or - for stdin'),
   )
     .description('Explain whether FROM may connect to TO, and which policies and rules decide it')
@@ -43,7 +45,8 @@ export function explainCommand(io: CliIo) {
 Examples:
   phiwall explain frontend/portal records/api --port 8443 examples/clinic
   phiwall explain 203.0.113.7 records/db --port 5432 examples/clinic
-  phiwall explain 'records/api[Deployment]' records/db examples/clinic --format json`,
+  phiwall explain 'records/api[Deployment]' records/db examples/clinic --format json
+  phiwall explain shop/web fqdn:api.stripe.com --port 443 k8s/`,
     )
     .action(async (from, to, paths, options, command) => {
       const misplaced = [from, to].find(isPathLike);
@@ -58,12 +61,17 @@ Examples:
         options.port !== undefined || options.protocol !== undefined
           ? { protocol: options.protocol ?? 'TCP', port: options.port }
           : undefined;
-      const explanation = explainConnection(
-        engine,
-        resolveEndpoint(snapshot, from),
-        resolveEndpoint(snapshot, to),
-        query,
-      );
+      const source = resolveEndpoint(snapshot, from);
+      if (isNamedPeerText(to)) {
+        const named = explainNamedConnection(engine, source, to, query);
+        io.stdout(
+          options.format === 'json'
+            ? `${JSON.stringify(namedExplanationJson(named), null, 2)}\n`
+            : renderNamedExplanationText(named),
+        );
+        return;
+      }
+      const explanation = explainConnection(engine, source, resolveEndpoint(snapshot, to), query);
       io.stdout(
         options.format === 'json'
           ? `${JSON.stringify(explanationJson(explanation), null, 2)}\n`

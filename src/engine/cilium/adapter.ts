@@ -50,13 +50,8 @@ export class CiliumAdapter {
     private readonly snapshot: Snapshot,
     private readonly classes: readonly PodClass[],
   ) {
-    const nodes = ciliumNodes(snapshot.nodes);
-    this.nodeAddresses = points(nodes.flatMap((n) => n.ips));
-    // Every member's addresses: members share the address pieces the cuts make, not the addresses.
-    const podAddresses = points(
-      classes.filter((c) => !c.hostNetwork).flatMap((c) => c.pods.flatMap((p) => p.ips)),
-    );
-    this.worldAddresses = subtract(ALL_ADDRESSES, union(this.nodeAddresses, podAddresses));
+    this.nodeAddresses = ciliumNodeAddresses(snapshot);
+    this.worldAddresses = worldAddresses(snapshot, classes);
     for (const c of classes) {
       if (!c.hostNetwork) {
         const namespaceLabels = snapshot.namespaces.get(c.namespace)?.labels ?? {};
@@ -253,6 +248,19 @@ export class CiliumAdapter {
     }
     return matched;
   }
+}
+
+function ciliumNodeAddresses(snapshot: Snapshot): IntervalSet<bigint> {
+  return points(ciliumNodes(snapshot.nodes).flatMap((n) => n.ips));
+}
+
+/** Addresses of no pod and no Cilium node: Cilium's `world`, where toFQDNs names resolve to. */
+export function worldAddresses(snapshot: Snapshot, classes: readonly PodClass[]): IntervalSet<bigint> {
+  // Every member's addresses: members share the address pieces the cuts make, not the addresses.
+  const podAddresses = points(
+    classes.filter((c) => !c.hostNetwork).flatMap((c) => c.pods.flatMap((p) => p.ips)),
+  );
+  return subtract(ALL_ADDRESSES, union(ciliumNodeAddresses(snapshot), podAddresses));
 }
 
 function points(ips: readonly string[]): IntervalSet<bigint> {
