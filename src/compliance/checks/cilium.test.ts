@@ -153,6 +153,44 @@ describe('audit, Cilium policies', () => {
     assert.ok(finding?.evidence.notes?.some((n) => /egress by default/.test(n)));
   });
 
+  test('016: toFQDNs egress from PHI is internet egress, with the pattern and rule; 019 does not count it; allowedEgress approves by name', () => {
+    const FQDN_SPEC = `{endpointSelector: {matchLabels: {app: api}}, egress: [{toFQDNs: [{matchPattern: "*.stripe.com"}], toPorts: [{ports: [{port: "443", protocol: TCP}]}]}, {toEndpoints: [{matchLabels: {k8s:io.kubernetes.pod.namespace: kube-system}}], toPorts: [{ports: [{port: "53", protocol: UDP}], rules: {dns: [{matchPattern: "*"}]}}]}]}`;
+    const policies = CNP('api-egress', FQDN_SPEC);
+    // The rule is written on the spec line, which comes after the workloads, the separator and 3 lines.
+    const line = WORKLOADS.split('\n').length + 1 + 4;
+    const [finding, ...rest] = findingsOf(audit(policies), 'HIPAA-NP-016');
+    assert.equal(rest.length, 0);
+    assert.equal(finding?.status, 'fail');
+    assert.deepEqual(finding?.objects, [API]);
+    assert.deepEqual(finding?.evidence.edges, [`${API} -> fqdn:*.stripe.com TCP 443`]);
+    assert.deepEqual(finding?.evidence.rules, [
+      {
+        rule: 'CiliumNetworkPolicy/records/api-egress egress[0] toFQDNs fqdn:*.stripe.com (TCP 443)',
+        at: `cluster.yaml:${line}`,
+      },
+    ]);
+    assert.deepEqual(finding?.location, { file: 'cluster.yaml', line });
+    assert.ok(
+      finding?.evidence.notes?.some((n) => /fqdn:\*\.stripe\.com: named by Cilium toFQDNs rules/.test(n)),
+    );
+    // 019 is about namespaces in the cluster: a name resolves outside it.
+    assert.deepEqual(statuses(audit(policies), 'HIPAA-NP-019'), ['pass ']);
+    const withConfig = (allowedEgress: string[]) => {
+      const snapshot = buildSnapshot([{ path: 'cluster.yaml', text: `${WORKLOADS}\n---\n${policies}` }]);
+      return runAudit(
+        new Engine(snapshot, CILIUM),
+        { ...DEFAULT_CONFIG, allowedEgress },
+        { now: new Date('2026-11-27') },
+      );
+    };
+    assert.deepEqual(statuses(withConfig(['fqdn:*.Stripe.com.']), 'HIPAA-NP-016'), ['pass ']);
+    // Approving one name does not approve a pattern that covers others.
+    assert.deepEqual(statuses(withConfig(['fqdn:api.stripe.com']), 'HIPAA-NP-016'), [`fail ${API}`]);
+    // A deny of world takes whatever the name resolves to: nothing is left to report.
+    const denied = CNP('api-egress', FQDN_SPEC.replace(/}$/, ', egressDeny: [{toEntities: [world]}]}'));
+    assert.deepEqual(statuses(audit(denied), 'HIPAA-NP-016'), ['pass ']);
+  });
+
   test('003: CNPs and CCNPs are modelled, not reported; a host policy (nodeSelector) is, as not analysed', () => {
     const modelled = audit(`${NAMESPACE_DENY}${CCNP('all', '{endpointSelector: {}, ingress: [{}]}')}`);
     assert.deepEqual(

@@ -9,7 +9,7 @@ import { addressSet, NON_PUBLIC_ADDRESSES } from './support.ts';
 import { allowedEgressOf, firstAddress, PRIVATE } from './util-addresses.ts';
 import { type Responsible, rulesForAddresses, type WorkloadIsolation } from './util-attribution.ts';
 import { clusterDnsAddresses, DNS_RULE_YAML } from './util-dns.ts';
-import { egressFindings, externalReach } from './util-egress.ts';
+import { egressFindings, externalReach, type NamedEgress, namedEgress } from './util-egress.ts';
 
 /** HIPAA-NP-016: internet egress from PHI is the exfiltration path that segmentation exists to close. */
 export const check016: Check = {
@@ -20,19 +20,42 @@ export const check016: Check = {
       subtract(subtract(ALL_ADDRESSES, NON_PUBLIC_ADDRESSES), allowed.cidrs),
       clusterDnsAddresses(context),
     );
+    const namedOf = new Map<Workload, NamedEgress>();
     return egressFindings(
       context,
       (workload) => {
         const { edges, reached } = externalReach(context, workload, internet, 'whole');
-        if (reached.length === 0) return undefined;
+        const named = namedEgress(context, workload, allowed.names);
+        namedOf.set(workload, named);
+        if (reached.length === 0 && named.edges.length === 0) return undefined;
+        const notes = [
+          ...(reached.length > 0
+            ? [
+                `the blocks above include internet addresses, e.g. ${firstAddress(reached)}; private and special-purpose ranges${allowed.cidrs.length ? ', allowedEgress' : ''} and cluster DNS are not counted`,
+              ]
+            : []),
+          ...(named.edges.length > 0
+            ? [
+                `${named.names.join(', ')}: named by Cilium toFQDNs rules, reached at whatever addresses DNS returns, all outside the cluster, so counted as internet; approved names go in allowedEgress as fqdn:<pattern>`,
+              ]
+            : []),
+        ];
         return {
-          edges,
-          responsible: rulesForAddresses(context, workload, 'egress', reached),
-          note: `the blocks above include internet addresses, e.g. ${firstAddress(reached)}; private and special-purpose ranges${allowed.cidrs.length ? ', allowedEgress' : ''} and cluster DNS are not counted`,
+          edges: [...edges, ...named.edges],
+          responsible: reached.length > 0 ? rulesForAddresses(context, workload, 'egress', reached) : [],
+          note: notes.join('; '),
+          kindRules: named.rules,
+          ...(named.location ? { kindLocation: named.location } : {}),
         };
       },
-      (workload, isolation, responsible) =>
-        withTiers(responsible, remediation016Own(context, workload, isolation, responsible, allowed.cidrs)),
+      (workload, isolation, responsible) => {
+        const own = remediation016Own(context, workload, isolation, responsible, allowed.cidrs);
+        const named = namedOf.get(workload);
+        if (!named?.edges.length) return withTiers(responsible, own);
+        const text = `Narrow the toFQDNs rules listed (${named.names.join(', ')}) to the names ${workload.id} must call, and add those to allowedEgress as fqdn:<pattern> once approved.`;
+        if (responsible.length === 0 && isolation.isolated) return { text };
+        return withTiers(responsible, { ...own, text: `${own.text} ${text}` });
+      },
     );
   },
 };

@@ -17,15 +17,22 @@ export function firstAddress(set: IntervalSet<bigint>): string | undefined {
   return first ? toCidrs([[first[0], first[0]]])[0]?.split('/')[0] : undefined;
 }
 
+/**
+ * allowedEgress split by what its entries name: CIDRs, names as Cilium's toFQDNs peers are shown
+ * (`fqdn:*.example.com`; no namespace name has a colon), and namespaces.
+ */
 export function allowedEgressOf(context: AuditContext): {
   cidrs: IntervalSet<bigint>;
   namespaces: Set<string>;
+  names: string[];
 } {
   const cidrs: string[] = [];
   const namespaces = new Set<string>();
+  const names: string[] = [];
   for (const entry of context.config.allowedEgress) {
     if (parseCidr(entry)) cidrs.push(entry);
+    else if (entry.startsWith('fqdn:')) names.push(entry.toLowerCase().replace(/\.$/, ''));
     else namespaces.add(entry);
   }
-  return { cidrs: addressSet(cidrs), namespaces };
+  return { cidrs: addressSet(cidrs), namespaces, names };
 }

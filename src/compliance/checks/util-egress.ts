@@ -1,9 +1,12 @@
-import type { Connection } from '../../analysis/connectivity.ts';
+import { type Connection, isNamedPeer, peerName } from '../../analysis/connectivity.ts';
+import { namedPeers, nameMatches } from '../../analysis/named-peers.ts';
 import { toCidrs } from '../../engine/addresses.ts';
 import { type IntervalSet, intersect, union } from '../../engine/intervals.ts';
+import { formatPorts } from '../../engine/ports.ts';
 import type { Workload } from '../../model/types.ts';
-import type { AuditContext, FindingDraft, Remediation } from '../types.ts';
-import { addressSet, connectionsOf, edgeText, phiWorkloads } from './support.ts';
+import { where } from '../../report/explain.ts';
+import type { AuditContext, Evidence, FindingDraft, Remediation } from '../types.ts';
+import { addressSet, connectionsOf, edgeText, locationOf, onePodPerClass, phiWorkloads } from './support.ts';
 import {
   cappedEdges,
   findingLocation,
@@ -19,6 +22,10 @@ export interface EgressHit {
   edges: string[];
   responsible: Responsible[];
   note: string;
+  /** Rules of other kinds behind the edges (Cilium's toFQDNs rules), as evidence. */
+  kindRules?: NonNullable<Evidence['rules']>;
+  /** Where the finding points when no NetworkPolicy or tier rule is responsible. */
+  kindLocation?: { file: string; line: number };
 }
 
 /**
@@ -45,11 +52,14 @@ export function egressFindings(
       objects: [workload.id],
       evidence: {
         edges: capped.edges,
-        rules: ruleEntries(hit.responsible),
+        rules: [...ruleEntries(hit.responsible), ...(hit.kindRules ?? [])],
         notes: [hit.note, ...opennessNotes(isolation, 'egress'), ...capped.notes],
       },
       remediation: remedy(workload, isolation, hit.responsible),
-      location: findingLocation(hit.responsible, workload),
+      location:
+        hit.responsible.length === 0 && hit.kindLocation
+          ? hit.kindLocation
+          : findingLocation(hit.responsible, workload),
     });
   }
   return findings;
@@ -78,4 +88,46 @@ export function externalReach(
     edges.push(edgeText(edge));
   }
   return { edges, reached };
+}
+
+/** A workload's egress to names (Cilium's toFQDNs) outside allowedEgress, with the rules naming them. */
+export interface NamedEgress {
+  names: string[];
+  edges: string[];
+  rules: NonNullable<Evidence['rules']>;
+  location?: { file: string; line: number };
+}
+
+/**
+ * Egress to peers known by name only: whatever a name resolves to lies outside the cluster. A name is
+ * approved when an allowedEgress `fqdn:` entry is the same pattern or covers it (`fqdn:*.example.com`
+ * covers `fqdn:api.example.com`).
+ */
+export function namedEgress(
+  context: AuditContext,
+  workload: Workload,
+  approved: readonly string[],
+): NamedEgress {
+  const names = new Set<string>();
+  const edges: string[] = [];
+  for (const connection of connectionsOf(context, workload.id, 'egress')) {
+    if (!isNamedPeer(connection.dst)) continue;
+    const name = peerName(connection.dst);
+    if (approved.some((pattern) => nameMatches(pattern, name))) continue;
+    names.add(name);
+    edges.push(edgeText(connection));
+  }
+  const rules = new Map<string, NonNullable<Evidence['rules']>[number]>();
+  let location: NamedEgress['location'];
+  for (const pod of names.size > 0 ? onePodPerClass(context, workload) : []) {
+    for (const peer of namedPeers(context.engine, context.engine.classOf(pod))) {
+      if (!names.has(peer.name)) continue;
+      for (const { rule, ports } of peer.grantedBy) {
+        const text = `${rule.rule} toFQDNs ${peer.name} (${formatPorts(ports)})`;
+        rules.set(text, { rule: text, at: where(rule.provenance) });
+        location ??= locationOf(rule.provenance);
+      }
+    }
+  }
+  return { names: [...names].sort(), edges, rules: [...rules.values()], ...(location ? { location } : {}) };
 }
