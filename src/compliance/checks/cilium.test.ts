@@ -197,6 +197,14 @@ describe('audit, Cilium policies', () => {
       findingsOf(modelled, 'HIPAA-NP-003').filter((f) => f.status !== 'pass'),
       [],
     );
+    // The pass finding says what was analysed: objects, not specs (one CCNP with two specs counts once).
+    const analysed = audit(
+      `${NAMESPACE_DENY}${CCNP('all', '{endpointSelector: {}, ingress: [{}]}')}apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {name: two}\nspecs: [{endpointSelector: {}, ingress: [{}]}, {endpointSelector: {}, egress: [{}]}]\n---\napiVersion: cilium.io/v2alpha1\nkind: CiliumCIDRGroup\nmetadata: {name: partners}\nspec: {externalCIDRs: [192.0.2.0/24]}\n`,
+    );
+    assert.deepEqual(
+      findingsOf(analysed, 'HIPAA-NP-003').map((f) => [f.status, f.objects]),
+      [['pass', ['CiliumNetworkPolicy ×1', 'CiliumClusterwideNetworkPolicy ×2', 'CiliumCIDRGroup ×1']]],
+    );
     const host = audit(
       `${NAMESPACE_DENY}${CCNP('nodes', '{nodeSelector: {}, ingress: [{fromEntities: [cluster]}]}')}`,
     );

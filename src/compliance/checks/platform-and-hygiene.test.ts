@@ -620,8 +620,11 @@ describe('HIPAA-NP-003 unmodelled policy kinds', () => {
     const findings = findingsOf(audit(manifests), 'HIPAA-NP-003');
     assert.deepEqual(
       findings.map((f) => [f.status, f.objects]),
-      // Calico's GlobalNetworkPolicy is modelled: no finding for it.
-      [['fail', ['NetworkPolicy (crd.antrea.io/v1beta1)']]],
+      // Calico's GlobalNetworkPolicy is modelled: no failure for it, a pass naming it as analysed.
+      [
+        ['fail', ['NetworkPolicy (crd.antrea.io/v1beta1)']],
+        ['pass', ['Calico GlobalNetworkPolicy ×1']],
+      ],
     );
     assert.match(notes(findings[0] as Finding), /NetworkPolicy \(crd\.antrea\.io\/v1beta1\) ×2 in the input/);
   });
@@ -678,6 +681,7 @@ describe('HIPAA-NP-003 unmodelled policy kinds', () => {
     `;
     const finding = only(audit(manifests), 'HIPAA-NP-003');
     assert.equal(finding.status, 'pass');
+    assert.deepEqual(finding.objects, ['Calico NetworkSet ×1']);
   });
 });
 
