@@ -3,7 +3,7 @@ import { CNI_PROFILES, type CniProfileName, cniProfile, describeProfile } from '
 import type { EngineOptions } from '../engine/endpoint.ts';
 import { formatDiagnostic } from '../load/diagnostics.ts';
 import { connect } from '../load/live/connection.ts';
-import { type ClusterListing, listCluster } from '../load/live/list.ts';
+import { absentNote, type ClusterListing, listCluster } from '../load/live/list.ts';
 import { snapshotOfListing } from '../load/live/snapshot.ts';
 import { loadSnapshot } from '../load/snapshot.ts';
 import type { SourceText } from '../load/sources.ts';
@@ -172,11 +172,8 @@ export async function listLive(options: InputOptions, io: CliIo): Promise<Cluste
     namespace: options.namespace,
     progress: (text) => io.stderr(`phiwall: ${text}\n`),
   });
-  // Said, not silent: on a Cilium cluster without its CRDs served, say, the policies were not read.
-  if (listing.absent.length > 0)
-    io.stderr(
-      `phiwall: not served by this cluster (CRD not installed), so not read: ${listing.absent.join(', ')}\n`,
-    );
+  const note = absentNote(listing);
+  if (note) io.stderr(note);
   return listing;
 }
 

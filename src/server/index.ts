@@ -39,7 +39,7 @@ import type { RecordedInput } from '../history/capture.ts';
 import { fileSource, liveSource } from '../history/source-info.ts';
 import { formatDiagnostic, InputError } from '../load/diagnostics.ts';
 import { connect } from '../load/live/connection.ts';
-import { listCluster } from '../load/live/list.ts';
+import { absentNote, listCluster } from '../load/live/list.ts';
 import { snapshotOfListing } from '../load/live/snapshot.ts';
 import { ClusterWatch } from '../load/live/watch.ts';
 import { buildSnapshot, loadSnapshot } from '../load/snapshot.ts';
@@ -183,6 +183,8 @@ export async function startServe(options: ServeOptions = {}): Promise<RunningSer
       workloadNames: options.workloadNames,
     });
     if (options.record) inputs.set(snapshot, liveSource(listing));
+    const absent = absentNote(listing);
+    if (absent) log?.(absent);
     for (const warning of snapshot.warnings) log?.(`${formatDiagnostic(warning)}\n`);
     state = await ServeState.create(snapshot, {
       ...stateOptions,

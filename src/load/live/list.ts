@@ -20,6 +20,13 @@ export interface ClusterListing {
   absent: string[];
 }
 
+/** Said, not silent: on a Cilium cluster without its CRDs served, say, the policies were not read. */
+export function absentNote(listing: ClusterListing): string | undefined {
+  return listing.absent.length > 0
+    ? `phiwall: not served by this cluster (CRD not installed), so not read: ${listing.absent.join(', ')}\n`
+    : undefined;
+}
+
 export interface ListOptions {
   namespace?: string;
   /** Page size asked of the server (`limit`): large clusters arrive in pages, never in one answer. */
