@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Engine } from '../engine/engine.ts';
-import { buildSnapshot } from '../load/snapshot.ts';
+import { buildSnapshot, loadSnapshot } from '../load/snapshot.ts';
 import { yaml } from '../testing/yaml.ts';
 import { type LintProblem, lintSnapshot } from './lint.ts';
-import { dnsPatternAllows } from './lint-cilium.ts';
+import { dnsPatternAllows } from './named-peers.ts';
 
 /** A clinic: the records API and its database in phi, a portal in web, one node. */
 const APPS = yaml`
@@ -329,4 +330,14 @@ test('DNS patterns: * alone lets everything through, elsewhere it stays within o
   assert.equal(dnsPatternAllows('*.example', '*.example'), true);
   assert.equal(dnsPatternAllows('*.com', '*.example.com'), false);
   assert.equal(dnsPatternAllows('api.example', 'apixexample'), false);
+});
+
+test('the Cilium clinic example lints clean: it has no toFQDNs rule for PW-LINT-034 to ask a DNS rule of', () => {
+  const dir = fileURLToPath(new URL('../../examples/hipaa-clinic/cilium/', import.meta.url));
+  const snapshot = loadSnapshot([dir]);
+  assert.ok(snapshot.ciliumPolicies.length > 0);
+  assert.ok(
+    snapshot.ciliumPolicies.every((p) => p.egress.every((r) => !r.peers?.some((x) => x.kind === 'fqdn'))),
+  );
+  assert.deepEqual(lintSnapshot(snapshot, new Engine(snapshot, CILIUM)).problems, []);
 });

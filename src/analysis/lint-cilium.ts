@@ -23,6 +23,7 @@ import {
 import type { Direction, Snapshot } from '../model/types.ts';
 import { where } from '../report/explain.ts';
 import type { DnsTarget } from './lint-dns.ts';
+import { dnsPatternAllows } from './named-peers.ts';
 import { isolatingPolicies, type LintFinding, PodIndex, selectorText } from './policy-hygiene.ts';
 
 const FQDN_DOCS = 'https://docs.cilium.io/en/stable/security/policy/language/#dns-based';
@@ -419,16 +420,4 @@ function reachesDns(snapshot: Snapshot, rule: CiliumRule, targets: readonly DnsT
     );
     return peers && ports;
   });
-}
-
-/**
- * Whether a DNS rule's name or pattern lets lookups of a toFQDNs name or pattern through. Cilium's `*`
- * alone matches every name, elsewhere it stands for DNS characters within one label; a `*` in the
- * toFQDNs pattern is matched as a character, so `*.example.com` lets `*.example.com` through and
- * `*.com` does not.
- */
-export function dnsPatternAllows(pattern: string, name: string): boolean {
-  if (pattern === '*') return true;
-  const parts = pattern.split('*').map((part) => part.replace(/[.]/g, '\\.'));
-  return new RegExp(`^${parts.join('[-a-z0-9_*]*')}$`).test(name);
 }

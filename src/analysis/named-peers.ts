@@ -91,16 +91,28 @@ export function explainNamedPeer(engine: Engine, subject: PodClass, name: string
 }
 
 /**
- * Whether a rule's `fqdn:<pattern>` covers an asked `fqdn:<name>`: the same text, or a pattern whose
- * `*` stands for characters of one DNS label (Cilium's pkg/fqdn/matchpattern: `*` alone matches every
- * name, elsewhere it matches `[-a-zA-Z0-9_]*`). Names compare lower-case without the trailing dot, as
- * the loader keeps patterns.
+ * Whether a rule's `fqdn:<pattern>` covers an asked `fqdn:<name>` (or the same pattern), as Cilium
+ * matches names: lower-case, without the trailing dot, as the loader keeps patterns.
  */
 export function nameMatches(pattern: string, asked: string): boolean {
   const name = asked.toLowerCase().replace(/\.$/, '');
-  if (pattern === name || pattern === 'fqdn:*') return true;
+  return (
+    pattern.startsWith('fqdn:') &&
+    name.startsWith('fqdn:') &&
+    dnsPatternAllows(pattern.slice(5), name.slice(5))
+  );
+}
+
+/**
+ * Whether a DNS name or pattern lets a name or pattern through (Cilium's pkg/fqdn/matchpattern): `*`
+ * alone matches every name, elsewhere it stands for DNS characters within one label; a `*` in the
+ * name is matched as a character, so `*.example.com` lets `*.example.com` through and `*.com` does not.
+ */
+export function dnsPatternAllows(pattern: string, name: string): boolean {
+  if (pattern === '*') return true;
+  // Patterns from phiwall.yaml are not validated as Cilium's are: escape every regex character.
   const parts = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
-  return new RegExp(`^${parts.join('[-a-z0-9_]*')}$`).test(name);
+  return new RegExp(`^${parts.join('[-a-z0-9_*]*')}$`).test(name);
 }
 
 type Accumulated = NamedPeer & { plain: PortSet };
