@@ -166,3 +166,79 @@ describe('explain to a name (toFQDNs)', () => {
     );
   });
 });
+
+test('explain to a name, pods of a workload apart: one group per answer, the verdict "some" in JSON', () => {
+  const pod = (name: string, ip: string, extra: string) => yaml`
+    apiVersion: v1
+    kind: Pod
+    metadata:
+      name: ${name}
+      namespace: shop
+      labels: {app: pay, pod-template-hash: h1${extra}}
+      ownerReferences: [{kind: ReplicaSet, name: pay-h1, controller: true}]
+    status: {podIP: ${ip}}
+  `;
+  const text = [
+    yaml`
+      apiVersion: v1
+      kind: Namespace
+      metadata: {name: shop}
+      ---
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: pay, namespace: shop}
+      spec: {template: {metadata: {labels: {app: pay}}}}
+      ---
+      apiVersion: apps/v1
+      kind: ReplicaSet
+      metadata:
+        name: pay-h1
+        namespace: shop
+        ownerReferences: [{kind: Deployment, name: pay, controller: true}]
+      spec: {template: {metadata: {labels: {app: pay, pod-template-hash: h1}}}}
+    `,
+    pod('pay-h1-a', '10.0.0.1', ''),
+    pod('pay-h1-q', '10.0.0.2', ', quarantine: "true"'),
+    yaml`
+      apiVersion: cilium.io/v2
+      kind: CiliumNetworkPolicy
+      metadata: {name: pay, namespace: shop}
+      spec:
+        endpointSelector: {matchLabels: {app: pay}}
+        egress: [{toFQDNs: [{matchName: api.stripe.com}], toPorts: [{ports: [{port: "443", protocol: TCP}]}]}]
+      ---
+      apiVersion: cilium.io/v2
+      kind: CiliumNetworkPolicy
+      metadata: {name: quarantine, namespace: shop}
+      spec:
+        endpointSelector: {matchLabels: {quarantine: "true"}}
+        egressDeny: [{toEntities: [world]}]
+    `,
+  ].join('\n---\n');
+  const snap = buildSnapshot([{ path: 'c.yaml', text }]);
+  const e = explainNamedConnection(
+    new Engine(snap, CILIUM),
+    resolveEndpoint(snap, 'shop/pay'),
+    'fqdn:api.stripe.com',
+    { protocol: 'TCP', port: 443 },
+  );
+  assert.deepEqual(
+    e.groups.map((g) => [g.fromPods.map((p) => p.name), g.verdict]),
+    [
+      [['pay-h1-a'], true],
+      [['pay-h1-q'], false],
+    ],
+  );
+  const rendered = renderNamedExplanationText(e);
+  assert.match(rendered, /Verdict on TCP 443: ALLOWED for some pods, DENIED for others/);
+  assert.match(rendered, /Group 2 of 2: pods pay-h1-q \(quarantine=true\)/);
+  const json = namedExplanationJson(e);
+  assert.equal(json.verdict, 'some');
+  assert.deepEqual(
+    json.groups?.map((g) => [g.from.pods, g.verdict]),
+    [
+      [['pay-h1-a'], 'allow'],
+      [['pay-h1-q'], 'deny'],
+    ],
+  );
+});

@@ -1,9 +1,8 @@
 import { labelsApart } from '../analysis/explain.ts';
 import type { NamedExplanation, NamedGroup } from '../analysis/explain-named.ts';
 import type { NamedRule } from '../analysis/named-peers.ts';
-import { contains } from '../engine/intervals.ts';
-import { formatPorts, isEmptyPorts, type PortSet } from '../engine/ports.ts';
-import { endpointName, PARTIAL_NOTE, where } from './explain.ts';
+import { formatPorts, isEmptyPorts } from '../engine/ports.ts';
+import { endpointName, PARTIAL_NOTE, queryHit, queryText, where } from './explain.ts';
 import { portsToJson } from './ports-json.ts';
 
 /** Why an answer about a name is only as good as what DNS returns, said once in every output. */
@@ -39,15 +38,6 @@ export function renderNamedExplanationText(e: NamedExplanation): string {
   return `${lines.join('\n')}\n`;
 }
 
-function queryText(e: NamedExplanation): string {
-  if (!e.query) return '';
-  return e.query.port === undefined ? e.query.protocol : `${e.query.protocol} ${e.query.port}`;
-}
-
-function hit(e: NamedExplanation, ports: PortSet): string {
-  return e.query?.port !== undefined && contains(ports[e.query.protocol], e.query.port) ? '  <- matches' : '';
-}
-
 function ruleText(r: NamedRule): string {
   return `${r.rule.rule}${r.rule.note ? ` [${r.rule.note}]` : ''} (${where(r.rule.provenance)})`;
 }
@@ -64,20 +54,20 @@ function groupLines(e: NamedExplanation, g: NamedGroup): string[] {
   lines.push('', `Egress from ${endpointName(e.from)} to ${e.to}:`);
   if (g.allowedBy.length === 0) lines.push(`  no toFQDNs rule of a policy selecting it names ${e.to}`);
   for (const r of g.allowedBy)
-    lines.push(`  allowed by ${ruleText(r)}: ${formatPorts(r.ports)}${hit(e, r.ports)}`);
+    lines.push(`  allowed by ${ruleText(r)}: ${formatPorts(r.ports)}${queryHit(e, r.ports)}`);
   for (const f of g.l7Filtered)
     lines.push(`  L7-filtered on ${formatPorts(f.ports)}: ${f.rule.rule} (${where(f.rule.provenance)})`);
   for (const r of g.deniedBy)
     lines.push(
-      `  denied by ${ruleText(r)}, a deny of every address outside the cluster, so of whatever ${e.to} resolves to: ${formatPorts(r.ports)}; a deny wins over every allow${hit(e, r.ports)}`,
+      `  denied by ${ruleText(r)}, a deny of every address outside the cluster, so of whatever ${e.to} resolves to: ${formatPorts(r.ports)}; a deny wins over every allow${queryHit(e, r.ports)}`,
     );
   for (const r of g.mayBeDeniedBy)
     lines.push(
-      `  may be denied by ${ruleText(r)}, a deny of some addresses outside the cluster, if ${e.to} resolves into them: ${formatPorts(r.ports)}${hit(e, r.ports)}`,
+      `  may be denied by ${ruleText(r)}, a deny of some addresses outside the cluster, if ${e.to} resolves into them: ${formatPorts(r.ports)}${queryHit(e, r.ports)}`,
     );
   if (!isEmptyPorts(g.everyAddress))
     lines.push(
-      `  open to every address outside the cluster, so to whatever ${e.to} resolves to: ${formatPorts(g.everyAddress)}${hit(e, g.everyAddress)} (explain an address for the rules)`,
+      `  open to every address outside the cluster, so to whatever ${e.to} resolves to: ${formatPorts(g.everyAddress)}${queryHit(e, g.everyAddress)} (explain an address for the rules)`,
     );
   return lines;
 }

@@ -3,6 +3,7 @@ import {
   labelsApart,
   type PairAnswer,
   type PairGroup,
+  type PortQuery,
   queryOutcome,
 } from '../analysis/explain.ts';
 import type { Resolved } from '../analysis/resolve.ts';
@@ -62,12 +63,12 @@ function groupEnd(resolved: Resolved, pods: readonly Pod[] | undefined): string 
   return `${endpointName(resolved)} ${podsText(pods, resolved.pods)}`;
 }
 
-function queryText(e: Explanation): string {
+export function queryText(e: { query?: PortQuery }): string {
   if (!e.query) return '';
   return e.query.port === undefined ? e.query.protocol : `${e.query.protocol} ${e.query.port}`;
 }
 
-function queryHit(e: Explanation, ports: PortSet): string {
+export function queryHit(e: { query?: PortQuery }, ports: PortSet): string {
   return e.query?.port !== undefined && contains(ports[e.query.protocol], e.query.port) ? '  <- matches' : '';
 }
 
