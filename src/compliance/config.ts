@@ -189,7 +189,7 @@ phi:
     - {key: compliance, values: [hipaa]}
 # Namespaces that may reach PHI workloads (an ingress controller, monitoring …).
 allowedIngressNamespaces: []
-# CIDRs and namespaces PHI workloads may reach (business associates, external APIs).
+# CIDRs, namespaces and fqdn:<pattern> names (Cilium toFQDNs) PHI workloads may reach (business associates, external APIs).
 allowedEgress: []
 # Approved flows into PHI: {from: ns/name, to: ns/name, port: 8443, protocol: TCP}.
 approvedFlows: []
