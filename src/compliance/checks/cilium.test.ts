@@ -170,6 +170,12 @@ describe('audit, Cilium policies', () => {
       },
     ]);
     assert.deepEqual(finding?.location, { file: 'cluster.yaml', line });
+    // Isolated, and only the toFQDNs rule to blame: the fix is to narrow it, not a rewritten NetworkPolicy.
+    assert.match(
+      finding?.remediation?.text ?? '',
+      /^Narrow the toFQDNs rules listed \(fqdn:\*\.stripe\.com\)/,
+    );
+    assert.equal(finding?.remediation?.yaml, undefined);
     assert.ok(
       finding?.evidence.notes?.some((n) => /fqdn:\*\.stripe\.com: named by Cilium toFQDNs rules/.test(n)),
     );
