@@ -14,7 +14,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { stringify } from 'yaml';
 
 export interface FakeApiServerOptions {
@@ -197,6 +197,11 @@ export class FakeApiServer {
   /** Oldest resourceVersion a watch or consistent list may start from. */
   private oldestRv = BASE_RV;
   private readonly watchers = new Set<Watcher>();
+  /**
+   * Every socket, HTTP or not yet: closeAllConnections misses one still in its TLS handshake (a client
+   * reconnecting its watch as close() begins), which would then hold close() open for good.
+   */
+  private readonly sockets = new Set<Socket>();
 
   private constructor(
     private readonly server: Server,
@@ -204,6 +209,10 @@ export class FakeApiServer {
   ) {
     const scheme = options.tls ? 'https' : 'http';
     this.url = `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
   }
 
   static async start(options: FakeApiServerOptions = {}): Promise<FakeApiServer> {
@@ -285,7 +294,8 @@ export class FakeApiServer {
     for (const w of this.watchers) w.res.end();
     this.watchers.clear();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeAllConnections(); // keep-alive sockets of clients would otherwise hold close() open
+    // Keep-alive and watch sockets of clients would otherwise hold close() open.
+    for (const socket of this.sockets) socket.destroy();
     await closed;
   }
 
