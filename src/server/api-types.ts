@@ -79,6 +79,11 @@ export interface Exposure {
   phiFromNonPhiNamespaces: string[];
   /** Edges (ids) observed in flow logs although policy denies them. */
   enforcementGaps: string[];
+  /**
+   * The edges (ids) behind the first two numbers: into PHI from an external block or an entry point
+   * (`internet`), into PHI from a workload of a namespace holding no PHI (`namespaces`).
+   */
+  edges: { internet: string[]; namespaces: string[] };
 }
 
 export interface Graph {

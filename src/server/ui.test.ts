@@ -91,7 +91,12 @@ function syntheticGraph(namespaces: number, perNamespace: number): Graph {
       failing: 0,
       needsReview: 0,
     },
-    exposure: { phiFromInternet: [], phiFromNonPhiNamespaces: [], enforcementGaps: [] },
+    exposure: {
+      phiFromInternet: [],
+      phiFromNonPhiNamespaces: [],
+      enforcementGaps: [],
+      edges: { internet: [], namespaces: [] },
+    },
     status: { enforcement: 'enforcing' },
   };
 }
@@ -654,7 +659,12 @@ spec:
         },
       ],
       summary: { workloads: 1, phi: 1, edges: 1, failing: 1, needsReview: 0 },
-      exposure: { phiFromInternet: [w], phiFromNonPhiNamespaces: [w], enforcementGaps: [bad(28)] },
+      exposure: {
+        phiFromInternet: [w],
+        phiFromNonPhiNamespaces: [w],
+        enforcementGaps: [bad(28)],
+        edges: { internet: [`external:${bad(9)}->${w}`], namespaces: [] },
+      },
       status: {
         enforcement: 'unknown',
         stale: { since: bad(29), message: bad(30), errors: [bad(30)] },

@@ -27,14 +27,23 @@ type Tab = 'details' | 'findings' | 'changes' | 'what-if' | 'flows';
 
 const TEST_MODE = new URLSearchParams(location.search).get('test') === '1';
 
-/** The base graph with what a what-if adds: its new edges and any node only it has. */
+/** The base graph with what a what-if adds: its new edges, any node only it has, and their exposure. */
 function mergeWhatIf(base: Graph, result: WhatIfResult): Graph {
   const nodeIds = new Set(base.nodes.map((n) => n.id));
   const edgeIds = new Set(base.edges.map((e) => e.id));
+  const union = (a: readonly string[], b: readonly string[]) => [...new Set([...a, ...b])];
+  const { edges } = result.graph.exposure;
   return {
     ...base,
     nodes: [...base.nodes, ...result.graph.nodes.filter((n) => !nodeIds.has(n.id))],
     edges: [...base.edges, ...result.added.filter((e) => !edgeIds.has(e.id))],
+    exposure: {
+      ...base.exposure,
+      edges: {
+        internet: union(base.exposure.edges.internet, edges.internet),
+        namespaces: union(base.exposure.edges.namespaces, edges.namespaces),
+      },
+    },
   };
 }
 
