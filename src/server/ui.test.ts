@@ -12,6 +12,7 @@ import { join, relative, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { AGGREGATE_ABOVE, buildView, NO_FILTERS, portsMatch } from '../../web/src/graph.ts';
+import { nearestInDirection } from '../../web/src/keyboard.ts';
 import type { Graph, GraphEdge, GraphNode } from '../../web/src/types.ts';
 import { type RunningServe, startServe } from './index.ts';
 
@@ -124,6 +125,22 @@ describe('UI graph model', () => {
       open.drawnEdge.get('ns-0/app-0[Deployment]->ns-1/app-1[Deployment]'),
       'agg:ns-0/app-0[Deployment]->ns:ns-1',
     );
+  });
+
+  test('arrow keys move to the nearest node ahead, a step sideways counting twice', () => {
+    const points = [
+      { id: 'right', x: 10, y: 0 },
+      { id: 'right-low', x: 5, y: 8 },
+      { id: 'left', x: -4, y: 0 },
+      { id: 'below', x: 1, y: 6 },
+    ];
+    const from = { x: 0, y: 0 };
+    // Right: right scores 10, right-low 5 + 2·8 = 21, below 1 + 2·6 = 13; left is behind.
+    assert.equal(nearestInDirection(points, from, 'right')?.id, 'right');
+    assert.equal(nearestInDirection(points, from, 'left')?.id, 'left');
+    // Down: below 6 + 2·1 = 8, right-low 8 + 2·5 = 18.
+    assert.equal(nearestInDirection(points, from, 'down')?.id, 'below');
+    assert.equal(nearestInDirection(points, from, 'up'), undefined, 'nothing above');
   });
 
   test('filters keep the matching edges and their ends', () => {
@@ -764,6 +781,35 @@ spec:
       true,
     );
     await shoot(page, 'aggregated-2000');
+
+    // The keyboard: arrows move a ring from node to node, Enter opens a namespace, Escape clears.
+    await page.getByTestId('graph').focus();
+    const ring = `window.__phiwall.cy.nodes('.kbd-focus').map((n) => n.id()).join(',')`;
+    let focused = '';
+    const walk = ['ArrowRight', 'ArrowDown', 'ArrowLeft', 'ArrowUp'];
+    for (let i = 0; i < 40 && !focused.startsWith('ns:'); i++) {
+      await page.keyboard.press(walk[Math.floor(i / 5) % 4] ?? 'ArrowRight');
+      focused = await inPage<string>(page, ring);
+      assert.ok(!focused.includes(','), 'one node at a time');
+    }
+    assert.match(focused, /^ns:ns-\d+$/, 'the walk reached a collapsed namespace');
+    assert.ok(((await page.getByTestId('graph-focus').textContent()) ?? '').includes(focused.slice(3)));
+    await page.keyboard.press('Enter');
+    await waitUntil(page, `window.__phiwall.cy.nodes('.workload').length === 50`, 5000);
+    assert.equal(
+      await inPage<boolean>(page, `window.__phiwall.cy.getElementById('${focused}').isParent()`),
+      true,
+    );
+    await page.keyboard.press('Escape');
+    await waitUntil(page, `window.__phiwall.cy.$(':selected').length === 0 && ${ring} === ''`, 2000);
+
+    // The panel tabs: one tab stop, arrow keys between them.
+    await page.getByTestId('tab-findings').click();
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.getByTestId('tab-changes').getAttribute('aria-selected'), 'true');
+    assert.equal(await inPage<string>(page, 'document.activeElement.dataset.testid'), 'tab-changes');
+    await page.keyboard.press('ArrowLeft');
+    assert.equal(await page.getByTestId('tab-findings').getAttribute('aria-selected'), 'true');
     await page.close();
   });
 

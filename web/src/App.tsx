@@ -458,16 +458,27 @@ export function App() {
           <Legend flows={showFlows && flows !== undefined} whatIf={whatIf.result !== undefined} />
         </section>
         <aside class="side">
-          <div class="tabs" role="tablist">
-            {tabs.map(([id, label]) => (
+          <div class="tabs" role="tablist" aria-label="Panels">
+            {tabs.map(([id, label], i) => (
               <button
                 type="button"
                 role="tab"
                 key={id}
                 aria-selected={tab === id}
+                // One tab stop for the list; the arrow keys move between tabs (the WAI-ARIA tabs pattern).
+                tabIndex={tab === id ? 0 : -1}
                 class={tab === id ? 'tab active' : 'tab'}
                 data-testid={`tab-${id}`}
                 onClick={() => switchTab(id)}
+                onKeyDown={(event) => {
+                  const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
+                  if (!step) return;
+                  event.preventDefault();
+                  const [next] = tabs[(i + step + tabs.length) % tabs.length] ?? [];
+                  if (!next) return;
+                  switchTab(next);
+                  document.querySelector<HTMLElement>(`[data-testid="tab-${next}"]`)?.focus();
+                }}
               >
                 {label}
               </button>

@@ -86,6 +86,11 @@ const STYLE: StylesheetJson = [
     },
   },
   { selector: 'node.host-network', style: { 'background-color': '#fff8e1' } },
+  // The keyboard's place in the graph (keyboard.ts): a ring around the node, apart from the selection.
+  {
+    selector: 'node.kbd-focus',
+    style: { 'underlay-color': '#1565c0', 'underlay-opacity': 0.45, 'underlay-padding': 9 },
+  },
   {
     selector: 'node.external',
     style: {
