@@ -15,6 +15,7 @@ import { AGGREGATE_ABOVE, buildView, NO_FILTERS, portsMatch } from '../../web/sr
 import { nearestInDirection } from '../../web/src/keyboard.ts';
 import type { Graph, GraphEdge, GraphNode } from '../../web/src/types.ts';
 import { type RunningServe, startServe } from './index.ts';
+import { QUARANTINE } from './test-support.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -953,6 +954,42 @@ spec:
     await server.close();
     await page.getByTestId('banner-reconnecting').waitFor({ timeout: 5000 });
     assert.equal(await page.getByTestId('live').getAttribute('data-state'), 'reconnecting');
+    await page.close();
+  });
+
+  test('a workload whose pods differ drills down to its pod groups, in the panel and in the graph', async () => {
+    const dir = join(tmp, 'quarantine');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'cluster.yaml'), QUARANTINE);
+    const server = await serve({ paths: [dir], watch: false });
+    const page = await open(server);
+    const API = 'web/api[Deployment]';
+    await clickElement(page, API);
+    const groups = page.getByTestId('pod-group');
+    await groups.first().waitFor();
+    assert.equal(await groups.count(), 2);
+    const text = (await page.getByTestId('pod-groups').textContent()) ?? '';
+    // The quarantined pod sends nothing; the other sends anything to the client (src/server/pod-groups.test.ts).
+    assert.match(text, /quarantine=true · 1 pod.*api-5c6b9d-q.*→ web\/client: none/);
+    assert.match(text, /!quarantine · 1 pod.*api-5c6b9d-ok.*→ web\/client: all ports/);
+    await page.getByTestId('drill').click();
+    await waitUntil(page, `window.__phiwall.cy.nodes('.pod-group').length === 2`, 3000);
+    const drawn = await inPage<{ parents: string[]; edges: string[][] }>(
+      page,
+      `(() => {
+        const cy = window.__phiwall.cy;
+        return {
+          parents: cy.nodes('.pod-group').map((n) => n.parent().id()),
+          edges: cy.edges('.group-edge').map((e) => [e.source().data('label'), e.target().id(), e.data('label')]),
+        };
+      })()`,
+    );
+    assert.deepEqual(drawn.parents, [API, API]);
+    assert.deepEqual(drawn.edges, [['!quarantine\n1 pod', 'web/client[Pod]', 'all ports']]);
+    await shoot(page, 'pod-groups');
+    await page.getByTestId('drill').click();
+    await waitUntil(page, `window.__phiwall.cy.nodes('.pod-group').length === 0`, 3000);
+    assertSelfContained(page, server);
     await page.close();
   });
 

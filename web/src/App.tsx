@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, api, subscribe } from './api.ts';
 import type { GraphView } from './cy.ts';
+import { drillElements } from './drill.ts';
 import { ExposureBar } from './ExposureBar.tsx';
 import { GraphCanvas, type Pending } from './GraphCanvas.tsx';
 import {
@@ -21,7 +22,7 @@ import { FlowsPanel } from './panels/Flows.tsx';
 import { WhatIfPanel, type WhatIfState } from './panels/WhatIf.tsx';
 import { liveState, StatusBanners } from './StatusBanners.tsx';
 import { Toolbar } from './Toolbar.tsx';
-import type { ChangeEvent, Finding, FlowsReport, Graph, GraphNode, WhatIfResult } from './types.ts';
+import type { ChangeEvent, Finding, FlowsReport, Graph, GraphNode, PodGroup, WhatIfResult } from './types.ts';
 
 type Tab = 'details' | 'findings' | 'changes' | 'what-if' | 'flows';
 
@@ -78,6 +79,7 @@ export function App() {
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [aggregate, setAggregate] = useState(false);
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
+  const [drilled, setDrilled] = useState<ReadonlyMap<string, readonly PodGroup[]>>(new Map());
   const [selection, setSelection] = useState<Selection>();
   const [highlight, setHighlight] = useState<{ key: string; nodes: string[]; edges: string[] }>();
   const [search, setSearch] = useState('');
@@ -127,6 +129,8 @@ export function App() {
       change: (event) => {
         setFeed((entries) => [{ ...event, received: Date.now() }, ...entries].slice(0, 200));
         setWhatIf((state) => (state.result ? { ...state, stale: true } : state));
+        // Pod groups are read per generation: open them again on the new one.
+        setDrilled((current) => (current.size > 0 ? new Map() : current));
         void load(event);
       },
       error: (message) => {
@@ -176,19 +180,18 @@ export function App() {
         : undefined,
     [whatIfResult],
   );
-  const view = useMemo(
-    () =>
-      displayGraph
-        ? buildView(displayGraph, {
-            filters,
-            aggregate,
-            expanded,
-            whatIf: marks,
-            flows: showFlows ? flows : undefined,
-          })
-        : undefined,
-    [displayGraph, filters, aggregate, expanded, marks, showFlows, flows],
-  );
+  const view = useMemo(() => {
+    if (!displayGraph) return undefined;
+    const built = buildView(displayGraph, {
+      filters,
+      aggregate,
+      expanded,
+      whatIf: marks,
+      flows: showFlows ? flows : undefined,
+    });
+    if (drilled.size === 0) return built;
+    return { ...built, elements: [...built.elements, ...drillElements(drilled, built.drawnNode)] };
+  }, [displayGraph, filters, aggregate, expanded, marks, showFlows, flows, drilled]);
 
   const nodeById = useMemo(() => new Map((displayGraph?.nodes ?? []).map((n) => [n.id, n])), [displayGraph]);
   const drawnIds = useCallback(
@@ -265,6 +268,8 @@ export function App() {
         setSelection({ kind: 'namespace', name });
       } else if (data.kind === 'workload') {
         setSelection({ kind: 'workload', id });
+      } else if (data.kind === 'pod-group') {
+        setSelection({ kind: 'workload', id: String(data.workload) });
       } else {
         setSelection({ kind: 'node', id });
       }
@@ -487,6 +492,16 @@ export function App() {
           <div class="panel">
             {tab === 'details' && displayGraph && (
               <Details
+                drilled={drilled}
+                onDrill={(workload, groups) => {
+                  pending.current = { layout: 'auto', flash: [] };
+                  setDrilled((current) => {
+                    const next = new Map(current);
+                    if (groups) next.set(workload, groups);
+                    else next.delete(workload);
+                    return next;
+                  });
+                }}
                 selection={selection}
                 graph={displayGraph}
                 nodeById={nodeById}

@@ -86,6 +86,21 @@ const STYLE: StylesheetJson = [
     },
   },
   { selector: 'node.host-network', style: { 'background-color': '#fff8e1' } },
+  // A workload drilled down to its pod groups (drill.ts): a frame around them, its name on top.
+  { selector: 'node.workload:parent', style: { 'text-valign': 'top', padding: '10px' } },
+  {
+    selector: 'node.pod-group',
+    style: {
+      shape: 'round-rectangle',
+      width: 110,
+      height: 34,
+      'font-size': 9,
+      'background-color': '#ffffff',
+      'border-color': '#6b8bb0',
+      'border-style': 'dashed',
+      'border-width': 1.5,
+    },
+  },
   // The keyboard's place in the graph (keyboard.ts): a ring around the node, apart from the selection.
   {
     selector: 'node.kbd-focus',
@@ -182,6 +197,10 @@ const STYLE: StylesheetJson = [
     style: { 'line-color': '#00897b', 'target-arrow-color': '#00897b', 'line-style': 'dashed' },
   },
   { selector: 'edge.agg', style: { width: 2.5 } },
+  {
+    selector: 'edge.group-edge',
+    style: { 'line-style': 'dotted', width: 1.8, label: 'data(label)', 'font-size': 8 },
+  },
   // Before the PHI rule, so that a selected node's PHI edges stay red.
   { selector: 'edge.sel-edge', style: { 'line-color': '#52606d', 'target-arrow-color': '#52606d' } },
   {
