@@ -9,9 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_CONFIG } from '../compliance/config.ts';
+import { DEFAULT_OPTIONS } from '../engine/endpoint.ts';
 import type { Graph } from './graph.ts';
 import { startServe } from './index.ts';
-import type { ChangeEvent } from './state.ts';
+import type { InputSpec } from './inputs.ts';
+import { type ChangeEvent, ServeState } from './state.ts';
 import { SseReader } from './test-support.ts';
 import type { WhatIfResult } from './what-if.ts';
 
@@ -115,4 +117,38 @@ test('a slow what-if runs beside the request loop: the graph, explain and a chan
     !added.some((id) => /^ns-1\/.*->ns-1\//.test(id)),
     'ns-1 was open within itself already: the what-if adds nothing there',
   );
+});
+
+test('a reload asked while one is computed stops it at its next checkpoint: one step, one change event with both reasons', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'phiwall-workers-'));
+  writeFileSync(join(dir, 'cluster.yaml'), clusterYaml());
+  writeFileSync(join(dir, 'policies.yaml'), denyYaml());
+  const input: InputSpec = { kind: 'files', paths: [dir] };
+  const state = await ServeState.inWorkers(input, {
+    config: DEFAULT_CONFIG,
+    engineOptions: DEFAULT_OPTIONS,
+    source: { kind: 'files', label: dir },
+  });
+  t.after(async () => {
+    await state.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const events: ChangeEvent[] = [];
+  state.subscribe((event) => {
+    if (event.type === 'change') events.push(event.data);
+  });
+  writeFileSync(join(dir, 'policies.yaml'), denyYaml(1));
+  // The second is asked before the worker can have loaded 1,000 pods for the first.
+  const first = state.reload(input, 'first');
+  const second = state.reload(input, 'second');
+  const [a, b] = await Promise.all([first, second]);
+  assert.equal(a, b, 'both callers hear of the one step');
+  assert.equal(a?.generation, 2);
+  assert.equal(a?.reason, 'first; second');
+  assert.deepEqual(a?.objects, [{ type: 'DELETED', kind: 'NetworkPolicy', namespace: 'ns-1', name: 'deny' }]);
+  assert.deepEqual(
+    events.map((e) => e.generation),
+    [2],
+  );
+  assert.equal(state.generation, 2);
 });
