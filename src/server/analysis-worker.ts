@@ -4,11 +4,13 @@
  * never waits for them. Requests are answered in the order they come.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { formatDiagnostic } from '../load/diagnostics.ts';
+import { formatDiagnostic, InputError } from '../load/diagnostics.ts';
+import type { Snapshot } from '../model/types.ts';
 import { Analysis, Cancelled, type Checkpoint } from './analysis.ts';
 import { loadInput } from './inputs.ts';
 import {
   type Answers,
+  InputGone,
   NEWEST_STEP,
   type Reply,
   type Request,
@@ -72,15 +74,24 @@ async function answer(request: Request): Promise<Answers[Request['type']]> {
     case 'what-if': {
       const checkpoint = generationCheckpoint(request.generation);
       if (analysis?.view.generation !== request.generation) {
+        let snapshot: Snapshot;
+        try {
+          snapshot = loadInput(request.input);
+        } catch (error) {
+          // Edited since it was served, and broken: only the worker that holds that generation can answer.
+          throw error instanceof InputError ? new InputGone(error.message) : error;
+        }
         // A what-if compares against the audit without observed traffic: no flow logs to read here.
         analysis = await Analysis.create(
-          loadInput(request.input),
+          snapshot,
           { ...options, flowFiles: undefined },
           { generation: request.generation, checkpoint },
         );
       }
       return analysis.whatIf(request.request, checkpoint);
     }
+    case 'what-if-here':
+      return current().whatIf(request.request, generationCheckpoint(current().view.generation));
   }
 }
 

@@ -22,6 +22,7 @@ import type { WhatIfRequest, WhatIfResult } from './what-if.ts';
 import {
   type Answers,
   fromWire,
+  InputGone,
   NEWEST_STEP,
   type Reply,
   type Request,
@@ -220,7 +221,11 @@ export class WorkerAnalyst implements Analyst {
     return this.served.ask({ type: 'explain', params });
   }
 
-  /** Against the served generation; when a newer one is served before it ends, asked again against that. */
+  /**
+   * Against the served generation; when a newer one is served before it ends, asked again against
+   * that. When the served generation's input no longer loads (the page shows it stale), the worker that
+   * holds it answers, in the queue of its other work.
+   */
   async whatIf(request: WhatIfRequest): Promise<WhatIfResult> {
     this.whatIfs ??= new WorkerThread(this.data, this.log);
     for (;;) {
@@ -228,6 +233,7 @@ export class WorkerAnalyst implements Analyst {
       try {
         return await this.whatIfs.ask({ type: 'what-if', request, input: this.input, generation });
       } catch (error) {
+        if (error instanceof InputGone) return this.served.ask({ type: 'what-if-here', request });
         if (!(error instanceof Cancelled)) throw error;
       }
     }

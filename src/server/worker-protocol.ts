@@ -33,7 +33,9 @@ export type Request =
     }
   | { type: 'workload'; id: string }
   | { type: 'explain'; params: Parameters<typeof explain>[1] }
-  | { type: 'what-if'; request: WhatIfRequest; input: InputSpec; generation: number };
+  | { type: 'what-if'; request: WhatIfRequest; input: InputSpec; generation: number }
+  /** Over the generation the worker holds, without loading anything (the served one, when its input no longer loads). */
+  | { type: 'what-if-here'; request: WhatIfRequest };
 
 /** What each request answers. */
 export interface Answers {
@@ -42,12 +44,19 @@ export interface Answers {
   workload: WorkloadDetails | undefined;
   explain: ReturnType<typeof explain>;
   'what-if': WhatIfResult;
+  'what-if-here': WhatIfResult;
+}
+
+/** The input of the served generation no longer loads: a what-if worker cannot build it again. */
+export class InputGone extends Error {
+  override name = 'InputGone';
 }
 
 export type WireError =
   | { kind: 'input'; diagnostics: Diagnostic[] }
   | { kind: 'bad-request'; message: string }
   | { kind: 'cancelled' }
+  | { kind: 'input-gone' }
   | { kind: 'internal'; message: string; stack?: string };
 
 /** From the worker: an answer, an error, or a status line for the log. */
@@ -60,6 +69,7 @@ export function toWire(error: unknown): WireError {
   if (error instanceof InputError) return { kind: 'input', diagnostics: error.diagnostics };
   if (error instanceof BadRequest) return { kind: 'bad-request', message: error.message };
   if (error instanceof Cancelled) return { kind: 'cancelled' };
+  if (error instanceof InputGone) return { kind: 'input-gone' };
   if (error instanceof Error) return { kind: 'internal', message: error.message, stack: error.stack };
   return { kind: 'internal', message: String(error) };
 }
@@ -72,6 +82,8 @@ export function fromWire(error: WireError): Error {
       return new BadRequest(error.message);
     case 'cancelled':
       return new Cancelled('a newer change superseded this work');
+    case 'input-gone':
+      return new InputGone('the input of the served generation no longer loads');
     case 'internal': {
       const internal = new Error(error.message);
       if (error.stack) internal.stack = error.stack;

@@ -14,7 +14,7 @@ import type { Graph } from './graph.ts';
 import { startServe } from './index.ts';
 import type { InputSpec } from './inputs.ts';
 import { type ChangeEvent, ServeState } from './state.ts';
-import { SseReader } from './test-support.ts';
+import { CONFIG_FILE, exampleCopy, SseReader } from './test-support.ts';
 import type { WhatIfResult } from './what-if.ts';
 
 const NAMESPACES = 40;
@@ -151,4 +151,34 @@ test('a reload asked while one is computed stops it at its next checkpoint: one 
     [2],
   );
   assert.equal(state.generation, 2);
+});
+
+test('a what-if while the input does not load is laid over the last good generation', async (t) => {
+  const dir = exampleCopy('insecure');
+  const served = await startServe({ paths: [dir], config: CONFIG_FILE, port: 0, debounceMs: 50 });
+  t.after(async () => {
+    await served.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const api = (path: string) => new URL(path, served.url);
+  const events = new SseReader(await fetch(api('/api/events')));
+  t.after(() => events.cancel());
+  writeFileSync(join(dir, '99-broken.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: {name: [oops}\n');
+  assert.equal((await events.next(10_000)).event, 'error');
+
+  // Without the policy that admits every namespace, records-db admits nothing but a mistyped peer.
+  const response = await fetch(api('/api/what-if'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ delete: [{ kind: 'NetworkPolicy', namespace: 'records', name: 'records-db' }] }),
+  });
+  assert.equal(response.status, 200);
+  const result = (await response.json()) as WhatIfResult;
+  assert.equal(result.graph.generation, 1);
+  const removed = result.removed.map((e) => e.id);
+  assert.ok(
+    removed.includes('analytics/reports[Deployment]->records/records-db[StatefulSet]'),
+    removed.join('\n'),
+  );
+  assert.deepEqual(result.added, []);
 });
