@@ -50,7 +50,10 @@ export function nearestInDirection(
 
 /** The nodes a keyboard can land on: every drawn node but an expanded namespace's frame. */
 function targets(cy: Core): NodeSingular[] {
-  return cy.nodes().filter((node) => node.isChildless() && node.visible()) as unknown as NodeSingular[];
+  return cy
+    .nodes()
+    .toArray()
+    .filter((node) => node.isChildless() && node.visible());
 }
 
 /**
