@@ -29,7 +29,7 @@ import {
   type GraphSource,
   phiIn,
 } from './graph.ts';
-import { type WhatIfRequest, type WhatIfResult, whatIf } from './what-if.ts';
+import { type WhatIfRequest, whatIf } from './what-if.ts';
 
 /** Everything the API answers from, for one generation of the input. */
 export interface View {
@@ -45,15 +45,19 @@ export interface View {
   flows?: { comparison: FlowComparison; stats: FlowReadStats[] };
 }
 
-/** What the request loop keeps of a generation: enough to answer the frequent questions at once. */
+/**
+ * What the request loop keeps of a generation: the answers to the frequent questions, as the JSON text
+ * the API sends (at M the graph is 8 MB: serialized once here, not on the request loop per request).
+ */
 export interface Published {
   generation: number;
   time: string;
-  graph: Graph;
-  /** The audit's findings, in report order. */
-  findings: Finding[];
-  /** `GET /api/flows`'s answer, with flow logs. */
-  flows?: ReturnType<typeof flowsJson>;
+  /** `GET /api/graph`, without the stale mark (the request loop adds it). */
+  graph: string;
+  /** `GET /api/findings`: the audit's findings, in report order. */
+  findings: string;
+  /** `GET /api/flows`, with flow logs. */
+  flows?: string;
 }
 
 /** A finding as a change event names it: enough to list it, the rest is in /api/findings. */
@@ -130,9 +134,9 @@ export class Analysis {
     return {
       generation,
       time,
-      graph,
-      findings: sortFindings(audit.findings),
-      ...(flows ? { flows: flowsJson(flows) } : {}),
+      graph: JSON.stringify(graph),
+      findings: JSON.stringify(sortFindings(audit.findings)),
+      ...(flows ? { flows: JSON.stringify(flowsJson(flows)) } : {}),
     };
   }
 
@@ -185,8 +189,9 @@ export class Analysis {
     return explain(this.current, params);
   }
 
-  whatIf(request: WhatIfRequest, checkpoint = noCheckpoint): WhatIfResult {
-    return whatIf(this, request, checkpoint);
+  /** The what-if's answer as the API sends it (at M it holds an 8 MB graph: serialized here, once). */
+  whatIf(request: WhatIfRequest, checkpoint = noCheckpoint): string {
+    return JSON.stringify(whatIf(this, request, checkpoint));
   }
 }
 

@@ -18,7 +18,7 @@ import {
 import type { ObjectRef } from './changes.ts';
 import type { explain, WorkloadDetails } from './details.ts';
 import { type InputSpec, loadInput } from './inputs.ts';
-import type { WhatIfRequest, WhatIfResult } from './what-if.ts';
+import type { WhatIfRequest } from './what-if.ts';
 import {
   type Answers,
   fromWire,
@@ -49,7 +49,8 @@ export interface Analyst {
   supersede(): void;
   workload(id: string): Promise<WorkloadDetails | undefined>;
   explain(params: Parameters<typeof explain>[1]): Promise<ReturnType<typeof explain>>;
-  whatIf(request: WhatIfRequest): Promise<WhatIfResult>;
+  /** The answer as JSON text (see Analysis.whatIf). */
+  whatIf(request: WhatIfRequest): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -226,7 +227,7 @@ export class WorkerAnalyst implements Analyst {
    * that. When the served generation's input no longer loads (the page shows it stale), the worker that
    * holds it answers, in the queue of its other work.
    */
-  async whatIf(request: WhatIfRequest): Promise<WhatIfResult> {
+  async whatIf(request: WhatIfRequest): Promise<string> {
     this.whatIfs ??= new WorkerThread(this.data, this.log);
     for (;;) {
       const generation = Atomics.load(this.control, SERVED_GENERATION);

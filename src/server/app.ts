@@ -92,7 +92,10 @@ export function createApp(state: ServeState, options: AppOptions) {
     );
   });
 
-  app.get('/api/graph', (c) => c.json(state.graph()));
+  // Large answers come as JSON text, serialized where they were computed (a worker), not per request.
+  const json = (text: string) => new Response(text, { headers: { 'content-type': 'application/json' } });
+
+  app.get('/api/graph', () => json(state.graphJson()));
 
   app.get('/api/workloads/*', async (c) => {
     const raw = new URL(c.req.url).pathname.slice('/api/workloads/'.length);
@@ -117,12 +120,12 @@ export function createApp(state: ServeState, options: AppOptions) {
     ),
   );
 
-  app.get('/api/findings', (c) => c.json(state.findings()));
+  app.get('/api/findings', () => json(state.findingsJson()));
 
   app.get('/api/flows', (c) => {
-    const flows = state.flows();
+    const flows = state.flowsJson();
     if (!flows) return c.json({ error: 'no flow logs: start phiwall serve with --flows FILE...' }, 404);
-    return c.json(flows);
+    return json(flows);
   });
 
   app.post(
@@ -142,7 +145,7 @@ export function createApp(state: ServeState, options: AppOptions) {
         return c.json({ errors: ['request: the body is not valid JSON'] }, 400);
       }
       try {
-        return c.json(await state.whatIf(parseWhatIfRequest(body)));
+        return json(await state.whatIf(parseWhatIfRequest(body)));
       } catch (error) {
         if (error instanceof InputError) return c.json({ errors: errorLines(error) }, 400);
         throw error;

@@ -58,6 +58,8 @@ export class ServeState {
   private failure: ErrorEvent | undefined;
   private pending: Step | undefined;
   private running = false;
+  /** The graph marked stale, for the generation and failure it was made for. */
+  private staleGraph: { key: string; json: string } | undefined;
 
   private constructor(
     readonly options: StateOptions,
@@ -99,18 +101,30 @@ export class ServeState {
 
   /** The current graph, marked stale while the newest input cannot be loaded. */
   graph(): Graph {
-    const { graph } = this.current;
-    if (!this.failure) return graph;
-    const { time: since, message, errors } = this.failure;
-    return { ...graph, status: { ...graph.status, stale: { since, message, errors } } };
+    return JSON.parse(this.graphJson()) as Graph;
   }
 
-  findings(): Published['findings'] {
+  /** `GET /api/graph`'s body: the graph as published, or with the stale mark while the input fails. */
+  graphJson(): string {
+    const { graph } = this.current;
+    if (!this.failure) return graph;
+    const key = `${this.current.generation}\0${this.failure.time}\0${this.failure.message}`;
+    if (this.staleGraph?.key !== key) {
+      const parsed = JSON.parse(graph) as Graph;
+      const { time: since, message, errors } = this.failure;
+      const marked = { ...parsed, status: { ...parsed.status, stale: { since, message, errors } } };
+      this.staleGraph = { key, json: JSON.stringify(marked) };
+    }
+    return this.staleGraph.json;
+  }
+
+  /** `GET /api/findings`'s body. */
+  findingsJson(): string {
     return this.current.findings;
   }
 
-  /** `GET /api/flows`'s answer; undefined without flow logs. */
-  flows(): Published['flows'] {
+  /** `GET /api/flows`'s body; undefined without flow logs. */
+  flowsJson(): string | undefined {
     return this.current.flows;
   }
 

@@ -7,7 +7,7 @@ import { Cancelled, type ChangeEvent, type Published, type StateOptions } from '
 import type { ObjectRef } from './changes.ts';
 import { BadRequest, type explain, type WorkloadDetails } from './details.ts';
 import type { InputSpec } from './inputs.ts';
-import type { WhatIfRequest, WhatIfResult } from './what-if.ts';
+import type { WhatIfRequest } from './what-if.ts';
 
 export interface WorkerData {
   options: Omit<StateOptions, 'log'>;
@@ -43,8 +43,9 @@ export interface Answers {
   advance: { event?: ChangeEvent; published?: Published };
   workload: WorkloadDetails | undefined;
   explain: ReturnType<typeof explain>;
-  'what-if': WhatIfResult;
-  'what-if-here': WhatIfResult;
+  /** JSON text of a WhatIfResult. */
+  'what-if': string;
+  'what-if-here': string;
 }
 
 /** The input of the served generation no longer loads: a what-if worker cannot build it again. */
