@@ -71,8 +71,7 @@ export class ServeState {
 
   /** In process, from a snapshot already loaded (tests); throws what loading the flow logs throws. */
   static async create(snapshot: Snapshot, options: StateOptions): Promise<ServeState> {
-    const { analyst, published } = await LocalAnalyst.create(snapshot, options);
-    return new ServeState(options, analyst, published);
+    return (await ServeState.local(snapshot, options)).state;
   }
 
   /** In process, keeping the engine at hand (`serve --record` writes every generation's analysis). */
