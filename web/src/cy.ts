@@ -88,13 +88,17 @@ export class GraphView {
     for (const def of elements) if (def.data.id) wanted.set(def.data.id, def);
     const added: string[] = [];
     const anchors = new Map<string, { x: number; y: number }>();
+    const spots = new Map<string, { x: number; y: number }>();
     cy.batch(() => {
       // Compound nodes that lose every child keep the place they had.
       const leaving = cy
         .elements()
         .filter((ele) => !wanted.has(ele.id()) || endsChanged(ele, wanted.get(ele.id())));
-      for (const node of cy.nodes(':parent')) {
-        if (wanted.has(node.id())) anchors.set(node.id(), { ...node.position() });
+      for (const node of cy.nodes()) {
+        if (!wanted.has(node.id())) continue;
+        if (node.isParent()) anchors.set(node.id(), { ...node.position() });
+        // A collapsed namespace about to hold its workloads: they go where it was drawn.
+        else spots.set(node.id(), { ...node.position() });
       }
       cy.remove(leaving);
       for (const [id, def] of wanted) {
@@ -143,7 +147,7 @@ export class GraphView {
     if (first || options.layout === 'full') {
       this.layout(true);
     } else if (addedNodes.nonempty()) {
-      this.place(addedNodes);
+      this.place(addedNodes, spots);
       // On a large graph a relayout costs seconds of main thread and moves everything the user was
       // looking at: the new nodes keep the places `place` gave them (a grid where their namespace was).
       const large = this.cy.nodes().length > RELAYOUT_MAX_NODES;
@@ -172,7 +176,7 @@ export class GraphView {
   }
 
   /** Puts new nodes where their namespace or their neighbours are. */
-  private place(nodes: cytoscape.NodeCollection): void {
+  private place(nodes: cytoscape.NodeCollection, spots: ReadonlyMap<string, { x: number; y: number }>): void {
     const placed = new Set<string>();
     const byParent = new Map<string, NodeSingular[]>();
     for (const node of nodes.filter((n) => !n.isParent())) {
@@ -189,7 +193,9 @@ export class GraphView {
       const parent = this.cy.getElementById(parentId);
       const siblings = parent.children().filter((c) => !children.includes(c));
       const center = siblings.nonempty() ? siblings.boundingBox({}) : undefined;
-      const origin = center ? { x: center.x2 + 80, y: center.y1 } : { ...parent.position() };
+      const origin = center
+        ? { x: center.x2 + 80, y: center.y1 }
+        : { ...(spots.get(parentId) ?? parent.position()) };
       const columns = Math.max(1, Math.ceil(Math.sqrt(children.length)));
       children.forEach((child, i) => {
         child.position({
