@@ -3,7 +3,12 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: { cli: 'src/cli/bin.ts', index: 'src/index.ts' },
+  // The analysis worker of `serve` is a file of its own: a worker thread starts from a file.
+  entryPoints: {
+    cli: 'src/cli/bin.ts',
+    index: 'src/index.ts',
+    'analysis-worker': 'src/server/analysis-worker.ts',
+  },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

@@ -128,7 +128,6 @@ Examples:
       const served = await startServe({
         paths,
         live,
-        snapshot,
         auditConfig: config,
         flows: options.flows,
         namespace: options.namespace,

@@ -81,6 +81,11 @@ export interface Exposure {
   phiFromNonPhiNamespaces: string[];
   /** Edges (ids) observed in flow logs although policy denies them. */
   enforcementGaps: string[];
+  /**
+   * The edges (ids) behind the first two numbers: into PHI from an external block or an entry point
+   * (`internet`), into PHI from a workload of a namespace holding no PHI (`namespaces`).
+   */
+  edges: { internet: string[]; namespaces: string[] };
 }
 
 export interface Graph {
@@ -92,6 +97,21 @@ export interface Graph {
   summary: { workloads: number; phi: number; edges: number; failing: number; needsReview: number };
   exposure: Exposure;
   status: GraphStatus;
+}
+
+/**
+ * One group of a workload's pods that policy treats alike, when the workload's pods are not all
+ * treated alike (`GET /api/workloads/:id`, `podGroups`).
+ */
+export interface PodGroup {
+  /** Pod names. */
+  pods: string[];
+  /** What sets them apart from the workload's other pods: `key=value`, `!key` (see phiwall explain). */
+  apart: string[];
+  /** The workload's edges on which its pods differ, as this group has them (`none`: not allowed). */
+  edges: { id: string; source: string; target: string; ports: string }[];
+  /** What this group may send outside the cluster and receive from it. */
+  outside: { direction: 'egress' | 'ingress'; cidrs: string[]; ports: string }[];
 }
 
 /** What `POST /api/what-if` answers; `F` is the finding shape of whoever reads it. */

@@ -4,9 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { getCookie } from 'hono/cookie';
 import { streamSSE } from 'hono/streaming';
 import { InputError } from '../load/diagnostics.ts';
-import { sortFindings } from '../report/audit.ts';
-import { flowsJson } from '../report/flows.ts';
-import { BadRequest, explain, workloadDetails } from './details.ts';
+import { BadRequest } from './details.ts';
 import {
   allowedHostHeaders,
   isLoopbackHost,
@@ -16,7 +14,7 @@ import {
 } from './security.ts';
 import { errorLines, type ServeEvent, type ServeState } from './state.ts';
 import { hasIndex, NOT_BUILT_TEXT, staticResponse } from './static.ts';
-import { parseWhatIfRequest, whatIf } from './what-if.ts';
+import { parseWhatIfRequest } from './what-if.ts';
 
 export interface AppOptions {
   /** Every request must carry it (Bearer header, `?token=`, or the cookie set from `?token=`). */
@@ -94,9 +92,12 @@ export function createApp(state: ServeState, options: AppOptions) {
     );
   });
 
-  app.get('/api/graph', (c) => c.json(state.graph()));
+  // Large answers come as JSON text, serialized where they were computed (a worker), not per request.
+  const json = (text: string) => new Response(text, { headers: { 'content-type': 'application/json' } });
 
-  app.get('/api/workloads/*', (c) => {
+  app.get('/api/graph', () => json(state.graphJson()));
+
+  app.get('/api/workloads/*', async (c) => {
     const raw = new URL(c.req.url).pathname.slice('/api/workloads/'.length);
     let id: string;
     try {
@@ -104,13 +105,13 @@ export function createApp(state: ServeState, options: AppOptions) {
     } catch {
       return c.json({ error: 'the workload id is not URL-encoded correctly' }, 400);
     }
-    const details = workloadDetails(state.view, id);
+    const details = await state.workload(id);
     return details ? c.json(details) : c.json({ error: `unknown workload "${id}"` }, 404);
   });
 
-  app.get('/api/explain', (c) =>
+  app.get('/api/explain', async (c) =>
     c.json(
-      explain(state.view, {
+      await state.explain({
         from: c.req.query('from'),
         to: c.req.query('to'),
         port: c.req.query('port'),
@@ -119,12 +120,12 @@ export function createApp(state: ServeState, options: AppOptions) {
     ),
   );
 
-  app.get('/api/findings', (c) => c.json(sortFindings(state.view.audit.findings)));
+  app.get('/api/findings', () => json(state.findingsJson()));
 
   app.get('/api/flows', (c) => {
-    const flows = state.view.flows;
+    const flows = state.flowsJson();
     if (!flows) return c.json({ error: 'no flow logs: start phiwall serve with --flows FILE...' }, 404);
-    return c.json(flowsJson(flows));
+    return json(flows);
   });
 
   app.post(
@@ -144,7 +145,7 @@ export function createApp(state: ServeState, options: AppOptions) {
         return c.json({ errors: ['request: the body is not valid JSON'] }, 400);
       }
       try {
-        return c.json(whatIf(state, parseWhatIfRequest(body)));
+        return json(await state.whatIf(parseWhatIfRequest(body)));
       } catch (error) {
         if (error instanceof InputError) return c.json({ errors: errorLines(error) }, 400);
         throw error;
@@ -166,7 +167,7 @@ export function createApp(state: ServeState, options: AppOptions) {
       stream.onAbort(() => wake?.());
       try {
         // A first comment, so that the client knows the stream is open before anything changes.
-        await stream.write(`: phiwall generation ${state.view.generation}\n\n`);
+        await stream.write(`: phiwall generation ${state.generation}\n\n`);
         while (!stream.aborted) {
           const event = pending.shift();
           if (!event) {

@@ -6,6 +6,8 @@ import { selectorMatches } from '../engine/selectors.ts';
 import { type Direction, PROTOCOLS, type Protocol, type Snapshot, type Workload } from '../model/types.ts';
 import { sortFindings } from '../report/audit.ts';
 import { explanationJson, renderExplanationText, where } from '../report/explain.ts';
+import type { PodGroup } from './api-types.ts';
+import { podGroups } from './pod-groups.ts';
 import type { View } from './state.ts';
 
 export interface SelectingPolicy {
@@ -27,6 +29,8 @@ export interface WorkloadDetails {
   phiReason?: string;
   policies: SelectingPolicy[];
   findings: Finding[];
+  /** Present when the workload's pods are not all treated alike: one group per pod class. */
+  podGroups?: PodGroup[];
 }
 
 /** A question the API cannot answer as asked: 400 with this message. */
@@ -65,6 +69,7 @@ export function workloadDetails(view: View, id: string): WorkloadDetails | undef
   const workload = view.snapshot.workloads.find((w) => w.id === id);
   if (!workload) return undefined;
   const phiReason = view.audit.phi.find((p) => p.workload === id)?.reason;
+  const groups = podGroups(view, workload);
   return {
     id,
     namespace: workload.namespace,
@@ -76,6 +81,7 @@ export function workloadDetails(view: View, id: string): WorkloadDetails | undef
     ...(phiReason !== undefined ? { phiReason } : {}),
     policies: policiesSelecting(view.snapshot, workload),
     findings: sortFindings(view.audit.findings.filter((f) => f.objects.includes(id))),
+    ...(groups ? { podGroups: groups } : {}),
   };
 }
 

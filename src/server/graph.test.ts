@@ -230,11 +230,38 @@ spec:
 test('exposure: PHI reached from outside and from namespaces without PHI, and observed enforcement gaps', async () => {
   const graph = graphOf(insecure);
   // The EHR API is behind an Ingress; records-db admits every namespace, billing and analytics among them.
-  assert.deepEqual(graph.exposure, {
+  const { edges, ...numbers } = graph.exposure;
+  assert.deepEqual(numbers, {
     phiFromInternet: ['ehr/ehr-api[Deployment]'],
     phiFromNonPhiNamespaces: ['ehr/ehr-api[Deployment]', 'records/records-db[StatefulSet]'],
     enforcementGaps: [],
   });
+  // The edges behind them. The Ingress, the NodePort Service and the internet (ehr has no policy) into
+  // the EHR API; every workload of a namespace without PHI into both, but flannel runs on the host
+  // network, which records-db's namespaceSelector does not match (docs/semantics.md, --host-network).
+  const EHR = 'ehr/ehr-api[Deployment]';
+  const DB = 'records/records-db[StatefulSet]';
+  assert.deepEqual([...edges.internet].sort(), [
+    `entry:Ingress/ehr/ehr->${EHR}`,
+    `entry:Service/ehr/ehr-api->${EHR}`,
+    `external:0.0.0.0/0,::/0->${EHR}`,
+  ]);
+  const outsidePhi = [
+    'analytics/reports[Deployment]',
+    'billing/invoicing[CronJob]',
+    'ingress-nginx/ingress-nginx-controller[Deployment]',
+    'kube-system/coredns[Deployment]',
+    'monitoring/prometheus[Deployment]',
+    'portal/patient-portal[Deployment]',
+  ];
+  assert.deepEqual(
+    [...edges.namespaces].sort(),
+    [
+      ...outsidePhi.map((w) => `${w}->${EHR}`),
+      `kube-system/kube-flannel-ds[DaemonSet]->${EHR}`,
+      ...outsidePhi.map((w) => `${w}->${DB}`),
+    ].sort(),
+  );
   const withFlows = await clinicState('insecure', [`${example}flows.csv`]);
   assert.deepEqual(withFlows.graph().exposure.enforcementGaps, [
     'monitoring/prometheus[Deployment]->portal/patient-portal[Deployment]',

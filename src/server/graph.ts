@@ -202,22 +202,28 @@ function exposureOf(
   namespaces: readonly { name: string; phi: boolean }[],
   observed: readonly ComparedEdge[],
 ): Exposure {
-  const workloads = new Map<string, WorkloadNode>();
-  for (const node of nodes) if (node.type === 'workload') workloads.set(node.id, node);
+  const byId = new Map(nodes.map((node) => [node.id, node]));
   const phiNamespaces = new Set(namespaces.filter((ns) => ns.phi).map((ns) => ns.name));
+  const internet: string[] = [];
+  const fromNamespaces: string[] = [];
   const phiFromNonPhiNamespaces = new Set<string>();
   for (const edge of edges) {
-    const source = workloads.get(edge.source);
-    const target = workloads.get(edge.target);
-    if (source && target?.phi && !source.phi && !phiNamespaces.has(source.namespace))
+    const source = byId.get(edge.source);
+    const target = byId.get(edge.target);
+    if (target?.type !== 'workload' || !target.phi) continue;
+    if (source?.type === 'external' || source?.type === 'entry') internet.push(edge.id);
+    else if (source?.type === 'workload' && !source.phi && !phiNamespaces.has(source.namespace)) {
+      fromNamespaces.push(edge.id);
       phiFromNonPhiNamespaces.add(target.id);
+    }
   }
   const gaps = observed
     .filter((edge) => edge.group === 'gap')
     .map((edge) => edgeId(nodeIdOf(toConnectionPeer(edge.src)), nodeIdOf(toConnectionPeer(edge.dst))));
   return {
-    phiFromInternet: [...workloads.values()].filter((w) => w.phi && w.exposed).map((w) => w.id),
+    phiFromInternet: nodes.filter((n) => n.type === 'workload' && n.phi && n.exposed).map((n) => n.id),
     phiFromNonPhiNamespaces: [...phiFromNonPhiNamespaces].sort(),
+    edges: { internet, namespaces: fromNamespaces },
     enforcementGaps: [...new Set(gaps)],
   };
 }

@@ -38,14 +38,18 @@ import { DEFAULT_OPTIONS, type EngineOptions } from '../engine/endpoint.ts';
 import type { RecordedInput } from '../history/capture.ts';
 import { fileSource, liveSource } from '../history/source-info.ts';
 import { formatDiagnostic, InputError } from '../load/diagnostics.ts';
-import { connect } from '../load/live/connection.ts';
-import { absentNote, listCluster } from '../load/live/list.ts';
+import { type ClusterConnection, connect } from '../load/live/connection.ts';
+import { absentNote, type ClusterListing, listCluster } from '../load/live/list.ts';
 import { snapshotOfListing } from '../load/live/snapshot.ts';
 import { ClusterWatch } from '../load/live/watch.ts';
-import { buildSnapshot, loadSnapshot } from '../load/snapshot.ts';
+import { buildSnapshot } from '../load/snapshot.ts';
 import { readSources } from '../load/sources.ts';
 import type { Snapshot, WorkloadNames } from '../model/types.ts';
+import type { StateOptions } from './analysis.ts';
+import type { Load, LocalAnalyst } from './analyst.ts';
 import { type AppOptions, createApp } from './app.ts';
+import type { GraphSource } from './graph.ts';
+import type { InputSpec } from './inputs.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, generateToken, isLoopbackHost } from './security.ts';
 import { ServeState, type View } from './state.ts';
 import { defaultWebRoot } from './static.ts';
@@ -134,8 +138,6 @@ export interface ServeOptions extends ServerOptions {
   skipInvalid?: boolean;
   workloadNames?: WorkloadNames;
   engineOptions?: EngineOptions;
-  /** The input already loaded from `paths` (the CLI loads it to report problems its own way). */
-  snapshot?: Snapshot;
   watch?: boolean;
   /** Quiet time after a file change before reloading (default 150 ms). */
   debounceMs?: number;
@@ -167,96 +169,41 @@ export async function startServe(options: ServeOptions = {}): Promise<RunningSer
     namespace: options.live ? undefined : options.namespace,
     log,
   };
+  const { workloadNames } = options;
   const stops: (() => void)[] = [];
-  /** With `record`: what each snapshot was built from. */
-  const inputs = new WeakMap<Snapshot, RecordedInput>();
   let state: ServeState;
-  if (options.live) {
-    const live = options.live;
-    const connection = await connect({ kubeconfig: live.kubeconfig, context: live.context });
-    const listing = await listCluster(connection, {
-      namespace: live.namespace,
-      progress: (text) => log?.(`phiwall: ${text}\n`),
-    });
-    const snapshot = snapshotOfListing(listing, {
-      skipInvalid: options.skipInvalid ? true : undefined,
-      workloadNames: options.workloadNames,
-    });
-    if (options.record) inputs.set(snapshot, liveSource(listing));
-    const absent = absentNote(listing);
-    if (absent) log?.(absent);
-    for (const warning of snapshot.warnings) log?.(`${formatDiagnostic(warning)}\n`);
-    state = await ServeState.create(snapshot, {
-      ...stateOptions,
-      source: { kind: 'live', label: `${listing.context} (${listing.server})` },
-    });
+  if (options.record) {
+    const recorded = await startRecording(options, stateOptions, options.record);
+    state = recorded.state;
+    stops.push(...recorded.stops);
+  } else if (options.live) {
+    const { connection, listing } = await listLive(options.live, log);
+    state = await ServeState.inWorkers(
+      { kind: 'listing', listing, skipInvalid: options.skipInvalid, workloadNames },
+      { ...stateOptions, source: liveLabel(listing) },
+    );
     if (options.watch !== false) {
-      const watch = new ClusterWatch(connection, listing, {
-        onChange(changes, current) {
-          const load = () => {
-            const next = snapshotOfListing(current, {
-              skipInvalid: true,
-              workloadNames: options.workloadNames,
-            });
-            if (options.record) inputs.set(next, liveSource(current));
-            return next;
-          };
-          void state.reload(load, 'the cluster changed', {
-            objects: changes.map(({ type, kind, namespace, name }) => ({ type, kind, namespace, name })),
-          });
-        },
-        onStatus: (text) => log?.(`phiwall: ${text}\n`),
-        onFatal: (error) => state.fail(error),
+      const load = (current: ClusterListing): Load => ({
+        kind: 'listing',
+        listing: current,
+        skipInvalid: true,
+        workloadNames,
       });
-      watch.start();
-      stops.push(() => watch.stop());
+      stops.push(watchCluster(state, connection, listing, load, log));
     }
   } else {
     const paths = options.paths && options.paths.length > 0 ? options.paths : ['.'];
-    const loadOptions = {
+    const input: InputSpec = {
+      kind: 'files',
+      paths,
       namespace: options.namespace,
       skipInvalid: options.skipInvalid,
-      workloadNames: options.workloadNames,
+      workloadNames,
     };
-    const load = () => {
-      if (!options.record) return loadSnapshot(paths, loadOptions);
-      const { sources, errors } = readSources(paths);
-      if (errors.length > 0) throw new InputError(errors);
-      const snapshot = buildSnapshot(sources, loadOptions);
-      inputs.set(snapshot, fileSource(paths, sources));
-      return snapshot;
-    };
-    state = await ServeState.create((!options.record && options.snapshot) || load(), {
-      ...stateOptions,
-      source: { kind: 'files', label: paths.join(' ') },
-    });
-    if (options.watch !== false) {
-      const flowFiles = new Set((options.flows ?? []).map((file) => resolve(file)));
-      const watch: InputWatch = watchInputs(
-        [...paths, ...flowFiles],
-        (changed) =>
-          void state.reload(load, `changed: ${changed.join(', ')}`, {
-            // New flow records change the comparison, not the objects.
-            force: changed.some((file) => flowFiles.has(resolve(file))),
-          }),
-        { debounceMs: options.debounceMs },
-      );
-      stops.push(() => watch.close());
-    }
+    state = await ServeState.inWorkers(input, { ...stateOptions, source: filesLabel(paths) });
+    if (options.watch !== false) stops.push(watchFiles(state, paths, input, options));
   }
-  if (options.record) {
-    const record = options.record;
-    const save = () => {
-      const view = state.view;
-      const input = inputs.get(view.snapshot);
-      if (input)
-        record(input, view).catch((error: Error) =>
-          log?.(`phiwall: the history could not be written: ${error.message}\n`),
-        );
-    };
-    save();
-    stops.push(state.subscribe((event) => event.type === 'change' && save()));
-  }
+  stops.push(() => void state.close());
   let server: RunningServer;
   try {
     server = await startServer(state, { ...options, host, token });
@@ -273,6 +220,117 @@ export async function startServe(options: ServeOptions = {}): Promise<RunningSer
       await server.close();
     },
   };
+}
+
+const liveLabel = (listing: ClusterListing): GraphSource => ({
+  kind: 'live',
+  label: `${listing.context} (${listing.server})`,
+});
+const filesLabel = (paths: readonly string[]): GraphSource => ({ kind: 'files', label: paths.join(' ') });
+
+async function listLive(live: NonNullable<ServeOptions['live']>, log: ServeOptions['log']) {
+  const connection = await connect({ kubeconfig: live.kubeconfig, context: live.context });
+  const listing = await listCluster(connection, {
+    namespace: live.namespace,
+    progress: (text) => log?.(`phiwall: ${text}\n`),
+  });
+  const absent = absentNote(listing);
+  if (absent) log?.(absent);
+  return { connection, listing };
+}
+
+/** Reloads when the cluster changes; returns the stop. */
+function watchCluster(
+  state: ServeState,
+  connection: ClusterConnection,
+  listing: ClusterListing,
+  load: (current: ClusterListing) => Load,
+  log: ServeOptions['log'],
+): () => void {
+  const watch = new ClusterWatch(connection, listing, {
+    onChange(changes, current) {
+      void state.reload(load(current), 'the cluster changed', {
+        objects: changes.map(({ type, kind, namespace, name }) => ({ type, kind, namespace, name })),
+      });
+    },
+    onStatus: (text) => log?.(`phiwall: ${text}\n`),
+    onFatal: (error) => state.fail(error),
+  });
+  watch.start();
+  return () => watch.stop();
+}
+
+/** Reloads when a watched file or flow log changes; returns the stop. */
+function watchFiles(state: ServeState, paths: string[], load: Load, options: ServeOptions): () => void {
+  const flowFiles = new Set((options.flows ?? []).map((file) => resolve(file)));
+  const watch: InputWatch = watchInputs(
+    [...paths, ...flowFiles],
+    (changed) =>
+      void state.reload(load, `changed: ${changed.join(', ')}`, {
+        // New flow records change the comparison, not the objects.
+        force: changed.some((file) => flowFiles.has(resolve(file))),
+      }),
+    { debounceMs: options.debounceMs },
+  );
+  return () => watch.close();
+}
+
+/**
+ * `serve --record`: the engine work stays in process, since the history writer reads each generation's
+ * engine and connections; each snapshot is loaded together with the objects it was built from.
+ */
+async function startRecording(
+  options: ServeOptions,
+  stateOptions: Omit<StateOptions, 'source'>,
+  record: NonNullable<ServeOptions['record']>,
+): Promise<{ state: ServeState; stops: (() => void)[] }> {
+  const inputs = new WeakMap<Snapshot, RecordedInput>();
+  const stops: (() => void)[] = [];
+  const log = options.log;
+  let started: { state: ServeState; analyst: LocalAnalyst };
+  if (options.live) {
+    const { connection, listing } = await listLive(options.live, log);
+    const loadListing = (current: ClusterListing, skipInvalid: boolean | undefined) => {
+      const snapshot = snapshotOfListing(current, { skipInvalid, workloadNames: options.workloadNames });
+      inputs.set(snapshot, liveSource(current));
+      return snapshot;
+    };
+    const snapshot = loadListing(listing, options.skipInvalid ? true : undefined);
+    for (const warning of snapshot.warnings) log?.(`${formatDiagnostic(warning)}\n`);
+    started = await ServeState.local(snapshot, { ...stateOptions, source: liveLabel(listing) });
+    if (options.watch !== false) {
+      const load = (current: ClusterListing) => () => loadListing(current, true);
+      stops.push(watchCluster(started.state, connection, listing, load, log));
+    }
+  } else {
+    const paths = options.paths && options.paths.length > 0 ? options.paths : ['.'];
+    const loadOptions = {
+      namespace: options.namespace,
+      skipInvalid: options.skipInvalid,
+      workloadNames: options.workloadNames,
+    };
+    const load = () => {
+      const { sources, errors } = readSources(paths);
+      if (errors.length > 0) throw new InputError(errors);
+      const snapshot = buildSnapshot(sources, loadOptions);
+      inputs.set(snapshot, fileSource(paths, sources));
+      return snapshot;
+    };
+    started = await ServeState.local(load(), { ...stateOptions, source: filesLabel(paths) });
+    if (options.watch !== false) stops.push(watchFiles(started.state, paths, load, options));
+  }
+  const { state, analyst } = started;
+  const save = () => {
+    const view = analyst.view;
+    const input = inputs.get(view.snapshot);
+    if (input)
+      record(input, view).catch((error: Error) =>
+        log?.(`phiwall: the history could not be written: ${error.message}\n`),
+      );
+  };
+  save();
+  stops.push(state.subscribe((event) => event.type === 'change' && save()));
+  return { state, stops };
 }
 
 export { DEFAULT_HOST, DEFAULT_PORT } from './security.ts';

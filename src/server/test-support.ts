@@ -117,3 +117,48 @@ export class SseReader {
     await this.reader.cancel().catch(() => {});
   }
 }
+
+/** Issue 13's example: of a Deployment's two pods, one is relabelled quarantine=true and isolated for egress. */
+export const QUARANTINE = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: web}
+spec: {template: {metadata: {labels: {app: api}}}}
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: api-5c6b9d
+  namespace: web
+  ownerReferences: [{kind: Deployment, name: api, controller: true}]
+spec: {template: {metadata: {labels: {app: api, pod-template-hash: 5c6b9d}}}}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: api-5c6b9d-ok
+  namespace: web
+  labels: {app: api, pod-template-hash: 5c6b9d}
+  ownerReferences: [{kind: ReplicaSet, name: api-5c6b9d, controller: true}]
+status: {podIP: 10.0.0.1}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: api-5c6b9d-q
+  namespace: web
+  labels: {app: api, pod-template-hash: 5c6b9d, quarantine: "true"}
+  ownerReferences: [{kind: ReplicaSet, name: api-5c6b9d, controller: true}]
+status: {podIP: 10.0.0.2}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: web, labels: {app: client}}
+status: {podIP: 10.0.0.9}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: quarantine, namespace: web}
+spec:
+  podSelector: {matchLabels: {quarantine: "true"}}
+  policyTypes: [Egress]
+`;

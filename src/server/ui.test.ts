@@ -12,8 +12,10 @@ import { join, relative, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { AGGREGATE_ABOVE, buildView, NO_FILTERS, portsMatch } from '../../web/src/graph.ts';
+import { nearestInDirection } from '../../web/src/keyboard.ts';
 import type { Graph, GraphEdge, GraphNode } from '../../web/src/types.ts';
 import { type RunningServe, startServe } from './index.ts';
+import { QUARANTINE } from './test-support.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -91,7 +93,12 @@ function syntheticGraph(namespaces: number, perNamespace: number): Graph {
       failing: 0,
       needsReview: 0,
     },
-    exposure: { phiFromInternet: [], phiFromNonPhiNamespaces: [], enforcementGaps: [] },
+    exposure: {
+      phiFromInternet: [],
+      phiFromNonPhiNamespaces: [],
+      enforcementGaps: [],
+      edges: { internet: [], namespaces: [] },
+    },
     status: { enforcement: 'enforcing' },
   };
 }
@@ -119,6 +126,22 @@ describe('UI graph model', () => {
       open.drawnEdge.get('ns-0/app-0[Deployment]->ns-1/app-1[Deployment]'),
       'agg:ns-0/app-0[Deployment]->ns:ns-1',
     );
+  });
+
+  test('arrow keys move to the nearest node ahead, a step sideways counting twice', () => {
+    const points = [
+      { id: 'right', x: 10, y: 0 },
+      { id: 'right-low', x: 5, y: 8 },
+      { id: 'left', x: -4, y: 0 },
+      { id: 'below', x: 1, y: 6 },
+    ];
+    const from = { x: 0, y: 0 };
+    // Right: right scores 10, right-low 5 + 2·8 = 21, below 1 + 2·6 = 13; left is behind.
+    assert.equal(nearestInDirection(points, from, 'right')?.id, 'right');
+    assert.equal(nearestInDirection(points, from, 'left')?.id, 'left');
+    // Down: below 6 + 2·1 = 8, right-low 8 + 2·5 = 18.
+    assert.equal(nearestInDirection(points, from, 'down')?.id, 'below');
+    assert.equal(nearestInDirection(points, from, 'up'), undefined, 'nothing above');
   });
 
   test('filters keep the matching edges and their ends', () => {
@@ -654,7 +677,12 @@ spec:
         },
       ],
       summary: { workloads: 1, phi: 1, edges: 1, failing: 1, needsReview: 0 },
-      exposure: { phiFromInternet: [w], phiFromNonPhiNamespaces: [w], enforcementGaps: [bad(28)] },
+      exposure: {
+        phiFromInternet: [w],
+        phiFromNonPhiNamespaces: [w],
+        enforcementGaps: [bad(28)],
+        edges: { internet: [`external:${bad(9)}->${w}`], namespaces: [] },
+      },
       status: {
         enforcement: 'unknown',
         stale: { since: bad(29), message: bad(30), errors: [bad(30)] },
@@ -754,46 +782,117 @@ spec:
       true,
     );
     await shoot(page, 'aggregated-2000');
+
+    // The keyboard: arrows move a ring from node to node, Enter opens a namespace, Escape clears.
+    await page.getByTestId('graph').focus();
+    const ring = `window.__phiwall.cy.nodes('.kbd-focus').map((n) => n.id()).join(',')`;
+    let focused = '';
+    const walk = ['ArrowRight', 'ArrowDown', 'ArrowLeft', 'ArrowUp'];
+    for (let i = 0; i < 40 && !focused.startsWith('ns:'); i++) {
+      await page.keyboard.press(walk[Math.floor(i / 5) % 4] ?? 'ArrowRight');
+      focused = await inPage<string>(page, ring);
+      assert.ok(!focused.includes(','), 'one node at a time');
+    }
+    assert.match(focused, /^ns:ns-\d+$/, 'the walk reached a collapsed namespace');
+    assert.ok(((await page.getByTestId('graph-focus').textContent()) ?? '').includes(focused.slice(3)));
+    await page.keyboard.press('Enter');
+    await waitUntil(page, `window.__phiwall.cy.nodes('.workload').length === 50`, 5000);
+    assert.equal(
+      await inPage<boolean>(page, `window.__phiwall.cy.getElementById('${focused}').isParent()`),
+      true,
+    );
+    await page.keyboard.press('Escape');
+    await waitUntil(page, `window.__phiwall.cy.$(':selected').length === 0 && ${ring} === ''`, 2000);
+
+    // The panel tabs: one tab stop, arrow keys between them.
+    await page.getByTestId('tab-findings').click();
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.getByTestId('tab-changes').getAttribute('aria-selected'), 'true');
+    assert.equal(await inPage<string>(page, 'document.activeElement.dataset.testid'), 'tab-changes');
+    await page.keyboard.press('ArrowLeft');
+    assert.equal(await page.getByTestId('tab-findings').getAttribute('aria-selected'), 'true');
     await page.close();
   });
 
-  test('M scale (200 namespaces, 5,000 workloads, 15,000 connections): namespace level first, expand in place; timings recorded', async (t) => {
-    const graph = syntheticGraph(200, 25);
-    const page = await context.newPage();
-    // Main-thread tasks over 50 ms, from the first script on (Chromium's Long Tasks API).
-    await page.addInitScript(
-      'window.__longTasks = []; new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longTasks.push(Math.round(e.duration)); }).observe({ type: "longtask", buffered: true });',
-    );
-    await page.route('**/api/graph', (route) =>
-      route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(graph) }),
-    );
-    await page.route('**/api/findings', (route) =>
-      route.fulfill({ status: 200, contentType: 'application/json', body: '[]' }),
-    );
-    const start = Date.now();
-    await page.goto(`${clinic.url}?test=1`);
-    await waitUntil(page, 'window.__phiwall && window.__phiwall.cy.nodes().length > 0', 30_000);
-    const firstView = Date.now() - start;
-    assert.deepEqual(
-      await inPage<{ namespaces: number; workloads: number }>(
+  for (const [size, namespaces, perNamespace] of [
+    ['S', 10, 26],
+    ['M', 200, 25],
+  ] as const) {
+    test(`${size} scale (${namespaces} namespaces, ${namespaces * perNamespace} workloads): namespace level first, laid out off the main thread, expand in place; timings recorded`, async (t) => {
+      const graph = syntheticGraph(namespaces, perNamespace);
+      const page = await context.newPage();
+      // Main-thread tasks over 50 ms, from the first script on (Chromium's Long Tasks API), with when they began.
+      await page.addInitScript(
+        'window.__longTasks = []; new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longTasks.push([Math.round(e.startTime), Math.round(e.duration)]); }).observe({ type: "longtask", buffered: true });',
+      );
+      await page.route('**/api/graph', (route) =>
+        route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(graph) }),
+      );
+      await page.route('**/api/findings', (route) =>
+        route.fulfill({ status: 200, contentType: 'application/json', body: '[]' }),
+      );
+      const start = Date.now();
+      await page.goto(`${clinic.url}?test=1`);
+      await waitUntil(page, 'window.__phiwall && window.__phiwall.cy.nodes().length > 0', 30_000);
+      const firstView = Date.now() - start;
+      assert.deepEqual(
+        await inPage<{ namespaces: number; workloads: number }>(
+          page,
+          `({ namespaces: window.__phiwall.cy.nodes('.namespace.collapsed').length, workloads: window.__phiwall.cy.nodes('.workload').length })`,
+        ),
+        { namespaces, workloads: 0 },
+      );
+      const layoutDone = `window.__phiwall.cy.container().getAttribute('data-layout') === 'done'`;
+      await waitUntil(page, layoutDone, 60_000);
+      const laidOut = Date.now() - start;
+      const loadedAt = await inPage<number>(page, 'performance.now()');
+      // Laid out: no two namespaces on one spot.
+      const spread = await inPage<number>(
         page,
-        `({ namespaces: window.__phiwall.cy.nodes('.namespace.collapsed').length, workloads: window.__phiwall.cy.nodes('.workload').length })`,
-      ),
-      { namespaces: 200, workloads: 0 },
-    );
-    await shoot(page, 'm-namespace-level');
-    const expandStart = Date.now();
-    await clickElement(page, 'ns:ns-7');
-    await waitUntil(page, `window.__phiwall.cy.nodes('.workload').length === 25`, 10_000);
-    const expand = Date.now() - expandStart;
-    const longTasks = await inPage<number[]>(page, 'window.__longTasks');
-    await shoot(page, 'm-namespace-expanded');
-    const timings = { workloads: 5000, firstViewMs: firstView, expandMs: expand, longTasksMs: longTasks };
-    mkdirSync(ARTIFACTS, { recursive: true });
-    writeFileSync(join(ARTIFACTS, '..', 'ui-timings-m.json'), `${JSON.stringify(timings, null, 2)}\n`);
-    t.diagnostic(JSON.stringify(timings));
-    await page.close();
-  });
+        `new Set(window.__phiwall.cy.nodes('.namespace').map((n) => Math.round(n.position('x')) + ',' + Math.round(n.position('y')))).size`,
+      );
+      assert.equal(spread, namespaces);
+      await shoot(page, `${size.toLowerCase()}-namespace-level`);
+      const position = `window.__phiwall.cy.getElementById('ns:ns-7').position()`;
+      const collapsedAt = await inPage<{ x: number; y: number }>(page, position);
+      const expandStart = Date.now();
+      await clickElement(page, 'ns:ns-7');
+      await waitUntil(page, `window.__phiwall.cy.nodes('.workload').length === ${perNamespace}`, 10_000);
+      const expand = Date.now() - expandStart;
+      if (size === 'M') {
+        // Too many nodes to lay out again: the workloads take the collapsed namespace's place.
+        const expandedAt = await inPage<{ x: number; y: number }>(page, position);
+        assert.ok(
+          Math.abs(expandedAt.x - collapsedAt.x) < 50 && Math.abs(expandedAt.y - collapsedAt.y) < 50,
+          `expanded at ${JSON.stringify(expandedAt)}, was at ${JSON.stringify(collapsedAt)}`,
+        );
+      }
+      const tasks = await inPage<[number, number][]>(page, 'window.__longTasks');
+      await shoot(page, `${size.toLowerCase()}-namespace-expanded`);
+      // The same at a phone's width: the graph first, the panels below it.
+      await page.setViewportSize({ width: 390, height: 844 });
+      await settle(page);
+      await inPage(page, `window.__phiwall.cy.fit(window.__phiwall.cy.getElementById('ns:ns-7'), 20)`);
+      await settle(page);
+      await shoot(page, `${size.toLowerCase()}-phone`);
+      const timings = {
+        workloads: namespaces * perNamespace,
+        edges: graph.edges.length,
+        firstViewMs: firstView,
+        layoutDoneMs: laidOut,
+        expandMs: expand,
+        longTasksMs: tasks.map(([, duration]) => duration),
+        longestAfterLayoutMs: Math.max(0, ...tasks.filter(([at]) => at >= loadedAt).map(([, d]) => d)),
+      };
+      mkdirSync(ARTIFACTS, { recursive: true });
+      writeFileSync(
+        join(ARTIFACTS, '..', `ui-timings-${size.toLowerCase()}.json`),
+        `${JSON.stringify(timings, null, 2)}\n`,
+      );
+      t.diagnostic(JSON.stringify(timings));
+      await page.close();
+    });
+  }
 
   test('exposure first; stale, partial, unenforced and reconnecting said; findings in the feed; highlights cleared; token out of the URL; narrow layouts', async () => {
     const dir = join(tmp, 'state');
@@ -897,6 +996,42 @@ spec:
     await server.close();
     await page.getByTestId('banner-reconnecting').waitFor({ timeout: 5000 });
     assert.equal(await page.getByTestId('live').getAttribute('data-state'), 'reconnecting');
+    await page.close();
+  });
+
+  test('a workload whose pods differ drills down to its pod groups, in the panel and in the graph', async () => {
+    const dir = join(tmp, 'quarantine');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'cluster.yaml'), QUARANTINE);
+    const server = await serve({ paths: [dir], watch: false });
+    const page = await open(server);
+    const API = 'web/api[Deployment]';
+    await clickElement(page, API);
+    const groups = page.getByTestId('pod-group');
+    await groups.first().waitFor();
+    assert.equal(await groups.count(), 2);
+    const text = (await page.getByTestId('pod-groups').textContent()) ?? '';
+    // The quarantined pod sends nothing; the other sends anything to the client (src/server/pod-groups.test.ts).
+    assert.match(text, /quarantine=true · 1 pod.*api-5c6b9d-q.*→ web\/client: none/);
+    assert.match(text, /!quarantine · 1 pod.*api-5c6b9d-ok.*→ web\/client: all ports/);
+    await page.getByTestId('drill').click();
+    await waitUntil(page, `window.__phiwall.cy.nodes('.pod-group').length === 2`, 3000);
+    const drawn = await inPage<{ parents: string[]; edges: string[][] }>(
+      page,
+      `(() => {
+        const cy = window.__phiwall.cy;
+        return {
+          parents: cy.nodes('.pod-group').map((n) => n.parent().id()),
+          edges: cy.edges('.group-edge').map((e) => [e.source().data('label'), e.target().id(), e.data('label')]),
+        };
+      })()`,
+    );
+    assert.deepEqual(drawn.parents, [API, API]);
+    assert.deepEqual(drawn.edges, [['!quarantine\n1 pod', 'web/client[Pod]', 'all ports']]);
+    await shoot(page, 'pod-groups');
+    await page.getByTestId('drill').click();
+    await waitUntil(page, `window.__phiwall.cy.nodes('.pod-group').length === 0`, 3000);
+    assertSelfContained(page, server);
     await page.close();
   });
 

@@ -10,9 +10,9 @@ import { Engine } from '../engine/engine.ts';
 import { type Diagnostic, InputError } from '../load/diagnostics.ts';
 import { buildSnapshot, implyNamespaces } from '../load/snapshot.ts';
 import type { Namespace, Snapshot } from '../model/types.ts';
+import type { Analysis, Checkpoint } from './analysis.ts';
 import type { WhatIfResult as ApiWhatIfResult } from './api-types.ts';
 import { buildGraph, edgeChanges, externalChanges, findingsOnlyIn, type GraphEdge, phiIn } from './graph.ts';
-import type { ServeState } from './state.ts';
 
 /** The name the what-if text has in positioned messages. */
 export const WHAT_IF_FILE = 'what-if.yaml';
@@ -145,18 +145,25 @@ export function overlaySnapshot(
   };
 }
 
-/** Answers a what-if against the state's current generation; throws InputError for a bad request. */
-export function whatIf(state: ServeState, request: WhatIfRequest): WhatIfResult {
-  const view = state.view;
-  const { config, engineOptions, namespace } = state.options;
+/**
+ * Answers a what-if against the analysis's current generation; throws InputError for a bad request, and
+ * what `checkpoint` throws between the long steps.
+ */
+export function whatIf(analysis: Analysis, request: WhatIfRequest, checkpoint: Checkpoint): WhatIfResult {
+  const view = analysis.view;
+  const { config, engineOptions, namespace } = analysis.options;
   const overlay = request.yaml.trim()
     ? buildSnapshot([{ path: WHAT_IF_FILE, text: request.yaml }], { namespace })
     : buildSnapshot([], { namespace });
   const snapshot = overlaySnapshot(view.snapshot, overlay, request.delete, namespace);
+  checkpoint();
   const engine = new Engine(snapshot, engineOptions);
+  checkpoint();
   const connections = computeConnectivity(engine);
-  const before = state.auditWithoutFlows();
+  checkpoint();
+  const before = analysis.auditWithoutFlows();
   const after = runAudit(engine, config);
+  checkpoint();
   const graph = buildGraph({
     snapshot,
     connections,

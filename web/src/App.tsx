@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, api, subscribe } from './api.ts';
 import type { GraphView } from './cy.ts';
+import { drillElements } from './drill.ts';
 import { ExposureBar } from './ExposureBar.tsx';
 import { GraphCanvas, type Pending } from './GraphCanvas.tsx';
 import {
@@ -21,20 +22,29 @@ import { FlowsPanel } from './panels/Flows.tsx';
 import { WhatIfPanel, type WhatIfState } from './panels/WhatIf.tsx';
 import { liveState, StatusBanners } from './StatusBanners.tsx';
 import { Toolbar } from './Toolbar.tsx';
-import type { ChangeEvent, Finding, FlowsReport, Graph, GraphNode, WhatIfResult } from './types.ts';
+import type { ChangeEvent, Finding, FlowsReport, Graph, GraphNode, PodGroup, WhatIfResult } from './types.ts';
 
 type Tab = 'details' | 'findings' | 'changes' | 'what-if' | 'flows';
 
 const TEST_MODE = new URLSearchParams(location.search).get('test') === '1';
 
-/** The base graph with what a what-if adds: its new edges and any node only it has. */
+/** The base graph with what a what-if adds: its new edges, any node only it has, and their exposure. */
 function mergeWhatIf(base: Graph, result: WhatIfResult): Graph {
   const nodeIds = new Set(base.nodes.map((n) => n.id));
   const edgeIds = new Set(base.edges.map((e) => e.id));
+  const union = (a: readonly string[], b: readonly string[]) => [...new Set([...a, ...b])];
+  const { edges } = result.graph.exposure;
   return {
     ...base,
     nodes: [...base.nodes, ...result.graph.nodes.filter((n) => !nodeIds.has(n.id))],
     edges: [...base.edges, ...result.added.filter((e) => !edgeIds.has(e.id))],
+    exposure: {
+      ...base.exposure,
+      edges: {
+        internet: union(base.exposure.edges.internet, edges.internet),
+        namespaces: union(base.exposure.edges.namespaces, edges.namespaces),
+      },
+    },
   };
 }
 
@@ -69,6 +79,7 @@ export function App() {
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [aggregate, setAggregate] = useState(false);
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
+  const [drilled, setDrilled] = useState<ReadonlyMap<string, readonly PodGroup[]>>(new Map());
   const [selection, setSelection] = useState<Selection>();
   const [highlight, setHighlight] = useState<{ key: string; nodes: string[]; edges: string[] }>();
   const [search, setSearch] = useState('');
@@ -118,6 +129,8 @@ export function App() {
       change: (event) => {
         setFeed((entries) => [{ ...event, received: Date.now() }, ...entries].slice(0, 200));
         setWhatIf((state) => (state.result ? { ...state, stale: true } : state));
+        // Pod groups are read per generation: open them again on the new one.
+        setDrilled((current) => (current.size > 0 ? new Map() : current));
         void load(event);
       },
       error: (message) => {
@@ -167,19 +180,18 @@ export function App() {
         : undefined,
     [whatIfResult],
   );
-  const view = useMemo(
-    () =>
-      displayGraph
-        ? buildView(displayGraph, {
-            filters,
-            aggregate,
-            expanded,
-            whatIf: marks,
-            flows: showFlows ? flows : undefined,
-          })
-        : undefined,
-    [displayGraph, filters, aggregate, expanded, marks, showFlows, flows],
-  );
+  const view = useMemo(() => {
+    if (!displayGraph) return undefined;
+    const built = buildView(displayGraph, {
+      filters,
+      aggregate,
+      expanded,
+      whatIf: marks,
+      flows: showFlows ? flows : undefined,
+    });
+    if (drilled.size === 0) return built;
+    return { ...built, elements: [...built.elements, ...drillElements(drilled, built.drawnNode)] };
+  }, [displayGraph, filters, aggregate, expanded, marks, showFlows, flows, drilled]);
 
   const nodeById = useMemo(() => new Map((displayGraph?.nodes ?? []).map((n) => [n.id, n])), [displayGraph]);
   const drawnIds = useCallback(
@@ -256,6 +268,8 @@ export function App() {
         setSelection({ kind: 'namespace', name });
       } else if (data.kind === 'workload') {
         setSelection({ kind: 'workload', id });
+      } else if (data.kind === 'pod-group') {
+        setSelection({ kind: 'workload', id: String(data.workload) });
       } else {
         setSelection({ kind: 'node', id });
       }
@@ -449,16 +463,27 @@ export function App() {
           <Legend flows={showFlows && flows !== undefined} whatIf={whatIf.result !== undefined} />
         </section>
         <aside class="side">
-          <div class="tabs" role="tablist">
-            {tabs.map(([id, label]) => (
+          <div class="tabs" role="tablist" aria-label="Panels">
+            {tabs.map(([id, label], i) => (
               <button
                 type="button"
                 role="tab"
                 key={id}
                 aria-selected={tab === id}
+                // One tab stop for the list; the arrow keys move between tabs (the WAI-ARIA tabs pattern).
+                tabIndex={tab === id ? 0 : -1}
                 class={tab === id ? 'tab active' : 'tab'}
                 data-testid={`tab-${id}`}
                 onClick={() => switchTab(id)}
+                onKeyDown={(event) => {
+                  const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
+                  if (!step) return;
+                  event.preventDefault();
+                  const [next] = tabs[(i + step + tabs.length) % tabs.length] ?? [];
+                  if (!next) return;
+                  switchTab(next);
+                  document.querySelector<HTMLElement>(`[data-testid="tab-${next}"]`)?.focus();
+                }}
               >
                 {label}
               </button>
@@ -467,6 +492,16 @@ export function App() {
           <div class="panel">
             {tab === 'details' && displayGraph && (
               <Details
+                drilled={drilled}
+                onDrill={(workload, groups) => {
+                  pending.current = { layout: 'auto', flash: [] };
+                  setDrilled((current) => {
+                    const next = new Map(current);
+                    if (groups) next.set(workload, groups);
+                    else next.delete(workload);
+                    return next;
+                  });
+                }}
                 selection={selection}
                 graph={displayGraph}
                 nodeById={nodeById}

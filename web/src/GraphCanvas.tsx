@@ -1,6 +1,7 @@
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { GraphView, type LayoutMode, type TapHandlers } from './cy.ts';
 import type { BuiltView } from './graph.ts';
+import { ARROWS, moveFocus, showFocus } from './keyboard.ts';
 
 export interface Pending {
   layout: LayoutMode;
@@ -25,6 +26,9 @@ export function GraphCanvas(props: Props) {
   const graphView = useRef<GraphView | null>(null);
   const handlers = useRef(props.handlers);
   handlers.current = props.handlers;
+  /** The node the keyboard is on, and what a screen reader is told about it. */
+  const keyboard = useRef<string | undefined>(undefined);
+  const [announced, setAnnounced] = useState('');
 
   useEffect(() => {
     if (!container.current) return;
@@ -50,6 +54,7 @@ export function GraphCanvas(props: Props) {
     const { drawnEdge, drawnNode } = props.view;
     const flash = pending.flash.map((id) => drawnEdge.get(id) ?? drawnNode.get(id) ?? id);
     view.update(props.view.elements, { layout: pending.layout, flash });
+    if (keyboard.current && view.cy.getElementById(keyboard.current).empty()) keyboard.current = undefined;
     view.select(props.selected);
     view.highlight(props.highlighted);
     view.markSearch(props.matches);
@@ -62,5 +67,53 @@ export function GraphCanvas(props: Props) {
     if (props.focus) graphView.current?.focus(props.focus.ids);
   }, [props.focus]);
 
-  return <div class="graph" ref={container} data-testid="graph" />;
+  const onKeyDown = (event: KeyboardEvent) => {
+    const view = graphView.current;
+    if (!view || event.altKey || event.ctrlKey || event.metaKey) return;
+    const direction = ARROWS[event.key];
+    if (direction) {
+      event.preventDefault();
+      const node = moveFocus(view.cy, keyboard.current, direction);
+      if (!node) return;
+      keyboard.current = node.id();
+      showFocus(view.cy, keyboard.current);
+      setAnnounced(describe(node.data()));
+    } else if ((event.key === 'Enter' || event.key === ' ') && keyboard.current) {
+      event.preventDefault();
+      const node = view.cy.getElementById(keyboard.current);
+      if (node.nonempty()) handlers.current.node(node.id(), node.data());
+    } else if (event.key === 'Escape') {
+      keyboard.current = undefined;
+      showFocus(view.cy, undefined);
+      setAnnounced('');
+      handlers.current.background();
+    }
+  };
+
+  return (
+    <>
+      <div
+        class="graph"
+        ref={container}
+        data-testid="graph"
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: the canvas takes the arrow keys (keyboard.ts)
+        tabIndex={0}
+        role="application"
+        aria-label="Connectivity graph: arrow keys move between nodes, Enter opens one, Escape clears"
+        aria-describedby="graph-focus"
+        onKeyDown={onKeyDown}
+      />
+      <div id="graph-focus" class="visually-hidden" aria-live="polite" data-testid="graph-focus">
+        {announced}
+      </div>
+    </>
+  );
+}
+
+/** A node as a screen reader hears it: its label and what it is. */
+function describe(data: Record<string, unknown>): string {
+  const marks = [data.phi && 'PHI', data.exposed && 'reachable from outside'].filter(Boolean);
+  return [String(data.label ?? data.id).replace(/\s+/g, ' '), String(data.kind ?? ''), ...marks]
+    .filter(Boolean)
+    .join(', ');
 }

@@ -115,26 +115,14 @@ export function portsMatch(ports: string, protocols: readonly string[], query: P
 export type ExposureKey = 'internet' | 'namespaces' | 'gaps';
 
 /**
- * What one exposure number counts, as ids to filter on: the PHI workloads and the edges that expose
- * them (from outside the cluster; from workloads of namespaces without PHI), or the ends of the
- * observed enforcement gaps.
+ * What one exposure number counts, as ids to filter on: the PHI workloads and the edges the server
+ * names as exposing them, or the ends of the observed enforcement gaps.
  */
 export function exposureSelection(graph: Graph, key: ExposureKey): string[] {
-  const byId = new Map(graph.nodes.map((n) => [n.id, n]));
-  if (key === 'gaps') return [...new Set(graph.exposure.enforcementGaps.flatMap((id) => id.split('->')))];
-  const targets = new Set(
-    key === 'internet' ? graph.exposure.phiFromInternet : graph.exposure.phiFromNonPhiNamespaces,
-  );
-  const phiNamespaces = new Set(graph.namespaces.filter((ns) => ns.phi).map((ns) => ns.name));
-  const exposes = (edge: GraphEdge) => {
-    const source = byId.get(edge.source);
-    if (key === 'internet') return source?.type === 'external' || source?.type === 'entry';
-    return source?.type === 'workload' && !source.phi && !phiNamespaces.has(source.namespace);
-  };
-  const edges = graph.edges
-    .filter((edge) => targets.has(edge.target) && exposes(edge))
-    .map((edge) => edge.id);
-  return [...targets, ...edges];
+  const { exposure } = graph;
+  if (key === 'gaps') return [...new Set(exposure.enforcementGaps.flatMap((id) => id.split('->')))];
+  if (key === 'internet') return [...exposure.phiFromInternet, ...exposure.edges.internet];
+  return [...exposure.phiFromNonPhiNamespaces, ...exposure.edges.namespaces];
 }
 
 function filtersActive(filters: Filters): boolean {
@@ -304,15 +292,14 @@ export function buildView(graph: Graph, options: ViewOptions): BuiltView {
 
   // Edges: kept as they are between drawn nodes, merged per pair of ends otherwise.
   const marks = options.whatIf;
+  const intoPhiFromOutside = new Set(graph.exposure.edges.internet);
   const edgeClasses = (edge: GraphEdge) => {
     const classes: string[] = [];
     if (edge.phi) classes.push('phi');
     const from = byId.get(edge.source)?.type;
     if (from === 'entry') classes.push('entry-edge');
     // From outside the cluster into PHI: drawn apart from PHI edges inside it.
-    const to = byId.get(edge.target);
-    if ((from === 'entry' || from === 'external') && to?.type === 'workload' && to.phi)
-      classes.push('internet-phi');
+    if (intoPhiFromOutside.has(edge.id)) classes.push('internet-phi');
     if (marks?.added.has(edge.id)) classes.push('wi-added');
     if (marks?.removed.has(edge.id)) classes.push('wi-removed');
     if (marks?.changed.has(edge.id)) classes.push('wi-changed');

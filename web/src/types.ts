@@ -1,6 +1,6 @@
 /** The shapes of the `phiwall serve` API (docs/serve-api.md). Every string in them is untrusted text. */
 
-import type { WhatIfResult as ApiWhatIfResult, Labels } from '../../src/server/api-types.ts';
+import type { WhatIfResult as ApiWhatIfResult, Labels, PodGroup } from '../../src/server/api-types.ts';
 
 export type {
   EntryNode,
@@ -10,6 +10,7 @@ export type {
   GraphNamespace,
   GraphNode,
   Labels,
+  PodGroup,
   WorkloadNode,
 } from '../../src/server/api-types.ts';
 
@@ -51,6 +52,8 @@ export interface WorkloadDetail {
   phiReason?: string;
   policies: PolicyRef[];
   findings: Finding[];
+  /** Present when the workload's pods are not all treated alike. */
+  podGroups?: PodGroup[];
 }
 
 export interface Explanation {

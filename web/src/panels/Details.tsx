@@ -1,6 +1,15 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api } from '../api.ts';
-import type { Explanation, Finding, Graph, GraphEdge, GraphNode, WorkloadDetail } from '../types.ts';
+import { groupLabel } from '../drill.ts';
+import type {
+  Explanation,
+  Finding,
+  Graph,
+  GraphEdge,
+  GraphNode,
+  PodGroup,
+  WorkloadDetail,
+} from '../types.ts';
 import { FindingItem, findingKey, LabelTable, Section } from './common.tsx';
 
 export type Selection =
@@ -13,6 +22,9 @@ export type Selection =
   | { kind: 'finding'; key: string };
 
 interface Props {
+  /** Workloads drawn down to their pod groups. */
+  drilled: ReadonlyMap<string, readonly PodGroup[]>;
+  onDrill: (workload: string, groups: readonly PodGroup[] | undefined) => void;
   selection: Selection | undefined;
   graph: Graph;
   nodeById: ReadonlyMap<string, GraphNode>;
@@ -88,6 +100,52 @@ function Connections(props: {
   );
 }
 
+/** A workload whose pods are not all treated alike: its groups, and a way to draw them. */
+function PodGroups(props: {
+  id: string;
+  groups: readonly PodGroup[];
+  drawn: boolean;
+  onDrill: Props['onDrill'];
+  nodeById: Props['nodeById'];
+}) {
+  const name = (id: string) => nodeName(props.nodeById.get(id), id);
+  return (
+    <Section title={`Pods treated differently (${props.groups.length} groups)`}>
+      <button
+        type="button"
+        data-testid="drill"
+        onClick={() => props.onDrill(props.id, props.drawn ? undefined : props.groups)}
+      >
+        {props.drawn ? 'Hide the pod groups in the graph' : 'Show the pod groups in the graph'}
+      </button>
+      <ul class="pod-groups" data-testid="pod-groups">
+        {props.groups.map((group, i) => (
+          <li key={i} data-testid="pod-group">
+            <b>{groupLabel(group).replace('\n', ' · ')}</b>
+            <div class="muted small">
+              {group.pods.slice(0, 5).join(', ')}
+              {group.pods.length > 5 && ` and ${group.pods.length - 5} more`}
+            </div>
+            <ul class="small">
+              {group.edges.map((edge) => (
+                <li key={edge.id}>
+                  {edge.source === props.id ? `→ ${name(edge.target)}` : `← ${name(edge.source)}`}:{' '}
+                  {edge.ports}
+                </li>
+              ))}
+              {group.outside.map((o, j) => (
+                <li key={`o${j}`}>
+                  {o.direction === 'egress' ? '→' : '←'} outside {o.cidrs.join(', ')}: {o.ports}
+                </li>
+              ))}
+            </ul>
+          </li>
+        ))}
+      </ul>
+    </Section>
+  );
+}
+
 function WorkloadPanel(props: Props & { id: string }) {
   const node = props.nodeById.get(props.id);
   const { data, error, loading } = useLoad<WorkloadDetail>(`${props.id}|${props.graph.generation}`, () =>
@@ -119,6 +177,15 @@ function WorkloadPanel(props: Props & { id: string }) {
       {data && (
         <>
           {data.phiReason && <p class="small">PHI: {data.phiReason}</p>}
+          {data.podGroups && (
+            <PodGroups
+              id={props.id}
+              groups={data.podGroups}
+              drawn={props.drilled.has(props.id)}
+              onDrill={props.onDrill}
+              nodeById={props.nodeById}
+            />
+          )}
           <Section title="Labels">
             <LabelTable labels={data.labels} testid="labels" />
           </Section>

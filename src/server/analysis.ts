@@ -1,0 +1,254 @@
+/**
+ * One generation of the input analysed: the snapshot and everything computed from it (engine,
+ * connectivity, audit, graph, flow comparison), and the questions the API asks of it. Runs where the
+ * snapshot lives: in `phiwall serve`'s analysis worker (analysis-worker.ts), or in process (tests,
+ * `serve --record`). What leaves it is plain data, so that it can cross a thread.
+ */
+import { type Connection, computeConnectivity } from '../analysis/connectivity.ts';
+import { compareFlows, type FlowComparison } from '../analysis/flow-comparison.ts';
+import { readFlows } from '../cli/flow-inputs.ts';
+import type { CliIo } from '../cli/io.ts';
+import { type AuditResult, runAudit } from '../compliance/audit.ts';
+import type { AuditConfig } from '../compliance/config.ts';
+import { phiScope } from '../compliance/phi-scope.ts';
+import type { Finding, ObservedTraffic } from '../compliance/types.ts';
+import type { EngineOptions } from '../engine/endpoint.ts';
+import { Engine } from '../engine/engine.ts';
+import type { FlowReadStats } from '../model/flows.ts';
+import type { Snapshot } from '../model/types.ts';
+import { sortFindings } from '../report/audit.ts';
+import { flowsJson } from '../report/flows.ts';
+import { type ObjectRef, objectChanges } from './changes.ts';
+import { explain, type WorkloadDetails, workloadDetails } from './details.ts';
+import {
+  buildGraph,
+  edgeChanges,
+  externalChanges,
+  findingsOnlyIn,
+  type Graph,
+  type GraphSource,
+  phiIn,
+} from './graph.ts';
+import { type WhatIfRequest, whatIf } from './what-if.ts';
+
+/** Everything the API answers from, for one generation of the input. */
+export interface View {
+  generation: number;
+  /** When this generation was computed, ISO 8601. */
+  time: string;
+  snapshot: Snapshot;
+  engine: Engine;
+  connections: Connection[];
+  audit: AuditResult;
+  graph: Graph;
+  /** With flow logs: how the observed flows compare with this generation's policies. */
+  flows?: { comparison: FlowComparison; stats: FlowReadStats[] };
+}
+
+/**
+ * What the request loop keeps of a generation: the answers to the frequent questions, as the JSON text
+ * the API sends (at M the graph is 8 MB: serialized once here, not on the request loop per request).
+ */
+export interface Published {
+  generation: number;
+  time: string;
+  /** `GET /api/graph`, without the stale mark (the request loop adds it). */
+  graph: string;
+  /** `GET /api/findings`: the audit's findings, in report order. */
+  findings: string;
+  /** `GET /api/flows`, with flow logs. */
+  flows?: string;
+}
+
+/** A finding as a change event names it: enough to list it, the rest is in /api/findings. */
+export interface FindingRef {
+  check: string;
+  title: string;
+  severity: string;
+  status: string;
+  objects: string[];
+}
+
+export interface ChangeEvent {
+  generation: number;
+  time: string;
+  reason: string;
+  objects: ObjectRef[];
+  added: string[];
+  removed: string[];
+  changed: string[];
+  /** Open (failing or needs-review, not accepted) findings that this change started or ended. */
+  findings: { started: FindingRef[]; stopped: FindingRef[] };
+}
+
+export interface StateOptions {
+  config: AuditConfig;
+  engineOptions: EngineOptions;
+  source: GraphSource;
+  /** Flow logs to compare with policy (`--flows`); re-read for every generation. */
+  flowFiles?: readonly string[];
+  /** Namespace for objects that name none, as the input was loaded with (what-if uses it too). */
+  namespace?: string;
+  /** Status lines (reloads, warnings); default: nowhere. Not sent to a worker: it writes its own. */
+  log?: (text: string) => void;
+}
+
+/** Thrown at a checkpoint of work that a newer request made pointless. */
+export class Cancelled extends Error {
+  override name = 'Cancelled';
+}
+
+/** Called between the long steps of a computation; throws Cancelled when the work is no longer wanted. */
+export type Checkpoint = () => void;
+
+const noCheckpoint: Checkpoint = () => {};
+
+function findingRef({ check, title, severity, status, objects }: Finding): FindingRef {
+  return { check, title, severity, status, objects };
+}
+
+/** The analysis of the current generation, and the step to the next one. */
+export class Analysis {
+  private withoutFlows: { generation: number; audit: AuditResult } | undefined;
+
+  private constructor(
+    readonly options: StateOptions,
+    private current: View,
+  ) {}
+
+  /** Computes a first generation (numbered 1 unless told); throws what loading the flow logs throws. */
+  static async create(
+    snapshot: Snapshot,
+    options: StateOptions,
+    { generation = 1, checkpoint = noCheckpoint }: { generation?: number; checkpoint?: Checkpoint } = {},
+  ): Promise<Analysis> {
+    return new Analysis(options, await computeView(snapshot, generation, options, checkpoint));
+  }
+
+  get view(): View {
+    return this.current;
+  }
+
+  published(): Published {
+    const { generation, time, graph, audit, flows } = this.current;
+    return {
+      generation,
+      time,
+      graph: JSON.stringify(graph),
+      findings: JSON.stringify(sortFindings(audit.findings)),
+      ...(flows ? { flows: JSON.stringify(flowsJson(flows)) } : {}),
+    };
+  }
+
+  /**
+   * Makes `snapshot` the next generation and says what changed, or returns undefined when nothing did
+   * (an edit that changes no object is not news, unless `force`: the flow logs changed, or the last
+   * input did not load and the browser must hear that it loads again). `objects`: the objects that
+   * changed, when the caller knows (a cluster watch); else the snapshots are compared.
+   */
+  async advance(
+    snapshot: Snapshot,
+    reason: string,
+    options: { objects?: ObjectRef[]; force?: boolean },
+    checkpoint = noCheckpoint,
+  ): Promise<ChangeEvent | undefined> {
+    const before = this.current;
+    const objects = options.objects ?? objectChanges(before.snapshot, snapshot);
+    if (objects.length === 0 && !options.force) return undefined;
+    const next = await computeView(snapshot, before.generation + 1, this.options, checkpoint);
+    this.current = next;
+    const event: ChangeEvent = {
+      generation: next.generation,
+      time: next.time,
+      reason,
+      objects,
+      ...feedChanges(before, next),
+      findings: {
+        started: findingsOnlyIn(next.audit.findings, before.audit.findings).map(findingRef),
+        stopped: findingsOnlyIn(before.audit.findings, next.audit.findings).map(findingRef),
+      },
+    };
+    return event;
+  }
+
+  /** The current generation's audit without observed traffic, which a what-if compares against. */
+  auditWithoutFlows(): AuditResult {
+    const view = this.current;
+    if (!view.flows) return view.audit;
+    if (this.withoutFlows?.generation !== view.generation) {
+      this.withoutFlows = { generation: view.generation, audit: runAudit(view.engine, this.options.config) };
+    }
+    return this.withoutFlows.audit;
+  }
+
+  workload(id: string): WorkloadDetails | undefined {
+    return workloadDetails(this.current, id);
+  }
+
+  explain(params: Parameters<typeof explain>[1]): ReturnType<typeof explain> {
+    return explain(this.current, params);
+  }
+
+  /** The what-if's answer as the API sends it (at M it holds an 8 MB graph: serialized here, once). */
+  whatIf(request: WhatIfRequest, checkpoint = noCheckpoint): string {
+    return JSON.stringify(whatIf(this, request, checkpoint));
+  }
+}
+
+/** The log line of a change. */
+export function changeLine(event: ChangeEvent): string {
+  return `phiwall: ${event.reason}: ${event.objects.length} object(s) changed, ${event.added.length} edge(s) added, ${event.removed.length} removed, ${event.changed.length} changed; ${event.findings.started.length} finding(s) started, ${event.findings.stopped.length} stopped\n`;
+}
+
+/** Edge ids added, removed and changed; edges to external blocks compared address by address. */
+function feedChanges(before: View, next: View): { added: string[]; removed: string[]; changed: string[] } {
+  const edges = edgeChanges(before.graph, next.graph);
+  const external = externalChanges(before.connections, next.connections, phiIn(before.graph, next.graph));
+  return {
+    added: [...edges.added, ...external.added.map((e) => e.id)],
+    removed: [...edges.removed, ...external.removed.map((e) => e.id)],
+    changed: [...edges.changed, ...external.changed.map((c) => c.edge.id)],
+  };
+}
+
+/** A CliIo that sends what the library prints to a log function. */
+function ioOf(log: ((text: string) => void) | undefined): CliIo {
+  const write = (text: string) => log?.(text);
+  return { stdout: write, stderr: write, readStdin: () => '' };
+}
+
+async function computeView(
+  snapshot: Snapshot,
+  generation: number,
+  options: StateOptions,
+  checkpoint: Checkpoint,
+): Promise<View> {
+  checkpoint();
+  const engine = new Engine(snapshot, options.engineOptions);
+  checkpoint();
+  const connections = computeConnectivity(engine);
+  checkpoint();
+  let flows: View['flows'];
+  let observed: ObservedTraffic | undefined;
+  if (options.flowFiles && options.flowFiles.length > 0) {
+    const { mapped, stats } = await readFlows(options.flowFiles, engine, ioOf(options.log));
+    const phi = new Set(phiScope(snapshot, options.config).phi.keys());
+    const comparison = compareFlows(engine, mapped, phi);
+    flows = { comparison, stats };
+    observed = { files: [...options.flowFiles], comparison };
+    checkpoint();
+  }
+  const now = new Date();
+  const audit = runAudit(engine, options.config, { now, observed });
+  checkpoint();
+  const graph = buildGraph({
+    snapshot,
+    connections,
+    config: options.config,
+    findings: audit.findings,
+    generation,
+    source: options.source,
+    observed: flows?.comparison.edges,
+  });
+  return { generation, time: now.toISOString(), snapshot, engine, connections, audit, graph, flows };
+}
