@@ -19,7 +19,7 @@ import {
   type Severity,
   type Status,
 } from './types.ts';
-import { verifyFixes } from './verify-fixes.ts';
+import { type FixCheckMode, verifyFixes } from './verify-fixes.ts';
 
 /** One observed edge touching PHI, as the report shows it. */
 export interface TrafficEdge {
@@ -92,6 +92,8 @@ export function runAudit(
      * engines (verify-fixes.ts, VERIFY_BUDGET); none when absent (the server and history audit often).
      */
     verifyFixes?: number;
+    /** How fixes are applied to be checked (verify-fixes.ts); in place where they allow, by default. */
+    fixChecks?: FixCheckMode;
   } = {},
 ): AuditResult {
   const { snapshot } = engine;
@@ -141,7 +143,7 @@ export function runAudit(
   const rootCauses = groupRootCauses(findings, context);
   for (const cause of rootCauses)
     for (const index of cause.findings) (findings[index] as Finding).rootCause = cause.id;
-  if (options.verifyFixes) verifyFixes(context, rootCauses, findings, options.verifyFixes);
+  if (options.verifyFixes) verifyFixes(context, rootCauses, findings, options.verifyFixes, options.fixChecks);
   return {
     findings,
     rootCauses,

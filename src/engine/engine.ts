@@ -609,22 +609,23 @@ export class Engine {
 
   /**
    * Applies one policy change (added, changed or deleted) and returns the class pairs whose allowed
-   * ports changed. Only the classes the policy selects, before or after, are recomputed. A new ipBlock
-   * edge that could split pod classes needs a fresh Engine: `rebuild` is then true and nothing changed.
+   * ports changed, or whether they rest on ipblock-matches-pods, and the classes the policy selects, before or after (`subjects`): only those are
+   * recomputed, and only their external answers can change. A new ipBlock edge that could split pod
+   * classes needs a fresh Engine: `rebuild` is then true and nothing changed.
    */
   replacePolicy(
     before: NetworkPolicy | undefined,
     after: NetworkPolicy | undefined,
-  ): { rebuild: boolean; changed: ClassPairPorts[] } {
+  ): { rebuild: boolean; changed: ClassPairPorts[]; subjects: PodClass[] } {
     if (after && this.options.ipBlockMatchesPods && ipBlockCuts([after]).some((cut) => !this.cuts.has(cut))) {
-      return { rebuild: true, changed: [] };
+      return { rebuild: true, changed: [], subjects: [] };
     }
     const affected = new Set([
       ...(before ? this.matcher.selectedBy(before) : []),
       ...(after ? this.matcher.selectedBy(after) : []),
     ]);
     const candidates: [number, number][] = [];
-    const previous = new Map<string, PortSet>();
+    const previous = new Map<string, ClassPairPorts | undefined>();
     // A pair first met in a row rebuilt after the change was granted nothing before it: had the old row
     // been open or had peerless rules, every class would have been met before the change.
     const touchRows = (before: boolean) => {
@@ -637,10 +638,12 @@ export class Engine {
         for (const [srcId, dstId] of pairs) {
           const key = `${srcId}:${dstId}`;
           if (previous.has(key)) continue;
-          const ports = before
-            ? this.classPorts(this.classes[srcId] as PodClass, this.classes[dstId] as PodClass).ports
-            : NO_PORTS;
-          previous.set(key, ports);
+          previous.set(
+            key,
+            before
+              ? this.classPorts(this.classes[srcId] as PodClass, this.classes[dstId] as PodClass)
+              : undefined,
+          );
           candidates.push([srcId, dstId]);
         }
       }
@@ -663,9 +666,11 @@ export class Engine {
     const changed: ClassPairPorts[] = [];
     for (const [srcId, dstId] of candidates) {
       const now = this.classPorts(this.classes[srcId] as PodClass, this.classes[dstId] as PodClass);
-      if (!equalPorts(now.ports, previous.get(`${srcId}:${dstId}`) as PortSet)) changed.push(now);
+      const was = previous.get(`${srcId}:${dstId}`);
+      if (!equalPorts(now.ports, was?.ports ?? NO_PORTS) || now.byIpBlock !== (was?.byIpBlock ?? false))
+        changed.push(now);
     }
-    return { rebuild: false, changed };
+    return { rebuild: false, changed, subjects: [...affected].map((id) => this.classes[id] as PodClass) };
   }
 
   /** Peers a class's row can grant something to: every class when it may admit anyone. */
