@@ -35,11 +35,18 @@ export type FixCheckMode = 'in-place' | 'rebuild';
 /**
  * What fix checks may cost by default, in workloads' worth of engine work. A fix of NetworkPolicies
  * alone is applied to the audit's engine in place and costs the workloads and workload pairs whose
- * connections it changes; one that needs a new engine (Admin/Baseline policies, ipBlocks that may
- * split pod classes) costs every workload of the input. Most severe root causes first; the rest say
- * they were not checked and why.
+ * connections it changes, plus the class pairs replacePolicy weighs (PAIRS_PER_WORKLOAD to a
+ * workload's worth); one that needs a new engine (Admin/Baseline policies, ipBlocks that may split
+ * pod classes) costs every workload of the input. Most severe root causes first; the rest say they
+ * were not checked and why. On the M benchmark this checks the most severe fixes and keeps the audit
+ * within three times connectivity's time (bench/phi-tier.md).
  */
-export const VERIFY_BUDGET = 5_000;
+export const VERIFY_BUDGET = 2_500;
+/**
+ * Class pairs replacePolicy weighs per workload's worth: measured on the M benchmark, where a
+ * workload's worth of in-place work took about as long as a hundred class pairs (bench/phi-tier.md).
+ */
+const PAIRS_PER_WORKLOAD = 100;
 /** Up to this many workloads, the fixed input's connectivity is computed whole; above, per workload. */
 const WHOLE_CONNECTIVITY = 1_500;
 /** Past this many workloads to re-check, one whole connectivity costs less than one per workload. */
@@ -121,9 +128,14 @@ interface FixedEngine {
 /**
  * A fix of NetworkPolicies alone is applied to the audit's own engine in place (replacePolicy), and
  * only the connections it touches are computed again; `revert` undoes it. A fix of Admin/Baseline
- * policies, or one whose ipBlocks could split pod classes, gets an engine of its own.
+ * policies, or one whose ipBlocks could split pod classes, gets an engine of its own (undefined).
+ * `over` when applying it costs more than `allowance` (it is then reverted, the work stopped there).
  */
-function fixedEngine(context: AuditContext, fixed: FixedInput): FixedEngine | undefined {
+function fixedEngine(
+  context: AuditContext,
+  fixed: FixedInput,
+  allowance: number,
+): FixedEngine | 'over' | undefined {
   if (fixed.tiers) return undefined;
   const { engine } = context;
   const applied: FixedInput['changes'] = [];
@@ -132,6 +144,7 @@ function fixedEngine(context: AuditContext, fixed: FixedInput): FixedEngine | un
   };
   const changed: ClassPairPorts[][] = [];
   const subjects = new Set<PodClass>();
+  let evaluated = 0;
   for (const change of fixed.changes) {
     const result = engine.replacePolicy(change.before, change.after);
     if (result.rebuild) {
@@ -139,12 +152,18 @@ function fixedEngine(context: AuditContext, fixed: FixedInput): FixedEngine | un
       return undefined;
     }
     applied.push(change);
+    evaluated += result.evaluated;
     changed.push(result.changed);
     for (const subject of result.subjects) subjects.add(subject);
+    if (evaluated / PAIRS_PER_WORKLOAD > allowance) {
+      revert();
+      return 'over';
+    }
   }
   try {
     const update = updateConnectivity(engine, context.connections, { changed: changed.flat(), subjects });
-    return { engine, connections: update.connections, cost: update.recomputed, revert };
+    const cost = update.recomputed + Math.ceil(evaluated / PAIRS_PER_WORKLOAD);
+    return { engine, connections: update.connections, cost, revert };
   } catch (error) {
     revert();
     throw error;
@@ -301,7 +320,15 @@ export function verifyFixes(
     }
     let inPlace: FixedEngine | undefined;
     try {
-      inPlace = how === 'in-place' ? fixedEngine(context, fixed) : undefined;
+      const applied = how === 'in-place' ? fixedEngine(context, fixed, left) : undefined;
+      if (applied === 'over') {
+        cause.verification = {
+          ...spent,
+          text: `${spent.text}; applying this fix in place weighs more class pairs than the ${left} left allow`,
+        };
+        continue;
+      }
+      inPlace = applied;
       // In place, what the change touched; otherwise a new engine, all of the input's workloads.
       const cost = inPlace ? inPlace.cost : Math.max(1, context.snapshot.workloads.length);
       if (!inPlace && left < cost) {

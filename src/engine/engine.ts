@@ -610,15 +610,16 @@ export class Engine {
   /**
    * Applies one policy change (added, changed or deleted) and returns the class pairs whose allowed
    * ports changed, or whether they rest on ipblock-matches-pods, and the classes the policy selects, before or after (`subjects`): only those are
-   * recomputed, and only their external answers can change. A new ipBlock edge that could split pod
+   * recomputed, and only their external answers can change; `evaluated` counts the class pairs it
+   * weighed, its cost. A new ipBlock edge that could split pod
    * classes needs a fresh Engine: `rebuild` is then true and nothing changed.
    */
   replacePolicy(
     before: NetworkPolicy | undefined,
     after: NetworkPolicy | undefined,
-  ): { rebuild: boolean; changed: ClassPairPorts[]; subjects: PodClass[] } {
+  ): { rebuild: boolean; changed: ClassPairPorts[]; subjects: PodClass[]; evaluated: number } {
     if (after && this.options.ipBlockMatchesPods && ipBlockCuts([after]).some((cut) => !this.cuts.has(cut))) {
-      return { rebuild: true, changed: [], subjects: [] };
+      return { rebuild: true, changed: [], subjects: [], evaluated: 0 };
     }
     const affected = new Set([
       ...(before ? this.matcher.selectedBy(before) : []),
@@ -629,11 +630,12 @@ export class Engine {
     // A pair first met in a row rebuilt after the change was granted nothing before it: had the old row
     // been open or had peerless rules, every class would have been met before the change.
     const touchRows = (before: boolean) => {
+      const partners = this.partnersOf();
       for (const id of affected) {
         const subject = this.classes[id] as PodClass;
         const pairs: [number, number][] = [
-          ...[...this.peersOfRow(subject, 'egress')].map((peerId): [number, number] => [id, peerId]),
-          ...[...this.peersOfRow(subject, 'ingress')].map((peerId): [number, number] => [peerId, id]),
+          ...[...partners(subject, 'egress')].map((peerId): [number, number] => [id, peerId]),
+          ...[...partners(subject, 'ingress')].map((peerId): [number, number] => [peerId, id]),
         ];
         for (const [srcId, dstId] of pairs) {
           const key = `${srcId}:${dstId}`;
@@ -670,7 +672,41 @@ export class Engine {
       if (!equalPorts(now.ports, was?.ports ?? NO_PORTS) || now.byIpBlock !== (was?.byIpBlock ?? false))
         changed.push(now);
     }
-    return { rebuild: false, changed, subjects: [...affected].map((id) => this.classes[id] as PodClass) };
+    return {
+      rebuild: false,
+      changed,
+      subjects: [...affected].map((id) => this.classes[id] as PodClass),
+      evaluated: candidates.length,
+    };
+  }
+
+  /**
+   * The classes a class can have an allowed pair with, on the side of its row in a direction: the
+   * peers of its rules, or, where the row may admit anyone, the classes whose own row may grant it
+   * something (open, or with a rule naming it), as allowedClassPairs reasons. Open rows are listed
+   * once per call of partnersOf, so a call sees the rows as they are then.
+   */
+  private partnersOf(): (subject: PodClass, direction: Direction) => Iterable<number> {
+    const open: Partial<Record<Direction, number[]>> = {};
+    const openIn = (direction: Direction) => {
+      open[direction] ??= this.classes.filter((c) => mayAdmitAnyone(this.row(c, direction))).map((c) => c.id);
+      return open[direction];
+    };
+    return (subject, direction) => {
+      if (!mayAdmitAnyone(this.row(subject, direction))) return this.peersOfRow(subject, direction);
+      const other: Direction = direction === 'egress' ? 'ingress' : 'egress';
+      const granting = new Set(openIn(other));
+      const naming = (rules: readonly { classes?: ReadonlySet<number>; action?: TierAction }[]) =>
+        rules.some((r) => r.action !== 'Deny' && r.action !== 'Pass' && r.classes?.has(subject.id));
+      for (const [policy, rules] of this.compiled)
+        if (policy.isolates[other] && naming(rules[other]))
+          for (const id of this.matcher.selectedBy(policy)) granting.add(id);
+      for (const [policy, rules] of this.clusterCompiled)
+        if (naming(rules[other])) for (const id of this.matcher.clusterSubject(policy)) granting.add(id);
+      for (const policy of this.kindPolicies)
+        if (naming(policy.rules[other])) for (const id of policy.subjects) granting.add(id);
+      return granting;
+    };
   }
 
   /** Peers a class's row can grant something to: every class when it may admit anyone. */
