@@ -96,20 +96,8 @@ export function runAudit(
     fixChecks?: FixCheckMode;
   } = {},
 ): AuditResult {
-  const { snapshot } = engine;
-  const phi = phiScope(snapshot, config);
-  const today = (options.now ?? new Date()).toISOString().slice(0, 10);
-  const context: AuditContext = {
-    snapshot,
-    engine,
-    config,
-    phi,
-    connections: computeConnectivity(engine),
-    workloadById: new Map(snapshot.workloads.map((w) => [w.id, w])),
-    baseline: options.baseline ? computeConnectivity(options.baseline) : undefined,
-    observed: options.observed,
-    today,
-  };
+  const context = auditContext(engine, config, options);
+  const { phi, today } = context;
   const checks = new Map((options.checks ?? CHECKS).map((check) => [check.id, check]));
   const findings: Finding[] = [];
   for (const definition of CATALOGUE) {
@@ -150,6 +138,26 @@ export function runAudit(
     phi: [...phi.phi].map(([workload, reason]) => ({ workload, reason })),
     ...(options.observed ? { traffic: phiTraffic(options.observed) } : {}),
     summary: summaryOf(findings, rootCauses),
+  };
+}
+
+/** What every check reads: the input, the engine, PHI scope and connectivity, computed once. */
+export function auditContext(
+  engine: Engine,
+  config: AuditConfig,
+  options: { now?: Date; baseline?: Engine; observed?: ObservedTraffic } = {},
+): AuditContext {
+  const { snapshot } = engine;
+  return {
+    snapshot,
+    engine,
+    config,
+    phi: phiScope(snapshot, config),
+    connections: computeConnectivity(engine),
+    workloadById: new Map(snapshot.workloads.map((w) => [w.id, w])),
+    baseline: options.baseline ? computeConnectivity(options.baseline) : undefined,
+    observed: options.observed,
+    today: (options.now ?? new Date()).toISOString().slice(0, 10),
   };
 }
 

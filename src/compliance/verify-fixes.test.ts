@@ -6,10 +6,10 @@ import { DEFAULT_OPTIONS } from '../engine/endpoint.ts';
 import { Engine } from '../engine/engine.ts';
 import { buildSnapshot, loadSnapshot } from '../load/snapshot.ts';
 import { yaml } from '../testing/yaml.ts';
-import { type AuditResult, runAudit } from './audit.ts';
+import { type AuditResult, auditContext, runAudit } from './audit.ts';
 import { type AuditConfig, DEFAULT_CONFIG, loadAuditConfig } from './config.ts';
 import type { RootCause } from './root-causes.ts';
-import type { FixCheckMode } from './verify-fixes.ts';
+import { type FixCheckMode, verifyFixes } from './verify-fixes.ts';
 
 function audit(
   manifests: string,
@@ -130,6 +130,49 @@ describe('a missing default-deny: the fix is checked by the engine', () => {
     for (const c of rebuilt)
       assert.match(c.verification?.text ?? '', /this fix needs a new engine over all 3 workloads/, c.id);
   });
+});
+
+describe('a workload-level isolation fix: the deny-all ingress 005 gives for one workload', () => {
+  // The root cause one workload's missing ingress isolation makes (isolation:<workload>:ingress), with
+  // the 005 finding's own manifest as its fix: built by hand, since in OPEN the namespace's missing
+  // default-deny takes these findings. db's policy isolates db and leaves web as open as before.
+  const isolationOf = (result: AuditResult, apps: string[]): RootCause => {
+    const findings = apps.map((app) =>
+      result.findings.findIndex(
+        (f) => f.check === 'HIPAA-NP-005' && f.objects[0] === `ehr/${app}[Deployment]`,
+      ),
+    );
+    const remediation = result.findings[findings[0] as number]?.remediation;
+    assert.match(remediation?.yaml ?? '', /kind: NetworkPolicy[\s\S]*app: db[\s\S]*policyTypes: \[Ingress\]/);
+    return {
+      id: 'isolation:ehr/db[Deployment]:ingress',
+      title: 'ehr/db[Deployment] is not ingress-isolated',
+      severity: 'critical',
+      objects: ['ehr/db[Deployment]'],
+      checks: ['HIPAA-NP-005'],
+      findings,
+      ...(remediation ? { remediation } : {}),
+    };
+  };
+  for (const how of ['in-place', 'rebuild'] as const) {
+    test(how, () => {
+      const engine = new Engine(buildSnapshot([{ path: 'cluster.yaml', text: OPEN }]), DEFAULT_OPTIONS);
+      const now = new Date('2026-11-27');
+      const result = runAudit(engine, DEFAULT_CONFIG, { now });
+      const context = auditContext(engine, DEFAULT_CONFIG, { now });
+      const db = isolationOf(result, ['db']);
+      verifyFixes(context, [db], result.findings, Number.POSITIVE_INFINITY, how);
+      assert.equal(
+        db.verification?.text,
+        'fix verified by the engine: applied to the input, 1 of its 1 finding(s) pass',
+      );
+      // Given web's finding too, the same manifest leaves it failing: the check is per workload.
+      const both = isolationOf(result, ['db', 'web']);
+      verifyFixes(context, [both], result.findings, Number.POSITIVE_INFINITY, how);
+      assert.equal(both.verification?.status, 'not-verified');
+      assert.deepEqual(both.verification?.stillFailing, ['HIPAA-NP-005 ehr/web[Deployment]']);
+    });
+  }
 });
 
 // An isolated PHI namespace: the database is open to every namespace on 5432, the api calls it (an
