@@ -141,6 +141,9 @@ function tiered(row: Row): boolean {
 
 export type TierRule = CompiledClusterRule | KindRule;
 
+/** Up to this many peers, replacePolicy weighs a row's own peers without asking who grants the class. */
+const SHORT_PARTNER_LIST = 256;
+
 /**
  * The fast engine: evaluates NetworkPolicies once per pod class (see pod-classes.ts), with port and
  * address interval sets; each class's egress row and ingress column are built lazily and cached, and
@@ -629,13 +632,22 @@ export class Engine {
     const previous = new Map<string, ClassPairPorts | undefined>();
     // A pair first met in a row rebuilt after the change was granted nothing before it: had the old row
     // been open or had peerless rules, every class would have been met before the change.
+    // A policy fills its subjects' rows only in the directions it isolates: the others stay as they were.
+    const changes = (direction: Direction) =>
+      before?.isolates[direction] === true || after?.isolates[direction] === true;
     const touchRows = (before: boolean) => {
       const partners = this.partnersOf();
       for (const id of affected) {
         const subject = this.classes[id] as PodClass;
         const pairs: [number, number][] = [
-          ...[...partners(subject, 'egress')].map((peerId): [number, number] => [id, peerId]),
-          ...[...partners(subject, 'ingress')].map((peerId): [number, number] => [peerId, id]),
+          ...(changes('egress') ? [...partners(subject, 'egress')] : []).map((peerId): [number, number] => [
+            id,
+            peerId,
+          ]),
+          ...(changes('ingress') ? [...partners(subject, 'ingress')] : []).map((peerId): [number, number] => [
+            peerId,
+            id,
+          ]),
         ];
         for (const [srcId, dstId] of pairs) {
           const key = `${srcId}:${dstId}`;
@@ -682,9 +694,9 @@ export class Engine {
 
   /**
    * The classes a class can have an allowed pair with, on the side of its row in a direction: the
-   * peers of its rules, or, where the row may admit anyone, the classes whose own row may grant it
-   * something (open, or with a rule naming it), as allowedClassPairs reasons. Open rows are listed
-   * once per call of partnersOf, so a call sees the rows as they are then.
+   * peers of its rules, or the classes whose own row may grant it something (open, or with a rule
+   * naming it), as allowedClassPairs reasons, whichever is fewer (a row open to anyone has no list of
+   * its own). Open rows are listed once per call of partnersOf, so a call sees the rows as they are.
    */
   private partnersOf(): (subject: PodClass, direction: Direction) => Iterable<number> {
     const open: Partial<Record<Direction, number[]>> = {};
@@ -693,7 +705,11 @@ export class Engine {
       return open[direction];
     };
     return (subject, direction) => {
-      if (!mayAdmitAnyone(this.row(subject, direction))) return this.peersOfRow(subject, direction);
+      const own = mayAdmitAnyone(this.row(subject, direction))
+        ? undefined
+        : new Set(this.peersOfRow(subject, direction));
+      // A short list of its own is cheaper to weigh than finding who grants the class.
+      if (own && own.size <= SHORT_PARTNER_LIST) return own;
       const other: Direction = direction === 'egress' ? 'ingress' : 'egress';
       const granting = new Set(openIn(other));
       const naming = (rules: readonly { classes?: ReadonlySet<number>; action?: TierAction }[]) =>
@@ -705,7 +721,8 @@ export class Engine {
         if (naming(rules[other])) for (const id of this.matcher.clusterSubject(policy)) granting.add(id);
       for (const policy of this.kindPolicies)
         if (naming(policy.rules[other])) for (const id of policy.subjects) granting.add(id);
-      return granting;
+      // A pair is allowed only when both rows grant it: either side's list holds every partner.
+      return own && own.size <= granting.size ? own : granting;
     };
   }
 
