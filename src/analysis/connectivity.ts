@@ -47,15 +47,16 @@ export interface ConnectivityOptions {
   focus?: string;
 }
 
-/**
- * Every allowed connection between workloads, and between workloads and external address blocks.
- * A workload is the union of its pods; a workload's connections to itself are left out. Work follows
- * the engine's allowed class pairs, so it grows with the answer, not with the square of the cluster;
- * `portsAllPods` comes from the same class pairs: their intersection, when every class pair of the two
- * workloads is among them.
- */
-export function computeConnectivity(engine: Engine, options: ConnectivityOptions = {}): Connection[] {
-  const workloads = engine.snapshot.workloads.filter((w) => !options.focus || w.id === options.focus);
+/** Each workload's distinct pod classes, each class's workloads, each workload's position; L7 rules. */
+interface WorkloadClasses {
+  classesOf: Map<Workload, PodClass[]>;
+  workloadsOfClass: Map<PodClass, Workload[]>;
+  index: Map<string, number>;
+  count: number;
+  l7: boolean;
+}
+
+function workloadClasses(engine: Engine): WorkloadClasses {
   const workloadsOfClass = new Map<PodClass, Workload[]>();
   const classesOf = new Map(engine.snapshot.workloads.map((w) => [w, distinctClasses(engine, w)]));
   for (const [workload, classes] of classesOf) {
@@ -65,101 +66,193 @@ export function computeConnectivity(engine: Engine, options: ConnectivityOptions
       else workloadsOfClass.set(podClass, [workload]);
     }
   }
-  const index = new Map(engine.snapshot.workloads.map((w, i) => [w, i]));
-  const count = engine.snapshot.workloads.length;
+  const index = new Map(engine.snapshot.workloads.map((w, i) => [w.id, i]));
+  return {
+    classesOf,
+    workloadsOfClass,
+    index,
+    count: engine.snapshot.workloads.length,
+    l7: hasL7Rules(engine),
+  };
+}
+
+/** Folds one allowed class pair into the pair of workloads it stands for. */
+function addClassPair(
+  pairs: Map<number, WorkloadPair>,
+  key: number,
+  src: Workload,
+  dst: Workload,
+  { ports, byIpBlock }: ClassPairPorts,
+): void {
+  const previous = pairs.get(key);
+  if (previous) {
+    previous.ports = unionPorts(previous.ports, ports);
+    previous.common = intersectPorts(previous.common, ports);
+    previous.classPairs++;
+    previous.byIpBlock ||= byIpBlock;
+  } else {
+    pairs.set(key, { src, dst, ports, common: ports, classPairs: 1, byIpBlock });
+  }
+}
+
+/**
+ * Every allowed connection between workloads, and between workloads and external address blocks.
+ * A workload is the union of its pods; a workload's connections to itself are left out. Work follows
+ * the engine's allowed class pairs, so it grows with the answer, not with the square of the cluster;
+ * `portsAllPods` comes from the same class pairs: their intersection, when every class pair of the two
+ * workloads is among them.
+ */
+export function computeConnectivity(engine: Engine, options: ConnectivityOptions = {}): Connection[] {
+  const workloads = engine.snapshot.workloads.filter((w) => !options.focus || w.id === options.focus);
+  const classes = workloadClasses(engine);
+  const { workloadsOfClass, index, count } = classes;
   const pairs = new Map<number, WorkloadPair>();
-  for (const { src, dst, ports, byIpBlock } of classPairs(engine, workloads, options.focus !== undefined)) {
+  for (const pair of classPairs(engine, workloads, options.focus !== undefined)) {
+    for (const srcWorkload of workloadsOfClass.get(pair.src) ?? []) {
+      for (const dstWorkload of workloadsOfClass.get(pair.dst) ?? []) {
+        if (srcWorkload === dstWorkload) continue;
+        if (options.focus && srcWorkload.id !== options.focus && dstWorkload.id !== options.focus) continue;
+        const key = (index.get(srcWorkload.id) as number) * count + (index.get(dstWorkload.id) as number);
+        addClassPair(pairs, key, srcWorkload, dstWorkload, pair);
+      }
+    }
+  }
+  return sortedConnections([
+    ...pairConnections(engine, pairs.values(), classes),
+    ...workloads.flatMap((workload) => endpointConnections(engine, workload, classes)),
+  ]);
+}
+
+/**
+ * Connectivity after policy changes the engine applied in place (`Engine.replacePolicy`), from the
+ * connectivity before them: only the workload pairs whose classes a change touched, and the external
+ * connections of the workloads the changed policies select, are computed again. `changed` and
+ * `subjects` are the union of what replacePolicy returned for each change. `recomputed` counts the
+ * workload pairs and workloads computed again.
+ */
+export function updateConnectivity(
+  engine: Engine,
+  previous: readonly Connection[],
+  change: { changed: Iterable<ClassPairPorts>; subjects: Iterable<PodClass> },
+): { connections: Connection[]; recomputed: number } {
+  const classes = workloadClasses(engine);
+  const { classesOf, workloadsOfClass, index, count } = classes;
+  const touched = new Map<number, [Workload, Workload]>();
+  for (const { src, dst } of change.changed) {
     for (const srcWorkload of workloadsOfClass.get(src) ?? []) {
       for (const dstWorkload of workloadsOfClass.get(dst) ?? []) {
         if (srcWorkload === dstWorkload) continue;
-        if (options.focus && srcWorkload.id !== options.focus && dstWorkload.id !== options.focus) continue;
-        const key = (index.get(srcWorkload) as number) * count + (index.get(dstWorkload) as number);
-        const previous = pairs.get(key);
-        if (previous) {
-          previous.ports = unionPorts(previous.ports, ports);
-          previous.common = intersectPorts(previous.common, ports);
-          previous.classPairs++;
-          previous.byIpBlock ||= byIpBlock;
-        } else {
-          pairs.set(key, {
-            src: srcWorkload,
-            dst: dstWorkload,
-            ports,
-            common: ports,
-            classPairs: 1,
-            byIpBlock,
-          });
-        }
+        const key = (index.get(srcWorkload.id) as number) * count + (index.get(dstWorkload.id) as number);
+        touched.set(key, [srcWorkload, dstWorkload]);
       }
     }
   }
-  const l7 = hasL7Rules(engine);
-  const connections: Connection[] = [...pairs.values()].map(
-    ({ src, dst, ports, common, classPairs, byIpBlock }) => {
-      const [srcClasses, dstClasses] = [classesOf.get(src) ?? [], classesOf.get(dst) ?? []];
-      // A class pair the enumeration did not yield allows nothing, so then no port is common to all pods.
-      const all = classPairs === srcClasses.length * dstClasses.length ? common : NO_PORTS;
+  const reselected = new Set([...change.subjects].flatMap((c) => workloadsOfClass.get(c) ?? []));
+  const reselectedIds = new Set([...reselected].map((w) => w.id));
+  const kept = previous.filter((c) => {
+    if ('workload' in c.src && 'workload' in c.dst)
+      return !touched.has(
+        (index.get(c.src.workload) as number) * count + (index.get(c.dst.workload) as number),
+      );
+    const own = 'workload' in c.src ? c.src.workload : (c.dst as { workload: string }).workload;
+    return !reselectedIds.has(own);
+  });
+  const pairs = new Map<number, WorkloadPair>();
+  for (const [key, [src, dst]] of touched) {
+    for (const srcClass of classesOf.get(src) ?? []) {
+      for (const dstClass of classesOf.get(dst) ?? []) {
+        const pair = engine.classPorts(srcClass, dstClass);
+        if (!isEmptyPorts(pair.ports)) addClassPair(pairs, key, src, dst, pair);
+      }
+    }
+  }
+  const connections = sortedConnections([
+    ...kept,
+    ...pairConnections(engine, pairs.values(), classes),
+    ...[...reselected].flatMap((workload) => endpointConnections(engine, workload, classes)),
+  ]);
+  return { connections, recomputed: touched.size + reselected.size };
+}
+
+function pairConnections(
+  engine: Engine,
+  pairs: Iterable<WorkloadPair>,
+  { classesOf, l7 }: WorkloadClasses,
+): Connection[] {
+  return [...pairs].map(({ src, dst, ports, common, classPairs, byIpBlock }) => {
+    const [srcClasses, dstClasses] = [classesOf.get(src) ?? [], classesOf.get(dst) ?? []];
+    // A class pair the enumeration did not yield allows nothing, so then no port is common to all pods.
+    const all = classPairs === srcClasses.length * dstClasses.length ? common : NO_PORTS;
+    const filters = l7
+      ? l7Filters(
+          engine,
+          [
+            ...srcClasses.map((subject) => ({
+              subject,
+              direction: 'egress' as const,
+              peer: { classes: dstClasses },
+            })),
+            ...dstClasses.map((subject) => ({
+              subject,
+              direction: 'ingress' as const,
+              peer: { classes: srcClasses },
+            })),
+          ],
+          ports,
+        )
+      : [];
+    return {
+      src: { workload: src.id },
+      dst: { workload: dst.id },
+      ports,
+      ...(equalPorts(all, ports) ? {} : { portsAllPods: all }),
+      dependsOn: [...(byIpBlock ? ['ipblock-matches-pods'] : []), ...hostNetworkNote(src, dst)],
+      ...(filters.length > 0 ? { l7Filtered: filters } : {}),
+    };
+  });
+}
+
+/** A workload's connections to and from external address blocks, and to peers known by name. */
+function endpointConnections(
+  engine: Engine,
+  workload: Workload,
+  { classesOf, l7 }: WorkloadClasses,
+): Connection[] {
+  const connections: Connection[] = [];
+  for (const direction of ['egress', 'ingress'] as Direction[]) {
+    // Classes of one workload usually share their external answer (the engine caches it per rules).
+    const answers = [
+      ...new Set((classesOf.get(workload) ?? []).map((c) => engine.externalPorts(c, direction))),
+    ];
+    const grants: (AddressPorts & { common?: PortSet })[] =
+      answers.length === 1 ? (answers[0] as AddressPorts[]) : partitionUnionAndCommon(answers);
+    for (const { addresses, ports, common } of grants) {
+      const external = { external: cidrsOf(addresses) };
+      const self = { workload: workload.id };
+      const [src, dst] = direction === 'egress' ? [self, external] : [external, self];
+      const differs = common !== undefined && !equalPorts(common, ports);
       const filters = l7
         ? l7Filters(
             engine,
-            [
-              ...srcClasses.map((subject) => ({
-                subject,
-                direction: 'egress' as const,
-                peer: { classes: dstClasses },
-              })),
-              ...dstClasses.map((subject) => ({
-                subject,
-                direction: 'ingress' as const,
-                peer: { classes: srcClasses },
-              })),
-            ],
+            (classesOf.get(workload) ?? []).map((subject) => ({ subject, direction, peer: { addresses } })),
             ports,
           )
         : [];
-      return {
-        src: { workload: src.id },
-        dst: { workload: dst.id },
+      connections.push({
+        src,
+        dst,
         ports,
-        ...(equalPorts(all, ports) ? {} : { portsAllPods: all }),
-        dependsOn: [...(byIpBlock ? ['ipblock-matches-pods'] : []), ...hostNetworkNote(src, dst)],
+        ...(differs ? { portsAllPods: common } : {}),
+        dependsOn: hostNetworkNote(workload),
         ...(filters.length > 0 ? { l7Filtered: filters } : {}),
-      };
-    },
-  );
-
-  for (const workload of workloads) {
-    for (const direction of ['egress', 'ingress'] as Direction[]) {
-      // Classes of one workload usually share their external answer (the engine caches it per rules).
-      const answers = [
-        ...new Set((classesOf.get(workload) ?? []).map((c) => engine.externalPorts(c, direction))),
-      ];
-      const grants: (AddressPorts & { common?: PortSet })[] =
-        answers.length === 1 ? (answers[0] as AddressPorts[]) : partitionUnionAndCommon(answers);
-      for (const { addresses, ports, common } of grants) {
-        const external = { external: cidrsOf(addresses) };
-        const self = { workload: workload.id };
-        const [src, dst] = direction === 'egress' ? [self, external] : [external, self];
-        const differs = common !== undefined && !equalPorts(common, ports);
-        const filters = l7
-          ? l7Filters(
-              engine,
-              (classesOf.get(workload) ?? []).map((subject) => ({ subject, direction, peer: { addresses } })),
-              ports,
-            )
-          : [];
-        connections.push({
-          src,
-          dst,
-          ports,
-          ...(differs ? { portsAllPods: common } : {}),
-          dependsOn: hostNetworkNote(workload),
-          ...(filters.length > 0 ? { l7Filtered: filters } : {}),
-        });
-      }
+      });
     }
   }
-  for (const workload of workloads) connections.push(...namedConnections(engine, workload, classesOf));
+  connections.push(...namedConnections(engine, workload, classesOf));
+  return connections;
+}
+
+function sortedConnections(connections: readonly Connection[]): Connection[] {
   const keyed = connections.map((c) => ({ c, key: `${peerSortKey(c.src)}\0${peerSortKey(c.dst)}` }));
   return keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map(({ c }) => c);
 }

@@ -19,7 +19,7 @@ import {
   type Severity,
   type Status,
 } from './types.ts';
-import { verifyFixes } from './verify-fixes.ts';
+import { type FixCheckMode, verifyFixes } from './verify-fixes.ts';
 
 /** One observed edge touching PHI, as the report shows it. */
 export interface TrafficEdge {
@@ -92,22 +92,12 @@ export function runAudit(
      * engines (verify-fixes.ts, VERIFY_BUDGET); none when absent (the server and history audit often).
      */
     verifyFixes?: number;
+    /** How fixes are applied to be checked (verify-fixes.ts); in place where they allow, by default. */
+    fixChecks?: FixCheckMode;
   } = {},
 ): AuditResult {
-  const { snapshot } = engine;
-  const phi = phiScope(snapshot, config);
-  const today = (options.now ?? new Date()).toISOString().slice(0, 10);
-  const context: AuditContext = {
-    snapshot,
-    engine,
-    config,
-    phi,
-    connections: computeConnectivity(engine),
-    workloadById: new Map(snapshot.workloads.map((w) => [w.id, w])),
-    baseline: options.baseline ? computeConnectivity(options.baseline) : undefined,
-    observed: options.observed,
-    today,
-  };
+  const context = auditContext(engine, config, options);
+  const { phi, today } = context;
   const checks = new Map((options.checks ?? CHECKS).map((check) => [check.id, check]));
   const findings: Finding[] = [];
   for (const definition of CATALOGUE) {
@@ -141,13 +131,33 @@ export function runAudit(
   const rootCauses = groupRootCauses(findings, context);
   for (const cause of rootCauses)
     for (const index of cause.findings) (findings[index] as Finding).rootCause = cause.id;
-  if (options.verifyFixes) verifyFixes(context, rootCauses, findings, options.verifyFixes);
+  if (options.verifyFixes) verifyFixes(context, rootCauses, findings, options.verifyFixes, options.fixChecks);
   return {
     findings,
     rootCauses,
     phi: [...phi.phi].map(([workload, reason]) => ({ workload, reason })),
     ...(options.observed ? { traffic: phiTraffic(options.observed) } : {}),
     summary: summaryOf(findings, rootCauses),
+  };
+}
+
+/** What every check reads: the input, the engine, PHI scope and connectivity, computed once. */
+export function auditContext(
+  engine: Engine,
+  config: AuditConfig,
+  options: { now?: Date; baseline?: Engine; observed?: ObservedTraffic } = {},
+): AuditContext {
+  const { snapshot } = engine;
+  return {
+    snapshot,
+    engine,
+    config,
+    phi: phiScope(snapshot, config),
+    connections: computeConnectivity(engine),
+    workloadById: new Map(snapshot.workloads.map((w) => [w.id, w])),
+    baseline: options.baseline ? computeConnectivity(options.baseline) : undefined,
+    observed: options.observed,
+    today: (options.now ?? new Date()).toISOString().slice(0, 10),
   };
 }
 

@@ -1,22 +1,27 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { computeConnectivity } from '../analysis/connectivity.ts';
 import { DEFAULT_OPTIONS } from '../engine/endpoint.ts';
 import { Engine } from '../engine/engine.ts';
-import { buildSnapshot } from '../load/snapshot.ts';
+import { buildSnapshot, loadSnapshot } from '../load/snapshot.ts';
 import { yaml } from '../testing/yaml.ts';
-import { type AuditResult, runAudit } from './audit.ts';
-import { type AuditConfig, DEFAULT_CONFIG } from './config.ts';
+import { type AuditResult, auditContext, runAudit } from './audit.ts';
+import { type AuditConfig, DEFAULT_CONFIG, loadAuditConfig } from './config.ts';
 import type { RootCause } from './root-causes.ts';
+import { type FixCheckMode, verifyFixes } from './verify-fixes.ts';
 
-function audit(manifests: string, config: Partial<AuditConfig> = {}, verifyFixes = Number.POSITIVE_INFINITY) {
+function audit(
+  manifests: string,
+  config: Partial<AuditConfig> = {},
+  verifyFixes = Number.POSITIVE_INFINITY,
+  fixChecks: FixCheckMode = 'in-place',
+) {
   const snapshot = buildSnapshot([{ path: 'cluster.yaml', text: manifests }]);
   return runAudit(
     new Engine(snapshot, DEFAULT_OPTIONS),
     { ...DEFAULT_CONFIG, ...config },
-    {
-      now: new Date('2026-11-27'),
-      verifyFixes,
-    },
+    { now: new Date('2026-11-27'), verifyFixes, fixChecks },
   );
 }
 
@@ -107,13 +112,67 @@ describe('a missing default-deny: the fix is checked by the engine', () => {
 
   test('without --verify-fixes budget nothing is checked, and a spent budget says so', () => {
     assert.equal(cause(audit(OPEN, {}, 0), 'default-deny:ehr').verification, undefined);
-    const spent = cause(audit(OPEN, {}, 1), 'default-deny:ehr');
-    assert.equal(spent.verification?.status, 'not-checked');
-    assert.match(
-      spent.verification?.text ?? '',
-      /re-runs it on all 3 workloads, and the 1 workloads' worth this audit allows are spent/,
-    );
+    // A budget of 1: the first fix with a manifest is checked (in place, it costs what it touched),
+    // which spends it; every later one says so.
+    const checkable = audit(OPEN, {}, 1).rootCauses.filter((c) => c.remediation?.yaml);
+    assert.ok(checkable.length >= 2);
+    const [first, ...rest] = checkable as [RootCause, ...RootCause[]];
+    assert.notEqual(first.verification?.status, 'not-checked', first.verification?.text);
+    for (const c of rest) {
+      assert.equal(c.verification?.status, 'not-checked', c.id);
+      assert.match(
+        c.verification?.text ?? '',
+        /the 1 workloads' worth of engine work this audit allows are spent/,
+      );
+    }
+    // On a new engine each check costs all 3 workloads, more than a budget of 2 allows.
+    const rebuilt = audit(OPEN, {}, 2, 'rebuild').rootCauses.filter((c) => c.remediation?.yaml);
+    for (const c of rebuilt)
+      assert.match(c.verification?.text ?? '', /this fix needs a new engine over all 3 workloads/, c.id);
   });
+});
+
+describe('a workload-level isolation fix: the deny-all ingress 005 gives for one workload', () => {
+  // The root cause one workload's missing ingress isolation makes (isolation:<workload>:ingress), with
+  // the 005 finding's own manifest as its fix: built by hand, since in OPEN the namespace's missing
+  // default-deny takes these findings. db's policy isolates db and leaves web as open as before.
+  const isolationOf = (result: AuditResult, apps: string[]): RootCause => {
+    const findings = apps.map((app) =>
+      result.findings.findIndex(
+        (f) => f.check === 'HIPAA-NP-005' && f.objects[0] === `ehr/${app}[Deployment]`,
+      ),
+    );
+    const remediation = result.findings[findings[0] as number]?.remediation;
+    assert.match(remediation?.yaml ?? '', /kind: NetworkPolicy[\s\S]*app: db[\s\S]*policyTypes: \[Ingress\]/);
+    return {
+      id: 'isolation:ehr/db[Deployment]:ingress',
+      title: 'ehr/db[Deployment] is not ingress-isolated',
+      severity: 'critical',
+      objects: ['ehr/db[Deployment]'],
+      checks: ['HIPAA-NP-005'],
+      findings,
+      ...(remediation ? { remediation } : {}),
+    };
+  };
+  for (const how of ['in-place', 'rebuild'] as const) {
+    test(how, () => {
+      const engine = new Engine(buildSnapshot([{ path: 'cluster.yaml', text: OPEN }]), DEFAULT_OPTIONS);
+      const now = new Date('2026-11-27');
+      const result = runAudit(engine, DEFAULT_CONFIG, { now });
+      const context = auditContext(engine, DEFAULT_CONFIG, { now });
+      const db = isolationOf(result, ['db']);
+      verifyFixes(context, [db], result.findings, Number.POSITIVE_INFINITY, how);
+      assert.equal(
+        db.verification?.text,
+        'fix verified by the engine: applied to the input, 1 of its 1 finding(s) pass',
+      );
+      // Given web's finding too, the same manifest leaves it failing: the check is per workload.
+      const both = isolationOf(result, ['db', 'web']);
+      verifyFixes(context, [both], result.findings, Number.POSITIVE_INFINITY, how);
+      assert.equal(both.verification?.status, 'not-verified');
+      assert.deepEqual(both.verification?.stillFailing, ['HIPAA-NP-005 ehr/web[Deployment]']);
+    });
+  }
 });
 
 // An isolated PHI namespace: the database is open to every namespace on 5432, the api calls it (an
@@ -220,4 +279,53 @@ test("a folded rule's fix is checked on the member it is written for", () => {
     folded.verification?.text ?? '',
     /2 of its 2 finding\(s\) \(those of rule:east\/db-east#spec\.ingress\[0\], whose manifest it is\) pass/,
   );
+});
+
+describe('a fix applied in place on the audit engine says what a new engine over the fixed input says', () => {
+  const root = new URL('../../examples/', import.meta.url);
+  const clinic = (dir: string) => ({
+    name: `examples/hipaa-clinic/${dir}`,
+    snapshot: () => loadSnapshot([fileURLToPath(new URL(`hipaa-clinic/${dir}`, root))]),
+    config: loadAuditConfig(fileURLToPath(new URL('hipaa-clinic/phiwall.yaml', root))).config,
+  });
+  const inline = (name: string, text: string, config: Partial<AuditConfig> = {}) => ({
+    name,
+    snapshot: () => buildSnapshot([{ path: 'cluster.yaml', text }]),
+    config: { ...DEFAULT_CONFIG, ...config },
+  });
+  // The clinic's Calico and Cilium variants are left out: no fix there is one the engine checks.
+  const inputs = [
+    clinic('insecure'),
+    clinic('secure'),
+    inline('an open PHI namespace', OPEN),
+    inline('an open PHI namespace with approved flows', OPEN, {
+      allowedIngressNamespaces: ['ingress-nginx'],
+      approvedFlows: [
+        { from: 'ingress-nginx/controller', to: 'ehr/web', port: 443, protocol: 'TCP' },
+        { from: 'ehr/web', to: 'ehr/db', port: 5432, protocol: 'TCP' },
+      ],
+    }),
+    inline('an isolated namespace with open rules', ISOLATED, APPROVED),
+  ];
+  for (const input of inputs) {
+    for (const options of [DEFAULT_OPTIONS, { ...DEFAULT_OPTIONS, ipBlockMatchesPods: false }]) {
+      test(`${input.name}, ipBlockMatchesPods ${options.ipBlockMatchesPods}`, () => {
+        const run = (fixChecks: FixCheckMode) => {
+          const engine = new Engine(input.snapshot(), options);
+          const before = computeConnectivity(engine);
+          const result = runAudit(engine, input.config, {
+            now: new Date('2026-11-27'),
+            verifyFixes: Number.POSITIVE_INFINITY,
+            fixChecks,
+          });
+          // Every change made in place is reverted: the engine answers as before the audit.
+          assert.deepEqual(computeConnectivity(engine), before);
+          return result.rootCauses.map((c) => [c.id, c.verification]);
+        };
+        const inPlace = run('in-place');
+        assert.ok(inPlace.some(([, v]) => typeof v === 'object' && v.status !== 'not-checked'));
+        assert.deepEqual(inPlace, run('rebuild'));
+      });
+    }
+  }
 });

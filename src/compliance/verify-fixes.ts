@@ -1,5 +1,10 @@
-import { computeConnectivity, peerName } from '../analysis/connectivity.ts';
-import { Engine } from '../engine/engine.ts';
+import {
+  type Connection,
+  computeConnectivity,
+  peerName,
+  updateConnectivity,
+} from '../analysis/connectivity.ts';
+import { type ClassPairPorts, Engine, type PodClass } from '../engine/engine.ts';
 import { intersectPorts, isEmptyPorts, NO_PORTS, subtractPorts } from '../engine/ports.ts';
 import { buildSnapshot } from '../load/snapshot.ts';
 import type { NetworkPolicy, Snapshot, Workload } from '../model/types.ts';
@@ -22,12 +27,26 @@ export interface FixVerification {
 }
 
 /**
- * Each verification builds an engine over the whole input again and computes connectivity, so the
- * default budget is this many workloads' worth of engines: a few hundred root causes on a cluster of a
- * few hundred workloads, none on the M benchmark (5,041 workloads), where one more pass would
- * take the audit past three times connectivity's time. The rest say they were not checked and why.
+ * `in-place`: a fix of NetworkPolicies alone is applied to the audit's engine and reverted after;
+ * `rebuild`: every fix gets an engine of its own (the slower path, which tests compare it with).
  */
-export const VERIFY_BUDGET = 5_000;
+export type FixCheckMode = 'in-place' | 'rebuild';
+
+/**
+ * What fix checks may cost by default, in workloads' worth of engine work. A fix of NetworkPolicies
+ * alone is applied to the audit's engine in place and costs the workloads and workload pairs whose
+ * connections it changes, plus the class pairs replacePolicy weighs (PAIRS_PER_WORKLOAD to a
+ * workload's worth); one that needs a new engine (Admin/Baseline policies, ipBlocks that may split
+ * pod classes) costs every workload of the input. Most severe root causes first; the rest say they
+ * were not checked and why. On the M benchmark this checks the most severe fixes and keeps the audit
+ * within three times connectivity's time (bench/phi-tier.md).
+ */
+export const VERIFY_BUDGET = 2_500;
+/**
+ * Class pairs replacePolicy weighs per workload's worth: measured on the M benchmark, where a
+ * workload's worth of in-place work took about as long as a hundred class pairs (bench/phi-tier.md).
+ */
+const PAIRS_PER_WORKLOAD = 100;
 /** Up to this many workloads, the fixed input's connectivity is computed whole; above, per workload. */
 const WHOLE_CONNECTIVITY = 1_500;
 /** Past this many workloads to re-check, one whole connectivity costs less than one per workload. */
@@ -39,12 +58,21 @@ const POLICY_RULE = /^([^/#\s]+)\/([^/#\s]+)#spec\.(ingress|egress)\[(\d+)\]$/;
 
 const key = (namespace: string, name: string) => `${namespace}/${name}`;
 
+/** The input with a fix applied, and the NetworkPolicy changes that make it from the input. */
+interface FixedInput {
+  snapshot: Snapshot;
+  /** Replaced policies (rewritten, or a rule removed) in input order, then added ones. */
+  changes: { before?: NetworkPolicy; after?: NetworkPolicy }[];
+  /** The fix changes Admin/Baseline policies, which the engine cannot swap in place. */
+  tiers: boolean;
+}
+
 /**
  * The input with the fix applied: its policies replace those of the same name (rewritten rules) or are
  * added; the rule a rule root cause is about is removed, as its remediation says to. A reason instead
  * when the manifest holds objects the engine does not decide traffic by (an Ingress, a Service).
  */
-function applyFix(snapshot: Snapshot, cause: RootCause): Snapshot | string {
+function applyFix(snapshot: Snapshot, cause: RootCause): FixedInput | string {
   const yaml = cause.remediation?.yaml ?? '';
   let fix: Snapshot;
   try {
@@ -65,18 +93,81 @@ function applyFix(snapshot: Snapshot, cause: RootCause): Snapshot | string {
   const id = cause.folded?.[0] ?? cause.id;
   const [, namespace, name, direction, index] = POLICY_RULE.exec(id.replace(/^rule:/, '')) ?? [];
   const cited = id.startsWith('rule:') && namespace && name ? key(namespace, name) : undefined;
+  const changes: FixedInput['changes'] = [];
   const policies: NetworkPolicy[] = snapshot.policies.map((policy) => {
     const policyKey = key(policy.namespace, policy.name);
     const replaced = added.get(policyKey);
     if (replaced) {
       added.delete(policyKey);
+      changes.push({ before: policy, after: replaced });
       return replaced;
     }
     if (policyKey !== cited || !direction) return policy;
     const side = direction as 'ingress' | 'egress';
-    return { ...policy, [side]: policy[side].filter((rule) => rule.index !== Number(index)) };
+    const narrowed = { ...policy, [side]: policy[side].filter((rule) => rule.index !== Number(index)) };
+    changes.push({ before: policy, after: narrowed });
+    return narrowed;
   });
-  return { ...snapshot, policies: [...policies, ...added.values()], clusterPolicies };
+  for (const policy of added.values()) changes.push({ after: policy });
+  return {
+    snapshot: { ...snapshot, policies: [...policies, ...added.values()], clusterPolicies },
+    changes,
+    tiers: tiers.size > 0,
+  };
+}
+
+/** The engine over the fixed input and its connectivity; `revert` restores the audit's engine. */
+interface FixedEngine {
+  engine: Engine;
+  connections: Connection[];
+  /** What this check cost, in workloads whose connections were computed again. */
+  cost: number;
+  revert(): void;
+}
+
+/**
+ * A fix of NetworkPolicies alone is applied to the audit's own engine in place (replacePolicy), and
+ * only the connections it touches are computed again; `revert` undoes it. A fix of Admin/Baseline
+ * policies, or one whose ipBlocks could split pod classes, gets an engine of its own (undefined).
+ * `over` when applying it costs more than `allowance` (it is then reverted, the work stopped there).
+ */
+function fixedEngine(
+  context: AuditContext,
+  fixed: FixedInput,
+  allowance: number,
+): FixedEngine | 'over' | undefined {
+  if (fixed.tiers) return undefined;
+  const { engine } = context;
+  const applied: FixedInput['changes'] = [];
+  const revert = () => {
+    for (const { before, after } of applied.reverse()) engine.replacePolicy(after, before);
+  };
+  const changed: ClassPairPorts[][] = [];
+  const subjects = new Set<PodClass>();
+  let evaluated = 0;
+  for (const change of fixed.changes) {
+    const result = engine.replacePolicy(change.before, change.after);
+    if (result.rebuild) {
+      revert();
+      return undefined;
+    }
+    applied.push(change);
+    evaluated += result.evaluated;
+    changed.push(result.changed);
+    for (const subject of result.subjects) subjects.add(subject);
+    if (evaluated / PAIRS_PER_WORKLOAD > allowance) {
+      revert();
+      return 'over';
+    }
+  }
+  try {
+    const update = updateConnectivity(engine, context.connections, { changed: changed.flat(), subjects });
+    const cost = update.recomputed + Math.ceil(evaluated / PAIRS_PER_WORKLOAD);
+    return { engine, connections: update.connections, cost, revert };
+  } catch (error) {
+    revert();
+    throw error;
+  }
 }
 
 function findingKey(f: Pick<Finding, 'check' | 'objects'>): string {
@@ -95,19 +186,17 @@ function approvedFlowsOf(context: AuditContext): { src: Workload; dst: Workload 
   });
 }
 
-function verifyOne(
+/**
+ * The engine over the fixed input with its connections, on a new engine: the whole connectivity on
+ * small inputs, else only that of the focused workloads, which checks following paths through the
+ * whole cluster cannot use (`skipped`).
+ */
+function rebuilt(
   context: AuditContext,
-  cause: RootCause,
-  findings: readonly Finding[],
-  approved: readonly { src: Workload; dst: Workload }[],
-): FixVerification {
-  const fixed = applyFix(context.snapshot, cause);
-  if (typeof fixed === 'string')
-    return { status: 'not-checked', text: `not checked by the engine: ${fixed}` };
+  fixed: Snapshot,
+  focus: readonly string[],
+): { engine: Engine; connections: Connection[]; whole: boolean } {
   const engine = new Engine(fixed, context.engine.options);
-  const own = (cause.remediationCovers ?? cause.findings).map((i) => findings[i] as Finding);
-  const workloads = [...new Set(own.flatMap((f) => f.objects))].filter((id) => context.workloadById.has(id));
-  const focus = [...new Set([...workloads, ...approved.map((a) => a.dst.id)])];
   const whole = fixed.workloads.length <= WHOLE_CONNECTIVITY || focus.length > MAX_FOCUS;
   // Per workload, an edge between two focused workloads comes twice: keep it once.
   const connections = whole
@@ -119,12 +208,41 @@ function verifyOne(
             .map((c) => [`${peerName(c.src)}\0${peerName(c.dst)}`, c]),
         ).values(),
       ];
-  const after: AuditContext = { ...context, snapshot: fixed, engine, connections };
+  return { engine, connections, whole };
+}
+
+function verifyOne(
+  context: AuditContext,
+  cause: RootCause,
+  findings: readonly Finding[],
+  approved: readonly { src: Workload; dst: Workload }[],
+  inPlace: FixedEngine | undefined,
+  fixed: FixedInput,
+): FixVerification {
+  const own = (cause.remediationCovers ?? cause.findings).map((i) => findings[i] as Finding);
+  const workloads = [...new Set(own.flatMap((f) => f.objects))].filter((id) => context.workloadById.has(id));
+  const focus = [...new Set([...workloads, ...approved.map((a) => a.dst.id)])];
+  const { engine, connections, whole } = inPlace
+    ? { ...inPlace, whole: true }
+    : rebuilt(context, fixed.snapshot, focus);
+  const after: AuditContext = { ...context, snapshot: fixed.snapshot, engine, connections };
+  // On a large input the checks that look at one workload at a time see the focused workloads' connections
+  // only, which is all they need to answer for them and spares them the rest of the cluster.
+  const focusedIds = new Set(focus);
+  const touches = (c: Connection) =>
+    ('workload' in c.src && focusedIds.has(c.src.workload)) ||
+    ('workload' in c.dst && focusedIds.has(c.dst.workload));
+  const focused: AuditContext =
+    inPlace && fixed.snapshot.workloads.length > WHOLE_CONNECTIVITY
+      ? { ...after, connections: connections.filter(touches) }
+      : after;
   const checks = new Set(own.map((f) => f.check));
   const skipped = whole ? [] : [...checks].filter((c) => WHOLE_CLUSTER_CHECKS.has(c));
   const statusAfter = new Map(
     CHECKS.filter((check) => checks.has(check.id) && !skipped.includes(check.id)).flatMap((check) =>
-      check.run(after).map((d) => [findingKey({ check: check.id, objects: d.objects }), d.status] as const),
+      check
+        .run(WHOLE_CLUSTER_CHECKS.has(check.id) ? after : focused)
+        .map((d) => [findingKey({ check: check.id, objects: d.objects }), d.status] as const),
     ),
   );
   const left = (status: Finding['status']) =>
@@ -174,6 +292,7 @@ export function verifyFixes(
   causes: readonly RootCause[],
   findings: readonly Finding[],
   budget: number,
+  how: FixCheckMode = 'in-place',
 ): void {
   const approved = approvedFlowsOf(context);
   let left = budget;
@@ -186,17 +305,41 @@ export function verifyFixes(
       };
       continue;
     }
-    const cost = Math.max(1, context.snapshot.workloads.length);
-    if (left < cost) {
-      cause.verification = {
-        status: 'not-checked',
-        text: `not checked by the engine: each check re-runs it on all ${cost} workloads, and the ${budget} workloads' worth this audit allows are spent (--verify-fixes all checks every one)`,
-      };
+    const spent = {
+      status: 'not-checked' as const,
+      text: `not checked by the engine: the ${budget} workloads' worth of engine work this audit allows are spent (--verify-fixes all checks every one)`,
+    };
+    if (left <= 0) {
+      cause.verification = spent;
       continue;
     }
-    left -= cost;
+    const fixed = applyFix(context.snapshot, cause);
+    if (typeof fixed === 'string') {
+      cause.verification = { status: 'not-checked', text: `not checked by the engine: ${fixed}` };
+      continue;
+    }
+    let inPlace: FixedEngine | undefined;
     try {
-      cause.verification = verifyOne(context, cause, findings, approved);
+      const applied = how === 'in-place' ? fixedEngine(context, fixed, left) : undefined;
+      if (applied === 'over') {
+        cause.verification = {
+          ...spent,
+          text: `${spent.text}; applying this fix in place weighs more class pairs than the ${left} left allow`,
+        };
+        continue;
+      }
+      inPlace = applied;
+      // In place, what the change touched; otherwise a new engine, all of the input's workloads.
+      const cost = inPlace ? inPlace.cost : Math.max(1, context.snapshot.workloads.length);
+      if (!inPlace && left < cost) {
+        cause.verification = {
+          ...spent,
+          text: `${spent.text}; this fix needs a new engine over all ${cost} workloads (${fixed.tiers ? 'it changes Admin/Baseline policies' : 'its ipBlocks may split pod classes'})`,
+        };
+        continue;
+      }
+      left -= cost;
+      cause.verification = verifyOne(context, cause, findings, approved, inPlace, fixed);
     } catch (error) {
       // The check is evidence beside the audit, not the audit: a failure in it is reported where its
       // answer would be, and the findings stand.
@@ -204,6 +347,8 @@ export function verifyFixes(
         status: 'not-checked',
         text: `not checked: the engine failed on the fixed input (a bug in phiwall, please report it): ${error instanceof Error ? error.message : String(error)}`,
       };
+    } finally {
+      inPlace?.revert();
     }
   }
 }

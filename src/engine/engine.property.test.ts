@@ -5,7 +5,7 @@ import { type Direction, type NetworkPolicy, type Pod, PROTOCOLS } from '../mode
 import { probeIps, probePorts, sample } from '../testing/probes.ts';
 import { ALL_OPTIONS, type Cluster, clusterArb, policyArb, toSnapshot } from '../testing/random-cluster.ts';
 import { parseAddress } from './addresses.ts';
-import { Engine } from './engine.ts';
+import { Engine, type PodClass } from './engine.ts';
 import { contains } from './intervals.ts';
 import { intersectPorts, isEmptyPorts, type PortSet, portsKey } from './ports.ts';
 import { referenceAllows } from './reference.ts';
@@ -124,7 +124,7 @@ test('the fast engine agrees with the reference evaluator on random clusters', (
 
 /**
  * replacePolicy must leave the engine answering exactly as a fresh engine over the changed policies,
- * and report exactly the class pairs whose ports changed.
+ * and report exactly the class pairs whose ports (or whether they rest on ipBlocks) changed.
  */
 function checkIncrementalChange(
   cluster: Cluster,
@@ -139,9 +139,14 @@ function checkIncrementalChange(
       : undefined;
     const after = replacementSnapshot?.policies[0];
     const key = (a: number, b: number) => `${a}:${b}`;
+    // A pair's ports, and whether they rest on ipblock-matches-pods (connectivity's dependsOn says so).
+    const answer = (a: PodClass, b: PodClass) => {
+      const pair = engine.classPorts(a, b);
+      return `${portsKey(pair.ports)} ${pair.byIpBlock}`;
+    };
     const old = new Map<string, string>();
     for (const a of engine.classes) {
-      for (const b of engine.classes) old.set(key(a.id, b.id), portsKey(engine.classPorts(a, b).ports));
+      for (const b of engine.classes) old.set(key(a.id, b.id), answer(a, b));
     }
     const { rebuild, changed } = engine.replacePolicy(before, after);
     const policies = snapshot.policies.flatMap((p) => (p === before ? (after ? [after] : []) : [p]));
@@ -166,8 +171,7 @@ function checkIncrementalChange(
     const expected = new Set<string>();
     for (const a of engine.classes) {
       for (const b of engine.classes) {
-        if (old.get(key(a.id, b.id)) !== portsKey(engine.classPorts(a, b).ports))
-          expected.add(key(a.id, b.id));
+        if (old.get(key(a.id, b.id)) !== answer(a, b)) expected.add(key(a.id, b.id));
       }
     }
     assert.deepEqual(new Set(changed.map((c) => key(c.src.id, c.dst.id))), expected);

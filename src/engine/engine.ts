@@ -141,6 +141,9 @@ function tiered(row: Row): boolean {
 
 export type TierRule = CompiledClusterRule | KindRule;
 
+/** Up to this many peers, replacePolicy weighs a row's own peers without asking who grants the class. */
+const SHORT_PARTNER_LIST = 256;
+
 /**
  * The fast engine: evaluates NetworkPolicies once per pod class (see pod-classes.ts), with port and
  * address interval sets; each class's egress row and ingress column are built lazily and cached, and
@@ -609,38 +612,52 @@ export class Engine {
 
   /**
    * Applies one policy change (added, changed or deleted) and returns the class pairs whose allowed
-   * ports changed. Only the classes the policy selects, before or after, are recomputed. A new ipBlock
-   * edge that could split pod classes needs a fresh Engine: `rebuild` is then true and nothing changed.
+   * ports changed, or whether they rest on ipblock-matches-pods, and the classes the policy selects, before or after (`subjects`): only those are
+   * recomputed, and only their external answers can change; `evaluated` counts the class pairs it
+   * weighed, its cost. A new ipBlock edge that could split pod
+   * classes needs a fresh Engine: `rebuild` is then true and nothing changed.
    */
   replacePolicy(
     before: NetworkPolicy | undefined,
     after: NetworkPolicy | undefined,
-  ): { rebuild: boolean; changed: ClassPairPorts[] } {
+  ): { rebuild: boolean; changed: ClassPairPorts[]; subjects: PodClass[]; evaluated: number } {
     if (after && this.options.ipBlockMatchesPods && ipBlockCuts([after]).some((cut) => !this.cuts.has(cut))) {
-      return { rebuild: true, changed: [] };
+      return { rebuild: true, changed: [], subjects: [], evaluated: 0 };
     }
     const affected = new Set([
       ...(before ? this.matcher.selectedBy(before) : []),
       ...(after ? this.matcher.selectedBy(after) : []),
     ]);
     const candidates: [number, number][] = [];
-    const previous = new Map<string, PortSet>();
+    const previous = new Map<string, ClassPairPorts | undefined>();
     // A pair first met in a row rebuilt after the change was granted nothing before it: had the old row
     // been open or had peerless rules, every class would have been met before the change.
+    // A policy fills its subjects' rows only in the directions it isolates: the others stay as they were.
+    const changes = (direction: Direction) =>
+      before?.isolates[direction] === true || after?.isolates[direction] === true;
     const touchRows = (before: boolean) => {
+      const partners = this.partnersOf();
       for (const id of affected) {
         const subject = this.classes[id] as PodClass;
         const pairs: [number, number][] = [
-          ...[...this.peersOfRow(subject, 'egress')].map((peerId): [number, number] => [id, peerId]),
-          ...[...this.peersOfRow(subject, 'ingress')].map((peerId): [number, number] => [peerId, id]),
+          ...(changes('egress') ? [...partners(subject, 'egress')] : []).map((peerId): [number, number] => [
+            id,
+            peerId,
+          ]),
+          ...(changes('ingress') ? [...partners(subject, 'ingress')] : []).map((peerId): [number, number] => [
+            peerId,
+            id,
+          ]),
         ];
         for (const [srcId, dstId] of pairs) {
           const key = `${srcId}:${dstId}`;
           if (previous.has(key)) continue;
-          const ports = before
-            ? this.classPorts(this.classes[srcId] as PodClass, this.classes[dstId] as PodClass).ports
-            : NO_PORTS;
-          previous.set(key, ports);
+          previous.set(
+            key,
+            before
+              ? this.classPorts(this.classes[srcId] as PodClass, this.classes[dstId] as PodClass)
+              : undefined,
+          );
           candidates.push([srcId, dstId]);
         }
       }
@@ -663,9 +680,50 @@ export class Engine {
     const changed: ClassPairPorts[] = [];
     for (const [srcId, dstId] of candidates) {
       const now = this.classPorts(this.classes[srcId] as PodClass, this.classes[dstId] as PodClass);
-      if (!equalPorts(now.ports, previous.get(`${srcId}:${dstId}`) as PortSet)) changed.push(now);
+      const was = previous.get(`${srcId}:${dstId}`);
+      if (!equalPorts(now.ports, was?.ports ?? NO_PORTS) || now.byIpBlock !== (was?.byIpBlock ?? false))
+        changed.push(now);
     }
-    return { rebuild: false, changed };
+    return {
+      rebuild: false,
+      changed,
+      subjects: [...affected].map((id) => this.classes[id] as PodClass),
+      evaluated: candidates.length,
+    };
+  }
+
+  /**
+   * The classes a class can have an allowed pair with, on the side of its row in a direction: the
+   * peers of its rules, or the classes whose own row may grant it something (open, or with a rule
+   * naming it), as allowedClassPairs reasons, whichever is fewer (a row open to anyone has no list of
+   * its own). Open rows are listed once per call of partnersOf, so a call sees the rows as they are.
+   */
+  private partnersOf(): (subject: PodClass, direction: Direction) => Iterable<number> {
+    const open: Partial<Record<Direction, number[]>> = {};
+    const openIn = (direction: Direction) => {
+      open[direction] ??= this.classes.filter((c) => mayAdmitAnyone(this.row(c, direction))).map((c) => c.id);
+      return open[direction];
+    };
+    return (subject, direction) => {
+      const own = mayAdmitAnyone(this.row(subject, direction))
+        ? undefined
+        : new Set(this.peersOfRow(subject, direction));
+      // A short list of its own is cheaper to weigh than finding who grants the class.
+      if (own && own.size <= SHORT_PARTNER_LIST) return own;
+      const other: Direction = direction === 'egress' ? 'ingress' : 'egress';
+      const granting = new Set(openIn(other));
+      const naming = (rules: readonly { classes?: ReadonlySet<number>; action?: TierAction }[]) =>
+        rules.some((r) => r.action !== 'Deny' && r.action !== 'Pass' && r.classes?.has(subject.id));
+      for (const [policy, rules] of this.compiled)
+        if (policy.isolates[other] && naming(rules[other]))
+          for (const id of this.matcher.selectedBy(policy)) granting.add(id);
+      for (const [policy, rules] of this.clusterCompiled)
+        if (naming(rules[other])) for (const id of this.matcher.clusterSubject(policy)) granting.add(id);
+      for (const policy of this.kindPolicies)
+        if (naming(policy.rules[other])) for (const id of policy.subjects) granting.add(id);
+      // A pair is allowed only when both rows grant it: either side's list holds every partner.
+      return own && own.size <= granting.size ? own : granting;
+    };
   }
 
   /** Peers a class's row can grant something to: every class when it may admit anyone. */

@@ -26,7 +26,7 @@ export function mdText(text: string): string {
 }
 
 /** A fence longer than any backtick run inside, so untrusted YAML cannot close it early. */
-function fenced(text: string, language = ''): string {
+export function fenced(text: string, language = ''): string {
   const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
   const fence = '`'.repeat(Math.max(3, longest + 1));
   return `${fence}${language}\n${text.replace(/\n$/, '')}\n${fence}`;

@@ -6,6 +6,8 @@ import type { Finding, Severity } from '../compliance/types.ts';
 import { REPOSITORY_URL, VERSION } from '../version.ts';
 import { type AuditReport, DISCLAIMER, sortFindings } from './audit.ts';
 import { coverageOf } from './audit-coverage.ts';
+import { fenced } from './audit-md.ts';
+import { rootCauseResults } from './audit-sarif-root-causes.ts';
 
 type Level = 'error' | 'warning' | 'note';
 
@@ -72,7 +74,7 @@ function messageOf(f: Finding, fixCheck?: string): string {
 function markdownOf(f: Finding, fixCheck?: string): string | undefined {
   if (!f.remediation?.yaml) return undefined;
   const text = messageOf({ ...f, remediation: { text: f.remediation.text } }, fixCheck);
-  return `${text.split('\n').join('  \n')}\n\n\`\`\`yaml\n${f.remediation.yaml.trimEnd()}\n\`\`\`\n`;
+  return `${text.split('\n').join('  \n')}\n\n${fenced(f.remediation.yaml, 'yaml')}\n`;
 }
 
 function rootUri(root: string): string {
@@ -121,20 +123,20 @@ export function auditSarif(report: AuditReport) {
       },
     };
   });
-  const results = sortFindings(report.result.findings)
+  const locate = (file: string | undefined, line: number | undefined) => {
+    if (file === undefined) return undefined;
+    const index = artifactIndex.get(file);
+    return {
+      physicalLocation: {
+        artifactLocation: { ...locationOf(file, root), ...(index === undefined ? {} : { index }) },
+        region: { startLine: Math.max(1, line ?? 1) },
+      },
+    };
+  };
+  const findingResults = sortFindings(report.result.findings)
     .filter((f) => f.status === 'fail' || f.status === 'needs-review')
     .map((f) => {
-      const file = f.location?.file ?? inputs[0]?.path;
-      const index = file === undefined ? undefined : artifactIndex.get(file);
-      const location =
-        file === undefined
-          ? undefined
-          : {
-              physicalLocation: {
-                artifactLocation: { ...locationOf(file, root), ...(index === undefined ? {} : { index }) },
-                region: { startLine: Math.max(1, f.location?.line ?? 1) },
-              },
-            };
+      const location = locate(f.location?.file ?? inputs[0]?.path, f.location?.line);
       return {
         ruleId: f.check,
         ...(ruleIndex.has(f.check) ? { ruleIndex: ruleIndex.get(f.check) } : {}),
@@ -166,12 +168,21 @@ export function auditSarif(report: AuditReport) {
         },
       };
     });
+  const causes = rootCauseResults(report.result, locate, inputs[0]?.path, CATALOGUE.length);
+  const results = [...findingResults, ...causes.results];
   return {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
     runs: [
       {
-        tool: { driver: { name: 'phiwall', version: VERSION, semanticVersion: VERSION, rules } },
+        tool: {
+          driver: {
+            name: 'phiwall',
+            version: VERSION,
+            semanticVersion: VERSION,
+            rules: [...rules, ...causes.rules],
+          },
+        },
         invocations: [
           {
             executionSuccessful: true,
