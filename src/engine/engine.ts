@@ -109,6 +109,9 @@ interface RowLevel {
   isolates: boolean;
 }
 
+/** Shared by the rows of classes no Calico or Cilium policy selects (most, in most clusters). */
+const NO_LEVELS: RowLevel[] = [];
+
 const OPEN_ROW: Row = {
   open: true,
   isolated: false,
@@ -286,8 +289,8 @@ export class Engine {
       }
       for (const rule of row.rules) if (rule.classes) lists.push(rule.classes);
       // Baseline rules count too: a level after them (Calico's profiles) can close a row they allow in.
-      for (const rule of [...row.admin, ...row.baseline])
-        if (rule.action === 'Allow') lists.push(rule.classes);
+      for (const rule of row.admin) if (rule.action === 'Allow') lists.push(rule.classes);
+      for (const rule of row.baseline) if (rule.action === 'Allow') lists.push(rule.classes);
       for (const level of row.levels)
         for (const rule of level.rules) if (rule.action === 'Allow') lists.push(rule.classes);
       for (const list of lists) {
@@ -813,7 +816,7 @@ export class Engine {
     const byLevel = new Map<number, RowLevel>();
     const kindIsolatedBy: KindPolicy[] = [];
     const kindNotIsolating: KindPolicy[] = [];
-    if (!subject.hostNetwork) {
+    if (!subject.hostNetwork && this.kindPolicies.length > 0) {
       for (const policy of this.kindPolicies) {
         if (!policy.subjects.has(subject.id)) continue;
         const isolates = policy.isolates[direction];
@@ -832,7 +835,7 @@ export class Engine {
       }
     }
     // A stable sort keeps the adapters' order among equal keys.
-    const levels = [...byLevel.values()].sort((a, b) => a.level - b.level);
+    const levels = byLevel.size === 0 ? NO_LEVELS : [...byLevel.values()].sort((a, b) => a.level - b.level);
     for (const level of levels) level.rules.sort((a, b) => a.order - b.order);
     if (isolatedBy.length > 0 || admin.length > 0 || baseline.length > 0 || levels.length > 0) {
       const rules = isolatedBy.flatMap((policy) => this.compiled.get(policy)?.[direction] ?? []);

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { countKeyTokens, looksLikeJson } from './json-key-tokens.ts';
 
@@ -9,12 +8,14 @@ const { workerData } = require('node:worker_threads');
 const { readFileSync } = require('node:fs');
 const { createHash } = require('node:crypto');
 const countKeyTokens = ${countKeyTokens.toString()};
+const looksLikeJson = ${looksLikeJson.toString()};
 const flags = new Int32Array(workerData.shared, 0, 3);
 let bytes;
 try {
   bytes = readFileSync(workerData.path);
-  if (workerData.json) {
-    flags[2] = countKeyTokens(bytes.toString('utf8'));
+  const text = bytes.toString('utf8');
+  if (looksLikeJson(workerData.path, text)) {
+    flags[2] = countKeyTokens(text);
     Atomics.store(flags, 1, 1);
   } else {
     Atomics.store(flags, 1, 2);
@@ -39,23 +40,23 @@ const BACKGROUND_MIN_BYTES = 4 * 1024 * 1024;
 const WAIT_MS = 120_000;
 
 export interface BackgroundRead {
-  /** The sha256 of the file's bytes (what `sha256sum` prints, so an auditor can check it). */
-  sha256: () => string;
+  /** The sha256 of the file's bytes (what `sha256sum` prints, so an auditor can check it); undefined if the worker failed. */
+  sha256: () => string | undefined;
   /** The file's JSON key tokens as counted by the worker; undefined when it did not count them. */
-  keyTokens?: () => number | undefined;
+  keyTokens: () => number | undefined;
 }
 
 /**
  * The hash of a file, and for JSON its key count (see countKeyTokens), computed on the other core while
- * the main thread parses: for a dump of tens of megabytes each is a tenth of the run. The returned
- * functions block only when asked before the worker is done.
+ * this one reads and parses: for a dump of tens of megabytes each is a tenth of the run. Started before
+ * the main thread reads the file, so the worker's read overlaps it. Undefined for small files, whose
+ * text is hashed and counted where it is needed. The functions block only when asked before the worker
+ * is done.
  */
-export function readInBackground(path: string, size: number, text: string): BackgroundRead {
-  const hashText = () => createHash('sha256').update(text).digest('hex');
-  if (size < BACKGROUND_MIN_BYTES) return { sha256: hashText };
+export function readInBackground(path: string, size: number): BackgroundRead | undefined {
+  if (size < BACKGROUND_MIN_BYTES) return undefined;
   const shared = new SharedArrayBuffer(12 + 32);
-  const json = looksLikeJson(path, text);
-  new Worker(READ_WORKER, { eval: true, workerData: { path, shared, json } }).unref();
+  new Worker(READ_WORKER, { eval: true, workerData: { path, shared } }).unref();
   const flags = new Int32Array(shared, 0, 3);
   const done = (flag: number) => {
     Atomics.wait(flags, flag, 0, WAIT_MS);
@@ -64,9 +65,9 @@ export function readInBackground(path: string, size: number, text: string): Back
   let digest: string | undefined;
   return {
     sha256: () => {
-      digest ??= done(0) ? Buffer.from(new Uint8Array(shared, 12, 32)).toString('hex') : hashText();
+      digest ??= done(0) ? Buffer.from(new Uint8Array(shared, 12, 32)).toString('hex') : undefined;
       return digest;
     },
-    ...(json ? { keyTokens: () => (done(1) ? Atomics.load(flags, 2) : undefined) } : {}),
+    keyTokens: () => (done(1) ? Atomics.load(flags, 2) : undefined),
   };
 }

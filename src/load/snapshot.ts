@@ -184,7 +184,7 @@ export function buildSnapshot(sources: readonly SourceText[], options: BuildOpti
     get inputs() {
       inputs ??= sources.map((s) => ({
         path: s.path,
-        sha256: s.sha256 ? s.sha256() : createHash('sha256').update(s.text).digest('hex'),
+        sha256: s.sha256?.() ?? createHash('sha256').update(s.text).digest('hex'),
       }));
       return inputs;
     },

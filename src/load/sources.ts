@@ -18,8 +18,8 @@ export interface SourceText {
   /** The path as the user named it (or `<stdin>`), so messages point where they expect. */
   path: string;
   text: string;
-  /** The sha256 of the input, for evidence; computed from the text when not given. */
-  sha256?: () => string;
+  /** The sha256 of the input, for evidence; computed from the text when not given or undefined. */
+  sha256?: () => string | undefined;
   /** Key tokens of a JSON input, counted in the background (see countKeyTokens); may be undefined. */
   keyTokens?: () => number | undefined;
   /**
@@ -185,6 +185,8 @@ class SourceReader {
 
   private file(path: string, size: number, found = false): void {
     if (!this.spend(path, size)) return;
+    // Started first, so the worker's read of the file overlaps this one's.
+    const background = readInBackground(path, size);
     let text: string;
     try {
       text = readFileSync(path, 'utf8');
@@ -192,12 +194,7 @@ class SourceReader {
       this.error(path, osReason(error));
       return;
     }
-    this.sources.push({
-      path,
-      text,
-      ...readInBackground(path, size, text),
-      ...(found ? { found: true } : {}),
-    });
+    this.sources.push({ path, text, ...background, ...(found ? { found: true } : {}) });
   }
 
   /** Takes `bytes` from the budget; false (and an error) when the inputs hold more than it allows. */
