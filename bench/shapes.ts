@@ -9,7 +9,7 @@ import { DATA } from './child.ts';
 import { Random } from './random.ts';
 
 /** Bumped when a shape changes, so files from an older shape are not reused. */
-const SHAPE_VERSION = 1;
+const SHAPE_VERSION = 2;
 
 function cached(name: string, extension: string, write: (file: string) => void): string {
   const file = join(DATA, `${name}-v${SHAPE_VERSION}.${extension}`);
@@ -66,8 +66,8 @@ export function namespaceScaleCluster(namespaces: number): string {
 
 export const IP_BLOCKS_PER_RULE = 40;
 export const EXCEPTS_PER_BLOCK = 10;
-/** Policies per namespace in the ipBlock series. */
-const POLICIES_PER_NAMESPACE = 5;
+/** Namespaces of the ipBlock series, whatever its size: policies pile up on the same pods. */
+const IP_BLOCK_NAMESPACES = 5;
 
 /** One ipBlock: a random /16 (public or private) with `EXCEPTS_PER_BLOCK` random /24s cut out of it. */
 function ipBlock(rng: Random): { cidr: string; except: string[] } {
@@ -81,26 +81,31 @@ function ipBlock(rng: Random): { cidr: string; except: string[] } {
 }
 
 /**
- * `policies` NetworkPolicies, each selecting its own Deployment and allowing ingress from and egress to
- * `IP_BLOCKS_PER_RULE` ipBlocks of `EXCEPTS_PER_BLOCK` excepts each, five policies to a namespace: the
- * shape of firewall rules copied into NetworkPolicy, which made audit quadratic.
+ * `policies` NetworkPolicies spread over five namespaces, each selecting every pod of its namespace and
+ * allowing ingress from and egress to `IP_BLOCKS_PER_RULE` ipBlocks of `EXCEPTS_PER_BLOCK` excepts
+ * each: the shape of a firewall's partner list copied into one policy per partner, so the pods of a
+ * namespace gather a fifth of all the policies. This made audit quadratic.
  */
 export function ipBlockCluster(policies: number): string {
   return cached(`ipblocks-${policies}`, 'json', (file) => {
     const rng = new Random(policies);
     const items: unknown[] = [];
+    for (let n = 0; n < IP_BLOCK_NAMESPACES; n++) {
+      const namespace = `partners-${n}`;
+      items.push(
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
+        deployment('gateway', namespace, { app: 'gateway' }, 8443),
+      );
+    }
     for (let i = 0; i < policies; i++) {
-      const namespace = `partner-${Math.floor(i / POLICIES_PER_NAMESPACE)}`;
-      if (i % POLICIES_PER_NAMESPACE === 0)
-        items.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-      const app = `gateway-${i}`;
+      const namespace = `partners-${i % IP_BLOCK_NAMESPACES}`;
       const blocks = () => Array.from({ length: IP_BLOCKS_PER_RULE }, () => ({ ipBlock: ipBlock(rng) }));
-      items.push(deployment(app, namespace, { app }, 8443), {
+      items.push({
         apiVersion: 'networking.k8s.io/v1',
         kind: 'NetworkPolicy',
-        metadata: { name: `${app}-partners`, namespace },
+        metadata: { name: `partner-${i}`, namespace },
         spec: {
-          podSelector: { matchLabels: { app } },
+          podSelector: {},
           policyTypes: ['Ingress', 'Egress'],
           ingress: [{ from: blocks(), ports: [{ port: 8443 }] }],
           egress: [{ to: blocks(), ports: [{ port: 443 }, { port: 5432 }] }],
