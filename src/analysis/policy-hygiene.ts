@@ -3,7 +3,7 @@ import { ALL_ADDRESSES, ipBlockAddresses } from '../engine/addresses.ts';
 import { portsOf } from '../engine/compile.ts';
 import { isOutsidePolicy } from '../engine/endpoint.ts';
 import type { Engine, PodClass } from '../engine/engine.ts';
-import { contains, type IntervalSet, intersect, normalize, union } from '../engine/intervals.ts';
+import { type IntervalSet, intersect, normalize } from '../engine/intervals.ts';
 import { PeerMatcher } from '../engine/peer-matcher.ts';
 import {
   intersectPorts,
@@ -173,15 +173,24 @@ interface Grant {
   external: AddressPorts;
 }
 
+/** The addresses a rule's ipBlocks admit: asked for every subject and every other rule of it, so kept. */
+const ruleAddresses = new WeakMap<PolicyRule, IntervalSet<bigint>>();
+
+function addressesOf(rule: PolicyRule): IntervalSet<bigint> {
+  if (rule.peers === undefined) return ALL_ADDRESSES;
+  let addresses = ruleAddresses.get(rule);
+  if (!addresses) {
+    addresses = normalize(
+      rule.peers.flatMap((peer) => (peer.kind === 'ipBlock' ? ipBlockAddresses(peer.ipBlock) : [])),
+    );
+    ruleAddresses.set(rule, addresses);
+  }
+  return addresses;
+}
+
 /** What a rule admits from (or to) external addresses, for one subject class. */
 export function externalGrant(policy: NetworkPolicy, rule: PolicyRule, subject: PodClass): Grant | undefined {
-  const addresses =
-    rule.peers === undefined
-      ? ALL_ADDRESSES
-      : rule.peers.reduce<IntervalSet<bigint>>(
-          (acc, peer) => (peer.kind === 'ipBlock' ? union(acc, ipBlockAddresses(peer.ipBlock)) : acc),
-          [],
-        );
+  const addresses = addressesOf(rule);
   if (addresses.length === 0) return undefined;
   // Egress named ports resolve on the destination, and an external address has none.
   const ports = portsOf(rule.ports, rule.direction === 'ingress' ? subject : undefined);
@@ -316,26 +325,55 @@ export function coveredOnItsSide(
   return [...covering].map(([path, at]) => ({ rule: path, at }));
 }
 
-/** Address-port pairs in `now` and not in `then`, grouped by port set: exact, whatever the CIDR split. */
+/**
+ * Address-port pairs in `now` and not in `then`, grouped by port set: exact, whatever the CIDR split.
+ * One sweep along the address axis: grants start and end at their blocks' edges, and grants with equal
+ * ports are counted together, so the ports at a point are the union of the few port sets active there.
+ * (Asking every grant at every edge made a rule among many ipBlock-heavy ones quadratic.)
+ */
 export function newExternal(now: readonly AddressPorts[], then: readonly AddressPorts[]): AddressPorts[] {
-  const cuts = new Set<bigint>();
-  for (const { addresses } of [...now, ...then]) {
-    for (const [lo, hi] of addresses) {
-      cuts.add(lo);
-      cuts.add(hi + 1n);
+  interface Edge {
+    at: bigint;
+    side: 0 | 1;
+    key: string;
+    ports: PortSet;
+    delta: 1 | -1;
+  }
+  const edges: Edge[] = [];
+  for (const [side, grants] of [
+    [0, now],
+    [1, then],
+  ] as const) {
+    for (const { addresses, ports } of grants) {
+      const key = portsKey(ports);
+      for (const [lo, hi] of addresses) {
+        edges.push({ at: lo, side, key, ports, delta: 1 }, { at: hi + 1n, side, key, ports, delta: -1 });
+      }
     }
   }
-  const points = [...cuts].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const portsAt = (grants: readonly AddressPorts[], address: bigint) =>
-    grants.reduce((acc, g) => (contains(g.addresses, address) ? unionPorts(acc, g.ports) : acc), NO_PORTS);
+  edges.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  const active = [new Map<string, { ports: PortSet; count: number }>(), new Map()] as const;
+  const portsOn = (side: 0 | 1) => {
+    let ports = NO_PORTS;
+    for (const entry of active[side].values()) ports = unionPorts(ports, entry.ports);
+    return ports;
+  };
   const groups = new Map<string, { ports: PortSet; pieces: [bigint, bigint][] }>();
-  for (let i = 0; i + 1 < points.length; i++) {
-    const lo = points[i] as bigint;
-    const added = subtractPorts(portsAt(now, lo), portsAt(then, lo));
+  for (let i = 0; i < edges.length; ) {
+    const lo = (edges[i] as Edge).at;
+    for (; i < edges.length && (edges[i] as Edge).at === lo; i++) {
+      const { side, key, ports, delta } = edges[i] as Edge;
+      const entry = active[side].get(key);
+      const count = (entry?.count ?? 0) + delta;
+      if (count === 0) active[side].delete(key);
+      else active[side].set(key, { ports, count });
+    }
+    if (i === edges.length || active[0].size === 0) continue;
+    const added = subtractPorts(portsOn(0), portsOn(1));
     if (isEmptyPorts(added)) continue;
     const key = portsKey(added);
     const group = groups.get(key) ?? { ports: added, pieces: [] };
-    group.pieces.push([lo, (points[i + 1] as bigint) - 1n]);
+    group.pieces.push([lo, (edges[i] as Edge).at - 1n]);
     groups.set(key, group);
   }
   return [...groups.values()].map(({ ports, pieces }) => ({ addresses: normalize(pieces), ports }));
