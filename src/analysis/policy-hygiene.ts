@@ -25,6 +25,7 @@ import type {
   Snapshot,
 } from '../model/types.ts';
 import { where } from '../report/explain.ts';
+import { ExternalCover } from './external-cover.ts';
 
 /**
  * Findings about policies as written (selectors that match nothing, rules that add nothing), shared by
@@ -227,6 +228,8 @@ export function coveredBy(
   mine: OtherRule,
   others: readonly OtherRule[],
   covering: Map<string, string>,
+  /** The external grants of `mine` and `others` together, when the caller keeps them for the subject. */
+  external?: ExternalCover,
 ): boolean {
   const { classes } = context.engine;
   const { policy, rule } = mine;
@@ -278,22 +281,23 @@ export function coveredBy(
       for (const o of overlapping) cover(o);
     }
   }
-  const external = externalGrant(policy, rule, subject);
-  if (!external) return true;
+  const grant = externalGrant(policy, rule, subject);
+  if (!grant) return true;
+  if (external && !external.coveredByOthers(grant.external)) return false;
   const grants = others
     .map((o) => externalGrant(o.policy, o.rule, subject))
     .filter((g): g is Grant => g !== undefined);
   if (
+    !external &&
     newExternal(
-      [external.external],
+      [grant.external],
       grants.map((g) => g.external),
     ).length > 0
   )
     return false;
   for (const g of grants) {
-    const overlap = intersect(g.external.addresses, external.external.addresses);
-    if (overlap.length > 0 && !isEmptyPorts(intersectPorts(g.external.ports, external.external.ports)))
-      cover(g);
+    const overlap = intersect(g.external.addresses, grant.external.addresses);
+    if (overlap.length > 0 && !isEmptyPorts(intersectPorts(g.external.ports, grant.external.ports))) cover(g);
   }
   return true;
 }
@@ -314,13 +318,26 @@ export function coveredOnItsSide(
   policy: NetworkPolicy,
   rule: PolicyRule,
   subjects: readonly PodClass[],
+  /** Kept across calls, per subject and direction: the rules of one side share one ExternalCover. */
+  covers?: Map<string, { all: OtherRule[]; cover: ExternalCover }>,
 ): CoveringRules | undefined {
   const covering = new Map<string, string>();
+  const { direction } = rule;
   for (const subject of subjects) {
-    const others = isolatingPolicies(context.engine, subject, rule.direction).flatMap((p) =>
-      p[rule.direction].filter((r) => r !== rule).map((r) => ({ policy: p, rule: r })),
-    );
-    if (!coveredBy(context, matcher, subject, { policy, rule }, others, covering)) return undefined;
+    const side = () => {
+      const all = isolatingPolicies(context.engine, subject, direction).flatMap((p) =>
+        p[direction].map((r) => ({ policy: p, rule: r })),
+      );
+      const grants = all.flatMap((o) => externalGrant(o.policy, o.rule, subject)?.external ?? []);
+      return { all, cover: new ExternalCover(grants) };
+    };
+    const key = `${subject.id}:${direction}`;
+    const kept = covers?.get(key) ?? side();
+    covers?.set(key, kept);
+    const others = kept.all.filter((o) => o.rule !== rule);
+    // The cover counts `rule` among its grants; a rule outside the subject's policies is checked alone.
+    const cover = others.length < kept.all.length ? kept.cover : undefined;
+    if (!coveredBy(context, matcher, subject, { policy, rule }, others, covering, cover)) return undefined;
   }
   return [...covering].map(([path, at]) => ({ rule: path, at }));
 }
@@ -409,6 +426,7 @@ export function* ruleHygiene(context: HygieneContext): Generator<RuleHygiene> {
   const { engine } = context;
   const matcher = new PeerMatcher(context.snapshot.namespaces, engine.classes);
   const classesIn = selectableClasses(engine);
+  const covers = new Map<string, { all: OtherRule[]; cover: ExternalCover }>();
   for (const policy of engine.currentPolicies) {
     const subjects = (classesIn.get(policy.namespace) ?? []).filter((c) =>
       selectorMatches(policy.podSelector, c.labels),
@@ -426,7 +444,7 @@ export function* ruleHygiene(context: HygieneContext): Generator<RuleHygiene> {
           matcher.peers(policy.namespace, rule.peers, engine.options).classes.size === 0
         )
           continue;
-        const covering = coveredOnItsSide(context, matcher, policy, rule, subjects);
+        const covering = coveredOnItsSide(context, matcher, policy, rule, subjects, covers);
         if (!covering) continue;
         const pods = subjects.reduce((n, c) => n + c.pods.length, 0);
         yield { kind: 'redundant', policy, rule, direction, covering, pods };
