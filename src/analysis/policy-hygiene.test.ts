@@ -3,15 +3,8 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import type { AddressPorts } from '../engine/address-partition.ts';
 import { contains, normalize } from '../engine/intervals.ts';
-import {
-  isEmptyPorts,
-  NO_PORTS,
-  type PortSet,
-  portSetOf,
-  portsKey,
-  subtractPorts,
-  unionPorts,
-} from '../engine/ports.ts';
+import { isEmptyPorts, NO_PORTS, portsKey, subtractPorts, unionPorts } from '../engine/ports.ts';
+import { grantsArb } from '../testing/random-grants.ts';
 import { newExternal } from './policy-hygiene.ts';
 
 /** The unindexed answer: at every edge of every grant, every grant is asked whether it covers it. */
@@ -36,26 +29,9 @@ function newExternalByEveryGrant(now: readonly AddressPorts[], then: readonly Ad
   return new Map([...byPorts].map(([key, pieces]) => [key, normalize(pieces)]));
 }
 
-const interval = fc
-  .tuple(fc.bigInt({ min: 0n, max: 60n }), fc.bigInt({ min: 0n, max: 8n }))
-  .map(([lo, width]) => [lo, lo + width] as const);
-// Few distinct port sets, as policies repeat a handful of ports, so equal sets are counted together.
-const ports: fc.Arbitrary<PortSet> = fc
-  .array(
-    fc.tuple(fc.constantFrom('TCP', 'UDP') as fc.Arbitrary<'TCP' | 'UDP'>, fc.integer({ min: 1, max: 6 })),
-    { minLength: 1, maxLength: 3 },
-  )
-  .map((list) =>
-    list.reduce((acc, [protocol, port]) => unionPorts(acc, portSetOf(protocol, [[port, port]])), NO_PORTS),
-  );
-const grants = fc.array(
-  fc.record({ addresses: fc.array(interval, { maxLength: 4 }).map(normalize), ports }),
-  { maxLength: 6 },
-);
-
 test('new external grants found in one sweep agree with asking every grant at every edge', () => {
   fc.assert(
-    fc.property(grants, grants, (now, then) => {
+    fc.property(grantsArb(6), grantsArb(6), (now, then) => {
       const swept = new Map(newExternal(now, then).map((g) => [portsKey(g.ports), g.addresses]));
       assert.deepEqual(swept, newExternalByEveryGrant(now, then));
     }),

@@ -1,4 +1,4 @@
-import type { AddressPorts } from '../engine/address-partition.ts';
+import { type AddressPorts, PortGroups, sweepPorts } from '../engine/address-partition.ts';
 import { ALL_ADDRESSES, ipBlockAddresses } from '../engine/addresses.ts';
 import { portsOf } from '../engine/compile.ts';
 import { isOutsidePolicy } from '../engine/endpoint.ts';
@@ -10,7 +10,6 @@ import {
   isEmptyPorts,
   NO_PORTS,
   type PortSet,
-  portsKey,
   subtractPorts,
   unionPorts,
 } from '../engine/ports.ts';
@@ -342,58 +341,13 @@ export function coveredOnItsSide(
   return [...covering].map(([path, at]) => ({ rule: path, at }));
 }
 
-/**
- * Address-port pairs in `now` and not in `then`, grouped by port set: exact, whatever the CIDR split.
- * One sweep along the address axis: grants start and end at their blocks' edges, and grants with equal
- * ports are counted together, so the ports at a point are the union of the few port sets active there.
- * (Asking every grant at every edge made a rule among many ipBlock-heavy ones quadratic.)
- */
+/** Address-port pairs in `now` and not in `then`, grouped by port set: exact, whatever the CIDR split. */
 export function newExternal(now: readonly AddressPorts[], then: readonly AddressPorts[]): AddressPorts[] {
-  interface Edge {
-    at: bigint;
-    side: 0 | 1;
-    key: string;
-    ports: PortSet;
-    delta: 1 | -1;
-  }
-  const edges: Edge[] = [];
-  for (const [side, grants] of [
-    [0, now],
-    [1, then],
-  ] as const) {
-    for (const { addresses, ports } of grants) {
-      const key = portsKey(ports);
-      for (const [lo, hi] of addresses) {
-        edges.push({ at: lo, side, key, ports, delta: 1 }, { at: hi + 1n, side, key, ports, delta: -1 });
-      }
-    }
-  }
-  edges.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-  const active = [new Map<string, { ports: PortSet; count: number }>(), new Map()] as const;
-  const portsOn = (side: 0 | 1) => {
-    let ports = NO_PORTS;
-    for (const entry of active[side].values()) ports = unionPorts(ports, entry.ports);
-    return ports;
-  };
-  const groups = new Map<string, { ports: PortSet; pieces: [bigint, bigint][] }>();
-  for (let i = 0; i < edges.length; ) {
-    const lo = (edges[i] as Edge).at;
-    for (; i < edges.length && (edges[i] as Edge).at === lo; i++) {
-      const { side, key, ports, delta } = edges[i] as Edge;
-      const entry = active[side].get(key);
-      const count = (entry?.count ?? 0) + delta;
-      if (count === 0) active[side].delete(key);
-      else active[side].set(key, { ports, count });
-    }
-    if (i === edges.length || active[0].size === 0) continue;
-    const added = subtractPorts(portsOn(0), portsOn(1));
-    if (isEmptyPorts(added)) continue;
-    const key = portsKey(added);
-    const group = groups.get(key) ?? { ports: added, pieces: [] };
-    group.pieces.push([lo, (edges[i] as Edge).at - 1n]);
-    groups.set(key, group);
-  }
-  return [...groups.values()].map(({ ports, pieces }) => ({ addresses: normalize(pieces), ports }));
+  const groups = new PortGroups();
+  sweepPorts([now, then], (lo, hi, [granted, before]) =>
+    groups.add(lo, hi, subtractPorts(granted as PortSet, before as PortSet)),
+  );
+  return groups.result();
 }
 
 /** The non-hostNetwork classes of each namespace, which policies can select. */
