@@ -1,4 +1,10 @@
-import { type AddressPorts, PortGroups, sweepPorts } from '../engine/address-partition.ts';
+import {
+  type ActivePorts,
+  type AddressPorts,
+  PortGroups,
+  sweepPorts,
+  unionOfActive,
+} from '../engine/address-partition.ts';
 import { ALL_ADDRESSES, ipBlockAddresses } from '../engine/addresses.ts';
 import { portsOf } from '../engine/compile.ts';
 import { isOutsidePolicy } from '../engine/endpoint.ts';
@@ -345,7 +351,11 @@ export function coveredOnItsSide(
 export function newExternal(now: readonly AddressPorts[], then: readonly AddressPorts[]): AddressPorts[] {
   const groups = new PortGroups();
   sweepPorts([now, then], (lo, hi, [granted, before]) =>
-    groups.add(lo, hi, subtractPorts(granted as PortSet, before as PortSet)),
+    groups.add(
+      lo,
+      hi,
+      subtractPorts(unionOfActive(granted as ActivePorts), unionOfActive(before as ActivePorts)),
+    ),
   );
   return groups.result();
 }

@@ -13,8 +13,18 @@ export interface AddressPorts {
  */
 export function partitionByPorts(grants: readonly AddressPorts[]): AddressPorts[] {
   const groups = new PortGroups();
-  sweepPorts([grants], (lo, hi, [ports]) => groups.add(lo, hi, ports as PortSet));
+  sweepPorts([grants], (lo, hi, [active]) => groups.add(lo, hi, unionOfActive(active as ActivePorts)));
   return groups.result();
+}
+
+/** The grants covering one piece of the address axis, counted per port set (by portsKey). */
+export type ActivePorts = ReadonlyMap<string, { ports: PortSet; count: number }>;
+
+/** The ports the grants covering a piece give together. */
+export function unionOfActive(active: ActivePorts): PortSet {
+  let ports = NO_PORTS;
+  for (const entry of active.values()) ports = unionPorts(ports, entry.ports);
+  return ports;
 }
 
 /** Address pieces gathered per port set (empty ports left out), as disjoint sets in first-seen order. */
@@ -36,13 +46,13 @@ export class PortGroups {
 
 /**
  * Walks the address axis once, cut at every edge of every grant of every side, and calls `visit` with
- * each piece some grant covers and, per side, the union of the ports of the grants covering it. Grants
- * with equal ports are counted together, so a piece costs the few distinct port sets active on it, not
- * a question to every grant: asking every grant at every edge made many ipBlock-heavy rules quadratic.
+ * each piece some grant covers and, per side, the grants covering it counted per port set (valid during
+ * the call only). A piece costs the few distinct port sets active on it, not a question to every grant:
+ * asking every grant at every edge made many ipBlock-heavy rules quadratic.
  */
 export function sweepPorts(
   sides: readonly (readonly AddressPorts[])[],
-  visit: (lo: bigint, hi: bigint, ports: PortSet[]) => void,
+  visit: (lo: bigint, hi: bigint, active: ActivePorts[]) => void,
 ): void {
   interface Edge {
     at: bigint;
@@ -73,12 +83,7 @@ export function sweepPorts(
       else counts.set(key, { ports, count });
     }
     if (i === edges.length || covered === 0) continue;
-    const ports = active.map((counts) => {
-      let union = NO_PORTS;
-      for (const entry of counts.values()) union = unionPorts(union, entry.ports);
-      return union;
-    });
-    visit(lo, (edges[i] as Edge).at - 1n, ports);
+    visit(lo, (edges[i] as Edge).at - 1n, active);
   }
 }
 
