@@ -159,7 +159,7 @@ function jsonError(file: string, text: string, error: unknown): Diagnostic {
  * Parses a YAML stream one document at a time, keeping each document's value and source range but not
  * its syntax tree: a tree costs tens of times its text, and a manifest of a quarter million pods
  * retained them all. A position is asked for rarely (messages, provenance), so the one document it
- * falls in is parsed again then.
+ * falls in is parsed again then, and kept.
  */
 function parseYaml(source: SourceText): { documents: ParsedDocument[]; errors: Diagnostic[] } {
   const { Composer, LineCounter, Parser } = yaml();
@@ -199,10 +199,15 @@ function parseYaml(source: SourceText): { documents: ParsedDocument[]; errors: D
       continue;
     }
     const [start, , end] = doc.range;
+    // Kept once parsed again: a document asked for one position is often asked for many (a diff's rules).
+    let tree: Document | undefined;
     documents.push({
       file: source.path,
       value,
-      locate: (path) => locateIn(reparse(source.text, start, end), start, lines, path),
+      locate: (path) => {
+        tree ??= reparse(source.text, start, end);
+        return locateIn(tree, start, lines, path);
+      },
     });
   }
   return { documents, errors };
