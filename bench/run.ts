@@ -1,36 +1,58 @@
 /**
- * The benchmark: `npm run bench [-- --size S|M|L ...] [--runs N] [--seed N] [--timeout MINUTES]`.
+ * The benchmark: `npm run bench [-- --size S|M|L|none ...] [--series ID,...|none] [--small] [--runs N]
+ *   [--seed N] [--timeout MINUTES]`. `--series` picks growth series (bench/series.ts; all by default),
+ *   `--small` runs only their two smallest sizes, so a run fits a shared machine.
  *
  * Every step runs in a fresh child process, so one step's heap, caches and JIT state cannot flatter or
  * burden the next, and each process's peak RSS is that step's alone. Results are printed as Markdown and
  * merged into bench/RESULTS.md (sizes not run this time keep their previous section).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import {
+  BENCH,
+  BIN,
+  type ChildRun,
+  CLI,
+  DATA,
+  failure,
+  fmtKiB,
+  fmtMs,
+  fmtRatio,
+  KIB_PER_GIB,
+  median,
+  NODE_FLAGS,
+  PRELOAD,
+  phaseRow,
+  processRow,
+  ROOT,
+  type Row,
+  repeat,
+  runChild,
+  setStepTimeout,
+  stepTimeoutMinutes,
+} from './child.ts';
 import { type Counts, dataFiles, SIZES, type Size } from './generate.ts';
-import type { StepResult } from './step.ts';
+import {
+  MAX_EXPONENT,
+  measureSeries,
+  SERIES,
+  type SeriesResult,
+  seriesSection,
+  seriesVerdict,
+} from './series.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BENCH = join(ROOT, 'bench');
-const DATA = join(BENCH, '.data');
 const HISTORY_SECTION = '## History store';
 const RESULTS_MD = join(BENCH, 'RESULTS.md');
 const STEP_BUNDLE = join(DATA, 'step.mjs');
-const PRELOAD = join(BENCH, 'rss-preload.mjs');
 const FLOOR = join(BENCH, 'floor.mjs');
-const BIN = join(ROOT, 'bin', 'phiwall');
-// L needs more than Node's default heap limit; every child gets the same limit so they compare fairly.
-const NODE_FLAGS = ['--max-old-space-size=8192'];
-let stepTimeoutMs = 15 * 60 * 1000;
+const PHI_CONFIG = join(BENCH, 'phi-tier.yaml');
 const GENERATOR_SOURCES = [join(BENCH, 'generate.ts'), join(BENCH, 'random.ts')];
-
-const KIB_PER_GIB = 1024 * 1024;
 
 /** The targets the engine work is judged by. */
 const TARGETS = {
@@ -41,19 +63,15 @@ const TARGETS = {
   lintVsConnectivity: 2,
   speedup: 1000,
   versionMs: 250,
+  /** Every other command on M against `phiwall connectivity`'s wall time, and its RSS. */
+  commandsM: { vsConnectivity: 2.5, rssKiB: 1 * KIB_PER_GIB },
+  commandsL: { rssKiB: 3 * KIB_PER_GIB },
+  /** Loading and validation (b) against the JSON.parse floor (a). */
+  loadFloorRatio: 1.5,
 };
 
-type Status = 'ok' | 'timeout' | 'error' | 'n/a';
-
-interface Row {
-  key: string;
-  step: string;
-  status: Status;
-  wallMs?: number;
-  /** KiB, as process.resourceUsage() reports it. */
-  maxRSS?: number;
-  note: string;
-}
+/** The rows of the commands other than `connectivity` that every-command targets judge. */
+const COMMAND_KEYS = ['cli-lint', 'cli-diff', 'cli-audit', 'explain', 'cli-test'] as const;
 
 interface SizeResult {
   size: Size;
@@ -88,130 +106,6 @@ interface VersionResult {
   medianMs: number;
   runsMs: number[];
   error?: string;
-}
-
-interface ChildRun {
-  wallMs: number;
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  timedOut: boolean;
-  report?: StepResult;
-  stderr: string;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Children
-
-let childCount = 0;
-
-/** Runs `node NODE_FLAGS ...args` with stdout discarded, timing the whole process from spawn to exit. */
-function runChild(args: readonly string[], label: string): Promise<ChildRun> {
-  const out = join(DATA, `child-${process.pid}-${childCount++}.json`);
-  rmSync(out, { force: true });
-  const env: NodeJS.ProcessEnv = { ...process.env, PHIWALL_BENCH_OUT: out };
-  // A loader or heap flag inherited from the caller's shell would change what is measured.
-  delete env.NODE_OPTIONS;
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const child = spawn(process.execPath, [...NODE_FLAGS, ...args], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      stderr = (stderr + chunk).slice(-4000);
-    });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      process.stderr.write(`  ${label}: still running after ${stepTimeoutMs / 60_000} min, stopping it\n`);
-      child.kill('SIGKILL');
-    }, stepTimeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    let wallMs = 0;
-    child.on('exit', () => {
-      wallMs = performance.now() - start;
-    });
-    // 'close' comes after 'exit' and after stderr has drained, so the message tail is complete.
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      let report: StepResult | undefined;
-      if (existsSync(out)) {
-        report = JSON.parse(readFileSync(out, 'utf8')) as StepResult;
-        rmSync(out, { force: true });
-      }
-      resolve({ wallMs, code, signal, timedOut, report, stderr });
-    });
-  });
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
-/** Runs one child `runs` times; times are medians, memory the worst seen. */
-async function repeat(runs: number, args: readonly string[], label: string): Promise<ChildRun[]> {
-  const results: ChildRun[] = [];
-  for (let i = 0; i < runs; i++) {
-    process.stderr.write(`  ${label}${runs > 1 ? ` (run ${i + 1}/${runs})` : ''} …\n`);
-    const run = await runChild(args, label);
-    results.push(run);
-    // A step that failed or timed out will do so again; repeating it only burns time.
-    if (run.timedOut || (run.code !== 0 && run.code !== 1)) break;
-  }
-  return results;
-}
-
-function failure(run: ChildRun): string {
-  if (run.timedOut) return `timed out after ${stepTimeoutMs / 60_000} min`;
-  const tail = run.stderr.trim().split('\n').slice(-3).join(' / ');
-  return `exit ${run.code ?? run.signal}${tail ? `: ${tail.slice(0, 300)}` : ''}`;
-}
-
-/** A row for a whole-process step (the floor and the CLI): wall time from spawn to exit. */
-function processRow(key: string, step: string, runs: ChildRun[], okCodes: readonly number[], note = ''): Row {
-  const ok = runs.filter((r) => !r.timedOut && r.code !== null && okCodes.includes(r.code));
-  if (ok.length < runs.length || ok.length === 0) {
-    const bad = runs.find((r) => !ok.includes(r)) as ChildRun;
-    return { key, step, status: bad.timedOut ? 'timeout' : 'error', note: failure(bad) };
-  }
-  const rss = ok.map((r) => r.report?.maxRSS).filter((v): v is number => v !== undefined);
-  return {
-    key,
-    step,
-    status: 'ok',
-    wallMs: median(ok.map((r) => r.wallMs)),
-    ...(rss.length ? { maxRSS: Math.max(...rss) } : {}),
-    note,
-  };
-}
-
-/** A row for one in-process phase of a library step: the phase's own time, the process's peak RSS at its end. */
-function phaseRow(key: string, step: string, runs: ChildRun[], phase: string, note = ''): Row {
-  const done = runs.flatMap((r) => r.report?.phases.filter((p) => p.name === phase) ?? []);
-  if (done.length === 0) {
-    const last = runs[runs.length - 1] as ChildRun;
-    const status: Status = last.timedOut ? 'timeout' : 'error';
-    return { key, step, status, note: last.code === 0 ? 'phase did not run' : failure(last) };
-  }
-  const phaseNote = done[done.length - 1]?.note;
-  return {
-    key,
-    step,
-    status: 'ok',
-    wallMs: median(done.map((p) => p.ms)),
-    maxRSS: Math.max(...done.map((p) => p.maxRSS)),
-    note: [phaseNote, note].filter(Boolean).join('; '),
-  };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -329,56 +223,6 @@ function changedCluster(cluster: string): { file: string; note: string } {
   return { file, note };
 }
 
-/** The namespace counts of lint's growth check: doubling the input should about double the time. */
-const LINT_SCALE = [2500, 5000] as const;
-
-/**
- * `namespaces` namespaces, each with one Deployment and a policy admitting every namespace (the shape
- * that made lint quadratic): lint must grow with the input, not its square.
- */
-function namespaceScaleCluster(namespaces: number): string {
-  const file = join(DATA, `lint-scale-${namespaces}.json`);
-  if (existsSync(file)) return file;
-  const items: unknown[] = [];
-  for (let i = 0; i < namespaces; i++) {
-    const namespace = `team-${i}`;
-    const labels = { app: 'svc', team: namespace };
-    items.push(
-      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { team: namespace } } },
-      {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: { name: 'svc', namespace },
-        spec: {
-          selector: { matchLabels: labels },
-          template: {
-            metadata: { labels },
-            spec: {
-              containers: [{ name: 'svc', image: 'svc', ports: [{ name: 'http', containerPort: 8080 }] }],
-            },
-          },
-        },
-      },
-      {
-        apiVersion: 'networking.k8s.io/v1',
-        kind: 'NetworkPolicy',
-        metadata: { name: 'from-cluster', namespace },
-        spec: {
-          podSelector: {},
-          policyTypes: ['Ingress', 'Egress'],
-          ingress: [{ from: [{ namespaceSelector: {} }], ports: [{ port: 8080 }] }],
-          egress: [
-            { to: [{ namespaceSelector: {} }], ports: [{ port: 8080 }] },
-            { ports: [{ port: 53, protocol: 'UDP' }] },
-          ],
-        },
-      },
-    );
-  }
-  writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
-  return file;
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Steps
 
@@ -442,7 +286,7 @@ async function measureSize(size: Size, seed: number, runs: number): Promise<Size
     ),
   );
 
-  const cli = ['--import', PRELOAD, BIN];
+  const cli = CLI;
   const connectivity = await repeat(
     runs,
     [...cli, 'connectivity', cluster, '--format', 'json'],
@@ -469,29 +313,35 @@ async function measureSize(size: Size, seed: number, runs: number): Promise<Size
       changed.note,
     ),
   );
-  if (size === 'M') {
-    const scale: Row[] = [];
-    for (const namespaces of LINT_SCALE) {
-      const file = namespaceScaleCluster(namespaces);
-      const scaled = await repeat(
-        runs,
-        [...cli, 'lint', file, '--format', 'json'],
-        `phiwall lint ×${namespaces}`,
-      );
-      scale.push(
-        processRow(
-          `lint-${namespaces}`,
-          `(h) \`phiwall lint\`: ${namespaces} namespaces, each a workload and a \`namespaceSelector: {}\` policy`,
-          scaled,
-          [0, 1],
-        ),
-      );
-    }
-    const [small, large] = scale;
-    if (small?.wallMs && large?.wallMs)
-      large.note = `${fmtRatio(large.wallMs / small.wallMs)}× the time of ${LINT_SCALE[0]} namespaces for ${fmtRatio((LINT_SCALE[1] as number) / (LINT_SCALE[0] as number))}× the input`;
-    rows.push(...scale);
-  }
+  const audit = await repeat(
+    runs,
+    [...cli, 'audit', cluster, '--config', PHI_CONFIG, '--format', 'json', '--fail-on', 'never'],
+    'phiwall audit',
+  );
+  rows.push(
+    processRow(
+      'cli-audit',
+      '(d‴) `phiwall audit FILE --config bench/phi-tier.yaml --format json`',
+      audit,
+      [0],
+      'every `tier: db` pod holds PHI',
+    ),
+  );
+  const explain = await repeat(
+    runs,
+    [STEP_BUNDLE, 'explain', cluster, '--seed', String(seed)],
+    step('explain'),
+  );
+  merge(explain);
+  rows.push(
+    phaseRow(
+      'explain',
+      `(i) \`explainConnection\` + its JSON, ${info.explainPairs ?? '?'} random workload pairs, TCP 8080 (in-process)`,
+      explain,
+      'explain',
+      `${info.explainAllowed ?? '?'} allowed`,
+    ),
+  );
 
   const testRuns = await repeat(
     runs,
@@ -585,28 +435,6 @@ async function measureSize(size: Size, seed: number, runs: number): Promise<Size
 
 // ---------------------------------------------------------------------------------------------------------
 // Reporting
-
-function fmtMs(ms: number | undefined): string {
-  if (ms === undefined || Number.isNaN(ms)) return '–';
-  if (ms < 0.001) return `${(ms * 1e6).toFixed(0)} ns`;
-  if (ms < 1) return `${(ms * 1000).toFixed(ms < 0.01 ? 2 : 0)} µs`;
-  if (ms < 1000) return `${ms.toFixed(ms < 10 ? 1 : 0)} ms`;
-  const s = ms / 1000;
-  if (s < 120) return `${s.toFixed(s < 10 ? 2 : 1)} s`;
-  if (s < 7200) return `${(s / 60).toFixed(1)} min`;
-  if (s < 172_800) return `${(s / 3600).toFixed(1)} h`;
-  return `${(s / 86_400).toFixed(1)} days`;
-}
-
-function fmtKiB(kib: number | undefined): string {
-  if (kib === undefined) return '–';
-  return kib >= KIB_PER_GIB ? `${(kib / KIB_PER_GIB).toFixed(2)} GiB` : `${(kib / 1024).toFixed(0)} MiB`;
-}
-
-function fmtRatio(r: number): string {
-  if (r < 0.01) return '<0.01';
-  return r >= 100 ? r.toFixed(0) : r.toFixed(r >= 10 ? 1 : 2);
-}
 
 function rowOf(result: SizeResult | undefined, key: string): Row | undefined {
   return result?.rows.find((r) => r.key === key);
@@ -708,6 +536,40 @@ function lintVerdict(m: SizeResult | undefined): Verdict {
   );
 }
 
+function loadVerdict(m: SizeResult | undefined): Verdict {
+  const target = `M: load + validate (b) ≤ ${TARGETS.loadFloorRatio}× floor`;
+  const row = rowOf(m, 'load');
+  const ratio = m && row ? floorRatio(m, row) : undefined;
+  if (!m || ratio === undefined)
+    return judge(target, undefined, undefined, m ? 'not measured' : 'size M not run');
+  return judge(target, `${fmtRatio(ratio)}× floor (${fmtMs(row?.wallMs)})`, ratio <= TARGETS.loadFloorRatio);
+}
+
+/** M: each command within a multiple of connectivity's time and a memory limit; L: within its memory limit. */
+function commandsVerdict(result: SizeResult | undefined): Verdict {
+  const m = result?.size !== 'L';
+  const { rssKiB } = m ? TARGETS.commandsM : TARGETS.commandsL;
+  const limit = TARGETS.commandsM.vsConnectivity;
+  const target = m
+    ? `M: every command (lint, diff, audit, explain ×1000, test) ≤ ${limit}× \`connectivity\`'s time and ≤ ${fmtKiB(rssKiB)}`
+    : `L: every command completes within ${fmtKiB(rssKiB)}`;
+  const connectivity = rowOf(result, 'cli-connectivity')?.wallMs;
+  const rows = COMMAND_KEYS.map((key) => rowOf(result, key)).filter((r): r is Row => r !== undefined);
+  if (!result || rows.length === 0 || (m && !connectivity)) return judge(target, undefined, undefined);
+  const parts = rows.map((r) => {
+    if (r.status !== 'ok' || r.wallMs === undefined) return { text: `${r.key} ${r.status}`, ok: false };
+    const times = m ? r.wallMs / (connectivity as number) : undefined;
+    const ok = (times === undefined || times <= limit) && (r.maxRSS ?? Number.POSITIVE_INFINITY) <= rssKiB;
+    const text = `${r.key} ${times === undefined ? fmtMs(r.wallMs) : `${fmtRatio(times)}×`} ${fmtKiB(r.maxRSS)}`;
+    return { text: ok ? text : `**${text}**`, ok };
+  });
+  return judge(
+    target,
+    parts.map((p) => p.text).join(', '),
+    parts.every((p) => p.ok),
+  );
+}
+
 function verdicts(results: Partial<Record<Size, SizeResult>>, version: VersionResult | undefined): Verdict[] {
   const m = results.M;
   // Judged on the slowest change measured: a watch loop is only as quick as its worst edit.
@@ -753,6 +615,9 @@ function verdicts(results: Partial<Record<Size, SizeResult>>, version: VersionRe
       : judge(speedupTarget, undefined, undefined, m ? 'step (g) did not finish' : 'size M not run');
   return [
     connectivityVerdict(results.M, 'M', TARGETS.connectivityM),
+    loadVerdict(m),
+    commandsVerdict(m),
+    commandsVerdict(results.L),
     lintVerdict(m),
     connectivityVerdict(results.L, 'L', TARGETS.connectivityL),
     incremental,
@@ -771,27 +636,49 @@ function verdicts(results: Partial<Record<Size, SizeResult>>, version: VersionRe
  */
 const SAVED = /<!-- bench-result (\{.*\}) -->/g;
 
-function savedResults(): { sizes: Partial<Record<Size, SizeResult>>; version?: VersionResult } {
-  const saved: { sizes: Partial<Record<Size, SizeResult>>; version?: VersionResult } = { sizes: {} };
+interface Saved {
+  sizes: Partial<Record<Size, SizeResult>>;
+  version?: VersionResult;
+  series: Map<string, SeriesResult>;
+}
+
+function savedResults(): Saved {
+  const saved: Saved = { sizes: {}, series: new Map() };
   if (!existsSync(RESULTS_MD)) return saved;
   for (const [, json] of readFileSync(RESULTS_MD, 'utf8').matchAll(SAVED)) {
-    const value = JSON.parse(json as string) as SizeResult | (VersionResult & { size?: undefined });
-    if (value.size === undefined) saved.version = value as VersionResult;
+    const value = JSON.parse(json as string) as
+      | SizeResult
+      | SeriesResult
+      | (VersionResult & { size?: undefined });
+    if ('points' in value) saved.series.set(value.id, value);
+    else if (value.size === undefined) saved.version = value as VersionResult;
     else saved.sizes[value.size] = value as SizeResult;
   }
   return saved;
 }
 
-function embed(value: SizeResult | VersionResult): string {
+function embed(value: SizeResult | VersionResult | SeriesResult): string {
   // `>` escaped so no note can close the comment early.
   return `<!-- bench-result ${JSON.stringify(value).replaceAll('>', '\\u003e')} -->`;
 }
 
-function writeResultsMd(update: { size?: SizeResult; version?: VersionResult }): string {
+function seriesTarget(result: SeriesResult): Verdict {
+  const { measured, met } = seriesVerdict(result);
+  return judge(`growth exponent ≤ ${MAX_EXPONENT} (time and RSS): ${result.title}`, measured, met);
+}
+
+function writeResultsMd(update: {
+  size?: SizeResult;
+  version?: VersionResult;
+  series?: SeriesResult;
+}): string {
   const saved = savedResults();
   const results = { ...saved.sizes, ...(update.size ? { [update.size.size]: update.size } : {}) };
   const version = update.version ?? saved.version;
-  const targets = verdicts(results, version);
+  if (update.series) saved.series.set(update.series.id, update.series);
+  // In the order the benchmark defines them, whichever run measured each.
+  const series = SERIES.flatMap((spec) => saved.series.get(spec.id) ?? []);
+  const targets = [...verdicts(results, version), ...series.map(seriesTarget)];
   const text = [
     '# phiwall benchmark results',
     '',
@@ -800,7 +687,7 @@ function writeResultsMd(update: { size?: SizeResult; version?: VersionResult }):
     'the others are timed inside the process around the library call. Peak RSS is the process’s',
     '`process.resourceUsage().maxRSS` (for in-process steps: at the end of the phase, so it includes loading).',
     '"× floor" divides by the wall time of (a), a bare `node` process that reads and `JSON.parse`s the same file.',
-    `A step still running after ${stepTimeoutMs / 60_000} min is stopped and reported as a timeout.`,
+    `A step still running after ${stepTimeoutMinutes()} min is stopped and reported as a timeout.`,
     '',
     '## Machine',
     '',
@@ -823,6 +710,18 @@ function writeResultsMd(update: { size?: SizeResult; version?: VersionResult }):
       const r = results[size];
       return r ? [sizeSection(r), embed(r), ''] : [];
     }),
+    ...(series.length
+      ? [
+          '## Growth series',
+          '',
+          'Each command on each size in a process of its own, like (d). The growth exponent is the least-squares',
+          'slope of log(time) (or log(peak RSS)) over log(size): 1 is linear, 2 quadratic; the target is',
+          `≤ ${MAX_EXPONENT}. Peak RSS includes Node's own ~50 MiB, which flatters the memory exponent of small inputs.`,
+          'Wall times on this shared machine vary from run to run; compare sizes measured in the same run.',
+          '',
+          ...series.flatMap((s) => [seriesSection(s), embed(s), '']),
+        ]
+      : []),
     ...browserSection(),
   ].join('\n');
   // bench/history.ts writes its own section last; a run of this benchmark keeps it.
@@ -849,18 +748,38 @@ function browserSection(): string[] {
 
 // ---------------------------------------------------------------------------------------------------------
 
-function parseOptions(): { sizes: Size[]; runs: number; seed: number } {
+interface Options {
+  sizes: Size[];
+  runs: number;
+  seed: number;
+  series: string[];
+  small: boolean;
+}
+
+function parseOptions(): Options {
   const { values } = parseArgs({
     options: {
       size: { type: 'string', multiple: true },
+      series: { type: 'string', multiple: true },
+      small: { type: 'boolean', default: false },
       runs: { type: 'string', default: '1' },
       seed: { type: 'string', default: '1' },
       timeout: { type: 'string', default: '15' },
     },
   });
-  const sizes = (values.size ?? ['S,M,L']).flatMap((s) => s.split(',')).map((s) => s.trim().toUpperCase());
+  const list = (given: string[] | undefined, all: string) =>
+    (given ?? [all])
+      .flatMap((s) => s.split(','))
+      .map((s) => s.trim())
+      .filter((s) => s !== '' && s.toLowerCase() !== 'none');
+  const sizes = list(values.size, SIZES.join(',')).map((s) => s.toUpperCase());
   for (const s of sizes) {
-    if (!SIZES.includes(s as Size)) throw new Error(`--size must be S, M or L, not "${s}"`);
+    if (!SIZES.includes(s as Size)) throw new Error(`--size must be S, M, L or none, not "${s}"`);
+  }
+  const ids = SERIES.map((s) => s.id);
+  const series = list(values.series, ids.join(','));
+  for (const s of series) {
+    if (!ids.includes(s)) throw new Error(`--series must be among ${ids.join(', ')} or none, not "${s}"`);
   }
   const runs = Number(values.runs);
   const seed = Number(values.seed);
@@ -868,12 +787,12 @@ function parseOptions(): { sizes: Size[]; runs: number; seed: number } {
   if (!Number.isInteger(seed)) throw new Error('--seed must be an integer');
   const timeout = Number(values.timeout);
   if (!(timeout > 0)) throw new Error('--timeout must be a positive number of minutes');
-  stepTimeoutMs = timeout * 60_000;
-  return { sizes: SIZES.filter((s) => sizes.includes(s)), runs, seed };
+  setStepTimeout(timeout);
+  return { sizes: SIZES.filter((s) => sizes.includes(s)), runs, seed, series, small: values.small };
 }
 
 async function main(): Promise<void> {
-  const { sizes, runs, seed } = parseOptions();
+  const { sizes, runs, seed, series, small } = parseOptions();
   await buildAll();
   const version = await measureVersion();
   writeResultsMd({ version });
@@ -888,6 +807,16 @@ async function main(): Promise<void> {
     process.stdout.write(`${sizeSection(result)}\n\n`);
     // Written after every size, so an interrupted run keeps what it measured.
     text = writeResultsMd({ size: result });
+  }
+  for (const spec of SERIES.filter((s) => series.includes(s.id))) {
+    const result = await measureSeries(spec, {
+      runs,
+      small,
+      commit: commitDescription(),
+      machine: machineSummary(),
+    });
+    process.stdout.write(`${seriesSection(result)}\n\n`);
+    text = writeResultsMd({ series: result });
   }
   const sizesAt = text.indexOf('\n## Size');
   process.stdout.write(`${text.slice(text.indexOf('## Targets'), sizesAt < 0 ? undefined : sizesAt)}\n`);

@@ -2,7 +2,7 @@
  * One library-level benchmark step, run by bench/run.ts in a process of its own (bundled to plain
  * JavaScript first, so no TypeScript loader sits in the measured process and its memory).
  *
- *   node bench/.data/step.mjs load|engine|incremental|reference CLUSTER_FILE [--seed N]
+ *   node bench/.data/step.mjs load|engine|incremental|reference|explain CLUSTER_FILE [--seed N]
  *
  * Results go, as JSON, to the file named by PHIWALL_BENCH_OUT. Steps that can run long write what they
  * have after every phase: when the runner kills a step at its time limit, the phases that finished still
@@ -15,6 +15,8 @@ import {
   contains,
   DEFAULT_OPTIONS,
   Engine,
+  explainConnection,
+  explanationJson,
   loadSnapshot,
   type NetworkPolicy,
   type Pod,
@@ -22,6 +24,7 @@ import {
   type PolicyRule,
   type Protocol,
   referenceAllows,
+  resolveEndpoint,
   type Snapshot,
 } from '../src/index.ts';
 import { Random } from './random.ts';
@@ -255,19 +258,52 @@ function stepReference(file: string, seed: number): void {
   save();
 }
 
+/** `phiwall explain` asked of `SAMPLE_PAIRS` random workload pairs on one engine, as a UI or a script would. */
+function stepExplain(file: string, seed: number): void {
+  const snapshot = loadSnapshot([file]);
+  describe(snapshot);
+  const engine = new Engine(snapshot);
+  const rng = new Random(seed);
+  const named = (w: (typeof snapshot.workloads)[number]) => `${w.namespace}/${w.name}[${w.kind}]`;
+  const pairs = Array.from({ length: SAMPLE_PAIRS }, () => [
+    named(rng.pick(snapshot.workloads)),
+    named(rng.pick(snapshot.workloads)),
+  ]);
+  let allowed = 0;
+  timed('explain', () => {
+    for (const [from, to] of pairs) {
+      const explanation = explainConnection(
+        engine,
+        resolveEndpoint(snapshot, from as string),
+        resolveEndpoint(snapshot, to as string),
+        { protocol: 'TCP', port: 8080 },
+      );
+      // Rendered too, as the command does: the JSON carries the deciding rules' positions.
+      if (
+        JSON.stringify(explanationJson(explanation)).length > 0 &&
+        explanation.groups.some((g) => g.verdict)
+      )
+        allowed++;
+    }
+  });
+  Object.assign(result.info, { explainPairs: pairs.length, explainAllowed: allowed });
+  save();
+}
+
 function main(): void {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
     options: { seed: { type: 'string', default: '1' } },
   });
   const [step, file] = positionals;
-  if (!file) throw new Error('usage: step load|engine|incremental|reference CLUSTER_FILE [--seed N]');
+  if (!file) throw new Error('usage: step load|engine|incremental|reference|explain CLUSTER_FILE [--seed N]');
   const seed = Number(values.seed);
   const steps: Record<string, () => void> = {
     load: () => stepLoad(file),
     engine: () => stepEngine(file),
     incremental: () => stepIncremental(file, seed),
     reference: () => stepReference(file, seed),
+    explain: () => stepExplain(file, seed),
   };
   const run = step === undefined ? undefined : steps[step];
   if (!run) throw new Error(`unknown step ${step}`);

@@ -1,5 +1,5 @@
 import type { Engine, PodClass } from '../engine/engine.ts';
-import { type PortSet, unionPorts } from '../engine/ports.ts';
+import { isEmptyPorts, type PortSet } from '../engine/ports.ts';
 import type { Direction, Labels } from '../model/types.ts';
 import { cidrsOf } from './connectivity.ts';
 
@@ -41,25 +41,28 @@ export function groupConnectivity(engine: Engine): { groups: ClassGroup[]; conne
     .map((group, i) => ({ ...group, id: `G${i + 1}` }));
   const groupOf = new Map(groups.flatMap((g) => g.classes.map((c) => [c, g] as const)));
 
-  const pairs = new Map<string, GroupConnection>();
-  for (const { src, dst, ports } of engine.allowedClassPairs()) {
-    // A class of one pod reaching itself is that pod reaching itself: always allowed, never listed.
-    if (src === dst && src.pods.length === 1) continue;
-    const from = groupOf.get(src) as ClassGroup;
-    const to = groupOf.get(dst) as ClassGroup;
-    const key = `${from.id}>${to.id}`;
-    const previous = pairs.get(key);
-    pairs.set(key, {
-      src: { group: from },
-      dst: { group: to },
-      ports: previous ? unionPorts(previous.ports, ports) : ports,
-    });
+  // Classes of a group are alike as source and as destination, so one class pair answers for each
+  // pair of groups: walking every class pair instead made tenants that all admit each other quadratic.
+  const connections: GroupConnection[] = [];
+  for (const from of groups) {
+    const src = from.classes[0] as PodClass;
+    const done = new Set<ClassGroup>();
+    for (const list of engine.destinationCandidates(src)) {
+      for (const dstId of list) {
+        const dst = engine.classes[dstId] as PodClass;
+        const to = groupOf.get(dst) as ClassGroup;
+        // A class of one pod reaching itself is that pod reaching itself: always allowed, never
+        // listed. Another class of the group, if it has one, answers for the group instead.
+        if (done.has(to) || (dst === src && src.pods.length === 1)) continue;
+        done.add(to);
+        const { ports } = engine.classPorts(src, dst);
+        if (!isEmptyPorts(ports)) connections.push({ src: { group: from }, dst: { group: to }, ports });
+      }
+    }
   }
   const order = (peer: GroupPeer) =>
     'group' in peer ? Number(peer.group.id.slice(1)) : Number.MAX_SAFE_INTEGER;
-  const connections = [...pairs.values()].sort(
-    (a, b) => order(a.src) - order(b.src) || order(a.dst) - order(b.dst),
-  );
+  connections.sort((a, b) => order(a.src) - order(b.src) || order(a.dst) - order(b.dst));
   for (const group of groups) {
     for (const direction of ['egress', 'ingress'] as Direction[]) {
       // Every class of a group has the same external answer; the first one speaks for all.

@@ -1,16 +1,21 @@
-import type { AddressPorts } from '../engine/address-partition.ts';
+import {
+  type ActivePorts,
+  type AddressPorts,
+  PortGroups,
+  sweepPorts,
+  unionOfActive,
+} from '../engine/address-partition.ts';
 import { ALL_ADDRESSES, ipBlockAddresses } from '../engine/addresses.ts';
 import { portsOf } from '../engine/compile.ts';
 import { isOutsidePolicy } from '../engine/endpoint.ts';
 import type { Engine, PodClass } from '../engine/engine.ts';
-import { contains, type IntervalSet, intersect, normalize, union } from '../engine/intervals.ts';
+import { type IntervalSet, intersect, normalize } from '../engine/intervals.ts';
 import { PeerMatcher } from '../engine/peer-matcher.ts';
 import {
   intersectPorts,
   isEmptyPorts,
   NO_PORTS,
   type PortSet,
-  portsKey,
   subtractPorts,
   unionPorts,
 } from '../engine/ports.ts';
@@ -26,6 +31,7 @@ import type {
   Snapshot,
 } from '../model/types.ts';
 import { where } from '../report/explain.ts';
+import { ExternalCover } from './external-cover.ts';
 
 /**
  * Findings about policies as written (selectors that match nothing, rules that add nothing), shared by
@@ -184,15 +190,24 @@ interface Grant {
   external: AddressPorts;
 }
 
+/** The addresses a rule's ipBlocks admit: asked for every subject and every other rule of it, so kept. */
+const ruleAddresses = new WeakMap<PolicyRule, IntervalSet<bigint>>();
+
+function addressesOf(rule: PolicyRule): IntervalSet<bigint> {
+  if (rule.peers === undefined) return ALL_ADDRESSES;
+  let addresses = ruleAddresses.get(rule);
+  if (!addresses) {
+    addresses = normalize(
+      rule.peers.flatMap((peer) => (peer.kind === 'ipBlock' ? ipBlockAddresses(peer.ipBlock) : [])),
+    );
+    ruleAddresses.set(rule, addresses);
+  }
+  return addresses;
+}
+
 /** What a rule admits from (or to) external addresses, for one subject class. */
 export function externalGrant(policy: NetworkPolicy, rule: PolicyRule, subject: PodClass): Grant | undefined {
-  const addresses =
-    rule.peers === undefined
-      ? ALL_ADDRESSES
-      : rule.peers.reduce<IntervalSet<bigint>>(
-          (acc, peer) => (peer.kind === 'ipBlock' ? union(acc, ipBlockAddresses(peer.ipBlock)) : acc),
-          [],
-        );
+  const addresses = addressesOf(rule);
   if (addresses.length === 0) return undefined;
   // Egress named ports resolve on the destination, and an external address has none.
   const ports = portsOf(rule.ports, rule.direction === 'ingress' ? subject : undefined);
@@ -229,6 +244,8 @@ export function coveredBy(
   mine: OtherRule,
   others: readonly OtherRule[],
   covering: Map<string, string>,
+  /** The external grants of `mine` and `others` together, when the caller keeps them for the subject. */
+  external?: ExternalCover,
 ): boolean {
   const { classes } = context.engine;
   const { policy, rule } = mine;
@@ -280,22 +297,23 @@ export function coveredBy(
       for (const o of overlapping) cover(o);
     }
   }
-  const external = externalGrant(policy, rule, subject);
-  if (!external) return true;
+  const grant = externalGrant(policy, rule, subject);
+  if (!grant) return true;
+  if (external && !external.coveredByOthers(grant.external)) return false;
   const grants = others
     .map((o) => externalGrant(o.policy, o.rule, subject))
     .filter((g): g is Grant => g !== undefined);
   if (
+    !external &&
     newExternal(
-      [external.external],
+      [grant.external],
       grants.map((g) => g.external),
     ).length > 0
   )
     return false;
   for (const g of grants) {
-    const overlap = intersect(g.external.addresses, external.external.addresses);
-    if (overlap.length > 0 && !isEmptyPorts(intersectPorts(g.external.ports, external.external.ports)))
-      cover(g);
+    const overlap = intersect(g.external.addresses, grant.external.addresses);
+    if (overlap.length > 0 && !isEmptyPorts(intersectPorts(g.external.ports, grant.external.ports))) cover(g);
   }
   return true;
 }
@@ -316,40 +334,41 @@ export function coveredOnItsSide(
   policy: NetworkPolicy,
   rule: PolicyRule,
   subjects: readonly PodClass[],
+  /** Kept across calls, per subject and direction: the rules of one side share one ExternalCover. */
+  covers?: Map<string, { all: OtherRule[]; cover: ExternalCover }>,
 ): CoveringRules | undefined {
   const covering = new Map<string, string>();
+  const { direction } = rule;
   for (const subject of subjects) {
-    const others = isolatingPolicies(context.engine, subject, rule.direction).flatMap((p) =>
-      p[rule.direction].filter((r) => r !== rule).map((r) => ({ policy: p, rule: r })),
-    );
-    if (!coveredBy(context, matcher, subject, { policy, rule }, others, covering)) return undefined;
+    const side = () => {
+      const all = isolatingPolicies(context.engine, subject, direction).flatMap((p) =>
+        p[direction].map((r) => ({ policy: p, rule: r })),
+      );
+      const grants = all.flatMap((o) => externalGrant(o.policy, o.rule, subject)?.external ?? []);
+      return { all, cover: new ExternalCover(grants) };
+    };
+    const key = `${subject.id}:${direction}`;
+    const kept = covers?.get(key) ?? side();
+    covers?.set(key, kept);
+    const others = kept.all.filter((o) => o.rule !== rule);
+    // The cover counts `rule` among its grants; a rule outside the subject's policies is checked alone.
+    const cover = others.length < kept.all.length ? kept.cover : undefined;
+    if (!coveredBy(context, matcher, subject, { policy, rule }, others, covering, cover)) return undefined;
   }
   return [...covering].map(([path, at]) => ({ rule: path, at }));
 }
 
 /** Address-port pairs in `now` and not in `then`, grouped by port set: exact, whatever the CIDR split. */
 export function newExternal(now: readonly AddressPorts[], then: readonly AddressPorts[]): AddressPorts[] {
-  const cuts = new Set<bigint>();
-  for (const { addresses } of [...now, ...then]) {
-    for (const [lo, hi] of addresses) {
-      cuts.add(lo);
-      cuts.add(hi + 1n);
-    }
-  }
-  const points = [...cuts].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const portsAt = (grants: readonly AddressPorts[], address: bigint) =>
-    grants.reduce((acc, g) => (contains(g.addresses, address) ? unionPorts(acc, g.ports) : acc), NO_PORTS);
-  const groups = new Map<string, { ports: PortSet; pieces: [bigint, bigint][] }>();
-  for (let i = 0; i + 1 < points.length; i++) {
-    const lo = points[i] as bigint;
-    const added = subtractPorts(portsAt(now, lo), portsAt(then, lo));
-    if (isEmptyPorts(added)) continue;
-    const key = portsKey(added);
-    const group = groups.get(key) ?? { ports: added, pieces: [] };
-    group.pieces.push([lo, (points[i + 1] as bigint) - 1n]);
-    groups.set(key, group);
-  }
-  return [...groups.values()].map(({ ports, pieces }) => ({ addresses: normalize(pieces), ports }));
+  const groups = new PortGroups();
+  sweepPorts([now, then], (lo, hi, [granted, before]) =>
+    groups.add(
+      lo,
+      hi,
+      subtractPorts(unionOfActive(granted as ActivePorts), unionOfActive(before as ActivePorts)),
+    ),
+  );
+  return groups.result();
 }
 
 /** The non-hostNetwork classes of each namespace, which policies can select. */
@@ -382,6 +401,7 @@ export function* ruleHygiene(context: HygieneContext): Generator<RuleHygiene> {
   const { engine } = context;
   const matcher = new PeerMatcher(context.snapshot.namespaces, engine.classes);
   const classesIn = selectableClasses(engine);
+  const covers = new Map<string, { all: OtherRule[]; cover: ExternalCover }>();
   for (const policy of engine.currentPolicies) {
     const subjects = (classesIn.get(policy.namespace) ?? []).filter((c) =>
       selectorMatches(policy.podSelector, c.labels),
@@ -399,7 +419,7 @@ export function* ruleHygiene(context: HygieneContext): Generator<RuleHygiene> {
           matcher.peers(policy.namespace, rule.peers, engine.options).classes.size === 0
         )
           continue;
-        const covering = coveredOnItsSide(context, matcher, policy, rule, subjects);
+        const covering = coveredOnItsSide(context, matcher, policy, rule, subjects, covers);
         if (!covering) continue;
         const pods = subjects.reduce((n, c) => n + c.pods.length, 0);
         yield { kind: 'redundant', policy, rule, direction, covering, pods };

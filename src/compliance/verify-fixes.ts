@@ -10,7 +10,7 @@ import { buildSnapshot } from '../load/snapshot.ts';
 import type { NetworkPolicy, Snapshot, Workload } from '../model/types.ts';
 import { approvedPorts, namesWorkload } from './checks/approved-flows.ts';
 import { CHECKS } from './checks/index.ts';
-import { connectionsOfIndexed } from './checks/util-evidence.ts';
+import { connectionsOf } from './checks/support.ts';
 import type { RootCause } from './root-causes.ts';
 import type { AuditContext, Finding } from './types.ts';
 
@@ -253,7 +253,7 @@ function verifyOne(
   const toReview = left('needs-review');
   const brokenFlows = approved.flatMap(({ src, dst }) => {
     const portsIn = (c: AuditContext) =>
-      connectionsOfIndexed(c, dst.id, 'ingress').find((x) => 'workload' in x.src && x.src.workload === src.id)
+      connectionsOf(c, dst.id, 'ingress').find((x) => 'workload' in x.src && x.src.workload === src.id)
         ?.ports ?? NO_PORTS;
     const flowing = intersectPorts(portsIn(context), approvedPorts(context.config, src, dst));
     return isEmptyPorts(subtractPorts(flowing, portsIn(after))) ? [] : [`${src.id} -> ${dst.id}`];

@@ -12,16 +12,79 @@ export interface AddressPorts {
  * the union of the ports of the grants covering each piece.
  */
 export function partitionByPorts(grants: readonly AddressPorts[]): AddressPorts[] {
-  return partitionAddresses(
-    grants.map((g) => g.addresses),
-    (address) => {
-      let ports: PortSet | undefined;
-      for (const grant of grants) {
-        if (contains(grant.addresses, address)) ports = ports ? unionPorts(ports, grant.ports) : grant.ports;
-      }
-      return ports;
-    },
-  );
+  const groups = new PortGroups();
+  sweepPorts([grants], (lo, hi, [active]) => groups.add(lo, hi, unionOfActive(active as ActivePorts)));
+  return groups.result();
+}
+
+/** The grants covering one piece of the address axis, counted per port set (by portsKey). */
+export type ActivePorts = ReadonlyMap<string, { ports: PortSet; count: number }>;
+
+/** The ports the grants covering a piece give together. */
+export function unionOfActive(active: ActivePorts): PortSet {
+  let ports = NO_PORTS;
+  for (const entry of active.values()) ports = unionPorts(ports, entry.ports);
+  return ports;
+}
+
+/** Address pieces gathered per port set (empty ports left out), as disjoint sets in first-seen order. */
+export class PortGroups {
+  private readonly groups = new Map<string, { ports: PortSet; pieces: [bigint, bigint][] }>();
+
+  add(lo: bigint, hi: bigint, ports: PortSet): void {
+    if (isEmptyPorts(ports)) return;
+    const key = portsKey(ports);
+    const group = this.groups.get(key);
+    if (group) group.pieces.push([lo, hi]);
+    else this.groups.set(key, { ports, pieces: [[lo, hi]] });
+  }
+
+  result(): AddressPorts[] {
+    return [...this.groups.values()].map(({ ports, pieces }) => ({ addresses: normalize(pieces), ports }));
+  }
+}
+
+/**
+ * Walks the address axis once, cut at every edge of every grant of every side, and calls `visit` with
+ * each piece some grant covers and, per side, the grants covering it counted per port set (valid during
+ * the call only). A piece costs the few distinct port sets active on it, not a question to every grant:
+ * asking every grant at every edge made many ipBlock-heavy rules quadratic.
+ */
+export function sweepPorts(
+  sides: readonly (readonly AddressPorts[])[],
+  visit: (lo: bigint, hi: bigint, active: ActivePorts[]) => void,
+): void {
+  interface Edge {
+    at: bigint;
+    side: number;
+    key: string;
+    ports: PortSet;
+    delta: 1 | -1;
+  }
+  const edges: Edge[] = [];
+  for (const [side, grants] of sides.entries()) {
+    for (const { addresses, ports } of grants) {
+      const key = portsKey(ports);
+      for (const [lo, hi] of addresses)
+        edges.push({ at: lo, side, key, ports, delta: 1 }, { at: hi + 1n, side, key, ports, delta: -1 });
+    }
+  }
+  edges.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  const active = sides.map(() => new Map<string, { ports: PortSet; count: number }>());
+  let covered = 0;
+  for (let i = 0; i < edges.length; ) {
+    const lo = (edges[i] as Edge).at;
+    for (; i < edges.length && (edges[i] as Edge).at === lo; i++) {
+      const { side, key, ports, delta } = edges[i] as Edge;
+      const counts = active[side] as Map<string, { ports: PortSet; count: number }>;
+      const count = (counts.get(key)?.count ?? 0) + delta;
+      covered += delta;
+      if (count === 0) counts.delete(key);
+      else counts.set(key, { ports, count });
+    }
+    if (i === edges.length || covered === 0) continue;
+    visit(lo, (edges[i] as Edge).at - 1n, active);
+  }
 }
 
 /**

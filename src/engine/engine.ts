@@ -279,21 +279,8 @@ export class Engine {
    */
   *allowedClassPairs(): Generator<ClassPairPorts> {
     const seen = new Int32Array(this.classes.length).fill(-1);
-    let admitting: { everyone: number[]; from: Map<number, Iterable<number>[]> } | undefined;
     for (const src of this.classes) {
-      const row = this.row(src, 'egress');
-      const lists: Iterable<number>[] = [];
-      if (mayAdmitAnyone(row)) {
-        admitting ??= this.ingressAdmission();
-        lists.push(admitting.everyone, ...(admitting.from.get(src.id) ?? []));
-      }
-      for (const rule of row.rules) if (rule.classes) lists.push(rule.classes);
-      // Baseline rules count too: a level after them (Calico's profiles) can close a row they allow in.
-      for (const rule of row.admin) if (rule.action === 'Allow') lists.push(rule.classes);
-      for (const rule of row.baseline) if (rule.action === 'Allow') lists.push(rule.classes);
-      for (const level of row.levels)
-        for (const rule of level.rules) if (rule.action === 'Allow') lists.push(rule.classes);
-      for (const list of lists) {
+      for (const list of this.destinationCandidates(src)) {
         for (const dstId of list) {
           if (seen[dstId] === src.id) continue;
           seen[dstId] = src.id;
@@ -304,19 +291,42 @@ export class Engine {
     }
   }
 
+  /** Built on first need and kept until a policy changes: every source that may send anywhere asks. */
+  private admitting: { everyone: number[]; from: Map<number, Iterable<number>[]> } | undefined;
+
+  /**
+   * Lists of class ids that hold every class `src` may reach (ids may repeat across lists): the
+   * classes its egress rules name, and, when it may send anywhere, the classes that may admit it.
+   */
+  destinationCandidates(src: PodClass): Iterable<number>[] {
+    const row = this.row(src, 'egress');
+    const lists: Iterable<number>[] = [];
+    if (mayAdmitAnyone(row)) {
+      this.admitting ??= this.ingressAdmission();
+      lists.push(this.admitting.everyone, ...(this.admitting.from.get(src.id) ?? []));
+    }
+    for (const rule of row.rules) if (rule.classes) lists.push(rule.classes);
+    // Baseline rules count too: a level after them (Calico's profiles) can close a row they allow in.
+    for (const rule of row.admin) if (rule.action === 'Allow') lists.push(rule.classes);
+    for (const rule of row.baseline) if (rule.action === 'Allow') lists.push(rule.classes);
+    for (const level of row.levels)
+      for (const rule of level.rules) if (rule.action === 'Allow') lists.push(rule.classes);
+    return lists;
+  }
+
   /**
    * For sources that may send anywhere: the classes that may admit every source, and for each source
    * the subjects of the ingress rules that may allow it by name.
    */
   private ingressAdmission(): { everyone: number[]; from: Map<number, Iterable<number>[]> } {
     const everyone = this.classes.filter((c) => mayAdmitAnyone(this.row(c, 'ingress'))).map((c) => c.id);
-    const from = new Map<number, Iterable<number>[]>();
+    // Subjects gathered per peer set first (rules with equal peers share one), then listed once per
+    // source in the set: per rule, tenants that all admit each other cost a list per tenant per tenant.
+    const bySources = new Map<Iterable<number>, Iterable<number>[]>();
     const add = (sources: Iterable<number>, subjects: Iterable<number>) => {
-      for (const srcId of sources) {
-        const list = from.get(srcId);
-        if (list) list.push(subjects);
-        else from.set(srcId, [subjects]);
-      }
+      const lists = bySources.get(sources);
+      if (lists) lists.push(subjects);
+      else bySources.set(sources, [subjects]);
     };
     for (const [policy, rules] of this.compiled) {
       if (!policy.isolates.ingress) continue;
@@ -331,6 +341,15 @@ export class Engine {
       for (const rule of policy.rules.ingress)
         if (rule.action === 'Allow') add(rule.classes, policy.subjects);
     }
+    const from = new Map<number, Iterable<number>[]>();
+    for (const [sources, lists] of bySources) {
+      const subjects = lists.length === 1 ? (lists[0] as Iterable<number>) : lists.flatMap((l) => [...l]);
+      for (const srcId of sources) {
+        const list = from.get(srcId);
+        if (list) list.push(subjects);
+        else from.set(srcId, [subjects]);
+      }
+    }
     return { everyone, from };
   }
 
@@ -340,33 +359,58 @@ export class Engine {
    * connectivity to everything, so a large answer can be shown once per group.
    */
   behaviourKeys(): string[] {
-    const memberships: string[][] = this.classes.map(() => []);
+    // As a peer, a class is told apart by the peer sets it belongs to. Rules with equal peers share one
+    // set (PeerMatcher caches them), and the rules a class belongs to follow from its sets, so listing
+    // sets instead of rules tells the same classes apart without a thousand tenants each admitting
+    // every namespace costing a million entries.
+    const memberships: number[][] = this.classes.map(() => []);
+    const peerSets = new Map<Iterable<number>, number>();
+    const member = (set: Iterable<number> | undefined) => {
+      if (set === undefined || peerSets.has(set)) return;
+      peerSets.set(set, peerSets.size);
+      for (const id of set) memberships[id]?.push(peerSets.size - 1);
+    };
+    // Rules with equal peers share their sets (PeerMatcher caches them), so each set is spelled once:
+    // a thousand tenants each admitting every namespace would otherwise spell a thousand ids a thousand times.
+    // Each spelling is then replaced by a short number, so no class's key repeats a set's thousand ids.
+    const spelled = new Map<object, string>();
+    const numbers = new Map<string, string>();
+    const spell = <T extends object>(value: T, write: (value: T) => string) => {
+      let text = spelled.get(value);
+      if (text === undefined) {
+        const long = write(value);
+        text = numbers.get(long) ?? `${numbers.size}`;
+        numbers.set(long, text);
+        spelled.set(value, text);
+      }
+      return text;
+    };
+    const ids = (set: ReadonlySet<number>) => spell(set, (s) => [...s].sort((a, b) => a - b).join(','));
+    const ranges = (addresses: IntervalSet<bigint>) =>
+      spell(addresses, (a) => a.map(([lo, hi]) => `${lo}-${hi}`).join(','));
     const ruleMeaning = new Map<CompiledRule, string>();
     for (const rules of this.compiled.values()) {
       for (const compiled of [...rules.ingress, ...rules.egress]) {
-        const peers = compiled.classes ? [...compiled.classes].sort((a, b) => a - b).join(',') : '*';
-        const addresses = compiled.addresses.map(([lo, hi]) => `${lo}-${hi}`).join(',');
+        const peers = compiled.classes ? ids(compiled.classes) : '*';
         ruleMeaning.set(
           compiled,
-          `${peers}/${[...compiled.classesByIpBlock].join(',')}/${addresses}/${JSON.stringify(compiled.rule.ports ?? null)}`,
+          `${peers}/${ids(compiled.classesByIpBlock)}/${ranges(compiled.addresses)}/${JSON.stringify(compiled.rule.ports ?? null)}`,
         );
-        for (const id of compiled.classes ?? []) memberships[id]?.push(`${compiled.id}`);
+        member(compiled.classes);
       }
     }
     const clusterMeaning = new Map<CompiledClusterRule, string>();
     for (const rules of this.clusterCompiled.values()) {
       for (const compiled of [...rules.ingress, ...rules.egress]) {
-        const addresses = compiled.addresses.map(([lo, hi]) => `${lo}-${hi}`).join(',');
         clusterMeaning.set(
           compiled,
-          `${compiled.action}/${[...compiled.classes].sort((a, b) => a - b).join(',')}/${addresses}/${JSON.stringify(compiled.rule.ports ?? null)}`,
+          `${compiled.action}/${ids(compiled.classes)}/${ranges(compiled.addresses)}/${JSON.stringify(compiled.rule.ports ?? null)}`,
         );
-        for (const id of compiled.classes) memberships[id]?.push(`c${compiled.id}`);
+        member(compiled.classes);
       }
     }
     for (const policy of this.kindPolicies) {
-      for (const rule of [...policy.rules.ingress, ...policy.rules.egress])
-        for (const id of rule.classes) memberships[id]?.push(`k${rule.id}`);
+      for (const rule of [...policy.rules.ingress, ...policy.rules.egress]) member(rule.classes);
     }
     return this.classes.map((c) => {
       const side = (direction: Direction) => {
@@ -679,6 +723,7 @@ export class Engine {
       this.rows.ingress[id] = undefined;
     }
     this.externalCache.clear();
+    this.admitting = undefined;
     touchRows(false);
     const changed: ClassPairPorts[] = [];
     for (const [srcId, dstId] of candidates) {

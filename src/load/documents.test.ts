@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseSource } from './documents.ts';
+import fc from 'fast-check';
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments, stringify } from 'yaml';
+import { type FieldKey, parseSource } from './documents.ts';
 
 test('multi-document YAML yields one document per `---`, empty ones as null', () => {
   const text = ['kind: A', '---', '# only a comment', '---', 'kind: B', ''].join('\n');
@@ -179,4 +181,56 @@ test('input nested deeper than the parser can follow is an error, in YAML and in
   });
   const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
   assert.deepEqual(parseSource({ path: 'n.json', text: deep }).errors, []);
+});
+
+/** Paths to the scalar leaves of a value: where a position is a scalar's own start. */
+function leafPaths(value: unknown, prefix: FieldKey[] = []): FieldKey[][] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => leafPaths(v, [...prefix, i]));
+  if (value && typeof value === 'object')
+    return Object.entries(value).flatMap(([k, v]) => leafPaths(v, [...prefix, k]));
+  return [prefix];
+}
+
+test('a document located after the stream is parsed agrees with the whole stream parsed at once', () => {
+  // The reference: every document's syntax tree kept from one parse of the whole text, as before.
+  const whole = (text: string, index: number, path: readonly FieldKey[]) => {
+    const lines = new LineCounter();
+    const doc = parseAllDocuments(text, { lineCounter: lines })[index];
+    let node = doc?.contents as Node | null | undefined;
+    for (const key of path) {
+      if (isMap(node)) node = node.items.find((p) => isScalar(p.key) && p.key.value === key)?.value as Node;
+      else if (isSeq(node)) node = node.items[key as number] as Node;
+    }
+    const { line, col } = lines.linePos(node?.range?.[0] ?? 0);
+    return { line, column: col };
+  };
+  const value = fc.dictionary(
+    fc.stringMatching(/^[a-z][a-z0-9-]{0,6}$/),
+    fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.string({ maxLength: 6 })),
+    { minKeys: 1, maxKeys: 4 },
+  );
+  const separator = fc.constantFrom('---\n', '--- # next\n', '...\n---\n', '\n# between\n---\n');
+  const style = fc.record({
+    indent: fc.constantFrom(1, 2, 4),
+    collectionStyle: fc.constantFrom('any', 'block', 'flow') as fc.Arbitrary<'any' | 'block' | 'flow'>,
+  });
+  fc.assert(
+    fc.property(fc.array(fc.tuple(value, separator, style), { minLength: 1, maxLength: 5 }), (docs) => {
+      const text = docs.map(([v, sep, options], i) => `${i > 0 ? sep : ''}${stringify(v, options)}`).join('');
+      const { documents, errors } = parseSource({ path: 'r.yaml', text });
+      assert.deepEqual(errors, []);
+      assert.equal(documents.length, docs.length);
+      for (const [i, document] of documents.entries()) {
+        assert.deepEqual(document.value, JSON.parse(JSON.stringify(docs[i]?.[0])));
+        for (const path of leafPaths(document.value)) {
+          assert.deepEqual(
+            document.locate(path),
+            whole(text, i, path),
+            `document ${i} ${JSON.stringify(path)}`,
+          );
+        }
+      }
+    }),
+    { numRuns: 200 },
+  );
 });

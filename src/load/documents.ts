@@ -145,23 +145,29 @@ function jsonError(file: string, text: string, error: unknown): Diagnostic {
   };
 }
 
+/**
+ * Parses a YAML stream one document at a time, keeping each document's value and source range but not
+ * its syntax tree: a tree costs tens of times its text, and a manifest of a quarter million pods
+ * retained them all. A position is asked for rarely (messages, provenance), so the one document it
+ * falls in is parsed again then, and kept.
+ */
 function parseYaml(source: SourceText): { documents: ParsedDocument[]; errors: Diagnostic[] } {
-  const { LineCounter, parseAllDocuments } = yaml();
+  const { Composer, LineCounter, Parser } = yaml();
   const lines = new LineCounter();
-  const docs = parseAllDocuments(source.text, { lineCounter: lines, uniqueKeys: true });
+  const composer = new Composer({ uniqueKeys: true });
   const errors: Diagnostic[] = [];
   const documents: ParsedDocument[] = [];
-  // parseAllDocuments returns an EmptyStream (not an array) for input with no documents.
-  for (const doc of Array.isArray(docs) ? docs : []) {
+  const tokens = new Parser(lines.addNewLine).parse(source.text);
+  for (const doc of composer.compose(tokens)) {
     if (doc.errors.length > 0) {
       for (const error of doc.errors) {
-        const [pos] = error.linePos ?? [];
+        const pos = lines.linePos(error.pos[0]);
         errors.push({
           severity: 'error',
           file: source.path,
-          line: pos?.line,
-          column: pos?.col,
-          message: `invalid YAML: ${error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`,
+          line: pos.line,
+          column: pos.col,
+          message: `invalid YAML: ${error.message.split('\n')[0]}`,
         });
       }
       continue;
@@ -182,9 +188,25 @@ function parseYaml(source: SourceText): { documents: ParsedDocument[]; errors: D
       });
       continue;
     }
-    documents.push({ file: source.path, value, locate: (path) => locateIn(doc, lines, path) });
+    const [start, , end] = doc.range;
+    // Kept once parsed again: a document asked for one position is often asked for many (a diff's rules).
+    let tree: Document | undefined;
+    documents.push({
+      file: source.path,
+      value,
+      locate: (path) => {
+        tree ??= reparse(source.text, start, end);
+        return locateIn(tree, start, lines, path);
+      },
+    });
   }
   return { documents, errors };
+}
+
+/** One document of a stream parsed again on its own; node offsets are relative to `start`. */
+function reparse(text: string, start: number, end: number): Document {
+  const { parseDocument } = yaml();
+  return parseDocument(text.slice(start, end), { prettyErrors: false });
 }
 
 /** The offset of the first alias that names no earlier anchor, else of the first alias. */
@@ -208,8 +230,11 @@ function firstAlias(doc: Document): number | undefined {
   return unresolved ?? first;
 }
 
-/** The position of the deepest node on `path` that exists, so a missing field points at its parent. */
-function locateIn(doc: Document, lines: LineCounter, path: readonly FieldKey[]): Position {
+/**
+ * The position of the deepest node on `path` that exists, so a missing field points at its parent.
+ * `doc` was parsed from the text at `offset`, and `lines` counts the lines of the whole text.
+ */
+function locateIn(doc: Document, offset: number, lines: LineCounter, path: readonly FieldKey[]): Position {
   const { isCollection, isMap, isScalar, isSeq } = yaml();
   let node: Node | null | undefined = doc.contents as Node | null;
   let best = node;
@@ -231,6 +256,6 @@ function locateIn(doc: Document, lines: LineCounter, path: readonly FieldKey[]):
   }
   // A block collection starts on the line after its key (`ingres:` then `- from: …`): point at the key.
   const at = isCollection(best) && !best.flow && bestKey?.range ? bestKey : best;
-  const pos = lines.linePos(at?.range?.[0] ?? 0);
+  const pos = lines.linePos(offset + (at?.range?.[0] ?? 0));
   return { line: pos.line, column: pos.col };
 }

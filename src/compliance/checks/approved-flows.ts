@@ -11,8 +11,8 @@ import { PROTOCOLS, type Workload } from '../../model/types.ts';
 import type { AuditConfig } from '../config.ts';
 import type { Check, FindingDraft } from '../types.ts';
 import { policyOfRule } from './open-ingress.ts';
-import { edgeText, isPhi, locationOf, phiWorkloads } from './support.ts';
-import { connectionsOfIndexed, rulesOf } from './util-evidence.ts';
+import { connectionsOf, edgeText, isPhi, locationOf, phiWorkloads } from './support.ts';
+import { rulesOf } from './util-evidence.ts';
 
 /** `ns/name[Kind]` or `ns/name`, as approvedFlows may name a workload either way. */
 export function namesWorkload(name: string, workload: Workload): boolean {
@@ -56,7 +56,7 @@ export const check012: Check = {
     const review = context.config.approvedFlows.length === 0;
     const findings: FindingDraft[] = [];
     for (const dst of phiWorkloads(context)) {
-      for (const connection of connectionsOfIndexed(context, dst.id, 'ingress')) {
+      for (const connection of connectionsOf(context, dst.id, 'ingress')) {
         if (!('workload' in connection.src) || isPhi(context, connection.src.workload)) continue;
         const src = context.workloadById.get(connection.src.workload);
         if (!src) continue;

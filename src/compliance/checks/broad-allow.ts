@@ -4,9 +4,9 @@ import type { Direction, NetworkPolicy, PolicyRule } from '../../model/types.ts'
 import { where } from '../../report/explain.ts';
 import type { Check, FindingDraft } from '../types.ts';
 import { phiNamespaces } from './flow-logging.ts';
-import { locationOf, onePodPerClass } from './support.ts';
+import { connectionsOf, locationOf, onePodPerClass } from './support.ts';
 import { allowingRules } from './tier-support.ts';
-import { connectionsOfIndexed, edgesOf, mergeEvidence } from './util-evidence.ts';
+import { edgesOf, mergeEvidence } from './util-evidence.ts';
 import { endpointsOf } from './util-open-ingress.ts';
 import { isEmptySelector, policiesIn } from './util-scope.ts';
 
@@ -32,7 +32,7 @@ export const check028: Check = {
       const used = new Map<NetworkPolicy, { rules: Map<string, string>; edges: Set<Connection> }>();
       for (const workload of context.snapshot.workloads.filter((w) => w.namespace === namespace)) {
         for (const direction of ['ingress', 'egress'] as Direction[]) {
-          for (const connection of connectionsOfIndexed(context, workload.id, direction)) {
+          for (const connection of connectionsOf(context, workload.id, direction)) {
             const other = direction === 'ingress' ? connection.src : connection.dst;
             for (const [pod, peer] of onePodPerClass(context, workload).flatMap((pod) =>
               endpointsOf(context, other).map((peer) => [pod, peer] as const),

@@ -4,8 +4,8 @@ import { ADDITIVE_NOTE, approvedIngressYaml } from '../remediation/workload-poli
 import type { Check, FindingDraft } from '../types.ts';
 import { phiNamespaces } from './flow-logging.ts';
 import { policyOfRule } from './open-ingress.ts';
-import { locationOf, phiWorkloads } from './support.ts';
-import { connectionsOfIndexed, edgesOf, MAX_REMEDIATIONS, mergeEvidence, rulesOf } from './util-evidence.ts';
+import { connectionsOf, locationOf, phiWorkloads } from './support.ts';
+import { edgesOf, MAX_REMEDIATIONS, mergeEvidence, rulesOf } from './util-evidence.ts';
 import { endpointsOf, notIngressIsolated } from './util-open-ingress.ts';
 
 export const check011: Check = {
@@ -15,7 +15,7 @@ export const check011: Check = {
     const phiSpaces = new Set(phiNamespaces(context));
     const bySource = new Map<string, Connection[]>();
     for (const workload of phiWorkloads(context)) {
-      for (const connection of connectionsOfIndexed(context, workload.id, 'ingress')) {
+      for (const connection of connectionsOf(context, workload.id, 'ingress')) {
         if (!('workload' in connection.src)) continue;
         const namespace = context.workloadById.get(connection.src.workload)?.namespace;
         if (namespace === undefined || allowed.has(namespace) || phiSpaces.has(namespace)) continue;

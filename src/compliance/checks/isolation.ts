@@ -3,7 +3,7 @@ import type { Direction, NetworkPolicy, Pod, Workload } from '../../model/types.
 import { where } from '../../report/explain.ts';
 import { denyIngressYaml, dnsOnlyEgressYaml, selectorNote } from '../remediation/workload-policies.ts';
 import type { Check, FindingDraft } from '../types.ts';
-import { locationOf, onePodPerClass, phiWorkloads } from './support.ts';
+import { connectionsOf, locationOf, onePodPerClass, phiWorkloads } from './support.ts';
 import {
   isIsolated,
   isolationOf,
@@ -12,7 +12,7 @@ import {
   tierRuleNote,
   uniqueRules,
 } from './tier-support.ts';
-import { connectionsOfIndexed, edgesOf, mergeEvidence } from './util-evidence.ts';
+import { edgesOf, mergeEvidence } from './util-evidence.ts';
 import { isEmptySelector } from './util-scope.ts';
 
 /**
@@ -71,7 +71,7 @@ export function isolationCheck(id: string, direction: Direction): Check {
           notes.push(
             'hostNetwork pod(s): NetworkPolicy does not apply to them (see HIPAA-NP-023); a policy cannot fix this',
           );
-        const connections = connectionsOfIndexed(context, workload.id, direction);
+        const connections = connectionsOf(context, workload.id, direction);
         const evidence = mergeEvidence(
           { notes, rules: tierRules.map((rule) => tierRuleEvidence(rule)) },
           edgesOf(connections),

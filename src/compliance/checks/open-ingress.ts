@@ -1,9 +1,9 @@
 import { formatPorts, NO_PORTS, unionPorts } from '../../engine/ports.ts';
 import { clusterPolicyId, clusterRuleId, type NetworkPolicy, type Provenance } from '../../model/types.ts';
 import type { AuditContext, Check, Evidence, FindingDraft } from '../types.ts';
-import { locationOf, onePodPerClass, phiWorkloads } from './support.ts';
+import { connectionsOf, locationOf, onePodPerClass, phiWorkloads } from './support.ts';
 import { isolationOf, tierRuleNote, uniqueRules } from './tier-support.ts';
-import { connectionsOfIndexed, edgesOf, mergeEvidence, type RuleRef, rulesOf } from './util-evidence.ts';
+import { edgesOf, mergeEvidence, type RuleRef, rulesOf } from './util-evidence.ts';
 import {
   broadPeerEvidence,
   broadPeers,
@@ -20,7 +20,7 @@ export const check009: Check = {
   run(context) {
     const findings: FindingDraft[] = [];
     for (const workload of phiWorkloads(context)) {
-      const ingress = connectionsOfIndexed(context, workload.id, 'ingress');
+      const ingress = connectionsOf(context, workload.id, 'ingress');
       const external = ingress.filter((c) => 'external' in c.src);
       const parts: Evidence[] = [];
       for (const family of FAMILIES) {

@@ -33,11 +33,36 @@ export function isPhi(context: AuditContext, workloadId: string): boolean {
 }
 
 /** Connections into (or out of) a workload, from the audit's connectivity. */
-export function connectionsOf(context: AuditContext, workloadId: string, direction: Direction): Connection[] {
-  return context.connections.filter((c) => {
-    const side = direction === 'ingress' ? c.dst : c.src;
-    return 'workload' in side && side.workload === workloadId;
-  });
+const connectionIndex = new WeakMap<readonly Connection[], Map<string, Connection[]>>();
+
+/**
+ * The connections into (ingress) or out of (egress) a workload, indexed once per audit: checks ask it
+ * for every workload (or every PHI workload), and a scan of every connection per question grew with
+ * the square of the cluster (an L audit did not finish in 8 minutes). The lists are shared: read only.
+ */
+export function connectionsOf(
+  context: AuditContext,
+  workloadId: string,
+  direction: Direction,
+): readonly Connection[] {
+  let index = connectionIndex.get(context.connections);
+  if (!index) {
+    index = new Map();
+    for (const connection of context.connections) {
+      for (const [side, key] of [
+        [connection.dst, 'ingress'],
+        [connection.src, 'egress'],
+      ] as const) {
+        if (!('workload' in side)) continue;
+        const id = `${key}\0${side.workload}`;
+        const list = index.get(id);
+        if (list) list.push(connection);
+        else index.set(id, [connection]);
+      }
+    }
+    connectionIndex.set(context.connections, index);
+  }
+  return index.get(`${direction}\0${workloadId}`) ?? [];
 }
 
 /**

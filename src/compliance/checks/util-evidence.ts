@@ -15,37 +15,6 @@ export function edgesOf(connections: readonly Connection[]): Pick<Evidence, 'edg
   return more > 0 ? { edges, notes: [`${more} more edge(s) not listed`] } : { edges };
 }
 
-const connectionIndex = new WeakMap<readonly Connection[], Map<string, Connection[]>>();
-
-/**
- * `connectionsOf`, indexed once per audit: several checks here ask it for every workload of a
- * namespace, and a linear scan per question grows with the square of the cluster.
- */
-export function connectionsOfIndexed(
-  context: AuditContext,
-  workloadId: string,
-  direction: Direction,
-): Connection[] {
-  let index = connectionIndex.get(context.connections);
-  if (!index) {
-    index = new Map();
-    for (const connection of context.connections) {
-      for (const [side, key] of [
-        [connection.dst, 'ingress'],
-        [connection.src, 'egress'],
-      ] as const) {
-        if (!('workload' in side)) continue;
-        const id = `${key}\0${side.workload}`;
-        const list = index.get(id);
-        if (list) list.push(connection);
-        else index.set(id, [connection]);
-      }
-    }
-    connectionIndex.set(context.connections, index);
-  }
-  return index.get(`${direction}\0${workloadId}`) ?? [];
-}
-
 export type RuleRef = { rule: string; at: string };
 
 const ruleCache = new WeakMap<AuditContext, Map<string, RuleRef[]>>();

@@ -22,9 +22,8 @@ import {
   selectorNote,
 } from '../remediation/workload-policies.ts';
 import type { AuditContext, FindingDraft } from '../types.ts';
-import { addressSet, NON_PUBLIC_ADDRESSES, onePodPerClass } from './support.ts';
+import { addressSet, connectionsOf, NON_PUBLIC_ADDRESSES, onePodPerClass } from './support.ts';
 import { futureSourceWalk, isIsolated, isolationOf, UNSEEN_NAMESPACE } from './tier-support.ts';
-import { connectionsOfIndexed } from './util-evidence.ts';
 import { isEmptySelector } from './util-scope.ts';
 
 // 009 and 010: who may send to a PHI workload. Addresses come from the computed connectivity; "every
@@ -152,7 +151,7 @@ export function openIngressNote(context: AuditContext, workload: Workload, tail:
 }
 
 export function fromOtherNamespaces(context: AuditContext, workload: Workload): Connection[] {
-  return connectionsOfIndexed(context, workload.id, 'ingress').filter(
+  return connectionsOf(context, workload.id, 'ingress').filter(
     (c) => 'workload' in c.src && context.workloadById.get(c.src.workload)?.namespace !== workload.namespace,
   );
 }

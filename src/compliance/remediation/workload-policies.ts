@@ -8,8 +8,7 @@ import {
   type Workload,
 } from '../../model/types.ts';
 import { approvedPorts, namesWorkload } from '../checks/approved-flows.ts';
-import { NAME_LABEL } from '../checks/support.ts';
-import { connectionsOfIndexed } from '../checks/util-evidence.ts';
+import { connectionsOf, NAME_LABEL } from '../checks/support.ts';
 import { policiesIn } from '../checks/util-scope.ts';
 import type { AuditContext } from '../types.ts';
 import { indent, policyYaml, ruleYaml, scalar, selectorYaml } from './manifests.ts';
@@ -139,7 +138,7 @@ export function admittedSources(context: AuditContext, workload: Workload, phiNo
       add(source, approvedPorts(context.config, source, workload), 'approved');
     }
   }
-  for (const connection of phiNow ? connectionsOfIndexed(context, workload.id, 'ingress') : []) {
+  for (const connection of phiNow ? connectionsOf(context, workload.id, 'ingress') : []) {
     if (!('workload' in connection.src) || !context.phi.phi.has(connection.src.workload)) continue;
     const source = context.workloadById.get(connection.src.workload);
     if (source && !admitted.has(source.id)) add(source, connection.ports, 'phi');
