@@ -204,11 +204,14 @@ test('a document located after the stream is parsed agrees with the whole stream
     const { line, col } = lines.linePos(node?.range?.[0] ?? 0);
     return { line, column: col };
   };
-  const value = fc.dictionary(
-    fc.stringMatching(/^[a-z][a-z0-9-]{0,6}$/),
-    fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.string({ maxLength: 6 })),
-    { minKeys: 1, maxKeys: 4 },
-  );
+  // Values as JSON spells them: jsonValue yields -0, which YAML keeps and JSON turns into 0.
+  const value = fc
+    .dictionary(
+      fc.stringMatching(/^[a-z][a-z0-9-]{0,6}$/),
+      fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.string({ maxLength: 6 })),
+      { minKeys: 1, maxKeys: 4 },
+    )
+    .map((v) => JSON.parse(JSON.stringify(v)) as Record<string, unknown>);
   const separator = fc.constantFrom('---\n', '--- # next\n', '...\n---\n', '\n# between\n---\n');
   const style = fc.record({
     indent: fc.constantFrom(1, 2, 4),
@@ -221,7 +224,7 @@ test('a document located after the stream is parsed agrees with the whole stream
       assert.deepEqual(errors, []);
       assert.equal(documents.length, docs.length);
       for (const [i, document] of documents.entries()) {
-        assert.deepEqual(document.value, JSON.parse(JSON.stringify(docs[i]?.[0])));
+        assert.deepEqual(document.value, docs[i]?.[0]);
         for (const path of leafPaths(document.value)) {
           assert.deepEqual(
             document.locate(path),
