@@ -30,6 +30,8 @@ export function controllerOf(object: Fields, reader?: ObjectReader): OwnerRef | 
 /** Every object of the input, of any kind (an Argo Rollout, an operator's CRD), with its controller. */
 export class OwnerIndex {
   private readonly owners = new Map<string, OwnerRef | undefined>();
+  /** Chains from an owner the input holds: the pods of one ReplicaSet share it (built once, never changed). */
+  private readonly chains = new Map<string, { links: readonly string[]; rule: NamingRule }>();
 
   add(namespace: string, kind: string, name: string, owner: OwnerRef | undefined): void {
     this.owners.set(workloadId(namespace, name, kind), owner);
@@ -51,6 +53,23 @@ export class OwnerIndex {
     first: OwnerRef | undefined,
     labels: Fields,
     links: string[] = [],
+  ): { links: readonly string[]; rule: NamingRule } {
+    if (!first || links.length > 0) return this.walk(namespace, first, labels, links);
+    const id = workloadId(namespace, first.name, first.kind);
+    const cached = this.chains.get(id);
+    if (cached) return cached;
+    const chain = this.walk(namespace, first, labels, links);
+    // A chain that ends at an absent owner may have read the pod's labels (an absent ReplicaSet's
+    // pod-template-hash); one of owners the input holds depends on the first owner alone.
+    if (chain.rule === 'object') this.chains.set(id, chain);
+    return chain;
+  }
+
+  private walk(
+    namespace: string,
+    first: OwnerRef | undefined,
+    labels: Fields,
+    links: string[],
   ): { links: string[]; rule: NamingRule } {
     let rule: NamingRule = 'object';
     for (let ref = first; ref; ) {
