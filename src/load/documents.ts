@@ -48,9 +48,8 @@ export function parseSource(source: SourceText): { documents: ParsedDocument[]; 
   // The YAML parser recurses: a document nested thousands deep (`[[[[…`) exhausts its stack, or memory.
   const deep = tooDeep(source.text);
   if (deep !== undefined) {
-    const before = source.text.slice(0, deep).split('\n');
     const message = `invalid YAML: nested more than ${MAX_FLOW_DEPTH} levels deep`;
-    const at = { line: before.length, column: (before.at(-1)?.length ?? 0) + 1 };
+    const at = positionAt(source.text, deep);
     return { documents: [], errors: [{ severity: 'error', file: source.path, ...at, message }] };
   }
   return parseYaml(source);
@@ -109,13 +108,7 @@ function duplicateJsonKey(file: string, text: string): { documents: ParsedDocume
   const offset = firstRepeatedKey(text);
   const message = 'invalid JSON: duplicate key (a key may appear once in an object)';
   if (offset === undefined) return { documents: [], errors: [{ severity: 'error', file, message }] };
-  const before = text.slice(0, offset);
-  const lineStart = before.lastIndexOf('\n') + 1;
-  const line = before.length - before.replaceAll('\n', '').length + 1;
-  return {
-    documents: [],
-    errors: [{ severity: 'error', file, line, column: offset - lineStart + 1, message }],
-  };
+  return { documents: [], errors: [{ severity: 'error', file, ...positionAt(text, offset), message }] };
 }
 
 function jsonDocument(source: SourceText, value: unknown): ParsedDocument {
@@ -135,14 +128,20 @@ function jsonError(file: string, text: string, error: unknown): Diagnostic {
   const offset = /position (\d+)/.exec(message)?.[1];
   // V8 gives no position for some errors (`Unexpected token '}', ... is not valid JSON`): none beats 1:1.
   if (offset === undefined) return { severity: 'error', file, message: `invalid JSON: ${message}` };
-  const before = text.slice(0, Number(offset)).split('\n');
   return {
     severity: 'error',
     file,
-    line: before.length,
-    column: (before.at(-1)?.length ?? 0) + 1,
+    ...positionAt(text, Number(offset)),
     message: `invalid JSON: ${message}`,
   };
+}
+
+/** The line and column (from 1) of an offset, for the errors found by scanning the text itself. */
+function positionAt(text: string, offset: number): Position {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) line++;
+  const lineStart = offset === 0 ? 0 : text.lastIndexOf('\n', offset - 1) + 1;
+  return { line, column: offset - lineStart + 1 };
 }
 
 /**
