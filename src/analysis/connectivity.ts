@@ -47,12 +47,11 @@ export interface ConnectivityOptions {
   focus?: string;
 }
 
-/** Each workload's distinct pod classes, each class's workloads, each workload's position; L7 rules. */
+/** Each workload's distinct pod classes, each class's workloads, a number per workload pair; L7 rules. */
 interface WorkloadClasses {
   classesOf: Map<Workload, PodClass[]>;
   workloadsOfClass: Map<PodClass, Workload[]>;
-  index: Map<string, number>;
-  count: number;
+  pairKey: (src: string, dst: string) => number;
   l7: boolean;
 }
 
@@ -67,11 +66,11 @@ function workloadClasses(engine: Engine): WorkloadClasses {
     }
   }
   const index = new Map(engine.snapshot.workloads.map((w, i) => [w.id, i]));
+  const count = engine.snapshot.workloads.length;
   return {
     classesOf,
     workloadsOfClass,
-    index,
-    count: engine.snapshot.workloads.length,
+    pairKey: (src, dst) => (index.get(src) as number) * count + (index.get(dst) as number),
     l7: hasL7Rules(engine),
   };
 }
@@ -105,15 +104,14 @@ function addClassPair(
 export function computeConnectivity(engine: Engine, options: ConnectivityOptions = {}): Connection[] {
   const workloads = engine.snapshot.workloads.filter((w) => !options.focus || w.id === options.focus);
   const classes = workloadClasses(engine);
-  const { workloadsOfClass, index, count } = classes;
+  const { workloadsOfClass, pairKey } = classes;
   const pairs = new Map<number, WorkloadPair>();
   for (const pair of classPairs(engine, workloads, options.focus !== undefined)) {
     for (const srcWorkload of workloadsOfClass.get(pair.src) ?? []) {
       for (const dstWorkload of workloadsOfClass.get(pair.dst) ?? []) {
         if (srcWorkload === dstWorkload) continue;
         if (options.focus && srcWorkload.id !== options.focus && dstWorkload.id !== options.focus) continue;
-        const key = (index.get(srcWorkload.id) as number) * count + (index.get(dstWorkload.id) as number);
-        addClassPair(pairs, key, srcWorkload, dstWorkload, pair);
+        addClassPair(pairs, pairKey(srcWorkload.id, dstWorkload.id), srcWorkload, dstWorkload, pair);
       }
     }
   }
@@ -136,14 +134,13 @@ export function updateConnectivity(
   change: { changed: Iterable<ClassPairPorts>; subjects: Iterable<PodClass> },
 ): { connections: Connection[]; recomputed: number } {
   const classes = workloadClasses(engine);
-  const { classesOf, workloadsOfClass, index, count } = classes;
+  const { classesOf, workloadsOfClass, pairKey } = classes;
   const touched = new Map<number, [Workload, Workload]>();
   for (const { src, dst } of change.changed) {
     for (const srcWorkload of workloadsOfClass.get(src) ?? []) {
       for (const dstWorkload of workloadsOfClass.get(dst) ?? []) {
         if (srcWorkload === dstWorkload) continue;
-        const key = (index.get(srcWorkload.id) as number) * count + (index.get(dstWorkload.id) as number);
-        touched.set(key, [srcWorkload, dstWorkload]);
+        touched.set(pairKey(srcWorkload.id, dstWorkload.id), [srcWorkload, dstWorkload]);
       }
     }
   }
@@ -151,9 +148,7 @@ export function updateConnectivity(
   const reselectedIds = new Set([...reselected].map((w) => w.id));
   const kept = previous.filter((c) => {
     if ('workload' in c.src && 'workload' in c.dst)
-      return !touched.has(
-        (index.get(c.src.workload) as number) * count + (index.get(c.dst.workload) as number),
-      );
+      return !touched.has(pairKey(c.src.workload, c.dst.workload));
     const own = 'workload' in c.src ? c.src.workload : (c.dst as { workload: string }).workload;
     return !reselectedIds.has(own);
   });
