@@ -659,10 +659,10 @@ export class Engine {
 
   /**
    * Applies one policy change (added, changed or deleted) and returns the class pairs whose allowed
-   * ports changed, or whether they rest on ipblock-matches-pods, and the classes the policy selects, before or after (`subjects`): only those are
-   * recomputed, and only their external answers can change; `evaluated` counts the class pairs it
-   * weighed, its cost. A new ipBlock edge that could split pod
-   * classes needs a fresh Engine: `rebuild` is then true and nothing changed.
+   * ports changed, or whether they rest on ipblock-matches-pods, and the classes the policy selects,
+   * before or after (`subjects`): only those are recomputed, and only their external answers can
+   * change; `evaluated` counts the class pairs it weighed, its cost. A new ipBlock edge that could split
+   * pod classes needs a fresh Engine: `rebuild` is then true and nothing changed.
    */
   replacePolicy(
     before: NetworkPolicy | undefined,
