@@ -1,6 +1,6 @@
 /** phiwall's library API: the CLI and the server are thin shells over these. */
 export { type Connection, type ConnectionPeer, computeConnectivity } from './analysis/connectivity.ts';
-export { runConnectivityTests, type TestResult } from './analysis/connectivity-tests.ts';
+export { isNamedExplanation, runConnectivityTests, type TestResult } from './analysis/connectivity-tests.ts';
 export { type Explanation, explainConnection, type PortQuery } from './analysis/explain.ts';
 export { type Resolved, ResolveError, resolveEndpoint } from './analysis/resolve.ts';
 export { DEFAULT_OPTIONS, type Endpoint, type EngineOptions } from './engine/endpoint.ts';

@@ -3,6 +3,7 @@ import type { ConnectivityTest } from '../load/connectivity-tests.ts';
 import { type Diagnostic, InputError } from '../load/diagnostics.ts';
 import type { Protocol } from '../model/types.ts';
 import { type Explanation, explainConnection, queryOutcome } from './explain.ts';
+import { explainNamedConnection, isNamedPeerText, type NamedExplanation } from './explain-named.ts';
 import { type Resolved, ResolveError, resolveEndpoint } from './resolve.ts';
 
 export interface TestResult {
@@ -15,7 +16,12 @@ export interface TestResult {
   /** `some`: the pods of an end disagree (some pod pairs allowed, others denied); never a pass. */
   actual: 'allow' | 'deny' | 'some';
   pass: boolean;
-  explanation: Explanation;
+  /** A NamedExplanation when `to` is `fqdn:<name>` (Cilium toFQDNs): see isNamedExplanation. */
+  explanation: Explanation | NamedExplanation;
+}
+
+export function isNamedExplanation(e: Explanation | NamedExplanation): e is NamedExplanation {
+  return typeof e.to === 'string';
 }
 
 /**
@@ -31,7 +37,8 @@ export function runConnectivityTests(engine: Engine, tests: readonly Connectivit
     };
     let from: Resolved | undefined;
     let to: Resolved | undefined;
-    for (const field of ['from', 'to'] as const) {
+    const named = isNamedPeerText(test.to);
+    for (const field of named ? (['from'] as const) : (['from', 'to'] as const)) {
       try {
         const resolved = resolveEndpoint(engine.snapshot, test[field]);
         if (field === 'from') from = resolved;
@@ -41,13 +48,23 @@ export function runConnectivityTests(engine: Engine, tests: readonly Connectivit
         problem(field, error.message);
       }
     }
-    if (!from || !to) continue;
-    const port = resolveTestPort(test, to);
+    if (!from || (!to && !named)) continue;
+    if (named && from.kind !== 'workload') {
+      problem(
+        'from',
+        `"${test.from}" is an address outside the cluster: no policy phiwall reads governs its egress to "${test.to}"`,
+      );
+      continue;
+    }
+    const port = to ? resolveTestPort(test, to) : namedPeerPort(test);
     if (typeof port === 'string') {
       problem('port', port);
       continue;
     }
-    const explanation = explainConnection(engine, from, to, { protocol: test.protocol, port });
+    const query = { protocol: test.protocol, port };
+    const explanation = to
+      ? explainConnection(engine, from, to, query)
+      : explainNamedConnection(engine, from, test.to, query);
     const outcome = queryOutcome(explanation);
     const actual = outcome === 'all' ? 'allow' : outcome === 'none' ? 'deny' : 'some';
     results.push({
@@ -66,6 +83,13 @@ export function runConnectivityTests(engine: Engine, tests: readonly Connectivit
   }
   if (problems.length > 0) throw new InputError(problems);
   return results;
+}
+
+/** A name's port is a number: the port names a destination's pods give do not reach outside the cluster. */
+function namedPeerPort(test: ConnectivityTest): number | undefined | string {
+  return typeof test.port === 'string'
+    ? `named port "${test.port}" needs a workload destination, not ${test.to}`
+    : test.port;
 }
 
 /** The port number to ask about, or a message when a named port does not exist on the destination. */

@@ -49,7 +49,10 @@ export function toEndpoint(resolved: Resolved): Endpoint {
 }
 
 /** For a query: whether every group allows it (`all`), none does (`none`), or only some (`some`). */
-export function queryOutcome(e: Explanation): 'all' | 'none' | 'some' | undefined {
+export function queryOutcome(e: {
+  query?: PortQuery;
+  groups: readonly { verdict?: boolean }[];
+}): 'all' | 'none' | 'some' | undefined {
   if (!e.query) return undefined;
   const allowing = e.groups.filter((g) => g.verdict).length;
   return allowing === e.groups.length ? 'all' : allowing === 0 ? 'none' : 'some';

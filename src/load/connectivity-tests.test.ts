@@ -208,7 +208,7 @@ test('a test whose end cannot be a workload or an IP address is an error at that
     [
       'tests.yaml:2:12: tests[0].from: "not a workload" is not a workload (ns/name or ns/name[Kind]) or an IP address: must be a lowercase RFC 1123 subdomain (a-z, 0-9, - and .)',
       'tests.yaml:3:12: tests[1].from: "a/b/c" is not a workload (ns/name or ns/name[Kind]) or an IP address',
-      'tests.yaml:3:23: tests[1].to: "10.0.0.0/8" is not a workload (ns/name or ns/name[Kind]) or an IP address: must be a lowercase RFC 1123 label (a-z, 0-9 and -, alphanumeric at both ends)',
+      'tests.yaml:3:23: tests[1].to: "10.0.0.0/8" is not a workload (ns/name or ns/name[Kind]) or an IP address or fqdn:<name>: must be a lowercase RFC 1123 label (a-z, 0-9 and -, alphanumeric at both ends)',
     ],
   );
 });

@@ -1,7 +1,7 @@
 import type { Protocol, Provenance } from '../model/types.ts';
 import { type Diagnostic, fieldPath, InputError } from './diagnostics.ts';
 import { parseSource } from './documents.ts';
-import { endpointProblem } from './endpoints.ts';
+import { type EndpointKinds, endpointProblem } from './endpoints.ts';
 import { zod } from './lazy-modules.ts';
 import { portNameProblem } from './names.ts';
 import type { SourceText } from './sources.ts';
@@ -20,7 +20,7 @@ export interface ConnectivityTest {
 }
 
 /** A flow end as a string, refused with its reason when it cannot be one (`from: 'not a workload'`). */
-export function endpointSchema(options: { cidr?: boolean } = {}) {
+export function endpointSchema(options: EndpointKinds = {}) {
   return zod()
     .string()
     .min(1, { abort: true })
@@ -32,11 +32,10 @@ export function endpointSchema(options: { cidr?: boolean } = {}) {
 
 function testsFileSchema() {
   const z = zod();
-  const endpoint = () => endpointSchema();
   const test = z.strictObject({
     name: z.string().min(1).optional(),
-    from: endpoint(),
-    to: endpoint(),
+    from: endpointSchema(),
+    to: endpointSchema({ fqdn: true }),
     port: z
       .union([
         z.number().int().min(1).max(65535),

@@ -1,15 +1,22 @@
-import type { TestResult } from '../analysis/connectivity-tests.ts';
+import { isNamedExplanation, type TestResult } from '../analysis/connectivity-tests.ts';
 import { PARTIAL_NOTE, reasonFor } from './explain.ts';
+import { namedReasonFor } from './explain-named.ts';
 
 export const TEST_FORMATS = ['text', 'json', 'junit'] as const;
 export type TestFormat = (typeof TEST_FORMATS)[number];
+
+function reasonOf(result: TestResult): string {
+  return isNamedExplanation(result.explanation)
+    ? namedReasonFor(result.explanation)
+    : reasonFor(result.explanation);
+}
 
 export function renderTestResults(results: readonly TestResult[], format: TestFormat): string {
   if (format === 'json') return `${JSON.stringify(testResultsJson(results), null, 2)}\n`;
   if (format === 'junit') return renderJunit(results);
   const lines = results.map(
     (r) =>
-      `${r.pass ? 'PASS' : 'FAIL'} ${r.name}${r.pass ? '' : `\n     expected ${r.expect}, got ${r.actual}: ${reasonFor(r.explanation)}`}`,
+      `${r.pass ? 'PASS' : 'FAIL'} ${r.name}${r.pass ? '' : `\n     expected ${r.expect}, got ${r.actual}: ${reasonOf(r)}`}`,
   );
   const failed = results.filter((r) => !r.pass).length;
   if (results.some((r) => r.explanation.partial)) lines.unshift(PARTIAL_NOTE);
@@ -31,7 +38,7 @@ export function testResultsJson(results: readonly TestResult[]) {
       expect: r.expect,
       actual: r.actual,
       pass: r.pass,
-      reason: reasonFor(r.explanation),
+      reason: reasonOf(r),
     })),
   };
 }
@@ -49,7 +56,7 @@ function renderJunit(results: readonly TestResult[]): string {
     const open = `  <testcase classname="phiwall.connectivity" name="${xml(r.name)}"`;
     if (r.pass) return `${open}/>`;
     const message = `expected ${r.expect}, got ${r.actual}`;
-    return `${open}>\n    <failure message="${xml(message)}">${xml(reasonFor(r.explanation))}</failure>\n  </testcase>`;
+    return `${open}>\n    <failure message="${xml(message)}">${xml(reasonOf(r))}</failure>\n  </testcase>`;
   });
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',

@@ -1,8 +1,9 @@
 import { labelsApart } from '../analysis/explain.ts';
 import type { NamedExplanation, NamedGroup } from '../analysis/explain-named.ts';
 import type { NamedRule } from '../analysis/named-peers.ts';
-import { formatPorts, isEmptyPorts } from '../engine/ports.ts';
-import { endpointName, PARTIAL_NOTE, queryHit, queryText, where } from './explain.ts';
+import { contains } from '../engine/intervals.ts';
+import { formatPorts, isEmptyPorts, type PortSet } from '../engine/ports.ts';
+import { endpointName, groupEnd, PARTIAL_NOTE, queryHit, queryText, where } from './explain.ts';
 import { portsToJson } from './ports-json.ts';
 
 /** Why an answer about a name is only as good as what DNS returns, said once in every output. */
@@ -70,6 +71,44 @@ function groupLines(e: NamedExplanation, g: NamedGroup): string[] {
       `  open to every address outside the cluster, so to whatever ${e.to} resolves to: ${formatPorts(g.everyAddress)}${queryHit(e, g.everyAddress)} (explain an address for the rules)`,
     );
   return lines;
+}
+
+/**
+ * One line for a test result: what decides the asked port for each group of the source's pods (a deny
+ * of every outside address, a rule naming the name, every outside address open, or nothing), and that
+ * the answer rests on DNS.
+ */
+export function namedReasonFor(e: NamedExplanation): string {
+  const covers = (ports: PortSet) =>
+    !e.query ||
+    (e.query.port === undefined
+      ? ports[e.query.protocol].length > 0
+      : contains(ports[e.query.protocol], e.query.port));
+  const rules = (list: readonly NamedRule[]) =>
+    list
+      .filter((r) => covers(r.ports))
+      .map(ruleText)
+      .join(', ');
+  const reason = (g: NamedGroup): string => {
+    const parts: string[] = [];
+    const denied = rules(g.deniedBy);
+    const allowed = rules(g.allowedBy);
+    if (denied)
+      return `egress of ${endpointName(e.from)}: denied by ${denied}, a deny of every address outside the cluster, which wins over ${allowed ? `the allow of ${allowed}` : 'every allow'}`;
+    if (allowed) parts.push(`allowed by ${allowed}`);
+    if (covers(g.everyAddress)) parts.push('open to every address outside the cluster');
+    const mayBe = rules(g.mayBeDeniedBy);
+    if (mayBe) parts.push(`may be denied by ${mayBe} if ${e.to} resolves into its addresses`);
+    if (parts.length === 0) parts.push(`no toFQDNs rule of a policy selecting it names ${e.to}`);
+    return `egress of ${endpointName(e.from)}: ${parts.join('; ')}`;
+  };
+  const text =
+    e.groups.length === 1
+      ? reason(e.groups[0] as NamedGroup)
+      : e.groups
+          .map((g) => `${g.verdict ? 'allowed' : 'denied'} for ${groupEnd(e.from, g.fromPods)}: ${reason(g)}`)
+          .join(' | ');
+  return `${text} (rests on DNS resolution of ${e.to})`;
 }
 
 function rulesJson(list: readonly NamedRule[]) {

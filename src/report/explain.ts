@@ -58,7 +58,7 @@ function podsText(pods: readonly Pod[], all: readonly Pod[]): string {
 }
 
 /** An end of a group: the endpoint, and which of its pods when they are not all in the group. */
-function groupEnd(resolved: Resolved, pods: readonly Pod[] | undefined): string {
+export function groupEnd(resolved: Resolved, pods: readonly Pod[] | undefined): string {
   if (resolved.kind === 'ip' || !pods || pods.length === resolved.pods.length) return endpointName(resolved);
   return `${endpointName(resolved)} ${podsText(pods, resolved.pods)}`;
 }
