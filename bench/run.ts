@@ -722,7 +722,7 @@ function writeResultsMd(update: {
           ...series.flatMap((s) => [seriesSection(s), embed(s), '']),
         ]
       : []),
-    ...browserSection(),
+    ...keptSections(),
   ].join('\n');
   // bench/history.ts writes its own section last; a run of this benchmark keeps it.
   const previous = existsSync(RESULTS_MD) ? readFileSync(RESULTS_MD, 'utf8') : '';
@@ -732,18 +732,23 @@ function writeResultsMd(update: {
   return full;
 }
 
-/** The heading of the browser measurements, which the UI's browser test makes, not this script. */
-const BROWSER_HEADING = '## The live view in Chromium';
+/**
+ * Sections this script does not measure, kept as the last writer left them: the browser measurements
+ * (made by the UI's browser test) and the profiles that explain the targets a run misses (written by
+ * hand, from profiles this script cannot take).
+ */
+const KEPT_HEADINGS = ['## The live view in Chromium', '## Profiles of the missed targets'];
 
-/** The browser section as the last run left it: kept as written, since this script does not measure it. */
-function browserSection(): string[] {
+function keptSections(): string[] {
   if (!existsSync(RESULTS_MD)) return [];
   const text = readFileSync(RESULTS_MD, 'utf8');
-  const at = text.indexOf(`\n${BROWSER_HEADING}`);
-  if (at < 0) return [];
-  // It ends where bench/history.ts's section begins, which writeResultsMd keeps apart.
-  const end = text.indexOf(`\n${HISTORY_SECTION}`, at + 1);
-  return [text.slice(at + 1, end < 0 ? undefined : end).trimEnd(), ''];
+  return KEPT_HEADINGS.flatMap((heading) => {
+    const at = text.indexOf(`\n${heading}`);
+    if (at < 0) return [];
+    // A kept section ends at the next section heading (bench/history.ts's one is written apart).
+    const next = text.indexOf('\n## ', at + 1);
+    return [text.slice(at + 1, next < 0 ? undefined : next).trimEnd(), ''];
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------
