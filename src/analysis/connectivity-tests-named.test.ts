@@ -6,15 +6,13 @@ import { parseConnectivityTests } from '../load/connectivity-tests.ts';
 import { InputError } from '../load/diagnostics.ts';
 import { buildSnapshot } from '../load/snapshot.ts';
 import { renderTestResults, testResultsJson } from '../report/connectivity-tests.ts';
-import { CILIUM_CLUSTER } from '../testing/cilium-cluster.ts';
+import { CILIUM_CLUSTER, CILIUM_OPTIONS } from '../testing/cilium-cluster.ts';
 import { yaml } from '../testing/yaml.ts';
 import { isNamedExplanation, runConnectivityTests } from './connectivity-tests.ts';
 
 // A test may name a toFQDNs destination (`to: fqdn:<name>`): its answer is explain's for the name
 // (Cilium's docs, DNS based policies): the rules naming it, a deny of `world` taking every name, a deny
 // of some CIDRs taking it only if the name resolves there, all resting on DNS.
-
-const CILIUM: EngineOptions = { ipBlockMatchesPods: false, hostNetwork: 'node', ciliumIdentity: true };
 
 const POLICIES = yaml`
   apiVersion: cilium.io/v2
@@ -36,7 +34,7 @@ const POLICIES = yaml`
 
 const TEXT = `${CILIUM_CLUSTER}\n---\n${POLICIES}`;
 const at = (marker: string) => `c.yaml:${TEXT.split('\n').findIndex((l) => l.endsWith(`# ${marker}`)) + 1}`;
-const engine = new Engine(buildSnapshot([{ path: 'c.yaml', text: TEXT }]), CILIUM);
+const engine = new Engine(buildSnapshot([{ path: 'c.yaml', text: TEXT }]), CILIUM_OPTIONS);
 
 function run(testsYaml: string) {
   return runConnectivityTests(engine, parseConnectivityTests({ path: 'tests.yaml', text: testsYaml }));

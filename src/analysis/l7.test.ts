@@ -8,7 +8,7 @@ import { buildSnapshot } from '../load/snapshot.ts';
 import { connectionLine, connectivityJson } from '../report/connectivity.ts';
 import { renderExplanationText } from '../report/explain.ts';
 import { connectionEdge } from '../server/graph.ts';
-import { CILIUM_CLUSTER } from '../testing/cilium-cluster.ts';
+import { CILIUM_CLUSTER, CILIUM_OPTIONS } from '../testing/cilium-cluster.ts';
 import { yaml } from '../testing/yaml.ts';
 import { computeConnectivity } from './connectivity.ts';
 import { explainConnection } from './explain.ts';
@@ -16,8 +16,6 @@ import { resolveEndpoint } from './resolve.ts';
 
 // Cilium's docs (Layer 7 policy): a rule with `toPorts[].rules` allows the port at L4 and sends its
 // traffic to the proxy, which filters requests; phiwall marks such connections `L7-filtered`, with the rule.
-
-const CILIUM: EngineOptions = { ipBlockMatchesPods: false, hostNetwork: 'node', ciliumIdentity: true };
 
 const POLICIES = yaml`
   apiVersion: cilium.io/v2
@@ -53,7 +51,7 @@ const POLICIES = yaml`
 const text = `${CILIUM_CLUSTER}\n---\n${POLICIES}`;
 const at = (marker: string) => `c.yaml:${text.split('\n').findIndex((l) => l.endsWith(`# ${marker}`)) + 1}`;
 const snapshot = buildSnapshot([{ path: 'c.yaml', text }]);
-const engine = new Engine(snapshot, CILIUM);
+const engine = new Engine(snapshot, CILIUM_OPTIONS);
 const connections = computeConnectivity(engine);
 const line = (prefix: string) => connections.map(connectionLine).filter((l) => l.startsWith(prefix));
 

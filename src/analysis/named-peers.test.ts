@@ -4,15 +4,13 @@ import type { EngineOptions } from '../engine/endpoint.ts';
 import { Engine } from '../engine/engine.ts';
 import { buildSnapshot } from '../load/snapshot.ts';
 import { connectionLine, connectivityJson } from '../report/connectivity.ts';
-import { CILIUM_CLUSTER } from '../testing/cilium-cluster.ts';
+import { CILIUM_CLUSTER, CILIUM_OPTIONS } from '../testing/cilium-cluster.ts';
 import { yaml } from '../testing/yaml.ts';
 import { computeConnectivity } from './connectivity.ts';
 import { diffConnectivity } from './diff.ts';
 
 // Cilium's docs (DNS based policies): toFQDNs allows egress to the addresses a name resolves to at run
 // time. Offline those are unknown, so phiwall shows the destination as the peer `fqdn:<pattern>`.
-
-const CILIUM: EngineOptions = { ipBlockMatchesPods: false, hostNetwork: 'node', ciliumIdentity: true };
 
 const fqdnPolicy = (app: string, extra = '') => yaml`
   apiVersion: cilium.io/v2
@@ -36,7 +34,7 @@ const fqdnPolicy = (app: string, extra = '') => yaml`
 
 function lines(policies: string): string[] {
   const snapshot = buildSnapshot([{ path: 'c.yaml', text: `${CILIUM_CLUSTER}\n---\n${policies}` }]);
-  return computeConnectivity(new Engine(snapshot, CILIUM)).map(connectionLine);
+  return computeConnectivity(new Engine(snapshot, CILIUM_OPTIONS)).map(connectionLine);
 }
 
 test('toFQDNs destinations are peers named fqdn:<pattern>, on the rule ports, marked as resting on DNS', () => {
@@ -61,7 +59,7 @@ test('a deny of every address outside the cluster takes its ports from named pee
 
 test('connectivity JSON: a named peer is an external peer, the contract shape unchanged', () => {
   const snapshot = buildSnapshot([{ path: 'c.yaml', text: `${CILIUM_CLUSTER}\n---\n${fqdnPolicy('web')}` }]);
-  const connections = computeConnectivity(new Engine(snapshot, CILIUM));
+  const connections = computeConnectivity(new Engine(snapshot, CILIUM_OPTIONS));
   const json = connectivityJson({ snapshot, connections, options: {} });
   const stripe = json.connections.find(
     (c) => 'external' in c.dst && c.dst.external[0] === 'fqdn:api.stripe.com',
@@ -81,7 +79,10 @@ test('connectivity JSON: a named peer is an external peer, the contract shape un
 
 test('diff: a named peer appears and disappears by name', () => {
   const engineOf = (policies: string) =>
-    new Engine(buildSnapshot([{ path: 'c.yaml', text: `${CILIUM_CLUSTER}\n---\n${policies}` }]), CILIUM);
+    new Engine(
+      buildSnapshot([{ path: 'c.yaml', text: `${CILIUM_CLUSTER}\n---\n${policies}` }]),
+      CILIUM_OPTIONS,
+    );
   const before = engineOf(fqdnPolicy('web'));
   const after = engineOf(fqdnPolicy('web').replace('API.Stripe.com.', 'api.paypal.com'));
   const changes = diffConnectivity(before, after, new Set()).changes.filter((c) =>

@@ -7,15 +7,13 @@ import type { EngineOptions } from '../engine/endpoint.ts';
 import { Engine } from '../engine/engine.ts';
 import { buildSnapshot, loadSnapshot } from '../load/snapshot.ts';
 import type { Snapshot } from '../model/types.ts';
-import { CILIUM_CLUSTER } from '../testing/cilium-cluster.ts';
+import { CILIUM_CLUSTER, CILIUM_OPTIONS } from '../testing/cilium-cluster.ts';
 import { yaml } from '../testing/yaml.ts';
 import { explanationJson, reasonFor, renderExplanationText } from './explain.ts';
 
 // Expected lines follow Cilium's documented semantics (docs/semantics.md, Cilium section): a rule in a
 // direction isolates it unless enableDefaultDeny switches that off; a deny wins over every allow,
 // whichever kind holds it; CIDR rules never match pods; `world` is what is neither pod nor node.
-
-const CILIUM: EngineOptions = { ipBlockMatchesPods: false, hostNetwork: 'node', ciliumIdentity: true };
 
 const POLICIES = yaml`
   # db: a CNP, a NetworkPolicy and a CCNP deny for web on 5432
@@ -77,7 +75,7 @@ function explainText(snapshot: Snapshot, engine: Engine, from: string, to: strin
 }
 
 const snapshot = buildSnapshot([{ path: 'c.yaml', text: TEXT }]);
-const engine = new Engine(snapshot, CILIUM);
+const engine = new Engine(snapshot, CILIUM_OPTIONS);
 const explain = (from: string, to: string, query: PortQuery) =>
   explainText(snapshot, engine, from, to, query);
 const ingressLines = (text: string) =>
@@ -196,7 +194,7 @@ describe('explain, Cilium policies', () => {
 test('the Cilium clinic: billing is denied by the cluster-wide guardrail, whatever the namespace policies say', () => {
   const dir = fileURLToPath(new URL('../../examples/hipaa-clinic/cilium/', import.meta.url));
   const clinic = loadSnapshot([dir]);
-  const clinicEngine = new Engine(clinic, CILIUM);
+  const clinicEngine = new Engine(clinic, CILIUM_OPTIONS);
   const { text } = explainText(clinic, clinicEngine, 'billing/invoicing', 'ehr/ehr-api', {
     protocol: 'TCP',
     port: 8443,

@@ -6,7 +6,7 @@ import { ResolveError, resolveEndpoint } from '../analysis/resolve.ts';
 import type { EngineOptions } from '../engine/endpoint.ts';
 import { Engine } from '../engine/engine.ts';
 import { buildSnapshot } from '../load/snapshot.ts';
-import { CILIUM_CLUSTER } from '../testing/cilium-cluster.ts';
+import { CILIUM_CLUSTER, CILIUM_OPTIONS } from '../testing/cilium-cluster.ts';
 import { yaml } from '../testing/yaml.ts';
 import { namedExplanationJson, renderNamedExplanationText } from './explain-named.ts';
 
@@ -14,8 +14,6 @@ import { namedExplanationJson, renderNamedExplanationText } from './explain-name
 // matchPattern's `*` stands for the characters of one label (`*.example.com` takes shop.example.com,
 // not a.b.example.com nor example.com); a deny wins over every allow, so a deny of `world` takes
 // whatever a name resolves to, and a deny of some CIDRs takes it only if the name resolves into them.
-
-const CILIUM: EngineOptions = { ipBlockMatchesPods: false, hostNetwork: 'node', ciliumIdentity: true };
 
 const POLICIES = yaml`
   apiVersion: cilium.io/v2
@@ -57,7 +55,7 @@ const at = (marker: string) => {
   return `c.yaml:${index + 1}`;
 };
 const snapshot = buildSnapshot([{ path: 'c.yaml', text: TEXT }]);
-const engine = new Engine(snapshot, CILIUM);
+const engine = new Engine(snapshot, CILIUM_OPTIONS);
 const explain = (from: string, to: string, query?: PortQuery) =>
   explainNamedConnection(engine, resolveEndpoint(snapshot, from), to, query);
 const ruleLines = (text: string) => text.split('\n').filter((l) => l.startsWith('  '));
@@ -217,7 +215,7 @@ test('explain to a name, pods of a workload apart: one group per answer, the ver
   ].join('\n---\n');
   const snap = buildSnapshot([{ path: 'c.yaml', text }]);
   const e = explainNamedConnection(
-    new Engine(snap, CILIUM),
+    new Engine(snap, CILIUM_OPTIONS),
     resolveEndpoint(snap, 'shop/pay'),
     'fqdn:api.stripe.com',
     { protocol: 'TCP', port: 443 },

@@ -1,3 +1,4 @@
+import type { EngineOptions } from '../engine/endpoint.ts';
 import { yaml } from './yaml.ts';
 
 /**
@@ -60,3 +61,10 @@ export const CILIUM_CLUSTER = yaml`
   spec: {hostNetwork: true, containers: [{name: c, image: i}]}
   status: {podIP: 192.168.0.2}
 `;
+
+/** The engine as Cilium enforces policy (the `cilium` CNI profile): what the Cilium tests analyse with. */
+export const CILIUM_OPTIONS: EngineOptions = {
+  ipBlockMatchesPods: false,
+  hostNetwork: 'node',
+  ciliumIdentity: true,
+};

@@ -4,6 +4,7 @@ import type { EngineOptions } from '../../engine/endpoint.ts';
 import { Engine } from '../../engine/engine.ts';
 import { buildSnapshot } from '../../load/snapshot.ts';
 import { findingsOf } from '../../testing/audit.ts';
+import { CILIUM_OPTIONS } from '../../testing/cilium-cluster.ts';
 import { yaml } from '../../testing/yaml.ts';
 import { type AuditResult, runAudit } from '../audit.ts';
 import { DEFAULT_CONFIG } from '../config.ts';
@@ -12,7 +13,6 @@ import { DEFAULT_CONFIG } from '../config.ts';
 // PHI. Expected verdicts follow Cilium's documented semantics: a policy with rules in a direction isolates
 // the endpoints it selects unless enableDefaultDeny is false for it; a deny rule wins over every allow.
 
-const CILIUM: EngineOptions = { ipBlockMatchesPods: false, hostNetwork: 'node', ciliumIdentity: true };
 const API = 'records/api[Deployment]';
 
 const WORKLOADS = yaml`
@@ -46,7 +46,7 @@ const WORKLOADS = yaml`
 function audit(policies: string): AuditResult {
   const text = `${WORKLOADS}\n---\n${policies}`;
   const snapshot = buildSnapshot([{ path: 'cluster.yaml', text }]);
-  return runAudit(new Engine(snapshot, CILIUM), DEFAULT_CONFIG, { now: new Date('2026-11-27') });
+  return runAudit(new Engine(snapshot, CILIUM_OPTIONS), DEFAULT_CONFIG, { now: new Date('2026-11-27') });
 }
 
 const statuses = (result: AuditResult, check: string) =>
@@ -184,7 +184,7 @@ describe('audit, Cilium policies', () => {
     const withConfig = (allowedEgress: string[]) => {
       const snapshot = buildSnapshot([{ path: 'cluster.yaml', text: `${WORKLOADS}\n---\n${policies}` }]);
       return runAudit(
-        new Engine(snapshot, CILIUM),
+        new Engine(snapshot, CILIUM_OPTIONS),
         { ...DEFAULT_CONFIG, allowedEgress },
         { now: new Date('2026-11-27') },
       );

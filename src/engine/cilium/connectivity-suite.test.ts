@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { loadSnapshot } from '../../load/snapshot.ts';
 import type { Pod } from '../../model/types.ts';
+import { CILIUM_OPTIONS } from '../../testing/cilium-cluster.ts';
 import { parseAddress } from '../addresses.ts';
 import type { Endpoint, EngineOptions } from '../endpoint.ts';
 import { Engine } from '../engine.ts';
@@ -19,7 +20,6 @@ import { referenceAllows } from '../reference.ts';
  * reference evaluator must give Cilium's verdict, under the `cilium` profile's options.
  */
 const CORPUS = fileURLToPath(new URL('../../../../shared/corpus/cilium-connectivity/', import.meta.url));
-const CILIUM: EngineOptions = { ipBlockMatchesPods: false, hostNetwork: 'node', ciliumIdentity: true };
 
 interface Check {
   from: string;
@@ -82,7 +82,7 @@ describe('Cilium connectivity suite', { skip: existsSync(CORPUS) ? false : `${CO
     test(spec.name, () => {
       const files = [join(CORPUS, 'topology.yaml'), ...spec.policies.map((p) => join(dir, p))];
       const snapshot = loadSnapshot(files);
-      const engine = new Engine(snapshot, CILIUM);
+      const engine = new Engine(snapshot, CILIUM_OPTIONS);
       const endpoint = (text: string): Endpoint => {
         if (!text.includes('/')) return { ip: text };
         const pod = snapshot.pods.find((p) => `${p.namespace}/${p.name}` === text);
@@ -98,7 +98,7 @@ describe('Cilium connectivity suite', { skip: existsSync(CORPUS) ? false : `${CO
         const port = (check.protocol === 'ICMP' ? check.icmp_type : check.port) as number;
         const what = `${check.from} -> ${check.to} ${check.protocol} ${port}: expected ${check.allowed ? 'allowed' : 'denied'}`;
         if (engineAllows(engine, from, to, protocol, port) !== check.allowed) wrong.push(`engine: ${what}`);
-        if (referenceAllows(snapshot, from, to, protocol, port, CILIUM) !== check.allowed)
+        if (referenceAllows(snapshot, from, to, protocol, port, CILIUM_OPTIONS) !== check.allowed)
           wrong.push(`reference: ${what}`);
       }
       assert.deepEqual(wrong, []);

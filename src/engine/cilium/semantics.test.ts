@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildSnapshot } from '../../load/snapshot.ts';
 import type { Pod, Snapshot } from '../../model/types.ts';
-import { CILIUM_CLUSTER } from '../../testing/cilium-cluster.ts';
+import { CILIUM_CLUSTER, CILIUM_OPTIONS } from '../../testing/cilium-cluster.ts';
 import { yaml } from '../../testing/yaml.ts';
 import { parseAddress } from '../addresses.ts';
 import type { Endpoint, EngineOptions } from '../endpoint.ts';
@@ -11,11 +11,9 @@ import { contains } from '../intervals.ts';
 import { formatPorts, type Transport } from '../ports.ts';
 import { referenceAllows } from '../reference.ts';
 
-const CILIUM: EngineOptions = { ipBlockMatchesPods: false, hostNetwork: 'node', ciliumIdentity: true };
-
 function cluster(policies: string): { snapshot: Snapshot; engine: Engine } {
   const snapshot = buildSnapshot([{ path: 'c.yaml', text: `${CILIUM_CLUSTER}\n---\n${policies}` }]);
-  return { snapshot, engine: new Engine(snapshot, CILIUM) };
+  return { snapshot, engine: new Engine(snapshot, CILIUM_OPTIONS) };
 }
 
 /** The engine's answer, checked against the reference on the same question. */
@@ -47,7 +45,7 @@ function allowed(
     answer = group !== undefined && contains(group.ports[protocol], port);
   }
   assert.equal(
-    referenceAllows(snapshot, a, b, protocol, port, CILIUM),
+    referenceAllows(snapshot, a, b, protocol, port, CILIUM_OPTIONS),
     answer,
     `reference on ${from} -> ${to}`,
   );
