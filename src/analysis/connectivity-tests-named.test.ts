@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { EngineOptions } from '../engine/endpoint.ts';
 import { Engine } from '../engine/engine.ts';
 import { parseConnectivityTests } from '../load/connectivity-tests.ts';
 import { InputError } from '../load/diagnostics.ts';

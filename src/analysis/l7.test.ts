@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runAudit } from '../compliance/audit.ts';
 import { DEFAULT_CONFIG } from '../compliance/config.ts';
-import type { EngineOptions } from '../engine/endpoint.ts';
 import { Engine } from '../engine/engine.ts';
 import { buildSnapshot } from '../load/snapshot.ts';
 import { connectionLine, connectivityJson } from '../report/connectivity.ts';

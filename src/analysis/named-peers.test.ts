@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { EngineOptions } from '../engine/endpoint.ts';
 import { Engine } from '../engine/engine.ts';
 import { buildSnapshot } from '../load/snapshot.ts';
 import { connectionLine, connectivityJson } from '../report/connectivity.ts';

@@ -3,7 +3,6 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { explainConnection, type PortQuery } from '../analysis/explain.ts';
 import { resolveEndpoint } from '../analysis/resolve.ts';
-import type { EngineOptions } from '../engine/endpoint.ts';
 import { Engine } from '../engine/engine.ts';
 import { buildSnapshot, loadSnapshot } from '../load/snapshot.ts';
 import type { Snapshot } from '../model/types.ts';

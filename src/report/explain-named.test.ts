@@ -3,7 +3,6 @@ import { describe, test } from 'node:test';
 import type { PortQuery } from '../analysis/explain.ts';
 import { explainNamedConnection } from '../analysis/explain-named.ts';
 import { ResolveError, resolveEndpoint } from '../analysis/resolve.ts';
-import type { EngineOptions } from '../engine/endpoint.ts';
 import { Engine } from '../engine/engine.ts';
 import { buildSnapshot } from '../load/snapshot.ts';
 import { CILIUM_CLUSTER, CILIUM_OPTIONS } from '../testing/cilium-cluster.ts';

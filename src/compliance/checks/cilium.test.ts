@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { EngineOptions } from '../../engine/endpoint.ts';
 import { Engine } from '../../engine/engine.ts';
 import { buildSnapshot } from '../../load/snapshot.ts';
 import { findingsOf } from '../../testing/audit.ts';

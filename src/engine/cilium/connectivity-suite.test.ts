@@ -8,7 +8,7 @@ import { loadSnapshot } from '../../load/snapshot.ts';
 import type { Pod } from '../../model/types.ts';
 import { CILIUM_OPTIONS } from '../../testing/cilium-cluster.ts';
 import { parseAddress } from '../addresses.ts';
-import type { Endpoint, EngineOptions } from '../endpoint.ts';
+import type { Endpoint } from '../endpoint.ts';
 import { Engine } from '../engine.ts';
 import { contains } from '../intervals.ts';
 import type { PortSet, Transport } from '../ports.ts';

@@ -5,7 +5,7 @@ import type { Pod, Snapshot } from '../../model/types.ts';
 import { CILIUM_CLUSTER, CILIUM_OPTIONS } from '../../testing/cilium-cluster.ts';
 import { yaml } from '../../testing/yaml.ts';
 import { parseAddress } from '../addresses.ts';
-import type { Endpoint, EngineOptions } from '../endpoint.ts';
+import type { Endpoint } from '../endpoint.ts';
 import { Engine } from '../engine.ts';
 import { contains } from '../intervals.ts';
 import { formatPorts, type Transport } from '../ports.ts';
