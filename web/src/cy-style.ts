@@ -49,6 +49,8 @@ export const STYLE: StylesheetJson = [
     selector: 'node.workload.phi-exposed',
     style: {
       shape: 'cut-rectangle',
+      width: 150,
+      height: 54,
       'border-width': 6,
       'border-style': 'double',
       'border-color': '#4a0000',
@@ -257,9 +259,37 @@ export const STYLE: StylesheetJson = [
       opacity: 1,
     },
   },
-  { selector: 'edge.flow', style: { width: 3, opacity: 0.95, 'z-index': 20, 'target-arrow-shape': 'vee' } },
-  { selector: 'edge.flow-gap', style: { 'line-color': '#d81b60', 'target-arrow-color': '#d81b60' } },
-  { selector: 'edge.flow-used', style: { 'line-color': '#43a047', 'target-arrow-color': '#43a047' } },
+  // An observed flow has a dot in its middle, which no connection of the policy has; each kind is told
+  // by its line and arrow as well as its colour (in a colour-blind eye the four colours and PHI's red come
+  // close). A gap, a flow the policy would deny, is the thickest, with a barred arrow and its label shown.
+  {
+    selector: 'edge.flow',
+    style: {
+      width: 3,
+      opacity: 0.95,
+      'z-index': 20,
+      'target-arrow-shape': 'vee',
+      'mid-target-arrow-shape': 'circle',
+    },
+  },
+  {
+    selector: 'edge.flow-gap',
+    style: {
+      'line-color': '#d81b60',
+      'target-arrow-color': '#d81b60',
+      'mid-target-arrow-color': '#d81b60',
+      'target-arrow-shape': 'triangle-tee',
+      width: 5,
+      label: 'data(label)',
+      'font-size': 9,
+      'font-weight': 'bold',
+      'z-index': 22,
+    },
+  },
+  {
+    selector: 'edge.flow-used',
+    style: { 'line-color': '#43a047', 'target-arrow-color': '#43a047', 'mid-target-arrow-color': '#43a047' },
+  },
   {
     selector: 'edge.flow-needed',
     style: {
@@ -275,7 +305,7 @@ export const STYLE: StylesheetJson = [
       'line-color': '#8e24aa',
       'target-arrow-color': '#8e24aa',
       'mid-target-arrow-color': '#8e24aa',
-      'line-style': 'dashed',
+      'line-style': 'dotted',
     },
   },
   { selector: 'edge.hover, edge:selected', style: { label: 'data(label)', opacity: 1, 'z-index': 40 } },
