@@ -173,6 +173,15 @@ interface PageLog {
   dialogs: string[];
 }
 
+/** Waits until the page draws the edges of the aggregated view with `expanded` open, and no others. */
+async function assertEdgesDrawn(page: Page, graph: Graph, expanded: readonly string[]): Promise<void> {
+  const view = buildView(graph, { filters: NO_FILTERS, aggregate: true, expanded: new Set(expanded) });
+  const wanted = view.elements.filter((e) => e.group === 'edges').map((e) => String(e.data.id));
+  await waitUntil(page, `window.__phiwall.cy.edges().length === ${wanted.length}`, 10_000);
+  const drawn = await inPage<string[]>(page, `window.__phiwall.cy.edges().map((e) => e.id())`);
+  assert.deepEqual(drawn.sort(), wanted.sort());
+}
+
 /** Each kind (that has elements) has one look, and no two kinds the same. */
 function assertOneLookEach(kinds: Record<string, readonly { look: string }[]>): void {
   const looks = Object.entries(kinds)
@@ -947,6 +956,7 @@ spec:
       const layoutDone = `window.__phiwall.cy.container().getAttribute('data-layout') === 'done'`;
       await waitUntil(page, layoutDone, 60_000);
       const laidOut = Date.now() - start;
+      await assertEdgesDrawn(page, graph, []);
       const loadedAt = await inPage<number>(page, 'performance.now()');
       // Laid out: no two namespaces on one spot.
       const spread = await inPage<number>(
@@ -969,6 +979,8 @@ spec:
           `expanded at ${JSON.stringify(expandedAt)}, was at ${JSON.stringify(collapsedAt)}`,
         );
       }
+      // Every edge of the view is drawn (on a large graph they come a frame after the nodes).
+      await assertEdgesDrawn(page, graph, ['ns-7']);
       const tasks = await inPage<[number, number][]>(page, 'window.__longTasks');
       await shoot(page, `${size.toLowerCase()}-namespace-expanded`);
       // The same at a phone's width: the graph first, the panels below it.

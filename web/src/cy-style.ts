@@ -153,25 +153,22 @@ export const STYLE: StylesheetJson = [
       width: 1.2,
       'line-color': '#a7b1bc',
       'target-arrow-color': '#a7b1bc',
-      'mid-target-arrow-color': '#a7b1bc',
       'target-arrow-shape': 'triangle',
       'arrow-scale': 0.8,
       'curve-style': 'bezier',
       opacity: 0.65,
+    },
+  },
+  // Only on the edges that show a label: every property set is a cost per edge when edges are added
+  // (Cytoscape checks each against the compound nodes), and most edges show none.
+  {
+    selector: 'edge.hover, edge:selected, edge.group-edge, edge.flow-gap',
+    style: {
       'font-size': 10,
       'text-background-color': '#ffffff',
       'text-background-opacity': 0.9,
       'text-background-padding': '2px',
       'text-rotation': 'autorotate',
-    },
-  },
-  {
-    selector: 'edge.entry-edge',
-    style: {
-      'line-color': '#00897b',
-      'target-arrow-color': '#00897b',
-      'mid-target-arrow-color': '#00897b',
-      'line-style': 'dashed',
     },
   },
   // A bundle (the connections between a collapsed namespace and another end): a straight line with its
@@ -184,6 +181,16 @@ export const STYLE: StylesheetJson = [
       'curve-style': 'haystack',
       'target-arrow-shape': 'none',
       'mid-target-arrow-shape': 'triangle',
+      'mid-target-arrow-color': '#a7b1bc',
+    },
+  },
+  {
+    selector: 'edge.entry-edge',
+    style: {
+      'line-color': '#00897b',
+      'target-arrow-color': '#00897b',
+      'mid-target-arrow-color': '#00897b',
+      'line-style': 'dashed',
     },
   },
   {

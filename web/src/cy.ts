@@ -63,6 +63,8 @@ export class GraphView {
   private haystack = false;
   /** Stops adding the edges an update put off (see update). */
   private cancelDeferred: (() => void) | undefined;
+  /** A layout from scratch waits for those edges; the nodes are in a grid meanwhile. */
+  private scratchPending = false;
   /** What highlight and select were last given, for edges added after them. */
   private highlighted: readonly string[] = [];
   private selected: string | undefined;
@@ -94,7 +96,9 @@ export class GraphView {
    * second; the nodes show first, in place, and the edges the frame after.
    */
   update(elements: readonly ElementDefinition[], options: UpdateOptions): void {
-    // Edges an earlier update had not added yet are among `elements` if they are still wanted.
+    // Edges an earlier update had not added yet are among `elements` if they are still wanted, and
+    // are added as that update would have: later, then its layout.
+    const deferring = this.cancelDeferred !== undefined;
     this.cancelDeferred?.();
     this.cancelDeferred = undefined;
     const cy = this.cy;
@@ -166,13 +170,14 @@ export class GraphView {
       }
     });
     const large = cy.nodes().length > RELAYOUT_MAX_NODES;
-    const later = large && addedNodes.nonempty();
-    const fromScratch = first || options.layout === 'full';
+    const later = large && (addedNodes.nonempty() || deferring);
+    const fromScratch = first || options.layout === 'full' || this.scratchPending;
     if (!later) this.addEdges(newEdges);
     if (fromScratch) {
       // The worker's layout waits for the edges; the nodes show in a grid meanwhile.
-      if (later) this.showGrid();
-      else this.layout(true);
+      if (later && !this.scratchPending) this.showGrid();
+      else if (!later) this.layout(true);
+      this.scratchPending = later;
     } else if (addedNodes.nonempty()) {
       this.place(addedNodes, spots, newEdges);
       // On a large graph a relayout costs seconds of main thread and moves everything the user was
@@ -183,7 +188,10 @@ export class GraphView {
     if (options.flash?.length) this.flash(options.flash);
     if (later) {
       this.addEdgesLater(newEdges, () => {
-        if (fromScratch) this.layout(true, true);
+        if (this.scratchPending) {
+          this.scratchPending = false;
+          this.layout(true, true);
+        }
         // What was marked before these edges existed.
         if (this.highlighted.length > 0) this.highlight(this.highlighted);
         this.select(this.selected);
