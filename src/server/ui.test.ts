@@ -981,6 +981,8 @@ spec:
       }
       // Every edge of the view is drawn (on a large graph they come a frame after the nodes).
       await assertEdgesDrawn(page, graph, ['ns-7']);
+      // The frame that draws the last of them ends before the long tasks are read.
+      await settle(page);
       const tasks = await inPage<[number, number][]>(page, 'window.__longTasks');
       await shoot(page, `${size.toLowerCase()}-namespace-expanded`);
       // The same at a phone's width: the graph first, the panels below it.

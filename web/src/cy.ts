@@ -33,7 +33,7 @@ function preventInlineStylesheet(): void {
 /** Above this many drawn nodes, an expansion places the new nodes without laying out the whole graph. */
 const RELAYOUT_MAX_NODES = 150;
 /** How many edges a large graph adds per frame (see addEdgesLater). */
-const EDGES_PER_FRAME = 250;
+const EDGES_PER_FRAME = 100;
 /** Above this many nodes, fcose runs in a Web Worker (layout-worker.ts). */
 const WORKER_LAYOUT_ABOVE = 25;
 
