@@ -121,9 +121,8 @@ export class GraphView {
         else spots.set(node.id(), { ...node.position() });
       }
       cy.remove(leaving);
-      const drawn = new Set<string>();
+      const drawn = new Set(cy.elements().map((ele) => ele.id()));
       for (const ele of cy.elements()) {
-        drawn.add(ele.id());
         const def = wanted.get(ele.id());
         if (!def) continue;
         // Restyling costs: an element whose data and classes are as drawn is left alone (at M, an
@@ -136,7 +135,7 @@ export class GraphView {
         if (ele.isNode()) {
           const parent = (def.data as { parent?: string }).parent;
           const current = ele.parent().nonempty() ? ele.parent().first().id() : undefined;
-          if (parent !== current && (parent === undefined || drawn.has(parent) || wanted.has(parent))) {
+          if (parent !== current && (parent === undefined || drawn.has(parent))) {
             ele.move({ parent: parent ?? null });
           }
         }
