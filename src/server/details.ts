@@ -1,11 +1,13 @@
 /** Answers of the API that read one workload or one connection of the current view. */
 import { explainConnection, type PortQuery } from '../analysis/explain.ts';
+import { explainNamedConnection, isNamedPeerText } from '../analysis/explain-named.ts';
 import { type Resolved, ResolveError, resolveEndpoint } from '../analysis/resolve.ts';
 import type { Finding } from '../compliance/types.ts';
 import { selectorMatches } from '../engine/selectors.ts';
 import { type Direction, PROTOCOLS, type Protocol, type Snapshot, type Workload } from '../model/types.ts';
 import { sortFindings } from '../report/audit.ts';
 import { explanationJson, renderExplanationText, where } from '../report/explain.ts';
+import { namedExplanationJson, renderNamedExplanationText } from '../report/explain-named.ts';
 import type { PodGroup } from './api-types.ts';
 import { podGroups } from './pod-groups.ts';
 import type { View } from './state.ts';
@@ -120,17 +122,21 @@ export function explain(
       throw new BadRequest(`"${params.protocol}" is not a protocol: use ${PROTOCOLS.join(', ')}`);
     protocol = upper as Protocol;
   }
-  let from: Resolved;
-  let to: Resolved;
+  const query: PortQuery | undefined =
+    port !== undefined || protocol !== undefined ? { protocol: protocol ?? 'TCP', port } : undefined;
+  // A peer known by name only (Cilium's toFQDNs) is the graph's `external:fqdn:<pattern>`: answered
+  // as `phiwall explain FROM fqdn:<pattern>` answers it.
+  const name = params.to.startsWith('external:') ? params.to.slice('external:'.length) : params.to;
   try {
-    from = resolveEnd(view.snapshot, params.from);
-    to = resolveEnd(view.snapshot, params.to);
+    const from = resolveEnd(view.snapshot, params.from);
+    if (isNamedPeerText(name)) {
+      const named = explainNamedConnection(view.engine, from, name, query);
+      return { text: renderNamedExplanationText(named), json: namedExplanationJson(named) };
+    }
+    const explanation = explainConnection(view.engine, from, resolveEnd(view.snapshot, params.to), query);
+    return { text: renderExplanationText(explanation), json: explanationJson(explanation) };
   } catch (error) {
     if (error instanceof ResolveError) throw new BadRequest(error.message);
     throw error;
   }
-  const query: PortQuery | undefined =
-    port !== undefined || protocol !== undefined ? { protocol: protocol ?? 'TCP', port } : undefined;
-  const explanation = explainConnection(view.engine, from, to, query);
-  return { text: renderExplanationText(explanation), json: explanationJson(explanation) };
 }

@@ -3,7 +3,7 @@
  * of the hipaa-clinic example, live updates, what-if, untrusted text, and the requests the page makes.
  * The UI is built from web/ into a temporary folder first, so the test always runs the current sources.
  * Screenshots of the main views go to artifacts/screenshots/; PHIWALL_UPDATE_SCREENSHOTS=1 also rewrites
- * docs/screenshots/serve-hipaa-clinic.png.
+ * docs/screenshots/serve-hipaa-clinic.png and the clinic under colour-vision deficiencies.
  */
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -171,6 +171,27 @@ interface PageLog {
   cspViolations: string[];
   errors: string[];
   dialogs: string[];
+}
+
+/** Waits until the page draws the edges of the aggregated view with `expanded` open, and no others. */
+async function assertEdgesDrawn(page: Page, graph: Graph, expanded: readonly string[]): Promise<void> {
+  const view = buildView(graph, { filters: NO_FILTERS, aggregate: true, expanded: new Set(expanded) });
+  const wanted = view.elements.filter((e) => e.group === 'edges').map((e) => String(e.data.id));
+  await waitUntil(page, `window.__phiwall.cy.edges().length === ${wanted.length}`, 10_000);
+  const drawn = await inPage<string[]>(page, `window.__phiwall.cy.edges().map((e) => e.id())`);
+  assert.deepEqual(drawn.sort(), wanted.sort());
+}
+
+/** Each kind (that has elements) has one look, and no two kinds the same. */
+function assertOneLookEach(kinds: Record<string, readonly { look: string }[]>): void {
+  const looks = Object.entries(kinds)
+    .filter(([, elements]) => elements.length > 0)
+    .map(([kind, elements]) => [kind, new Set(elements.map((e) => e.look))] as const);
+  for (const [i, [kind, look]] of looks.entries()) {
+    assert.equal(look.size, 1, `one look for ${kind}: ${[...look].join(', ')}`);
+    for (const [other, otherLook] of looks.slice(i + 1))
+      assert.notDeepEqual(look, otherLook, `${kind} and ${other} look alike: ${[...look]}`);
+  }
 }
 
 /** Evaluates a JavaScript expression in the page (a string: the test's TypeScript is never shipped to it). */
@@ -403,6 +424,96 @@ describe('phiwall serve UI in a browser', { skip: skipBrowser, timeout: 90_000 }
     assert.ok(highlighted.edges.includes('analytics/reports[Deployment]->ehr/ehr-api[Deployment]'));
     assert.ok(highlighted.faded > 0);
     await shoot(page, 'findings-highlight');
+    assertSelfContained(page, clinic);
+    await page.close();
+  });
+
+  test('exposed PHI is told by shape, border and label, not by colour alone; screenshots under colour-vision deficiencies', async () => {
+    const page = await open(clinic);
+    await waitUntil(page, `window.__phiwall.cy.container().getAttribute('data-layout') === 'done'`);
+    const workloads = await inPage<{ id: string; classes: string[]; look: string; label: string }[]>(
+      page,
+      `window.__phiwall.cy.nodes('.workload').map((n) => ({
+        id: n.id(),
+        classes: n.classes(),
+        look: [n.style('shape'), n.style('border-style'), n.style('border-width')].join(' '),
+        label: n.data('label'),
+      }))`,
+    );
+    const has = (cls: string) => (w: { classes: string[] }) => w.classes.includes(cls);
+    const exposedPhi = workloads.filter(has('phi-exposed'));
+    const phi = workloads.filter((w) => has('phi')(w) && !has('exposed')(w));
+    const exposed = workloads.filter((w) => has('exposed')(w) && !has('phi')(w));
+    const plain = workloads.filter((w) => !has('exposed')(w) && !has('phi')(w));
+    assert.deepEqual(
+      [exposedPhi, phi].map((ws) => ws.map((w) => w.id)),
+      [[EHR_API], [RECORDS_DB]],
+    );
+    // In the insecure clinic every other workload is exposed.
+    assert.ok(exposed.length > 0, JSON.stringify(workloads));
+    // Exposed PHI has a shape no other workload has; each kind a shape or border of its own; PHI says
+    // so in its label. All of it is told apart in grey.
+    const shape = (w: { look: string }) => w.look.split(' ')[0];
+    for (const other of [...phi, ...exposed, ...plain])
+      assert.notEqual(shape(other), shape(exposedPhi[0] ?? other));
+    assertOneLookEach({ exposedPhi, phi, exposed, plain });
+    assert.match(exposedPhi[0]?.label ?? '', /^⚠ EXPOSED PHI\nehr-api\n/);
+    assert.match(phi[0]?.label ?? '', /^PHI · records-db\n/);
+    // Edges from outside into PHI: a bar at their source and thicker than the other PHI edges.
+    const edges = await inPage<{ internet: string[]; phi: number[]; plain: number[] }>(
+      page,
+      `(() => {
+        const cy = window.__phiwall.cy;
+        const width = (e) => e.numericStyle('width');
+        return {
+          internet: cy.edges('.internet-phi').map((e) => e.style('source-arrow-shape') + ' ' + width(e)),
+          phi: cy.edges('.phi').not('.internet-phi').map(width),
+          plain: cy.edges().not('.phi, .flow, .entry-edge').map(width),
+        };
+      })()`,
+    );
+    assert.ok(edges.internet.length > 0);
+    const widest = (ws: number[]) => Math.max(...ws);
+    for (const look of edges.internet) {
+      const [arrow, width] = look.split(' ');
+      assert.equal(arrow, 'tee');
+      assert.ok(Number(width) > widest(edges.phi), look);
+    }
+    assert.ok(Math.min(...edges.phi) > widest(edges.plain), 'PHI edges are thicker than the others');
+    // Observed flows: each kind by its line, arrow or width; a gap says so in its label.
+    await waitUntil(page, `window.__phiwall.cy.edges('.flow').length > 0`);
+    const flows = await inPage<{ kind: string; look: string; label: string }[]>(
+      page,
+      `window.__phiwall.cy.edges('.flow').map((e) => ({
+        kind: e.classes().find((c) => c !== 'flow'),
+        look: [e.style('line-style'), e.style('target-arrow-shape'), e.style('width')].join(' '),
+        label: e.style('label'),
+      }))`,
+    );
+    const byKind = new Map<string, typeof flows>();
+    for (const flow of flows) byKind.set(flow.kind, [...(byKind.get(flow.kind) ?? []), flow]);
+    assert.ok(byKind.size >= 2, JSON.stringify(flows));
+    assertOneLookEach(Object.fromEntries(byKind));
+    for (const gap of byKind.get('flow-gap') ?? []) assert.match(gap.label, /^⚠ gap · observed /);
+    // Apart from the policy's connections by a dot in the middle.
+    assert.deepEqual(
+      await inPage<number[]>(
+        page,
+        `[window.__phiwall.cy.edges('.flow'), window.__phiwall.cy.edges().not('.flow')].map((es) => es.filter((e) => e.style('mid-target-arrow-shape') === 'circle').length / es.length)`,
+      ),
+      [1, 0],
+    );
+    // For the eye: the clinic as people with each colour-vision deficiency see it.
+    const cdp = await context.newCDPSession(page);
+    for (const type of ['deuteranopia', 'protanopia', 'achromatopsia'] as const) {
+      await cdp.send('Emulation.setEmulatedVisionDeficiency', { type });
+      await settle(page);
+      await shoot(page, `vision-${type}`);
+      const doc = join(DOC_SCREENSHOT, '..', `serve-clinic-${type}.png`);
+      if (process.env.PHIWALL_UPDATE_SCREENSHOTS === '1' || !existsSync(doc))
+        await page.screenshot({ path: doc });
+    }
+    await cdp.detach();
     assertSelfContained(page, clinic);
     await page.close();
   });
@@ -845,6 +956,7 @@ spec:
       const layoutDone = `window.__phiwall.cy.container().getAttribute('data-layout') === 'done'`;
       await waitUntil(page, layoutDone, 60_000);
       const laidOut = Date.now() - start;
+      await assertEdgesDrawn(page, graph, []);
       const loadedAt = await inPage<number>(page, 'performance.now()');
       // Laid out: no two namespaces on one spot.
       const spread = await inPage<number>(
@@ -867,6 +979,10 @@ spec:
           `expanded at ${JSON.stringify(expandedAt)}, was at ${JSON.stringify(collapsedAt)}`,
         );
       }
+      // Every edge of the view is drawn (on a large graph they come a frame after the nodes).
+      await assertEdgesDrawn(page, graph, ['ns-7']);
+      // The frame that draws the last of them ends before the long tasks are read.
+      await settle(page);
       const tasks = await inPage<[number, number][]>(page, 'window.__longTasks');
       await shoot(page, `${size.toLowerCase()}-namespace-expanded`);
       // The same at a phone's width: the graph first, the panels below it.

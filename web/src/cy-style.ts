@@ -49,6 +49,8 @@ export const STYLE: StylesheetJson = [
     selector: 'node.workload.phi-exposed',
     style: {
       shape: 'cut-rectangle',
+      width: 150,
+      height: 54,
       'border-width': 6,
       'border-style': 'double',
       'border-color': '#4a0000',
@@ -155,6 +157,13 @@ export const STYLE: StylesheetJson = [
       'arrow-scale': 0.8,
       'curve-style': 'bezier',
       opacity: 0.65,
+    },
+  },
+  // Only on the edges that show a label: every property set is a cost per edge when edges are added
+  // (Cytoscape checks each against the compound nodes), and most edges show none.
+  {
+    selector: 'edge.hover, edge:selected, edge.group-edge, edge.flow-gap',
+    style: {
       'font-size': 10,
       'text-background-color': '#ffffff',
       'text-background-opacity': 0.9,
@@ -162,20 +171,47 @@ export const STYLE: StylesheetJson = [
       'text-rotation': 'autorotate',
     },
   },
+  // A bundle (the connections between a collapsed namespace and another end): a straight line with its
+  // arrow in the middle. Cytoscape works out no curve for a haystack edge; at M the ~600 bundles' curves
+  // cost more than drawing them. Haystack lines draw no arrow at their ends.
+  {
+    selector: 'edge.agg',
+    style: {
+      width: 2.5,
+      'curve-style': 'haystack',
+      'target-arrow-shape': 'none',
+      'mid-target-arrow-shape': 'triangle',
+      'mid-target-arrow-color': '#a7b1bc',
+    },
+  },
   {
     selector: 'edge.entry-edge',
-    style: { 'line-color': '#00897b', 'target-arrow-color': '#00897b', 'line-style': 'dashed' },
+    style: {
+      'line-color': '#00897b',
+      'target-arrow-color': '#00897b',
+      'mid-target-arrow-color': '#00897b',
+      'line-style': 'dashed',
+    },
   },
-  { selector: 'edge.agg', style: { width: 2.5 } },
   {
     selector: 'edge.group-edge',
     style: { 'line-style': 'dotted', width: 1.8, label: 'data(label)', 'font-size': 8 },
   },
   // Before the PHI rule, so that a selected node's PHI edges stay red.
-  { selector: 'edge.sel-edge', style: { 'line-color': '#52606d', 'target-arrow-color': '#52606d' } },
+  {
+    selector: 'edge.sel-edge',
+    style: { 'line-color': '#52606d', 'target-arrow-color': '#52606d', 'mid-target-arrow-color': '#52606d' },
+  },
   {
     selector: 'edge.phi',
-    style: { 'line-color': RED, 'target-arrow-color': RED, width: 2.2, opacity: 0.9, 'z-index': 10 },
+    style: {
+      'line-color': RED,
+      'target-arrow-color': RED,
+      'mid-target-arrow-color': RED,
+      width: 2.2,
+      opacity: 0.9,
+      'z-index': 10,
+    },
   },
   { selector: 'edge.agg.phi', style: { width: 3.5 } },
   // From outside the cluster into PHI: thick, dark, with a bar at the source, apart from PHI edges inside.
@@ -184,7 +220,12 @@ export const STYLE: StylesheetJson = [
     style: {
       'line-color': '#4a0000',
       'target-arrow-color': '#4a0000',
+      'mid-target-arrow-color': '#4a0000',
       'source-arrow-shape': 'tee',
+      // A bundle too: curved, for the bar at its source.
+      'curve-style': 'bezier',
+      'target-arrow-shape': 'triangle',
+      'mid-target-arrow-shape': 'none',
       'source-arrow-color': '#4a0000',
       width: 5,
       opacity: 1,
@@ -196,6 +237,7 @@ export const STYLE: StylesheetJson = [
     style: {
       'line-color': '#2e7d32',
       'target-arrow-color': '#2e7d32',
+      'mid-target-arrow-color': '#2e7d32',
       'line-style': 'dashed',
       width: 4,
       opacity: 1,
@@ -207,6 +249,7 @@ export const STYLE: StylesheetJson = [
     style: {
       'line-color': '#6d1b1b',
       'target-arrow-color': '#6d1b1b',
+      'mid-target-arrow-color': '#6d1b1b',
       'line-style': 'dotted',
       width: 4,
       opacity: 1,
@@ -215,23 +258,72 @@ export const STYLE: StylesheetJson = [
   },
   {
     selector: 'edge.wi-changed',
-    style: { 'line-color': '#f9a825', 'target-arrow-color': '#f9a825', width: 4, opacity: 1 },
+    style: {
+      'line-color': '#f9a825',
+      'target-arrow-color': '#f9a825',
+      'mid-target-arrow-color': '#f9a825',
+      width: 4,
+      opacity: 1,
+    },
   },
-  { selector: 'edge.flow', style: { width: 3, opacity: 0.95, 'z-index': 20, 'target-arrow-shape': 'vee' } },
-  { selector: 'edge.flow-gap', style: { 'line-color': '#d81b60', 'target-arrow-color': '#d81b60' } },
-  { selector: 'edge.flow-used', style: { 'line-color': '#43a047', 'target-arrow-color': '#43a047' } },
+  // An observed flow has a dot in its middle, which no connection of the policy has; each kind is told
+  // by its line and arrow as well as its colour (in a colour-blind eye the four colours and PHI's red come
+  // close). A gap, a flow the policy would deny, is the thickest, with a barred arrow and its label shown.
+  {
+    selector: 'edge.flow',
+    style: {
+      width: 3,
+      opacity: 0.95,
+      'z-index': 20,
+      'target-arrow-shape': 'vee',
+      'mid-target-arrow-shape': 'circle',
+    },
+  },
+  {
+    selector: 'edge.flow-gap',
+    style: {
+      'line-color': '#d81b60',
+      'target-arrow-color': '#d81b60',
+      'mid-target-arrow-color': '#d81b60',
+      'target-arrow-shape': 'triangle-tee',
+      width: 5,
+      label: 'data(label)',
+      'font-size': 9,
+      'font-weight': 'bold',
+      'z-index': 22,
+    },
+  },
+  {
+    selector: 'edge.flow-used',
+    style: { 'line-color': '#43a047', 'target-arrow-color': '#43a047', 'mid-target-arrow-color': '#43a047' },
+  },
   {
     selector: 'edge.flow-needed',
-    style: { 'line-color': '#fb8c00', 'target-arrow-color': '#fb8c00', 'line-style': 'dashed' },
+    style: {
+      'line-color': '#fb8c00',
+      'target-arrow-color': '#fb8c00',
+      'mid-target-arrow-color': '#fb8c00',
+      'line-style': 'dashed',
+    },
   },
   {
     selector: 'edge.flow-dropped-allowed',
-    style: { 'line-color': '#8e24aa', 'target-arrow-color': '#8e24aa', 'line-style': 'dashed' },
+    style: {
+      'line-color': '#8e24aa',
+      'target-arrow-color': '#8e24aa',
+      'mid-target-arrow-color': '#8e24aa',
+      'line-style': 'dotted',
+    },
   },
   { selector: 'edge.hover, edge:selected', style: { label: 'data(label)', opacity: 1, 'z-index': 40 } },
   {
     selector: 'edge:selected',
-    style: { width: 4, 'line-color': '#1565c0', 'target-arrow-color': '#1565c0' },
+    style: {
+      width: 4,
+      'line-color': '#1565c0',
+      'target-arrow-color': '#1565c0',
+      'mid-target-arrow-color': '#1565c0',
+    },
   },
   {
     selector: 'node:selected',

@@ -32,6 +32,8 @@ function preventInlineStylesheet(): void {
 
 /** Above this many drawn nodes, an expansion places the new nodes without laying out the whole graph. */
 const RELAYOUT_MAX_NODES = 150;
+/** How many edges a large graph adds per frame (see addEdgesLater). */
+const EDGES_PER_FRAME = 100;
 /** Above this many nodes, fcose runs in a Web Worker (layout-worker.ts). */
 const WORKER_LAYOUT_ABOVE = 25;
 
@@ -59,6 +61,13 @@ export class GraphView {
   /** Counts layouts, so that a worker's answer for an older one is dropped. */
   private layoutSeq = 0;
   private haystack = false;
+  /** Stops adding the edges an update put off (see update). */
+  private cancelDeferred: (() => void) | undefined;
+  /** A layout from scratch waits for those edges; the nodes are in a grid meanwhile. */
+  private scratchPending = false;
+  /** What highlight and select were last given, for edges added after them. */
+  private highlighted: readonly string[] = [];
+  private selected: string | undefined;
 
   constructor(container: HTMLElement, handlers: TapHandlers) {
     preventInlineStylesheet();
@@ -80,15 +89,26 @@ export class GraphView {
     this.cy.on('mouseout', 'edge', (event: EventObject) => event.target.removeClass('hover'));
   }
 
-  /** Merges `elements` into the drawn graph. Returns the ids that were added. */
-  update(elements: readonly ElementDefinition[], options: UpdateOptions): string[] {
+  /**
+   * Merges `elements` into the drawn graph. On a large graph (no relayout) the new edges are added a
+   * frame after the new nodes: Cytoscape styles and draws what is added in the frame that follows, and
+   * an expansion at M (25 nodes, ~150 edges, over ~1,000 drawn elements) took one task of up to half a
+   * second; the nodes show first, in place, and the edges the frame after.
+   */
+  update(elements: readonly ElementDefinition[], options: UpdateOptions): void {
+    // Edges an earlier update had not added yet are among `elements` if they are still wanted, and
+    // are added as that update would have: later, then its layout.
+    const deferring = this.cancelDeferred !== undefined;
+    this.cancelDeferred?.();
+    this.cancelDeferred = undefined;
     const cy = this.cy;
     const first = cy.elements().length === 0;
     const wanted = new Map<string, ElementDefinition>();
     for (const def of elements) if (def.data.id) wanted.set(def.data.id, def);
-    const added: string[] = [];
     const anchors = new Map<string, { x: number; y: number }>();
     const spots = new Map<string, { x: number; y: number }>();
+    let addedNodes = cy.collection().nodes();
+    const newEdges: ElementDefinition[] = [];
     cy.batch(() => {
       // Compound nodes that lose every child keep the place they had.
       const leaving = cy
@@ -101,9 +121,10 @@ export class GraphView {
         else spots.set(node.id(), { ...node.position() });
       }
       cy.remove(leaving);
-      for (const [id, def] of wanted) {
-        const ele = cy.getElementById(id);
-        if (ele.empty()) continue;
+      const drawn = new Set(cy.elements().map((ele) => ele.id()));
+      for (const ele of cy.elements()) {
+        const def = wanted.get(ele.id());
+        if (!def) continue;
         // Restyling costs: an element whose data and classes are as drawn is left alone (at M, an
         // expansion otherwise restyled every drawn element).
         if (ele.scratch(DRAWN) !== signatureOf(def)) {
@@ -114,49 +135,109 @@ export class GraphView {
         if (ele.isNode()) {
           const parent = (def.data as { parent?: string }).parent;
           const current = ele.parent().nonempty() ? ele.parent().first().id() : undefined;
-          if (parent !== current && (parent === undefined || cy.getElementById(parent).nonempty())) {
+          if (parent !== current && (parent === undefined || drawn.has(parent))) {
             ele.move({ parent: parent ?? null });
           }
         }
       }
-      const newNodes = [...wanted.values()].filter(
-        (d) => d.group === 'nodes' && cy.getElementById(d.data.id ?? '').empty(),
-      );
-      // Parents first, so children can be put inside them.
-      newNodes.sort((a, b) => Number(Boolean(a.data.parent)) - Number(Boolean(b.data.parent)));
-      for (const def of newNodes) {
-        const parent = (def.data as { parent?: string }).parent;
-        const data =
-          parent && cy.getElementById(parent).empty() ? { ...def.data, parent: undefined } : def.data;
-        cy.add({ ...def, data }).scratch(DRAWN, signatureOf(def));
-        added.push(def.data.id ?? '');
-      }
+      const newNodes: ElementDefinition[] = [];
       for (const [id, def] of wanted) {
-        if (def.group !== 'edges' || cy.getElementById(id).nonempty()) continue;
+        if (def.group === 'nodes' && !drawn.has(id)) newNodes.push(def);
+      }
+      for (const def of newNodes) drawn.add(def.data.id ?? '');
+      // One add for all: Cytoscape links the parents after adding every node, and restyles once.
+      addedNodes = cy
+        .add(
+          newNodes.map((def) => {
+            const parent = (def.data as { parent?: string }).parent;
+            return parent && !drawn.has(parent) ? { ...def, data: { ...def.data, parent: undefined } } : def;
+          }),
+        )
+        .nodes();
+      addedNodes.forEach((node, i) => {
+        const def = newNodes[i];
+        if (def) node.scratch(DRAWN, signatureOf(def));
+      });
+      for (const [id, def] of wanted) {
+        if (def.group !== 'edges' || drawn.has(id)) continue;
         const { source, target } = def.data as { source: string; target: string };
-        if (cy.getElementById(source).empty() || cy.getElementById(target).empty()) continue;
-        cy.add(def).scratch(DRAWN, signatureOf(def));
-        added.push(id);
+        if (drawn.has(source) && drawn.has(target)) newEdges.push(def);
       }
       for (const [id, position] of anchors) {
         const node = cy.getElementById(id);
         if (node.nonempty() && node.isChildless()) node.position(position);
       }
     });
-    const addedNodes = this.byIds(added).nodes();
-    if (first || options.layout === 'full') {
-      this.layout(true);
+    const large = cy.nodes().length > RELAYOUT_MAX_NODES;
+    const later = large && (addedNodes.nonempty() || deferring);
+    const fromScratch = first || options.layout === 'full' || this.scratchPending;
+    if (!later) this.addEdges(newEdges);
+    if (fromScratch) {
+      // The worker's layout waits for the edges; the nodes show in a grid meanwhile.
+      if (later && !this.scratchPending) this.showGrid();
+      else if (!later) this.layout(true);
+      this.scratchPending = later;
     } else if (addedNodes.nonempty()) {
-      this.place(addedNodes, spots);
+      this.place(addedNodes, spots, newEdges);
       // On a large graph a relayout costs seconds of main thread and moves everything the user was
       // looking at: the new nodes keep the places `place` gave them (a grid where their namespace was).
-      const large = this.cy.nodes().length > RELAYOUT_MAX_NODES;
       if (options.layout === 'auto' && !large && addedNodes.filter((n) => !n.isParent()).length >= 3)
         this.layout(false);
     }
     if (options.flash?.length) this.flash(options.flash);
-    this.setCurves(added);
-    return added;
+    if (later) {
+      this.addEdgesLater(newEdges, () => {
+        if (this.scratchPending) {
+          this.scratchPending = false;
+          this.layout(true, true);
+        }
+        // What was marked before these edges existed.
+        if (this.highlighted.length > 0) this.highlight(this.highlighted);
+        this.select(this.selected);
+        if (options.flash?.length) this.flash(options.flash);
+      });
+    }
+  }
+
+  /**
+   * Adds edges after the frame that draws what is there, in tasks of their own, a slice per frame:
+   * Cytoscape styles and measures what was added in the frame that draws it, and all ~600 edges of M's
+   * namespace level in one frame made a task of up to 300 ms.
+   */
+  private addEdgesLater(edges: readonly ElementDefinition[], then: () => void): void {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let frame = 0;
+    const next = (from: number) => {
+      frame = requestAnimationFrame(() => {
+        timer = setTimeout(() => {
+          this.addEdges(edges.slice(from, from + EDGES_PER_FRAME));
+          if (from + EDGES_PER_FRAME < edges.length) {
+            next(from + EDGES_PER_FRAME);
+            return;
+          }
+          this.cancelDeferred = undefined;
+          then();
+        });
+      });
+    };
+    next(0);
+    this.cancelDeferred = () => {
+      cancelAnimationFrame(frame);
+      clearTimeout(timer);
+    };
+  }
+
+  private addEdges(defs: readonly ElementDefinition[]): void {
+    if (defs.length === 0) return;
+    const cy = this.cy;
+    const added = cy.add(defs as ElementDefinition[]);
+    cy.batch(() => {
+      added.forEach((edge, i) => {
+        const def = defs[i];
+        if (def) edge.scratch(DRAWN, signatureOf(def));
+      });
+    });
+    this.setCurves(added.edges());
   }
 
   /**
@@ -164,19 +245,26 @@ export class GraphView {
    * bezier otherwise. Restyling every edge at every update cost a few hundred ms at M, so only a
    * change of mode or the added edges are touched.
    */
-  private setCurves(added: readonly string[]): void {
+  private setCurves(added: cytoscape.EdgeCollection): void {
     const haystack = this.cy.edges().length > 3000;
     if (haystack !== this.haystack) {
       this.haystack = haystack;
       if (haystack) this.cy.edges().style('curve-style', 'haystack');
       else this.cy.edges().removeStyle('curve-style');
     } else if (haystack) {
-      this.byIds(added).edges().style('curve-style', 'haystack');
+      added.style('curve-style', 'haystack');
     }
   }
 
-  /** Puts new nodes where their namespace or their neighbours are. */
-  private place(nodes: cytoscape.NodeCollection, spots: ReadonlyMap<string, { x: number; y: number }>): void {
+  /**
+   * Puts new nodes where their namespace or their neighbours are. `edges`: the new edges, which may
+   * not be drawn yet (see update).
+   */
+  private place(
+    nodes: cytoscape.NodeCollection,
+    spots: ReadonlyMap<string, { x: number; y: number }>,
+    edges: readonly ElementDefinition[],
+  ): void {
     const placed = new Set<string>();
     const byParent = new Map<string, NodeSingular[]>();
     for (const node of nodes.filter((n) => !n.isParent())) {
@@ -208,8 +296,18 @@ export class GraphView {
         placed.add(child.id());
       });
     }
+    const ends = new Map<string, string[]>();
+    for (const def of edges) {
+      const { source, target } = def.data as { source: string; target: string };
+      ends.set(source, [...(ends.get(source) ?? []), target]);
+      ends.set(target, [...(ends.get(target) ?? []), source]);
+    }
     for (const node of nodes.filter((n) => !n.isParent() && !placed.has(n.id()))) {
-      const neighbours = node.neighborhood('node').filter((n) => !nodes.contains(n));
+      const neighbours = node
+        .neighborhood('node')
+        .union(this.byIds(ends.get(node.id()) ?? []))
+        .nodes()
+        .filter((n) => !nodes.contains(n));
       const base = neighbours.nonempty() ? neighbours.boundingBox({}) : this.cy.extent();
       node.position({
         x: (base.x1 + base.x2) / 2 + (Math.random() - 0.5) * 120,
@@ -223,12 +321,13 @@ export class GraphView {
    * fcose runs in a worker (on the main thread it froze the page for up to seconds): from scratch, a
    * grid shows the graph meanwhile; from where they are, the nodes move when the answer comes.
    */
-  layout(fromScratch: boolean): void {
+  layout(fromScratch: boolean, gridShown = false): void {
     const n = this.cy.nodes().length;
     if (n === 0) return;
     this.layoutSeq += 1;
     this.layoutDone(false);
     if (n > WORKER_LAYOUT_ABOVE) {
+      if (fromScratch && !gridShown) this.showGrid();
       this.layoutInWorker(fromScratch);
       return;
     }
@@ -240,15 +339,18 @@ export class GraphView {
     layout.run();
   }
 
+  /** What a layout from scratch in the worker shows until its answer comes. */
+  private showGrid(): void {
+    this.layoutDone(false);
+    const nodes = this.cy.nodes().filter((node) => node.isChildless());
+    const columns = Math.ceil(Math.sqrt(nodes.length * 1.6));
+    nodes.positions((_node, i) => ({ x: (i % columns) * 190, y: Math.floor(i / columns) * 90 }));
+    this.fitNodes();
+  }
+
   private layoutInWorker(fromScratch: boolean): void {
     const seq = this.layoutSeq;
     const n = this.cy.nodes().length;
-    if (fromScratch) {
-      const nodes = this.cy.nodes().filter((node) => node.isChildless());
-      const columns = Math.ceil(Math.sqrt(nodes.length * 1.6));
-      nodes.positions((_node, i) => ({ x: (i % columns) * 190, y: Math.floor(i / columns) * 90 }));
-      this.fitNodes();
-    }
     this.layoutWorker ??= new Worker(new URL('./layout-worker.ts', import.meta.url), { type: 'module' });
     this.layoutWorker.onmessage = ({ data }: MessageEvent<LayoutAnswer>) => {
       // A newer layout makes this answer out of date.
@@ -312,8 +414,11 @@ export class GraphView {
 
   /** Highlights elements and fades the rest; empty lists clear it. */
   highlight(ids: readonly string[]): void {
+    this.highlighted = ids;
     this.cy.batch(() => {
-      this.cy.elements().removeClass('hl faded');
+      // Only the elements that have them: removeClass restyles every element it is given (at M, all ~1,000
+      // drawn elements at every update).
+      this.cy.elements('.hl, .faded').removeClass('hl faded');
       const eles = this.byIds(ids);
       if (eles.empty()) return;
       const ends = eles.nodes().union(eles.edges().connectedNodes());
@@ -332,6 +437,7 @@ export class GraphView {
 
   /** Selects one element; a selected node's connections stand out. */
   select(id: string | undefined): void {
+    this.selected = id;
     const current = this.cy.$(':selected');
     if (!(id && current.length === 1 && current.id() === id)) {
       current.unselect();
@@ -400,6 +506,7 @@ export class GraphView {
 
   destroy(): void {
     if (this.flashTimer) clearTimeout(this.flashTimer);
+    this.cancelDeferred?.();
     this.layoutWorker?.terminate();
     this.cy.destroy();
   }

@@ -175,7 +175,8 @@ export function applyFilters(graph: Graph, filters: Filters): { nodes: GraphNode
 // ---- elements ----------------------------------------------------------------------------------
 
 function workloadLabel(node: WorkloadNode): string {
-  const mark = node.phi ? (node.exposed ? '⚠ EXPOSED PHI · ' : 'PHI · ') : '';
+  // The badge on a line of its own: beside the name it ran out of the node.
+  const mark = node.phi ? (node.exposed ? '⚠ EXPOSED PHI\n' : 'PHI · ') : '';
   return `${mark}${node.name}\n${node.kind}`;
 }
 
@@ -443,7 +444,7 @@ function flowElements(
   }
   const elements: ElementDefinition[] = [...extra.values()];
   for (const [id, e] of merged) {
-    const label = `observed ${[...e.ports].join(', ')} (${e.count})`;
+    const label = `${e.cls === 'flow-gap' ? '⚠ gap · ' : ''}observed ${[...e.ports].join(', ')} (${e.count})`;
     elements.push({
       group: 'edges',
       data: { id, source: e.source, target: e.target, ports: label, label, kind: 'flow' },
