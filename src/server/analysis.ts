@@ -176,7 +176,10 @@ export class Analysis {
     const view = this.current;
     if (!view.flows) return view.audit;
     if (this.withoutFlows?.generation !== view.generation) {
-      this.withoutFlows = { generation: view.generation, audit: runAudit(view.engine, this.options.config) };
+      this.withoutFlows = {
+        generation: view.generation,
+        audit: runAudit(view.engine, this.options.config, { connections: view.connections }),
+      };
     }
     return this.withoutFlows.audit;
   }
@@ -239,7 +242,7 @@ async function computeView(
     checkpoint();
   }
   const now = new Date();
-  const audit = runAudit(engine, options.config, { now, observed });
+  const audit = runAudit(engine, options.config, { now, observed, connections });
   checkpoint();
   const graph = buildGraph({
     snapshot,
