@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { formatDiagnostic, InputError } from '../load/diagnostics.ts';
 import type { Snapshot } from '../model/types.ts';
 import { Analysis, Cancelled, type Checkpoint } from './analysis.ts';
-import { loadInput } from './inputs.ts';
+import { InputLoader } from './inputs.ts';
 import {
   type Answers,
   InputGone,
@@ -44,6 +44,8 @@ const generationCheckpoint =
   };
 
 let analysis: Analysis | undefined;
+/** Reads again only the files that changed since the last load in this thread. */
+const loader = new InputLoader();
 
 function current(): Analysis {
   if (!analysis) throw new Error('the analysis worker was asked a question before it loaded the input');
@@ -54,7 +56,7 @@ async function answer(request: Request): Promise<Answers[Request['type']]> {
   switch (request.type) {
     case 'start': {
       const checkpoint = stepCheckpoint(request.step);
-      const snapshot = loadInput(request.input);
+      const snapshot = loader.load(request.input);
       // Files were read by the command first, which reported their warnings; a cluster is read here.
       if (request.input.kind === 'listing')
         for (const warning of snapshot.warnings) options.log(`${formatDiagnostic(warning)}\n`);
@@ -63,7 +65,7 @@ async function answer(request: Request): Promise<Answers[Request['type']]> {
     }
     case 'advance': {
       const checkpoint = stepCheckpoint(request.step);
-      const snapshot = loadInput(request.input);
+      const snapshot = loader.load(request.input);
       const event = await current().advance(snapshot, request.reason, request, checkpoint);
       return event ? { event, published: current().published() } : {};
     }
@@ -76,7 +78,7 @@ async function answer(request: Request): Promise<Answers[Request['type']]> {
       if (analysis?.view.generation !== request.generation) {
         let snapshot: Snapshot;
         try {
-          snapshot = loadInput(request.input);
+          snapshot = loader.load(request.input);
         } catch (error) {
           // Edited since it was served, and broken: only the worker that holds that generation can answer.
           throw error instanceof InputError ? new InputGone(error.message) : error;

@@ -16,7 +16,7 @@ function meaning(value: unknown): string {
   return JSON.stringify(value, (key, v) => (key === 'provenance' || key === 'locate' ? undefined : v));
 }
 
-type Objects = Map<string, { kind: string; namespace: string; name: string; content: string }>;
+type Objects = Map<string, { kind: string; namespace: string; name: string; value: unknown }>;
 /** An object as a change lists it: kind, namespace, name, and what its content is compared by. */
 type Entry = readonly [string, string, string, unknown];
 
@@ -43,7 +43,7 @@ function objectsOf(snapshot: Snapshot, skip: ReadonlySet<keyof Snapshot> = new S
   for (const [part, entries] of PARTS) {
     if (skip.has(part)) continue;
     for (const [kind, namespace, name, value] of entries(snapshot))
-      objects.set(`${kind}/${namespace}/${name}`, { kind, namespace, name, content: meaning(value) });
+      objects.set(`${kind}/${namespace}/${name}`, { kind, namespace, name, value });
   }
   return objects;
 }
@@ -60,7 +60,8 @@ export function objectChanges(before: Snapshot, after: Snapshot): ObjectRef[] {
   for (const [key, o] of now) {
     const was = old.get(key);
     if (!was) changes.push({ key, type: 'ADDED', kind: o.kind, namespace: o.namespace, name: o.name });
-    else if (was.content !== o.content)
+    // The same object is unchanged; serialising 4,000 policies to find that costs a quarter second.
+    else if (was.value !== o.value && meaning(was.value) !== meaning(o.value))
       changes.push({ key, type: 'MODIFIED', kind: o.kind, namespace: o.namespace, name: o.name });
   }
   for (const [key, o] of old) {
