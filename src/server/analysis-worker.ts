@@ -60,7 +60,7 @@ async function answer(request: Request): Promise<Answers[Request['type']]> {
       // Files were read by the command first, which reported their warnings; a cluster is read here.
       if (request.input.kind === 'listing')
         for (const warning of snapshot.warnings) options.log(`${formatDiagnostic(warning)}\n`);
-      analysis = await Analysis.create(snapshot, options, { checkpoint });
+      analysis = await Analysis.create(snapshot, options, { checkpoint, generation: request.generation });
       return analysis.published();
     }
     case 'advance': {

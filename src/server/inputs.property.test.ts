@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import { loadAuditConfig } from '../compliance/config.ts';
 import { DEFAULT_OPTIONS } from '../engine/endpoint.ts';
 import { InputError } from '../load/diagnostics.ts';
+import type { Snapshot } from '../model/types.ts';
 import { Analysis, type Published, type StateOptions } from './analysis.ts';
 import { InputLoader, type InputSpec, loadInput } from './inputs.ts';
 
@@ -130,8 +131,8 @@ test('a generation loaded and analysed incrementally equals one from scratch, fo
             const path = join(dir, 'policies', `p${file}.yaml`);
             if (content === undefined) rmSync(path, { force: true });
             else writeFileSync(path, content);
-            const fresh = attempt(() => loadInput(input));
-            const next = attempt(() => loader.load(input));
+            const fresh: Snapshot | InputError = attempt((): Snapshot => loadInput(input));
+            const next: Snapshot | InputError = attempt((): Snapshot => loader.load(input));
             if (fresh instanceof InputError) {
               assert.ok(next instanceof InputError);
               assert.deepEqual(next.diagnostics, fresh.diagnostics);
