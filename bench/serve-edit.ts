@@ -29,7 +29,8 @@ interface KubeObject {
 /** Writes the split once per generated cluster; returns its folder. */
 function split(size: Size): string {
   const { cluster } = dataFiles(DATA, size);
-  if (!existsSync(cluster)) throw new Error(`${cluster} is missing: run bench/generate.ts --size ${size} first`);
+  if (!existsSync(cluster))
+    throw new Error(`${cluster} is missing: run bench/generate.ts --size ${size} first`);
   const dir = join(DATA, `serve-${size}`);
   const stamp = `${statSync(cluster).mtimeMs}`;
   const stampFile = join(dir, '.from');
@@ -89,11 +90,18 @@ try {
     const e = await event;
     const ms = Math.round(performance.now() - t0);
     times.push(ms);
-    const what = e.type === 'change' ? `${e.data.added.length}+ ${e.data.removed.length}- ${e.data.changed.length}~ edges` : e.data.message;
+    const what =
+      e.type === 'change'
+        ? `${e.data.added.length}+ ${e.data.removed.length}- ${e.data.changed.length}~ edges`
+        : e.data.message;
     process.stdout.write(`edit ${i + 1}: ${ms} ms to the ${e.type} event (${what}; load ${load})\n`);
   }
 } finally {
   writeFileSync(file, versions[1]);
   await served.close();
 }
-process.stdout.write(`median ${median(times)} ms over ${times.length} edits; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+process.stdout.write(
+  `median ${median(times)} ms over ${times.length} edits; load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}\n`,
+);
