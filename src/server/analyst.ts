@@ -215,7 +215,9 @@ export class WorkerAnalyst implements Analyst {
       const thread = new WorkerThread(this.data, this.log);
       const generation = Atomics.load(this.control, SERVED_GENERATION);
       try {
-        await thread.ask({ type: 'start', input: this.input, step: this.newStep(), generation });
+        // Part of the step under way, not a step of its own: a newer one stops it as it stops that step.
+        const step = Atomics.load(this.control, NEWEST_STEP);
+        await thread.ask({ type: 'start', input: this.input, step, generation });
         this.served = thread;
         return thread;
       } catch (error) {
@@ -232,16 +234,20 @@ export class WorkerAnalyst implements Analyst {
     if (typeof load === 'function') throw new Error('a worker loads its input itself: give it an InputSpec');
     // A worker started again reads the input as it is now: what changed since the served generation
     // is then lost, and the step is news in any case (the published graph must follow the input).
-    const ask = async (again: boolean) => {
+    const ask = (again: boolean) => {
+      // Numbered when asked, before any wait: a reload asked right after this one supersedes it.
+      const step = this.newStep();
       const restarted = again || this.served.ended !== undefined;
-      return (await this.servedThread()).ask({
-        type: 'advance',
-        input: load,
-        step: this.newStep(),
-        reason: restarted ? `${reason}; the analysis worker was started again` : reason,
-        ...options,
-        force: options.force || restarted,
-      });
+      const send = (thread: WorkerThread) =>
+        thread.ask({
+          type: 'advance',
+          input: load,
+          step,
+          reason: restarted ? `${reason}; the analysis worker was started again` : reason,
+          ...options,
+          force: options.force || restarted,
+        });
+      return restarted ? this.servedThread().then(send) : send(this.served);
     };
     let result: Awaited<ReturnType<typeof ask>>;
     try {
