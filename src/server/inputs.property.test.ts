@@ -9,7 +9,7 @@ import { loadAuditConfig } from '../compliance/config.ts';
 import { DEFAULT_OPTIONS } from '../engine/endpoint.ts';
 import { InputError } from '../load/diagnostics.ts';
 import type { Snapshot } from '../model/types.ts';
-import { Analysis, type Published, type StateOptions } from './analysis.ts';
+import { Analysis, Cancelled, type Published, type StateOptions } from './analysis.ts';
 import { InputLoader, type InputSpec, loadInput } from './inputs.ts';
 
 const EXAMPLE = 'examples/hipaa-clinic/insecure';
@@ -150,4 +150,44 @@ test('a generation loaded and analysed incrementally equals one from scratch, fo
     ),
     { numRuns: 40 },
   );
+});
+
+test('a policy step stopped at a checkpoint leaves the served generation answering as before', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'phiwall-inputs-'));
+  try {
+    copyFileSync(join(EXAMPLE, '10-workloads.yaml'), join(dir, 'workloads.yaml'));
+    copyFileSync(join(EXAMPLE, '00-namespaces.yaml'), join(dir, 'namespaces.yaml'));
+    const policy = join(dir, 'policy.yaml');
+    const deny = { namespace: 'records', podSelector: {}, types: ['Ingress'], ingress: [], egress: [] };
+    writeFileSync(policy, manifest('deny', deny));
+    const input: InputSpec = { kind: 'files', paths: [dir] };
+    const loader = new InputLoader();
+    const analysis = await Analysis.create(loader.load(input), options);
+    const served = comparable(analysis.published());
+    const workload = 'records/records-db[StatefulSet]';
+    const details = JSON.stringify(analysis.workload(workload));
+    writeFileSync(policy, manifest('deny', { ...deny, ingress: [{ from: [{ namespaceSelector: {} }] }] }));
+    const next = loader.load(input);
+    // Every checkpoint of the step, in turn, is where a newer change stops it.
+    for (let stopAt = 1; ; stopAt++) {
+      let calls = 0;
+      const checkpoint = () => {
+        if (++calls === stopAt) throw new Cancelled();
+      };
+      const event = await analysis.advance(next, 'edit', {}, checkpoint).catch((error: unknown) => {
+        assert.ok(error instanceof Cancelled);
+        return 'stopped' as const;
+      });
+      if (event !== 'stopped') {
+        assert.ok(event && event.added.length > 0, 'the edit opens records-db to every namespace');
+        break;
+      }
+      assertSame(comparable(analysis.published()), served);
+      assert.equal(JSON.stringify(analysis.workload(workload)), details);
+    }
+    const scratch = await Analysis.create(loadInput(input), options, { generation: 2 });
+    assertSame(comparable(analysis.published()), comparable(scratch.published()));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
