@@ -47,7 +47,14 @@ const policyArb = fc.record({
   ingress: fc.array(ruleArb('from'), { maxLength: 2 }),
   egress: fc.array(ruleArb('to'), { maxLength: 2 }),
 });
-type PolicyDraft = typeof policyArb extends fc.Arbitrary<infer T> ? T : never;
+/** A policy as the tests write it: the spec's fields, with policyTypes as `types`. */
+interface PolicyDraft {
+  namespace: string;
+  podSelector: unknown;
+  types: string[];
+  ingress: unknown[];
+  egress: unknown[];
+}
 
 function manifest(name: string, { namespace, podSelector, types, ingress, egress }: PolicyDraft): string {
   return stringify({
@@ -158,7 +165,13 @@ test('a policy step stopped at a checkpoint leaves the served generation answeri
     copyFileSync(join(EXAMPLE, '10-workloads.yaml'), join(dir, 'workloads.yaml'));
     copyFileSync(join(EXAMPLE, '00-namespaces.yaml'), join(dir, 'namespaces.yaml'));
     const policy = join(dir, 'policy.yaml');
-    const deny = { namespace: 'records', podSelector: {}, types: ['Ingress'], ingress: [], egress: [] };
+    const deny: PolicyDraft = {
+      namespace: 'records',
+      podSelector: {},
+      types: ['Ingress'],
+      ingress: [],
+      egress: [],
+    };
     writeFileSync(policy, manifest('deny', deny));
     const input: InputSpec = { kind: 'files', paths: [dir] };
     const loader = new InputLoader();
