@@ -83,12 +83,14 @@ async function answer(request: Request): Promise<Answers[Request['type']]> {
           // Edited since it was served, and broken: only the worker that holds that generation can answer.
           throw error instanceof InputError ? new InputGone(error.message) : error;
         }
+        if (analysis) await analysis.follow(snapshot, request.generation, checkpoint);
         // A what-if compares against the audit without observed traffic: no flow logs to read here.
-        analysis = await Analysis.create(
-          snapshot,
-          { ...options, flowFiles: undefined },
-          { generation: request.generation, checkpoint },
-        );
+        else
+          analysis = await Analysis.create(
+            snapshot,
+            { ...options, flowFiles: undefined },
+            { generation: request.generation, checkpoint },
+          );
       }
       return analysis.whatIf(request.request, checkpoint);
     }
