@@ -84,12 +84,30 @@ export function selectorText(selector: LabelSelector): string {
  * Under `--host-network node`, hostNetwork pods are outside policy and selectors do not see them.
  */
 export class PodIndex {
+  /**
+   * One index per pod list, namespaces and engine options: the audit's checks share it, and a server's
+   * next generation keeps it when only policies changed.
+   */
+  static of(context: HygieneContext): PodIndex {
+    const kept = podIndexes.get(context.snapshot.pods);
+    if (kept?.namespaces === context.snapshot.namespaces && kept.options === context.engine.options)
+      return kept;
+    const index = new PodIndex(context);
+    podIndexes.set(context.snapshot.pods, index);
+    return index;
+  }
+
   private readonly selectable = new Map<string, Pod[]>();
   private readonly all = new Map<string, Pod[]>();
   private readonly namespaceCache = new Map<string, string[]>();
   private readonly matchCache = new Map<string, boolean>();
 
-  constructor(private readonly context: HygieneContext) {
+  private readonly namespaces: Snapshot['namespaces'];
+  private readonly options: Engine['options'];
+
+  constructor(context: HygieneContext) {
+    this.namespaces = context.snapshot.namespaces;
+    this.options = context.engine.options;
     const add = (map: Map<string, Pod[]>, pod: Pod) => {
       const list = map.get(pod.namespace);
       if (list) list.push(pod);
@@ -105,7 +123,7 @@ export class PodIndex {
     const key = JSON.stringify(selector);
     let names = this.namespaceCache.get(key);
     if (!names) {
-      names = [...this.context.snapshot.namespaces.values()]
+      names = [...this.namespaces.values()]
         .filter((ns) => selectorMatches(selector, ns.labels))
         .map((ns) => ns.name);
       this.namespaceCache.set(key, names);
@@ -143,6 +161,8 @@ export class PodIndex {
     return `pods in ${namespace} carry ${shown.join(', ')}${pairs.size > shown.length ? ' …' : ''}`;
   }
 }
+
+const podIndexes = new WeakMap<Snapshot['pods'], PodIndex>();
 
 export interface EmptyPeer {
   index: number;
@@ -396,34 +416,89 @@ export type RuleHygiene =
       pods: number;
     };
 
+/**
+ * What ruleHygiene found per policy, for one engine (its classes and namespaces never change), with the
+ * policies of each namespace it was found among: a policy's findings depend on the policies of its own
+ * namespace alone (a NetworkPolicy selects pods there only), so after a policy change only that
+ * namespace's are looked for again.
+ */
+interface HygieneMemo {
+  among: Map<string, readonly NetworkPolicy[]>;
+  found: Map<NetworkPolicy, RuleHygiene[]>;
+}
+
+const hygieneMemos = new WeakMap<Engine, HygieneMemo>();
+
 /** Rules that are ignored or add nothing, in policy and rule order. */
 export function* ruleHygiene(context: HygieneContext): Generator<RuleHygiene> {
   const { engine } = context;
-  const matcher = new PeerMatcher(context.snapshot.namespaces, engine.classes);
-  const classesIn = selectableClasses(engine);
-  const covers = new Map<string, { all: OtherRule[]; cover: ExternalCover }>();
+  let memo = hygieneMemos.get(engine);
+  if (!memo) {
+    memo = { among: new Map(), found: new Map() };
+    hygieneMemos.set(engine, memo);
+  }
+  const byNamespace = new Map<string, NetworkPolicy[]>();
   for (const policy of engine.currentPolicies) {
-    const subjects = (classesIn.get(policy.namespace) ?? []).filter((c) =>
-      selectorMatches(policy.podSelector, c.labels),
-    );
-    for (const direction of ['ingress', 'egress'] as Direction[]) {
-      for (const rule of policy[direction]) {
-        if (!policy.isolates[direction]) {
-          yield { kind: 'ignored', policy, rule, direction };
-          continue;
-        }
-        // A policy that selects nothing, or a rule whose peers all select nothing, is reported as such.
-        if (subjects.length === 0) continue;
-        if (
-          rule.peers?.every((p) => p.kind === 'pods') &&
-          matcher.peers(policy.namespace, rule.peers, engine.options).classes.size === 0
-        )
-          continue;
-        const covering = coveredOnItsSide(context, matcher, policy, rule, subjects, covers);
-        if (!covering) continue;
-        const pods = subjects.reduce((n, c) => n + c.pods.length, 0);
-        yield { kind: 'redundant', policy, rule, direction, covering, pods };
+    const list = byNamespace.get(policy.namespace);
+    if (list) list.push(policy);
+    else byNamespace.set(policy.namespace, [policy]);
+  }
+  for (const namespace of new Set([...memo.among.keys(), ...byNamespace.keys()])) {
+    const was = memo.among.get(namespace) ?? [];
+    const now = byNamespace.get(namespace) ?? [];
+    if (was.length === now.length && was.every((p, i) => p === now[i])) continue;
+    for (const policy of was) memo.found.delete(policy);
+    memo.among.set(namespace, now);
+  }
+  let search: PolicySearch | undefined;
+  for (const policy of engine.currentPolicies) {
+    let found = memo.found.get(policy);
+    if (!found) {
+      search ??= {
+        matcher: new PeerMatcher(context.snapshot.namespaces, engine.classes),
+        classesIn: selectableClasses(engine),
+        covers: new Map(),
+      };
+      found = [...policyHygiene(context, search, policy)];
+      memo.found.set(policy, found);
+    }
+    yield* found;
+  }
+}
+
+/** What looking at the rules of several policies shares. */
+interface PolicySearch {
+  matcher: PeerMatcher;
+  classesIn: Map<string, PodClass[]>;
+  covers: Map<string, { all: OtherRule[]; cover: ExternalCover }>;
+}
+
+function* policyHygiene(
+  context: HygieneContext,
+  { matcher, classesIn, covers }: PolicySearch,
+  policy: NetworkPolicy,
+): Generator<RuleHygiene> {
+  const { engine } = context;
+  const subjects = (classesIn.get(policy.namespace) ?? []).filter((c) =>
+    selectorMatches(policy.podSelector, c.labels),
+  );
+  for (const direction of ['ingress', 'egress'] as Direction[]) {
+    for (const rule of policy[direction]) {
+      if (!policy.isolates[direction]) {
+        yield { kind: 'ignored', policy, rule, direction };
+        continue;
       }
+      // A policy that selects nothing, or a rule whose peers all select nothing, is reported as such.
+      if (subjects.length === 0) continue;
+      if (
+        rule.peers?.every((p) => p.kind === 'pods') &&
+        matcher.peers(policy.namespace, rule.peers, engine.options).classes.size === 0
+      )
+        continue;
+      const covering = coveredOnItsSide(context, matcher, policy, rule, subjects, covers);
+      if (!covering) continue;
+      const pods = subjects.reduce((n, c) => n + c.pods.length, 0);
+      yield { kind: 'redundant', policy, rule, direction, covering, pods };
     }
   }
 }

@@ -1,4 +1,4 @@
-import { computeConnectivity, peerName } from '../analysis/connectivity.ts';
+import { type Connection, computeConnectivity, peerName } from '../analysis/connectivity.ts';
 import type { Responsible } from '../analysis/diff.ts';
 import type { ComparedEdge } from '../analysis/flow-comparison.ts';
 import { peerLabel } from '../analysis/flows.ts';
@@ -94,6 +94,8 @@ export function runAudit(
     verifyFixes?: number;
     /** How fixes are applied to be checked (verify-fixes.ts); in place where they allow, by default. */
     fixChecks?: FixCheckMode;
+    /** The engine's connectivity, when the caller computed it already. */
+    connections?: Connection[];
   } = {},
 ): AuditResult {
   const context = auditContext(engine, config, options);
@@ -145,7 +147,7 @@ export function runAudit(
 export function auditContext(
   engine: Engine,
   config: AuditConfig,
-  options: { now?: Date; baseline?: Engine; observed?: ObservedTraffic } = {},
+  options: { now?: Date; baseline?: Engine; observed?: ObservedTraffic; connections?: Connection[] } = {},
 ): AuditContext {
   const { snapshot } = engine;
   return {
@@ -153,7 +155,7 @@ export function auditContext(
     engine,
     config,
     phi: phiScope(snapshot, config),
-    connections: computeConnectivity(engine),
+    connections: options.connections ?? computeConnectivity(engine),
     workloadById: new Map(snapshot.workloads.map((w) => [w.id, w])),
     baseline: options.baseline ? computeConnectivity(options.baseline) : undefined,
     observed: options.observed,

@@ -22,7 +22,22 @@ export function matchingLabel(
   return undefined;
 }
 
+/** The last scope per workload list: a served generation asks twice, and the next one keeps the list when only policies changed. */
+const scopes = new WeakMap<
+  Snapshot['workloads'],
+  { namespaces: Snapshot['namespaces']; config: AuditConfig; scope: PhiScope }
+>();
+
+/** Which workloads hold PHI or are connected to it; shared between callers: read only. */
 export function phiScope(snapshot: Snapshot, config: AuditConfig): PhiScope {
+  const kept = scopes.get(snapshot.workloads);
+  if (kept?.namespaces === snapshot.namespaces && kept.config === config) return kept.scope;
+  const scope = classifyWorkloads(snapshot, config);
+  scopes.set(snapshot.workloads, { namespaces: snapshot.namespaces, config, scope });
+  return scope;
+}
+
+function classifyWorkloads(snapshot: Snapshot, config: AuditConfig): PhiScope {
   const scope: PhiScope = { phi: new Map(), connected: new Map(), annotationOnly: [] };
   const classify = (workload: Workload, selectors: readonly LabelMatch[]) => {
     const namespace = matchingLabel(snapshot.namespaces.get(workload.namespace)?.labels, selectors);

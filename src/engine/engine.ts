@@ -2,6 +2,7 @@ import {
   type ClusterPolicy,
   clusterPolicyOrder,
   type Direction,
+  differsInPoliciesAlone,
   type NetworkPolicy,
   type Pod,
   type PolicyRule,
@@ -170,11 +171,18 @@ export class Engine {
   /** Policies of other kinds (Cilium), compiled by their adapters. */
   private readonly kindPolicies: KindPolicy[];
   private nextRuleId = 0;
+  private input: Snapshot;
+
+  /** The input the engine answers for (after `rebase`, the one its policy changes came from). */
+  get snapshot(): Snapshot {
+    return this.input;
+  }
 
   constructor(
-    readonly snapshot: Snapshot,
+    snapshot: Snapshot,
     readonly options: EngineOptions = DEFAULT_OPTIONS,
   ) {
+    this.input = snapshot;
     const policyCuts = options.ipBlockMatchesPods ? ipBlockCuts(snapshot.policies) : [];
     this.cuts = new Set(policyCuts);
     const cuts = [
@@ -738,6 +746,32 @@ export class Engine {
       subjects: [...affected].map((id) => this.classes[id] as PodClass),
       evaluated: candidates.length,
     };
+  }
+
+  /**
+   * Takes `next` as the engine's input once replacePolicy has applied the NetworkPolicy changes from
+   * the current one: every other part of `next` must be the engine's own (the same objects) and its
+   * policies the ones the engine holds. The policies' order is taken from `next`, and the isolation of
+   * `subjects` (what replacePolicy returned) listed again in it, so that explanations read as a fresh
+   * engine's would.
+   */
+  rebase(next: Snapshot, subjects: Iterable<PodClass>): void {
+    if (
+      !differsInPoliciesAlone(this.input, next) ||
+      next.policies.length !== this.policies.length ||
+      !next.policies.every((p) => this.compiled.has(p))
+    )
+      throw new Error('rebase: the snapshot differs from the engine in more than the policies it applied');
+    this.input = next;
+    this.policies = [...next.policies];
+    this.policiesByNamespace = undefined;
+    for (const subject of subjects) {
+      this.indexIsolation(subject);
+      this.rows.egress[subject.id] = undefined;
+      this.rows.ingress[subject.id] = undefined;
+    }
+    this.externalCache.clear();
+    this.admitting = undefined;
   }
 
   /**

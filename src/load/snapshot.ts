@@ -65,6 +65,8 @@ export interface BuildOptions extends LoadOptions {
   skipped?: SkippedInputs;
   /** The paths the user gave: reading no Kubernetes object from them is then an error, not a clean result. */
   requireObjectsFrom?: readonly string[];
+  /** How a source is parsed: parseSource, or a cache of its results (SourceCache.parse). */
+  parse?: typeof parseSource;
 }
 
 /**
@@ -96,8 +98,9 @@ export function buildSnapshot(sources: readonly SourceText[], options: BuildOpti
   const owners = new OwnerIndex();
   let invalidObjects = 0;
 
+  const parse = options.parse ?? parseSource;
   for (const source of sources) {
-    const { documents, errors } = parseSource(source);
+    const { documents, errors } = parse(source);
     if (source.found && holdsNoObject(source.text, documents, errors.length > 0)) {
       skippedFiles.file(source.path, 'no apiVersion and kind');
       continue;
@@ -177,9 +180,14 @@ export function buildSnapshot(sources: readonly SourceText[], options: BuildOpti
         : [],
       partial ? errors.map((e) => ({ ...e, severity: 'warning' as const })) : [],
     );
+  return withInputs({ ...model, warnings, skippedKinds, partial }, sources);
+}
+
+/** A snapshot whose `inputs` are `sources`, hashed when first asked. */
+function withInputs(parts: Omit<Snapshot, 'inputs'>, sources: readonly SourceText[]): Snapshot {
   let inputs: Snapshot['inputs'] | undefined;
   return {
-    ...model,
+    ...parts,
     // Hashing a large dump costs as much as a tenth of reading it; only evidence-writing outputs ask.
     get inputs() {
       inputs ??= sources.map((s) => ({
@@ -188,10 +196,24 @@ export function buildSnapshot(sources: readonly SourceText[], options: BuildOpti
       }));
       return inputs;
     },
-    warnings,
-    skippedKinds,
-    partial,
   };
+}
+
+/**
+ * `snapshot` with other NetworkPolicies, read from `sources`: every other part is the same object, which
+ * tells the engine it can follow the change in place (differsInPoliciesAlone).
+ */
+export function withPolicies(
+  snapshot: Snapshot,
+  policies: readonly NetworkPolicy[],
+  sources: readonly SourceText[],
+): Snapshot {
+  const parts = Object.fromEntries(
+    Object.keys(snapshot)
+      .filter((key) => key !== 'inputs')
+      .map((key) => [key, snapshot[key as keyof Snapshot]]),
+  ) as Omit<Snapshot, 'inputs'>;
+  return withInputs({ ...parts, policies }, sources);
 }
 
 /**

@@ -13,6 +13,7 @@ import { readInBackground } from './background-read.ts';
 import { type Diagnostic, InputError } from './diagnostics.ts';
 import { isSystemError, osReason } from './os-errors.ts';
 import { SkippedInputs } from './skipped-inputs.ts';
+import type { SourceCache } from './source-cache.ts';
 
 export interface SourceText {
   /** The path as the user named it (or `<stdin>`), so messages point where they expect. */
@@ -65,6 +66,8 @@ export interface ReadOptions {
   readStdin?: (maxBytes: number) => string;
   /** The most all inputs together may hold (`--max-input-bytes`). */
   maxInputBytes?: number;
+  /** Files read before, handed on as they were while unchanged (a server reading its input again). */
+  cache?: SourceCache;
 }
 
 export interface ReadSources {
@@ -81,8 +84,9 @@ export interface ReadSources {
  */
 export function readSources(paths: readonly string[], options: ReadOptions = {}): ReadSources {
   const budget = { left: options.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES, max: options.maxInputBytes };
-  const read = new SourceReader(budget, options.readStdin ?? readStdinText);
+  const read = new SourceReader(budget, options.readStdin ?? readStdinText, options.cache);
   for (const path of paths) read.named(path);
+  options.cache?.keepOnly(read.sources);
   return { sources: read.sources, errors: read.errors, skipped: read.skipped };
 }
 
@@ -95,6 +99,7 @@ class SourceReader {
   constructor(
     private readonly budget: { left: number; max?: number },
     private readonly readStdin: (maxBytes: number) => string,
+    private readonly cache: SourceCache | undefined,
   ) {}
 
   named(path: string): void {
@@ -110,7 +115,7 @@ class SourceReader {
       return;
     }
     if (stats.isDirectory()) this.folder(path);
-    else if (stats.isFile()) this.file(path, stats.size);
+    else if (stats.isFile()) this.file(path, stats);
     else this.error(path, `${notRegular(stats)}: phiwall reads files, folders, and - for standard input`);
   }
 
@@ -180,21 +185,24 @@ class SourceReader {
     if (hidden) this.skipped.file(path, 'hidden file');
     else if (known) this.skipped.file(path, known);
     else if (!stats.isFile()) this.skipped.file(path, 'not a regular file (FIFO, socket or device)');
-    else this.file(path, stats.size, true);
+    else this.file(path, stats, true);
   }
 
-  private file(path: string, size: number, found = false): void {
-    if (!this.spend(path, size)) return;
-    // Started first, so the worker's read of the file overlaps this one's.
-    const background = readInBackground(path, size);
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (error) {
-      this.error(path, osReason(error));
-      return;
-    }
-    this.sources.push({ path, text, ...background, ...(found ? { found: true } : {}) });
+  private file(path: string, stats: Stats, found = false): void {
+    if (!this.spend(path, stats.size)) return;
+    const read = (): SourceText | undefined => {
+      // Started first, so the worker's read of the file overlaps this one's.
+      const background = readInBackground(path, stats.size);
+      try {
+        const text = readFileSync(path, 'utf8');
+        return { path, text, ...background, ...(found ? { found: true } : {}) };
+      } catch (error) {
+        this.error(path, osReason(error));
+        return undefined;
+      }
+    };
+    const source = this.cache ? this.cache.read(path, stats, found, read) : read();
+    if (source) this.sources.push(source);
   }
 
   /** Takes `bytes` from the budget; false (and an error) when the inputs hold more than it allows. */

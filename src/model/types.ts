@@ -256,6 +256,18 @@ export interface Snapshot {
   partial: boolean;
 }
 
+/**
+ * Whether `b` differs from `a` in NetworkPolicies alone: every other part is the same object (what the
+ * server's input loader hands on when only policy files changed), so an engine of `a` can follow it.
+ */
+export function differsInPoliciesAlone(a: Snapshot, b: Snapshot): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)] as (keyof Snapshot)[]);
+  keys.delete('policies');
+  // Where the objects were read from says nothing about them; reading it would hash every input.
+  keys.delete('inputs');
+  return [...keys].every((key) => a[key] === b[key]);
+}
+
 export function workloadId(namespace: string, name: string, kind: string): string {
   return `${namespace}/${name}[${kind}]`;
 }

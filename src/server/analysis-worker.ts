@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { formatDiagnostic, InputError } from '../load/diagnostics.ts';
 import type { Snapshot } from '../model/types.ts';
 import { Analysis, Cancelled, type Checkpoint } from './analysis.ts';
-import { loadInput } from './inputs.ts';
+import { InputLoader } from './inputs.ts';
 import {
   type Answers,
   InputGone,
@@ -44,6 +44,8 @@ const generationCheckpoint =
   };
 
 let analysis: Analysis | undefined;
+/** Reads again only the files that changed since the last load in this thread. */
+const loader = new InputLoader();
 
 function current(): Analysis {
   if (!analysis) throw new Error('the analysis worker was asked a question before it loaded the input');
@@ -54,16 +56,16 @@ async function answer(request: Request): Promise<Answers[Request['type']]> {
   switch (request.type) {
     case 'start': {
       const checkpoint = stepCheckpoint(request.step);
-      const snapshot = loadInput(request.input);
+      const snapshot = loader.load(request.input);
       // Files were read by the command first, which reported their warnings; a cluster is read here.
       if (request.input.kind === 'listing')
         for (const warning of snapshot.warnings) options.log(`${formatDiagnostic(warning)}\n`);
-      analysis = await Analysis.create(snapshot, options, { checkpoint });
+      analysis = await Analysis.create(snapshot, options, { checkpoint, generation: request.generation });
       return analysis.published();
     }
     case 'advance': {
       const checkpoint = stepCheckpoint(request.step);
-      const snapshot = loadInput(request.input);
+      const snapshot = loader.load(request.input);
       const event = await current().advance(snapshot, request.reason, request, checkpoint);
       return event ? { event, published: current().published() } : {};
     }
@@ -76,17 +78,19 @@ async function answer(request: Request): Promise<Answers[Request['type']]> {
       if (analysis?.view.generation !== request.generation) {
         let snapshot: Snapshot;
         try {
-          snapshot = loadInput(request.input);
+          snapshot = loader.load(request.input);
         } catch (error) {
           // Edited since it was served, and broken: only the worker that holds that generation can answer.
           throw error instanceof InputError ? new InputGone(error.message) : error;
         }
+        if (analysis) await analysis.follow(snapshot, request.generation, checkpoint);
         // A what-if compares against the audit without observed traffic: no flow logs to read here.
-        analysis = await Analysis.create(
-          snapshot,
-          { ...options, flowFiles: undefined },
-          { generation: request.generation, checkpoint },
-        );
+        else
+          analysis = await Analysis.create(
+            snapshot,
+            { ...options, flowFiles: undefined },
+            { generation: request.generation, checkpoint },
+          );
       }
       return analysis.whatIf(request.request, checkpoint);
     }

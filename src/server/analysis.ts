@@ -4,8 +4,9 @@
  * snapshot lives: in `phiwall serve`'s analysis worker (analysis-worker.ts), or in process (tests,
  * `serve --record`). What leaves it is plain data, so that it can cross a thread.
  */
-import { type Connection, computeConnectivity } from '../analysis/connectivity.ts';
+import { type Connection, computeConnectivity, updateConnectivity } from '../analysis/connectivity.ts';
 import { compareFlows, type FlowComparison } from '../analysis/flow-comparison.ts';
+import { followPolicies } from '../analysis/live-connectivity.ts';
 import { readFlows } from '../cli/flow-inputs.ts';
 import type { CliIo } from '../cli/io.ts';
 import { type AuditResult, runAudit } from '../compliance/audit.ts';
@@ -15,7 +16,7 @@ import type { Finding, ObservedTraffic } from '../compliance/types.ts';
 import type { EngineOptions } from '../engine/endpoint.ts';
 import { Engine } from '../engine/engine.ts';
 import type { FlowReadStats } from '../model/flows.ts';
-import type { Snapshot } from '../model/types.ts';
+import { differsInPoliciesAlone, type Snapshot } from '../model/types.ts';
 import { sortFindings } from '../report/audit.ts';
 import { flowsJson } from '../report/flows.ts';
 import { type ObjectRef, objectChanges } from './changes.ts';
@@ -144,7 +145,9 @@ export class Analysis {
    * Makes `snapshot` the next generation and says what changed, or returns undefined when nothing did
    * (an edit that changes no object is not news, unless `force`: the flow logs changed, or the last
    * input did not load and the browser must hear that it loads again). `objects`: the objects that
-   * changed, when the caller knows (a cluster watch); else the snapshots are compared.
+   * changed, when the caller knows (a cluster watch); else the snapshots are compared. A snapshot that
+   * differs from the current one in NetworkPolicies alone (see differsInPoliciesAlone) moves the
+   * current engine in place: the view this replaces is then no longer one to answer from.
    */
   async advance(
     snapshot: Snapshot,
@@ -155,7 +158,7 @@ export class Analysis {
     const before = this.current;
     const objects = options.objects ?? objectChanges(before.snapshot, snapshot);
     if (objects.length === 0 && !options.force) return undefined;
-    const next = await computeView(snapshot, before.generation + 1, this.options, checkpoint);
+    const next = await this.nextView(snapshot, before.generation + 1, checkpoint);
     this.current = next;
     const event: ChangeEvent = {
       generation: next.generation,
@@ -171,12 +174,43 @@ export class Analysis {
     return event;
   }
 
+  /**
+   * Makes `snapshot` the current generation, numbered `generation`, without telling what changed: a
+   * what-if worker following the served generation, as cheaply as advance when only policies changed.
+   */
+  async follow(snapshot: Snapshot, generation: number, checkpoint = noCheckpoint): Promise<void> {
+    this.current = await this.nextView(snapshot, generation, checkpoint);
+  }
+
+  /**
+   * The next generation: on the current engine with only the connections its policy changes touch
+   * computed again, when it can follow them (see followPolicies), else from scratch.
+   */
+  private async nextView(snapshot: Snapshot, generation: number, checkpoint: Checkpoint): Promise<View> {
+    const { engine, connections } = this.current;
+    const step = differsInPoliciesAlone(engine.snapshot, snapshot) && followPolicies(engine, snapshot);
+    if (step) {
+      try {
+        const next = updateConnectivity(engine, connections, step).connections;
+        return await finishView(engine, next, generation, this.options, checkpoint);
+      } catch (error) {
+        // Stopped (a newer change came) or failed: the served generation answers again.
+        followPolicies(engine, this.current.snapshot);
+        throw error;
+      }
+    }
+    return computeView(snapshot, generation, this.options, checkpoint);
+  }
+
   /** The current generation's audit without observed traffic, which a what-if compares against. */
   auditWithoutFlows(): AuditResult {
     const view = this.current;
     if (!view.flows) return view.audit;
     if (this.withoutFlows?.generation !== view.generation) {
-      this.withoutFlows = { generation: view.generation, audit: runAudit(view.engine, this.options.config) };
+      this.withoutFlows = {
+        generation: view.generation,
+        audit: runAudit(view.engine, this.options.config, { connections: view.connections }),
+      };
     }
     return this.withoutFlows.audit;
   }
@@ -226,7 +260,18 @@ async function computeView(
   checkpoint();
   const engine = new Engine(snapshot, options.engineOptions);
   checkpoint();
-  const connections = computeConnectivity(engine);
+  return finishView(engine, computeConnectivity(engine), generation, options, checkpoint);
+}
+
+/** The generation of an engine and its connectivity: flow comparison, audit and graph. */
+async function finishView(
+  engine: Engine,
+  connections: Connection[],
+  generation: number,
+  options: StateOptions,
+  checkpoint: Checkpoint,
+): Promise<View> {
+  const { snapshot } = engine;
   checkpoint();
   let flows: View['flows'];
   let observed: ObservedTraffic | undefined;
@@ -239,7 +284,7 @@ async function computeView(
     checkpoint();
   }
   const now = new Date();
-  const audit = runAudit(engine, options.config, { now, observed });
+  const audit = runAudit(engine, options.config, { now, observed, connections });
   checkpoint();
   const graph = buildGraph({
     snapshot,

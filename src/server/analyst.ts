@@ -109,6 +109,11 @@ function startWorker(data: WorkerData): Worker {
   return new Worker(code, { eval: true, workerData: data });
 }
 
+/** A worker thread stopped (it failed, or ran out of memory): what was asked of it is lost with it. */
+export class WorkerEnded extends Error {
+  override name = 'WorkerEnded';
+}
+
 /** One worker thread, asked one request at a time per call, answered by id. */
 class WorkerThread {
   private readonly worker: Worker;
@@ -117,7 +122,8 @@ class WorkerThread {
     { resolve: (value: unknown) => void; reject: (error: Error) => void }
   >();
   private next = 1;
-  private ended: Error | undefined;
+  /** Why the thread stopped, once it has. */
+  ended: WorkerEnded | undefined;
 
   constructor(data: WorkerData, log: ((text: string) => void) | undefined) {
     this.worker = startWorker(data);
@@ -128,13 +134,13 @@ class WorkerThread {
       if (reply.ok) waiter?.resolve(reply.value);
       else waiter?.reject(fromWire(reply.error));
     });
-    const end = (error: Error) => {
+    const end = (error: WorkerEnded) => {
       this.ended ??= error;
       for (const waiter of this.waiting.values()) waiter.reject(error);
       this.waiting.clear();
     };
-    this.worker.on('error', (error) => end(new Error(`the analysis worker failed: ${error.message}`)));
-    this.worker.on('exit', (code) => end(new Error(`the analysis worker stopped (exit ${code})`)));
+    this.worker.on('error', (error) => end(new WorkerEnded(`the analysis worker failed: ${error.message}`)));
+    this.worker.on('exit', (code) => end(new WorkerEnded(`the analysis worker stopped (exit ${code})`)));
   }
 
   ask<R extends Request>(request: R): Promise<Answers[R['type']]> {
@@ -155,9 +161,12 @@ class WorkerThread {
 export class WorkerAnalyst implements Analyst {
   private readonly control = new Int32Array(new SharedArrayBuffer(8));
   private readonly data: WorkerData;
-  private readonly served: WorkerThread;
+  private served: WorkerThread;
+  /** A new served worker computing its generation, after the last one stopped. */
+  private restarting: Promise<WorkerThread> | undefined;
   private whatIfs: WorkerThread | undefined;
   private step = 0;
+  private closed = false;
 
   private constructor(
     options: StateOptions,
@@ -194,15 +203,60 @@ export class WorkerAnalyst implements Analyst {
     return this.step;
   }
 
+  /**
+   * The served worker; when it stopped, a new one, which computes the served generation again from the
+   * last input that loaded, as it now reads (a watched input that changed meanwhile is the next step).
+   */
+  private servedThread(): Promise<WorkerThread> {
+    const ended = this.served.ended;
+    if (!ended || this.closed) return Promise.resolve(this.served);
+    this.restarting ??= (async () => {
+      this.log?.(`phiwall: ${ended.message}: starting it again\n`);
+      const thread = new WorkerThread(this.data, this.log);
+      const generation = Atomics.load(this.control, SERVED_GENERATION);
+      try {
+        // Part of the step under way, not a step of its own: a newer one stops it as it stops that step.
+        const step = Atomics.load(this.control, NEWEST_STEP);
+        await thread.ask({ type: 'start', input: this.input, step, generation });
+        this.served = thread;
+        return thread;
+      } catch (error) {
+        void thread.close();
+        throw error;
+      } finally {
+        this.restarting = undefined;
+      }
+    })();
+    return this.restarting;
+  }
+
   async advance(load: Load, reason: string, options: AdvanceOptions) {
     if (typeof load === 'function') throw new Error('a worker loads its input itself: give it an InputSpec');
-    const result = await this.served.ask({
-      type: 'advance',
-      input: load,
-      step: this.newStep(),
-      reason,
-      ...options,
-    });
+    // A worker started again reads the input as it is now: what changed since the served generation
+    // is then lost, and the step is news in any case (the published graph must follow the input).
+    const ask = (again: boolean) => {
+      // Numbered when asked, before any wait: a reload asked right after this one supersedes it.
+      const step = this.newStep();
+      const restarted = again || this.served.ended !== undefined;
+      const send = (thread: WorkerThread) =>
+        thread.ask({
+          type: 'advance',
+          input: load,
+          step,
+          reason: restarted ? `${reason}; the analysis worker was started again` : reason,
+          ...options,
+          force: options.force || restarted,
+        });
+      return restarted ? this.servedThread().then(send) : send(this.served);
+    };
+    let result: Awaited<ReturnType<typeof ask>>;
+    try {
+      result = await ask(false);
+    } catch (error) {
+      if (!(error instanceof WorkerEnded) || this.closed) throw error;
+      // Once: a step that stops the worker every time must not start it again forever.
+      result = await ask(true);
+    }
     if (result.published) {
       this.input = load;
       Atomics.store(this.control, SERVED_GENERATION, result.published.generation);
@@ -214,12 +268,12 @@ export class WorkerAnalyst implements Analyst {
     this.newStep();
   }
 
-  workload(id: string) {
-    return this.served.ask({ type: 'workload', id });
+  async workload(id: string) {
+    return (await this.servedThread()).ask({ type: 'workload', id });
   }
 
-  explain(params: Parameters<typeof explain>[1]) {
-    return this.served.ask({ type: 'explain', params });
+  async explain(params: Parameters<typeof explain>[1]) {
+    return (await this.servedThread()).ask({ type: 'explain', params });
   }
 
   /**
@@ -234,13 +288,15 @@ export class WorkerAnalyst implements Analyst {
       try {
         return await this.whatIfs.ask({ type: 'what-if', request, input: this.input, generation });
       } catch (error) {
-        if (error instanceof InputGone) return this.served.ask({ type: 'what-if-here', request });
+        if (error instanceof InputGone)
+          return (await this.servedThread()).ask({ type: 'what-if-here', request });
         if (!(error instanceof Cancelled)) throw error;
       }
     }
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all([this.served.close(), this.whatIfs?.close()]);
   }
 }

@@ -162,7 +162,7 @@ export function whatIf(analysis: Analysis, request: WhatIfRequest, checkpoint: C
   const connections = computeConnectivity(engine);
   checkpoint();
   const before = analysis.auditWithoutFlows();
-  const after = runAudit(engine, config);
+  const after = runAudit(engine, config, { connections });
   checkpoint();
   const graph = buildGraph({
     snapshot,

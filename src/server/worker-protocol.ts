@@ -22,7 +22,8 @@ export const NEWEST_STEP = 0;
 export const SERVED_GENERATION = 1;
 
 export type Request =
-  | { type: 'start'; input: InputSpec; step: number }
+  /** `generation`: its number (1 unless told: a worker started again computes the one served). */
+  | { type: 'start'; input: InputSpec; step: number; generation?: number }
   | {
       type: 'advance';
       input: InputSpec;

@@ -182,3 +182,39 @@ test('a what-if while the input does not load is laid over the last good generat
   );
   assert.deepEqual(result.added, []);
 });
+
+test('a served worker that stops is started again: questions are answered and the next change is computed', async (t) => {
+  const dir = exampleCopy('insecure');
+  const logs: string[] = [];
+  const state = await ServeState.inWorkers(
+    { kind: 'files', paths: [dir] },
+    {
+      config: DEFAULT_CONFIG,
+      engineOptions: DEFAULT_OPTIONS,
+      source: { kind: 'files', label: dir },
+      log: (text) => logs.push(text),
+    },
+  );
+  t.after(async () => {
+    await state.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const workload = 'records/records-db[StatefulSet]';
+  const before = await state.workload(workload);
+  // As a crash or running out of memory would, from outside the worker.
+  const analyst = (state as unknown as { analyst: { served: { close(): Promise<void> } } }).analyst;
+  await analyst.served.close();
+  assert.deepEqual(await state.workload(workload), before);
+  assert.ok(
+    logs.some((line) => /the analysis worker stopped .*: starting it again/.test(line)),
+    logs.join(''),
+  );
+
+  await analyst.served.close();
+  rmSync(join(dir, '30-policies.yaml'));
+  const event = await state.reload({ kind: 'files', paths: [dir] }, 'policies removed');
+  assert.equal(event?.generation, 2);
+  assert.match(event?.reason ?? '', /policies removed; the analysis worker was started again/);
+  assert.equal(state.generation, 2);
+  assert.ok(!state.inError);
+});

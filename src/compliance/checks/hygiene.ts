@@ -23,7 +23,7 @@ function namesPhiKey(context: AuditContext, selector: LabelSelector): string | u
 export const policySelectsNothing: Check = {
   id: 'HIPAA-NP-025',
   run(context) {
-    const pods = new PodIndex(context);
+    const pods = PodIndex.of(context);
     const drafts: FindingDraft[] = [];
     for (const policy of context.engine.currentPolicies) {
       const own = [policy.namespace];
@@ -65,7 +65,7 @@ export const policySelectsNothing: Check = {
 export const peerSelectsNothing: Check = {
   id: 'HIPAA-NP-026',
   run(context) {
-    const pods = new PodIndex(context);
+    const pods = PodIndex.of(context);
     const drafts: FindingDraft[] = [];
     for (const policy of context.engine.currentPolicies) {
       const rules: NonNullable<Evidence['rules']> = [];
