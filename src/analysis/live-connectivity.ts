@@ -1,8 +1,9 @@
 import type { EngineOptions } from '../engine/endpoint.ts';
 import { Engine } from '../engine/engine.ts';
-import type { NetworkPolicy, Snapshot } from '../model/types.ts';
+import type { Snapshot } from '../model/types.ts';
 import { connectionChanges } from './connection-changes.ts';
 import { type Connection, computeConnectivity } from './connectivity.ts';
+import { policyChanges } from './policy-changes.ts';
 
 export interface ConnectivityDelta {
   kind: 'added' | 'removed' | 'changed';
@@ -16,8 +17,6 @@ export interface LiveUpdate {
   deltas: ConnectivityDelta[];
   incremental: boolean;
 }
-
-const policyKey = (policy: NetworkPolicy) => `${policy.namespace}/${policy.name}`;
 
 /**
  * Connectivity that follows a changing cluster. A change to NetworkPolicies alone updates the engine in
@@ -56,19 +55,7 @@ export class LiveConnectivity {
 
   /** Replaces the engine's policies with `next`'s, one change at a time; false when it needs a rebuild. */
   private applyPolicies(next: Snapshot): boolean {
-    const current = new Map(this.engine.currentPolicies.map((p) => [policyKey(p), p]));
-    const wanted = new Map(next.policies.map((p) => [policyKey(p), p]));
-    for (const key of new Set([...current.keys(), ...wanted.keys()])) {
-      const before = current.get(key);
-      const after = wanted.get(key);
-      if (before && after && meaningOf(before) === meaningOf(after)) continue;
-      if (this.engine.replacePolicy(before, after).rebuild) return false;
-    }
-    return true;
+    const changes = policyChanges(this.engine.currentPolicies, next.policies);
+    return changes?.every(({ before, after }) => !this.engine.replacePolicy(before, after).rebuild) ?? false;
   }
-}
-
-/** A policy's meaning without where it was read, which moves whenever any object before it changes. */
-function meaningOf(policy: NetworkPolicy): string {
-  return JSON.stringify(policy, (key, value) => (key === 'provenance' ? undefined : value));
 }
