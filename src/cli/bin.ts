@@ -1,8 +1,15 @@
 import { basename } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { osReason } from '../load/os-errors.ts';
 import { DEFAULT_MAX_INPUT_BYTES, readStdinText } from '../load/sources.ts';
 import type { CliIo } from './io.ts';
 import { runCli } from './main.ts';
+
+// After a full collection V8 lets the heap grow to four times what survived it (its factor for large
+// heaps) before collecting again. A large cluster keeps a gigabyte alive while one pass over it leaves
+// as much garbage, so the process peaked at 3 GiB on the L benchmark with 1 GiB in use; at twice what
+// survived, at 2 GiB, for a few more collections (bench/RESULTS.md).
+setFlagsFromString('--heap-growing-percent=100');
 
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   // `phiwall connectivity | head` closes the pipe early; that is the reader's choice, not an error.
