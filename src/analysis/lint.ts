@@ -1,5 +1,5 @@
 import { portsOf } from '../engine/compile.ts';
-import { Engine, type PodClass, type SideExplanation } from '../engine/engine.ts';
+import { Engine, type PodClass } from '../engine/engine.ts';
 import { PeerMatcher } from '../engine/peer-matcher.ts';
 import {
   formatPorts,
@@ -556,12 +556,15 @@ class Linter {
         const named = workloadsIn(this.namedClasses(policy, rule));
         if (named.length === 0) continue;
         const otherDirection: Direction = rule.direction === 'egress' ? 'ingress' : 'egress';
+        // Ports named on the destination: the subject's for ingress, each peer's for egress.
+        const grantedTo = this.grantsOf(rule);
         for (const subject of subjects) {
           const selfClass = classOf.get(subject) as PodClass;
           const answer = this.answerTowards(selfClass, otherDirection);
+          const lossOf = lossesOf();
           const groups = new Map<
             string,
-            { peers: Workload[]; granted: PortSet; lost: PortSet; theirs: SideExplanation }
+            { peers: Workload[]; granted: PortSet; lost: PortSet; theirs: PeerAnswer }
           >();
           for (const peer of named) {
             if (peer === subject) continue;
@@ -569,18 +572,17 @@ class Linter {
             const peerClass = classOf.get(peer) as PodClass;
             const isolatedBy = this.isolatingPolicies(peerClass, otherDirection);
             if (isolatedBy.length === 0) continue;
-            const granted = portsOf(rule.ports, rule.direction === 'egress' ? peerClass : selfClass);
+            const granted = grantedTo(rule.direction === 'egress' ? peerClass : selfClass);
             if (isEmptyPorts(granted)) continue;
             const theirs = answer(other, peerClass, isolatedBy);
-            const lost = subtractPorts(granted, theirs.ports);
-            if (isEmptyPorts(lost)) continue;
+            const loss = lossOf(granted, theirs.ports);
+            if (!loss) continue;
             const pair = (index.get(subject) as number) * count + (index.get(peer) as number);
             if (seen[rule.direction].has(pair)) continue;
             seen[rule.direction].add(pair);
-            const key = `${keyOf(granted)}/${keyOf(lost)}/${keyOf(theirs.ports)}`;
-            const group = groups.get(key);
+            const group = groups.get(loss.key);
             if (group) group.peers.push(peer);
-            else groups.set(key, { peers: [peer], granted, lost, theirs });
+            else groups.set(loss.key, { peers: [peer], granted, lost: loss.lost, theirs });
           }
           for (const { peers, granted, lost, theirs } of groups.values())
             this.reportHalfOpen(policy, rule, subject, peers, granted, lost, theirs);
@@ -597,43 +599,48 @@ class Linter {
   private answerTowards(
     subject: PodClass,
     direction: Direction,
-  ): (peer: Pod, peerClass: PodClass, isolatedBy: readonly NetworkPolicy[]) => SideExplanation {
+  ): (peer: Pod, peerClass: PodClass, isolatedBy: readonly NetworkPolicy[]) => PeerAnswer {
     const self = subject.pods[0] as Pod;
     if (hasTieredPolicies(this.snapshot))
       return (peer) => this.engine.explainSide(peer, { pod: self }, direction);
     const grants = new Map<NetworkPolicy, PortSet[]>();
+    const grantOf = (policy: NetworkPolicy, destination: PodClass) => {
+      let byShape = grants.get(policy);
+      if (!byShape) {
+        byShape = [];
+        grants.set(policy, byShape);
+      }
+      let grant = byShape[destination.namedPortsId];
+      if (!grant) {
+        grant = NO_PORTS;
+        for (const rule of policy[direction]) {
+          const peers = this.ruleClasses(policy, rule);
+          if (peers && !peers.has(subject.id)) continue;
+          grant = unionPorts(grant, portsOf(rule.ports, destination));
+        }
+        byShape[destination.namedPortsId] = grant;
+      }
+      return grant;
+    };
     return (_peer, peerClass, isolatedBy) => {
       // Named ports resolve on the destination: the peer for ingress, the subject for egress.
       const destination = direction === 'ingress' ? peerClass : subject;
       let ports = NO_PORTS;
-      for (const policy of isolatedBy) {
-        let byShape = grants.get(policy);
-        if (!byShape) {
-          byShape = [];
-          grants.set(policy, byShape);
-        }
-        let grant = byShape[destination.namedPortsId];
-        if (!grant) {
-          grant = NO_PORTS;
-          for (const rule of policy[direction]) {
-            const peers = this.ruleClasses(policy, rule);
-            if (peers && !peers.has(subject.id)) continue;
-            grant = unionPorts(grant, portsOf(rule.ports, destination));
-          }
-          byShape[destination.namedPortsId] = grant;
-        }
-        ports = unionPorts(ports, grant);
+      for (const policy of isolatedBy) ports = unionPorts(ports, grantOf(policy, destination));
+      return { isolatedBy, ports };
+    };
+  }
+
+  /** A rule's ports at a destination, once per named-ports shape. */
+  private grantsOf(rule: PolicyRule): (destination: PodClass) => PortSet {
+    const byShape: PortSet[] = [];
+    return (destination) => {
+      let ports = byShape[destination.namedPortsId];
+      if (!ports) {
+        ports = portsOf(rule.ports, destination);
+        byShape[destination.namedPortsId] = ports;
       }
-      return {
-        hostNetwork: false,
-        isolatedBy: [...isolatedBy],
-        admittedBy: [],
-        tiers: [],
-        chain: [],
-        kindSteps: [],
-        kindIsolatedBy: [],
-        ports,
-      };
+      return ports;
     };
   }
 
@@ -682,7 +689,7 @@ class Linter {
     peers: readonly Workload[],
     granted: PortSet,
     lost: PortSet,
-    theirs: SideExplanation,
+    theirs: PeerAnswer,
   ): void {
     const path = rulePath(policy, rule);
     const isolators = theirs.isolatedBy.map((p) => `${policyId(p)} (${where(p.provenance)})`).join(', ');
@@ -857,6 +864,35 @@ function hasTieredPolicies(snapshot: Snapshot): boolean {
         key !== 'policies' && key.endsWith('Policies') && Array.isArray(value) && value.length > 0,
     )
   );
+}
+
+/** What the peers' side admits, and the policies that isolate it there. */
+interface PeerAnswer {
+  isolatedBy: readonly NetworkPolicy[];
+  ports: PortSet;
+}
+
+/**
+ * The ports a side grants that the other side does not admit, with a key for grouping by both sides'
+ * ports; undefined when none is lost. Once per pair of port sets: most come from caches, and a rule
+ * naming many workloads asks for the same few pairs for every one of them.
+ */
+function lossesOf(): (granted: PortSet, admitted: PortSet) => { lost: PortSet; key: string } | undefined {
+  const losses = new Map<PortSet, Map<PortSet, { lost: PortSet; key: string } | undefined>>();
+  return (granted, admitted) => {
+    let byAdmitted = losses.get(granted);
+    if (!byAdmitted) {
+      byAdmitted = new Map();
+      losses.set(granted, byAdmitted);
+    }
+    if (byAdmitted.has(admitted)) return byAdmitted.get(admitted);
+    const lost = subtractPorts(granted, admitted);
+    const loss = isEmptyPorts(lost)
+      ? undefined
+      : { lost, key: `${keyOf(granted)}/${keyOf(lost)}/${keyOf(admitted)}` };
+    byAdmitted.set(admitted, loss);
+    return loss;
+  };
 }
 
 /** portsKey, once per port set: most sets here are a few shared objects. */

@@ -4,7 +4,8 @@ import {
   peerName,
   updateConnectivity,
 } from '../analysis/connectivity.ts';
-import { type ClassPairPorts, Engine, type PodClass } from '../engine/engine.ts';
+import { applyPolicyChanges } from '../analysis/policy-changes.ts';
+import { Engine } from '../engine/engine.ts';
 import { intersectPorts, isEmptyPorts, NO_PORTS, subtractPorts } from '../engine/ports.ts';
 import { buildSnapshot } from '../load/snapshot.ts';
 import type { NetworkPolicy, Snapshot, Workload } from '../model/types.ts';
@@ -138,34 +139,19 @@ function fixedEngine(
 ): FixedEngine | 'over' | undefined {
   if (fixed.tiers) return undefined;
   const { engine } = context;
-  const applied: FixedInput['changes'] = [];
-  const revert = () => {
-    for (const { before, after } of applied.reverse()) engine.replacePolicy(after, before);
-  };
-  const changed: ClassPairPorts[][] = [];
-  const subjects = new Set<PodClass>();
-  let evaluated = 0;
-  for (const change of fixed.changes) {
-    const result = engine.replacePolicy(change.before, change.after);
-    if (result.rebuild) {
-      revert();
-      return undefined;
-    }
-    applied.push(change);
-    evaluated += result.evaluated;
-    changed.push(result.changed);
-    for (const subject of result.subjects) subjects.add(subject);
-    if (evaluated / PAIRS_PER_WORKLOAD > allowance) {
-      revert();
-      return 'over';
-    }
-  }
+  const result = applyPolicyChanges(
+    engine,
+    fixed.changes,
+    (evaluated) => evaluated / PAIRS_PER_WORKLOAD > allowance,
+  );
+  if ('undone' in result) return result.undone === 'too costly' ? 'over' : undefined;
+  const { applied } = result;
   try {
-    const update = updateConnectivity(engine, context.connections, { changed: changed.flat(), subjects });
-    const cost = update.recomputed + Math.ceil(evaluated / PAIRS_PER_WORKLOAD);
-    return { engine, connections: update.connections, cost, revert };
+    const update = updateConnectivity(engine, context.connections, applied);
+    const cost = update.recomputed + Math.ceil(applied.evaluated / PAIRS_PER_WORKLOAD);
+    return { engine, connections: update.connections, cost, revert: applied.revert };
   } catch (error) {
-    revert();
+    applied.revert();
     throw error;
   }
 }
