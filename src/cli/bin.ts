@@ -8,7 +8,7 @@ import { runCli } from './main.ts';
 // After a full collection V8 lets the heap grow to four times what survived it (its factor for large
 // heaps) before collecting again. A large cluster keeps a gigabyte alive and each pass over it leaves
 // garbage, so lint, diff and audit peaked at 3 GiB on the L benchmark with about 1 GiB in use; growing
-// to twice what survived costs a few more collections and keeps them under 2.7 GiB (bench/RESULTS.md).
+// to twice what survived costs a few more collections and keeps them under 2.8 GiB (bench/RESULTS.md).
 setFlagsFromString('--heap-growing-percent=100');
 
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {

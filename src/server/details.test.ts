@@ -3,17 +3,15 @@ import { after, test } from 'node:test';
 import { explainNamedConnection } from '../analysis/explain-named.ts';
 import { resolveEndpoint } from '../analysis/resolve.ts';
 import { DEFAULT_CONFIG } from '../compliance/config.ts';
-import type { EngineOptions } from '../engine/endpoint.ts';
 import { Engine } from '../engine/engine.ts';
 import { buildSnapshot } from '../load/snapshot.ts';
 import { namedExplanationJson, renderNamedExplanationText } from '../report/explain-named.ts';
-import { CILIUM_CLUSTER } from '../testing/cilium-cluster.ts';
+import { CILIUM_CLUSTER, CILIUM_OPTIONS } from '../testing/cilium-cluster.ts';
 import { yaml } from '../testing/yaml.ts';
 import type { Graph } from './api-types.ts';
 import { ServeState } from './state.ts';
 import { clinicApp } from './test-support.ts';
 
-const CILIUM: EngineOptions = { ipBlockMatchesPods: false, hostNetwork: 'node', ciliumIdentity: true };
 const TEXT = `${CILIUM_CLUSTER}\n---\n${yaml`
   apiVersion: cilium.io/v2
   kind: CiliumNetworkPolicy
@@ -28,7 +26,7 @@ const TEXT = `${CILIUM_CLUSTER}\n---\n${yaml`
 const snapshot = buildSnapshot([{ path: 'c.yaml', text: TEXT }]);
 const state = await ServeState.create(snapshot, {
   config: DEFAULT_CONFIG,
-  engineOptions: CILIUM,
+  engineOptions: CILIUM_OPTIONS,
   source: { kind: 'files', label: 'c.yaml' },
 });
 after(() => state.close());
@@ -40,7 +38,7 @@ test('explain on an edge to a peer known by name (toFQDNs) answers as `phiwall e
   assert.ok(edge, JSON.stringify(graph.edges.map((e) => e.id)));
   const cli = (port?: number) =>
     explainNamedConnection(
-      new Engine(snapshot, CILIUM),
+      new Engine(snapshot, CILIUM_OPTIONS),
       resolveEndpoint(snapshot, 'shop/web'),
       'fqdn:api.stripe.com',
       port === undefined ? undefined : { protocol: 'TCP', port },
