@@ -4,12 +4,13 @@
  * file, and every NetworkPolicy as a YAML file of its own under `policies/<namespace>/`.
  *
  *   npx tsx bench/generate.ts --size M --out bench/.data   # once
- *   npx tsx bench/serve-edit.ts [--size M] [--edits 6]
+ *   npx tsx bench/serve-edit.ts [--size M] [--edits 6] [--edit policy|cluster]
  *
  * Serves the split through the library (`startServe`, file watch and analysis worker as the command
  * runs them), then edits one policy file back and forth, removing and restoring an egress rule, and
  * prints each edit's time from the write to the change event, which comes once the new graph is
- * published, with the load average.
+ * published, with the load average. `--edit cluster` edits the cluster file instead (a pod's labels):
+ * the change that is not a policy's.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -67,11 +68,31 @@ function editedPolicy(dir: string): { file: string; versions: [string, string] }
   return { file, versions: [stringify(policy), text] };
 }
 
+/**
+ * The cluster file and its two versions: one pod with a label more, and as written. Not a policy
+ * change: the step reads the whole input again (only the changed file is parsed) and analyses it anew.
+ */
+function editedCluster(dir: string): { file: string; versions: [string, string] } {
+  const file = join(dir, 'cluster.json');
+  const text = readFileSync(file, 'utf8');
+  const list = JSON.parse(text) as { items: (KubeObject & { metadata: { labels?: object } })[] };
+  const pod = list.items.find((o) => o.kind === 'Pod');
+  if (!pod) throw new Error(`${file} has no Pod`);
+  pod.metadata.labels = { ...pod.metadata.labels, 'bench.phiwall.dev/edited': 'true' };
+  return { file, versions: [JSON.stringify(list), text] };
+}
+
 const { values } = parseArgs({
-  options: { size: { type: 'string', default: 'M' }, edits: { type: 'string', default: '6' } },
+  options: {
+    size: { type: 'string', default: 'M' },
+    edits: { type: 'string', default: '6' },
+    edit: { type: 'string', default: 'policy' },
+  },
 });
+if (values.edit !== 'policy' && values.edit !== 'cluster')
+  throw new Error(`--edit must be policy or cluster, not "${values.edit}"`);
 const dir = split(values.size as Size);
-const { file, versions } = editedPolicy(dir);
+const { file, versions } = values.edit === 'cluster' ? editedCluster(dir) : editedPolicy(dir);
 const started = performance.now();
 const served = await startServe({ paths: [join(dir, 'cluster.json'), join(dir, 'policies')], port: 0 });
 process.stdout.write(`served ${dir} in ${Math.round(performance.now() - started)} ms; editing ${file}\n`);
