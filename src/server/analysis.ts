@@ -19,7 +19,9 @@ import type { FlowReadStats } from '../model/flows.ts';
 import { differsInPoliciesAlone, type Snapshot } from '../model/types.ts';
 import { sortFindings } from '../report/audit.ts';
 import { flowsJson } from '../report/flows.ts';
-import { type ObjectRef, objectChanges } from './changes.ts';
+import type { ChangeEvent, FindingRef, ObjectRef } from './api-types.ts';
+import { objectChanges } from './changes.ts';
+
 import { explain, type WorkloadDetails, workloadDetails } from './details.ts';
 import {
   buildGraph,
@@ -59,27 +61,6 @@ export interface Published {
   findings: string;
   /** `GET /api/flows`, with flow logs. */
   flows?: string;
-}
-
-/** A finding as a change event names it: enough to list it, the rest is in /api/findings. */
-export interface FindingRef {
-  check: string;
-  title: string;
-  severity: string;
-  status: string;
-  objects: string[];
-}
-
-export interface ChangeEvent {
-  generation: number;
-  time: string;
-  reason: string;
-  objects: ObjectRef[];
-  added: string[];
-  removed: string[];
-  changed: string[];
-  /** Open (failing or needs-review, not accepted) findings that this change started or ended. */
-  findings: { started: FindingRef[]; stopped: FindingRef[] };
 }
 
 export interface StateOptions {

@@ -7,15 +7,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Snapshot } from '../model/types.ts';
-import {
-  Analysis,
-  Cancelled,
-  type ChangeEvent,
-  type Published,
-  type StateOptions,
-  type View,
-} from './analysis.ts';
-import type { ObjectRef } from './changes.ts';
+import { Analysis, Cancelled, type Published, type StateOptions, type View } from './analysis.ts';
+import type { ChangeEvent, ObjectRef } from './api-types.ts';
 import type { explain, WorkloadDetails } from './details.ts';
 import { type InputSpec, loadInput } from './inputs.ts';
 import type { WhatIfRequest } from './what-if.ts';

@@ -123,3 +123,36 @@ export interface WhatIfResult<F> {
   resolvedFindings: F[];
   graph: Graph;
 }
+
+/** The Kubernetes watch vocabulary, which `--live` events use too. */
+export type ObjectChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+/** An object a change added, modified or deleted. */
+export interface ObjectRef {
+  type: ObjectChangeType;
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+/** A finding as a change event names it: enough to list it, the rest is in /api/findings. */
+export interface FindingRef {
+  check: string;
+  title: string;
+  severity: string;
+  status: string;
+  objects: string[];
+}
+
+/** The `change` event of `GET /api/events`. */
+export interface ChangeEvent {
+  generation: number;
+  time: string;
+  reason: string;
+  objects: ObjectRef[];
+  added: string[];
+  removed: string[];
+  changed: string[];
+  /** Open (failing or needs-review, not accepted) findings that this change started or ended. */
+  findings: { started: FindingRef[]; stopped: FindingRef[] };
+}

@@ -1,15 +1,6 @@
 /** Which objects differ between two snapshots: what a `change` event lists (docs/serve-api.md). */
 import type { Snapshot } from '../model/types.ts';
-
-/** The Kubernetes watch vocabulary, which `--live` events use too. */
-export type ObjectChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
-
-export interface ObjectRef {
-  type: ObjectChangeType;
-  kind: string;
-  namespace: string;
-  name: string;
-}
+import type { ObjectRef } from './api-types.ts';
 
 /** Serialises an object without where it was read, which moves whenever anything before it changes. */
 function meaning(value: unknown): string {

@@ -5,16 +5,17 @@
  */
 import { formatDiagnostic, InputError } from '../load/diagnostics.ts';
 import type { Snapshot } from '../model/types.ts';
-import type { ChangeEvent, Published, StateOptions } from './analysis.ts';
+import type { Published, StateOptions } from './analysis.ts';
 import { Cancelled, changeLine } from './analysis.ts';
 import { type Analyst, type Load, LocalAnalyst, WorkerAnalyst } from './analyst.ts';
-import type { ObjectRef } from './changes.ts';
+import type { ChangeEvent, ObjectRef } from './api-types.ts';
 import type { explain } from './details.ts';
 import type { Graph } from './graph.ts';
 import type { InputSpec } from './inputs.ts';
 import type { WhatIfRequest } from './what-if.ts';
 
-export type { ChangeEvent, FindingRef, StateOptions, View } from './analysis.ts';
+export type { StateOptions, View } from './analysis.ts';
+export type { ChangeEvent, FindingRef } from './api-types.ts';
 
 export interface ErrorEvent {
   time: string;

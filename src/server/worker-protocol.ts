@@ -3,8 +3,8 @@
  * the thread (a thrown InputError must stay an InputError: the API answers it with 400 and its lines).
  */
 import { type Diagnostic, InputError } from '../load/diagnostics.ts';
-import { Cancelled, type ChangeEvent, type Published, type StateOptions } from './analysis.ts';
-import type { ObjectRef } from './changes.ts';
+import { Cancelled, type Published, type StateOptions } from './analysis.ts';
+import type { ChangeEvent, ObjectRef } from './api-types.ts';
 import { BadRequest, type explain, type WorkloadDetails } from './details.ts';
 import type { InputSpec } from './inputs.ts';
 import type { WhatIfRequest } from './what-if.ts';

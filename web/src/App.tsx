@@ -147,6 +147,7 @@ export function App() {
               added: [],
               removed: [],
               changed: [],
+              findings: { started: [], stopped: [] },
               error: message,
               received: Date.now(),
             },

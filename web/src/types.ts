@@ -3,8 +3,10 @@
 import type { WhatIfResult as ApiWhatIfResult, Labels, PodGroup } from '../../src/server/api-types.ts';
 
 export type {
+  ChangeEvent,
   EntryNode,
   ExternalNode,
+  FindingRef,
   Graph,
   GraphEdge,
   GraphNamespace,
@@ -59,33 +61,6 @@ export interface WorkloadDetail {
 export interface Explanation {
   text: string;
   json: unknown;
-}
-
-export interface ChangeObject {
-  type?: string;
-  kind: string;
-  namespace?: string;
-  name: string;
-}
-
-export interface ChangeEvent {
-  generation: number;
-  time: string;
-  reason: string;
-  objects: ChangeObject[];
-  added: string[];
-  removed: string[];
-  changed: string[];
-  /** Open findings the change started or ended (absent from servers before this field existed). */
-  findings?: { started: FindingRef[]; stopped: FindingRef[] };
-}
-
-export interface FindingRef {
-  check: string;
-  title: string;
-  severity: string;
-  status: string;
-  objects: string[];
 }
 
 export interface WhatIfRequest {

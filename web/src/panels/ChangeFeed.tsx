@@ -88,8 +88,8 @@ export function ChangeFeed(props: { entries: readonly FeedEntry[] }) {
               )}
             </p>
           )}
-          <FindingList sign="!" cls="started" findings={entry.findings?.started ?? []} />
-          <FindingList sign="✓" cls="stopped" findings={entry.findings?.stopped ?? []} />
+          <FindingList sign="!" cls="started" findings={entry.findings.started} />
+          <FindingList sign="✓" cls="stopped" findings={entry.findings.stopped} />
           <EdgeList sign="+" cls="added" ids={entry.added} />
           <EdgeList sign="−" cls="removed" ids={entry.removed} />
           <EdgeList sign="~" cls="changed" ids={entry.changed} />
