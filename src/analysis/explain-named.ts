@@ -1,9 +1,9 @@
 import { worldAddresses } from '../engine/cilium/adapter.ts';
 import type { Engine, PodClass } from '../engine/engine.ts';
-import { contains, type IntervalSet, intersect, subtract, union } from '../engine/intervals.ts';
+import { type IntervalSet, intersect, subtract, union } from '../engine/intervals.ts';
 import { ALL_PORTS, intersectPorts, NO_PORTS, type PortSet, portsKey, unionPorts } from '../engine/ports.ts';
 import type { Pod } from '../model/types.ts';
-import type { PortQuery } from './explain.ts';
+import { type PortQuery, queryCovers } from './explain.ts';
 import { explainNamedPeer, type NamedPeerAnswer, type NamedRule } from './named-peers.ts';
 import { type Resolved, ResolveError } from './resolve.ts';
 
@@ -91,9 +91,7 @@ function everyAddressPorts(engine: Engine, subject: PodClass, world: IntervalSet
 }
 
 function verdictOf(ports: PortSet, query?: PortQuery): { verdict?: boolean } {
-  if (!query) return {};
-  const allowed = ports[query.protocol];
-  return { verdict: query.port === undefined ? allowed.length > 0 : contains(allowed, query.port) };
+  return query ? { verdict: queryCovers({ query }, ports) } : {};
 }
 
 function answerKey(answer: NamedPeerAnswer & { everyAddress: PortSet }): string {

@@ -48,6 +48,13 @@ export function toEndpoint(resolved: Resolved): Endpoint {
   return resolved.kind === 'ip' ? { ip: resolved.ip } : { pod: resolved.pod };
 }
 
+/** Whether ports answer the query (any port of its protocol when it names none); without one, any do. */
+export function queryCovers(e: { query?: PortQuery }, ports: PortSet): boolean {
+  if (!e.query) return true;
+  const allowed = ports[e.query.protocol];
+  return e.query.port === undefined ? allowed.length > 0 : contains(allowed, e.query.port);
+}
+
 /** For a query: whether every group allows it (`all`), none does (`none`), or only some (`some`). */
 export function queryOutcome(e: {
   query?: PortQuery;
@@ -77,12 +84,7 @@ function answerFor(engine: Engine, from: Endpoint, to: Endpoint, query?: PortQue
   const allowed = samePod
     ? ALL_PORTS
     : intersectPorts(egress?.ports ?? ALL_PORTS, ingress?.ports ?? ALL_PORTS);
-  const verdict =
-    query?.port !== undefined
-      ? contains(allowed[query.protocol], query.port)
-      : query
-        ? allowed[query.protocol].length > 0
-        : undefined;
+  const verdict = query ? queryCovers({ query }, allowed) : undefined;
   return { samePod, egress, ingress, allowed, verdict };
 }
 

@@ -1,7 +1,6 @@
-import { labelsApart } from '../analysis/explain.ts';
+import { labelsApart, queryCovers } from '../analysis/explain.ts';
 import type { NamedExplanation, NamedGroup } from '../analysis/explain-named.ts';
 import type { NamedRule } from '../analysis/named-peers.ts';
-import { contains } from '../engine/intervals.ts';
 import { formatPorts, isEmptyPorts, type PortSet } from '../engine/ports.ts';
 import { endpointName, groupEnd, PARTIAL_NOTE, queryHit, queryText, where } from './explain.ts';
 import { portsToJson } from './ports-json.ts';
@@ -79,11 +78,7 @@ function groupLines(e: NamedExplanation, g: NamedGroup): string[] {
  * the answer rests on DNS.
  */
 export function namedReasonFor(e: NamedExplanation): string {
-  const covers = (ports: PortSet) =>
-    !e.query ||
-    (e.query.port === undefined
-      ? ports[e.query.protocol].length > 0
-      : contains(ports[e.query.protocol], e.query.port));
+  const covers = (ports: PortSet) => queryCovers(e, ports);
   const rules = (list: readonly NamedRule[]) =>
     list
       .filter((r) => covers(r.ports))

@@ -4,6 +4,7 @@ import {
   type PairAnswer,
   type PairGroup,
   type PortQuery,
+  queryCovers,
   queryOutcome,
 } from '../analysis/explain.ts';
 import type { Resolved } from '../analysis/resolve.ts';
@@ -393,13 +394,7 @@ function answerReason(e: Explanation, answer: PairAnswer): string {
     ['egress', answer.egress],
     ['ingress', answer.ingress],
   ];
-  const port = e.query?.port;
-  const covers = (entry: { ports: PortSet }) =>
-    e.query
-      ? port === undefined
-        ? entry.ports[e.query.protocol].length > 0
-        : contains(entry.ports[e.query.protocol], port)
-      : true;
+  const covers = (entry: { ports: PortSet }) => queryCovers(e, entry.ports);
   const parts: string[] = [];
   for (const [direction, side] of sides) {
     const [subject, peer] = direction === 'egress' ? [e.from, e.to] : [e.to, e.from];
